@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { NAMESPACE_RE } from './subjects';
+
+export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max).default(def);
+const url = (def: string, protocols: RegExp) =>
+  z.string().default(def).refine((v) => {
+    try {
+      return protocols.test(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.source})`);
+const optionalString = z.string().trim().min(1).optional().catch(undefined);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every environment variable Herald reads, validated once at start. Each app reads the
+ * whole schema, so a misconfigured deployment fails the same way everywhere.
+ */
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HERALD_NAMESPACE: z.string().default('herald').refine((v) => NAMESPACE_RE.test(v), `must match ${NAMESPACE_RE.source}`),
+    INSTANCE_ID: optionalString,
+    PORT: int(3000, 0, 65535),
+    HEALTH_PORT: int(0, 0, 65535),
+    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
+    DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
+    JWT_SECRET: optionalString,
+    JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: optionalString,
+    DEV_TOKENS: bool(true),
+    RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
+    MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
+    EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
+    LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
+    WORKER_CONCURRENCY: int(16, 1, 1000),
+    RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
+    }
+    if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema> & {
+  JWT_SECRET: string;
+  INSTANCE_ID: string;
+  /** True when JWT_SECRET was not set and the development default is in use. */
+  usingDevSecret: boolean;
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = result.data;
+  const usingDevSecret = !c.JWT_SECRET;
+  return {
+    ...c,
+    JWT_SECRET: c.JWT_SECRET ?? DEV_JWT_SECRET,
+    INSTANCE_ID: c.INSTANCE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
+    DEV_TOKENS: c.NODE_ENV === 'production' ? false : c.DEV_TOKENS,
+    usingDevSecret,
+  };
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { ErrorBody } from './errors';
+import { runOptionsSchema } from './socket';
+import { RUN_STATUSES, runSnapshotSchema } from './runs';
+import { sourceSchema } from './events';
+
+/** Every reply of a request/reply call: a result or a client-safe error. */
+export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/** run.admit: resolve or create the conversation, apply idempotency and `onBusy: reject`, insert the run. */
+export const admitRunRequestSchema = z.object({
+  userId: z.string(),
+  conversationId: z.string(),
+  newConversationId: z.string(),
+  runId: z.string(),
+  messageId: z.string(),
+  userMessageId: z.string(),
+  content: z.string(),
+  clientMessageId: z.string().optional(),
+  options: runOptionsSchema,
+});
+export type AdmitRunRequest = z.infer<typeof admitRunRequestSchema>;
+
+export const admitRunReplySchema = z.object({
+  conversationId: z.string(),
+  runId: z.string(),
+  messageId: z.string(),
+  userMessageId: z.string(),
+  /** True when clientMessageId matched an earlier run: nothing new was started. */
+  duplicate: z.boolean(),
+  status: z.enum(RUN_STATUSES),
+  content: z.string(),
+  options: runOptionsSchema,
+  acceptedAt: z.string(),
+});
+export type AdmitRunReply = z.infer<typeof admitRunReplySchema>;
+
+/** run.abandon: the run request could not be handed on; mark it failed so it does not block. */
+export const abandonRunRequestSchema = z.object({ userId: z.string(), runId: z.string() });
+
+export const getRunRequestSchema = z.object({ userId: z.string(), runId: z.string() });
+export const getRunReplySchema = runSnapshotSchema;
+
+export const listConversationsRequestSchema = z.object({
+  userId: z.string(),
+  limit: z.number().int().min(1).max(100),
+  before: z.string().optional(),
+});
+export const conversationSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+export const listConversationsReplySchema = z.object({
+  conversations: z.array(conversationSchema),
+  nextBefore: z.string().nullable(),
+});
+export type ListConversationsReply = z.infer<typeof listConversationsReplySchema>;
+
+export const listMessagesRequestSchema = z.object({ userId: z.string(), conversationId: z.string() });
+export const storedMessageSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  runId: z.string().nullable(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+});
+export type StoredMessage = z.infer<typeof storedMessageSchema>;
+export const listMessagesReplySchema = z.object({ messages: z.array(storedMessageSchema) });
+
+/** conversation.history: the last N messages, oldest first, for the model's context. */
+export const historyRequestSchema = z.object({ conversationId: z.string(), limit: z.number().int().min(1).max(50) });
+export const historyMessageSchema = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
+export type HistoryMessage = z.infer<typeof historyMessageSchema>;
+export const historyReplySchema = z.object({ messages: z.array(historyMessageSchema) });
+
+export { sourceSchema };

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { ErrorBody } from './errors';
+import { TRACE_LEVELS, type AgentEvent } from './events';
+import { EVENT_ID_RE, UUID_RE } from './ids';
+
+export const ON_BUSY = ['enqueue', 'reject', 'interrupt'] as const;
+export type OnBusy = (typeof ON_BUSY)[number];
+
+export const MAX_CLIENT_MESSAGE_ID = 64;
+
+const uuid = z.string().regex(UUID_RE, 'must be a UUID').transform((s) => s.toLowerCase());
+
+export const runOptionsSchema = z.strictObject({
+  traceLevel: z.enum(TRACE_LEVELS).default('none'),
+  stream: z.boolean().default(false),
+  onBusy: z.enum(ON_BUSY).default('enqueue'),
+});
+export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+/** `chat:send` (PROTOCOL.md §2); also the body of `POST /v1/conversations/:id/messages`. */
+export function chatSendSchema(maxMessageChars: number) {
+  return z.strictObject({
+    conversationId: z.union([z.literal('new'), uuid], { error: 'must be "new" or a conversation UUID' }),
+    content: z
+      .string({ error: 'must be a string' })
+      .transform((s) => s.trim())
+      .pipe(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .max(maxMessageChars, `must be at most ${maxMessageChars} characters`),
+      ),
+    clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID, `must be at most ${MAX_CLIENT_MESSAGE_ID} characters`).optional(),
+    options: runOptionsSchema.default({ traceLevel: 'none', stream: false, onBusy: 'enqueue' }),
+  });
+}
+export type ChatSendInput = z.infer<ReturnType<typeof chatSendSchema>>;
+
+export const runCancelSchema = z.strictObject({ runId: uuid });
+export type RunCancelInput = z.infer<typeof runCancelSchema>;
+
+export const runRespondSchema = z.strictObject({
+  runId: uuid,
+  requestId: z.string().min(1).max(128),
+  response: z.union([
+    z.string().min(1).max(8000),
+    z.strictObject({ approved: z.boolean(), comment: z.string().max(2000).optional() }),
+  ]),
+});
+export type RunRespondInput = z.infer<typeof runRespondSchema>;
+
+export const eventIdSchema = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(
+  z.string().regex(EVENT_ID_RE, 'must be an event id (decimal digits)'),
+);
+
+export const eventsResumeSchema = z.strictObject({
+  after: eventIdSchema,
+  conversationId: uuid.optional(),
+});
+export type EventsResumeInput = z.infer<typeof eventsResumeSchema>;
+
+/** Client → server event names (PROTOCOL.md §2). */
+export const CLIENT_EVENTS = {
+  chatSend: 'chat:send',
+  runCancel: 'run:cancel',
+  runRespond: 'run:respond',
+  eventsResume: 'events:resume',
+} as const;
+
+/** Server → client event names. */
+export const SERVER_EVENTS = {
+  agentEvent: 'agent:event',
+  sessionReady: 'session:ready',
+  sessionExpired: 'session:expired',
+} as const;
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+
+export interface ChatSendResult {
+  conversationId: string;
+  runId: string;
+  /** Id of the assistant message this run produces (`message_delta` / `message`). */
+  messageId: string;
+  /** Id under which the user's message is stored. */
+  userMessageId: string;
+}
+export interface RunCancelResult {
+  alreadyFinished?: boolean;
+}
+export interface EventsResumeResult {
+  replayed: number;
+  lastId: string;
+}
+
+export interface SessionReady {
+  userId: string;
+  serverTime: string;
+  instanceId: string;
+}
+
+/** The typed event maps of the socket, for the gateway and for clients. */
+export interface ServerToClientEvents {
+  'agent:event': (event: AgentEvent) => void;
+  'session:ready': (info: SessionReady) => void;
+  'session:expired': (info: { reason: string }) => void;
+}
+export interface ClientToServerEvents {
+  'chat:send': (payload: unknown, ack?: (res: Ack<ChatSendResult>) => void) => void;
+  'run:cancel': (payload: unknown, ack?: (res: Ack<RunCancelResult>) => void) => void;
+  'run:respond': (payload: unknown, ack?: (res: Ack) => void) => void;
+  'events:resume': (payload: unknown, ack?: (res: Ack<EventsResumeResult>) => void) => void;
+}

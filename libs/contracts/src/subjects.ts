@@ -1,0 +1,90 @@
+/**
+ * Every NATS subject, stream and consumer name of Herald, derived from the deployment's
+ * namespace (HERALD_NAMESPACE, default `herald`) so that two deployments sharing one NATS
+ * server never see each other's messages.
+ *
+ *   <ns>.cmd.run.request                  JetStream RUNS stream: accepted run requests (work queue)
+ *   <ns>.cmd.run.cancel                   core NATS: cancel a run (every orchestrator and worker listens)
+ *   <ns>.cmd.run.respond                  core NATS: an answer to a clarification or approval
+ *   <ns>.evt.<user>.<conversation>.<run>  JetStream EVENTS stream: lifecycle events (seq = event id)
+ *   <ns>.live.<user>.<conversation>.<run> core NATS: EVENTS republished with Nats-Sequence, for gateways
+ *   <ns>.rpc.persistence.<op>             core NATS request/reply to the persistence service
+ *   <ns>.sys.conversation.released        core NATS: a conversation has no active run any more
+ */
+
+export const NAMESPACE_RE = /^[a-z][a-z0-9_]{0,31}$/;
+
+/**
+ * A user id is data: it may contain `.`, `*`, `>` or spaces. It becomes one subject token
+ * as unpadded base64url (letters, digits, `-`, `_`), which is reversible and collision-free.
+ */
+export function userToken(userId: string): string {
+  return Buffer.from(userId, 'utf8').toString('base64url');
+}
+
+export function userIdFromToken(token: string): string {
+  return Buffer.from(token, 'base64url').toString('utf8');
+}
+
+export const PERSISTENCE_RPC = {
+  admitRun: 'run.admit',
+  abandonRun: 'run.abandon',
+  getRun: 'run.get',
+  listConversations: 'conversation.list',
+  listMessages: 'conversation.messages',
+  history: 'conversation.history',
+  ping: 'ping',
+} as const;
+export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];
+
+export interface Subjects {
+  readonly namespace: string;
+  readonly runRequest: string;
+  readonly runCancel: string;
+  readonly runRespond: string;
+  readonly conversationReleased: string;
+  readonly eventsAll: string;
+  readonly liveAll: string;
+  events(userId: string, conversationId: string, runId: string): string;
+  eventsOfUser(userId: string): string;
+  liveOfUser(userId: string): string;
+  rpc(op: PersistenceRpc): string;
+  readonly rpcAll: string;
+  readonly streams: { events: string; runs: string };
+  readonly consumers: { orchestratorRuns: string; persistenceEvents: string };
+  readonly queues: { agents: string };
+  readonly redisPrefix: string;
+}
+
+export function subjects(namespace = 'herald'): Subjects {
+  if (!NAMESPACE_RE.test(namespace)) {
+    throw new Error(`HERALD_NAMESPACE must match ${NAMESPACE_RE}, got "${namespace}"`);
+  }
+  const ns = namespace;
+  const upper = ns.toUpperCase();
+  return {
+    namespace: ns,
+    runRequest: `${ns}.cmd.run.request`,
+    runCancel: `${ns}.cmd.run.cancel`,
+    runRespond: `${ns}.cmd.run.respond`,
+    conversationReleased: `${ns}.sys.conversation.released`,
+    eventsAll: `${ns}.evt.>`,
+    liveAll: `${ns}.live.>`,
+    events: (userId, conversationId, runId) => `${ns}.evt.${userToken(userId)}.${conversationId}.${runId}`,
+    eventsOfUser: (userId) => `${ns}.evt.${userToken(userId)}.>`,
+    liveOfUser: (userId) => `${ns}.live.${userToken(userId)}.>`,
+    rpc: (op) => `${ns}.rpc.persistence.${op}`,
+    rpcAll: `${ns}.rpc.persistence.>`,
+    streams: { events: `${upper}_EVENTS`, runs: `${upper}_RUNS` },
+    consumers: { orchestratorRuns: 'orchestrator_runs', persistenceEvents: 'persistence_event_writer' },
+    queues: { agents: 'agents' },
+    redisPrefix: `${ns}:`,
+  };
+}
+
+/** Splits `<ns>.(evt|live).<user>.<conversation>.<run>` into its parts. */
+export function parseEventSubject(subject: string): { userId: string; conversationId: string; runId: string } | null {
+  const parts = subject.split('.');
+  if (parts.length !== 5) return null;
+  return { userId: userIdFromToken(parts[2]), conversationId: parts[3], runId: parts[4] };
+}
