@@ -53,7 +53,15 @@ export interface Subjects {
   readonly streams: { events: string; runs: string };
   readonly consumers: { orchestratorRuns: string; persistenceEvents: string };
   readonly queues: { agents: string };
+  /** BullMQ's key prefix for this deployment's queues. */
+  readonly bullmqPrefix: string;
   readonly redisPrefix: string;
+  readonly keys: {
+    /** Set (24 h) when a run is cancelled, so a cancel that races the run's start is not lost. */
+    runCancelled(runId: string): string;
+    /** rate-limiter-flexible key prefix for chat:send. */
+    rateLimit: string;
+  };
 }
 
 export function subjects(namespace = 'herald'): Subjects {
@@ -78,7 +86,12 @@ export function subjects(namespace = 'herald'): Subjects {
     streams: { events: `${upper}_EVENTS`, runs: `${upper}_RUNS` },
     consumers: { orchestratorRuns: 'orchestrator_runs', persistenceEvents: 'persistence_event_writer' },
     queues: { agents: 'agents' },
+    bullmqPrefix: `${ns}:bull`,
     redisPrefix: `${ns}:`,
+    keys: {
+      runCancelled: (runId) => `${ns}:run:${runId}:cancelled`,
+      rateLimit: `${ns}:rl:send`,
+    },
   };
 }
 
