@@ -1,0 +1,187 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AGENT,
+  type AgentJob,
+  type Config,
+  ErrorCode,
+  HeraldError,
+  type HistoryMessage,
+  PERSISTENCE_RPC,
+  type RunRequest,
+  type Subjects,
+  type Usage,
+} from '@herald/contracts';
+import { type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
+import type { NatsConnection } from 'nats';
+import { CONFIG, LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
+import { ConversationLanes } from './conversation-lanes';
+import { RunAborted, RunCancellation } from './run-cancellation';
+import { RunEvents } from './run-events';
+
+const HISTORY_LIMIT = 10;
+const KEEPALIVE_MS = 10_000;
+
+/** The share of the run's progress each step owns. */
+const PROGRESS = { started: 0.02, triage: [0.05, 0.15], knowledge: [0.15, 0.5], reporting: [0.5, 0.97] } as const;
+
+/** What a run's steps hand on to each other. */
+interface Findings {
+  question: string;
+  intent: string;
+  passages: unknown[];
+}
+
+/**
+ * The run use case: wait for the conversation's turn (onBusy), then triage → knowledge (for
+ * questions) → reporting, each a BullMQ job on a worker, and end the run with exactly one
+ * terminal event whatever happens.
+ */
+@Injectable()
+export class RunSupervisor {
+  private readonly persistence: PersistenceClient;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(NATS) nc: NatsConnection,
+    @Inject(SUBJECTS) subjects: Subjects,
+    private readonly lanes: ConversationLanes,
+    private readonly cancellation: RunCancellation,
+    private readonly steps: AgentSteps,
+    private readonly events: RunEvents,
+  ) {
+    this.persistence = new PersistenceClient(nc, subjects);
+  }
+
+  /**
+   * Drives one run to its terminal event. `order` is the run's admission order (its RUNS
+   * stream sequence); `keepAlive` is called periodically while the run is held.
+   */
+  async execute(request: RunRequest, order: number, keepAlive: () => void): Promise<void> {
+    const scope: RunScope = { userId: request.userId, conversationId: request.conversationId, runId: request.runId };
+    const log = this.logger.child({ runId: request.runId, conversationId: request.conversationId, userId: request.userId });
+    const signal = this.cancellation.register(request.runId);
+    const startedAt = Date.now();
+    const timer = setInterval(() => {
+      keepAlive();
+      void this.lanes.renew(request.conversationId, request.runId).catch(() => undefined);
+    }, KEEPALIVE_MS);
+    try {
+      if (await this.cancellation.isCancelled(request.runId)) throw new RunAborted('cancelled by the user');
+      await this.takeTurn(request, order, scope, signal);
+      await this.events.started(scope, PROGRESS.started);
+      const usage = await this.runSteps(request, scope, signal);
+      const latencyMs = Date.now() - startedAt;
+      await this.events.terminal(
+        scope,
+        'orchestration_completed',
+        { durationMs: latencyMs, usage },
+        request.options.traceLevel === 'none' ? undefined : { latencyMs, tokens: usage.totalTokens },
+      );
+      log.info({ durationMs: latencyMs }, 'run completed');
+    } catch (err) {
+      await this.endWithFailure(scope, err, signal, log);
+    } finally {
+      clearInterval(timer);
+      this.cancellation.unregister(request.runId);
+      await this.lanes.leave(request.conversationId, request.runId).catch((e) => log.warn({ err: e }, 'leaving lane failed'));
+    }
+  }
+
+  /** Applies onBusy: start now, or announce the position and wait (an interrupt cancels the active run first). */
+  private async takeTurn(request: RunRequest, order: number, scope: RunScope, signal: AbortSignal) {
+    const { conversationId, runId } = request;
+    const interrupt = request.options.onBusy === 'interrupt';
+    await this.lanes.join(conversationId, runId, order, interrupt);
+    if (interrupt) {
+      const active = await this.lanes.activeRun(conversationId);
+      if (active && active !== runId) {
+        await this.cancellation.cancel({ runId: active, userId: request.userId, reason: 'interrupted by a newer message' });
+      }
+    }
+    if (await this.lanes.tryStart(conversationId, runId)) return;
+    await this.events.queued(scope, await this.lanes.position(conversationId, runId));
+    await this.lanes.waitTurn(conversationId, runId, signal);
+  }
+
+  private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal): Promise<Usage> {
+    const history = await this.loadHistory(request.conversationId);
+    const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    const findings: Findings = { question: request.content, intent: 'question', passages: [] };
+    let step = 0;
+    const runStep = async (agent: string, [from, to]: readonly [number, number]) => {
+      const job: AgentJob = {
+        ...scope,
+        messageId: request.messageId,
+        agent,
+        step: step++,
+        input: { ...findings },
+        history,
+        traceLevel: request.options.traceLevel,
+        stream: request.options.stream,
+        progress: { from, to },
+      };
+      const result = await this.steps.run(job, {
+        signal,
+        timeoutMs: this.config.RUN_STEP_TIMEOUT_MS,
+        stop: () => this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' }),
+      });
+      if (result.usage) {
+        usage.promptTokens += result.usage.promptTokens;
+        usage.completionTokens += result.usage.completionTokens;
+        usage.totalTokens += result.usage.promptTokens + result.usage.completionTokens;
+      }
+      return result.output;
+    };
+
+    const triage = await runStep(AGENT.triage, PROGRESS.triage);
+    findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
+    const plan = Array.isArray(triage.plan) ? triage.plan : [];
+    if (plan.includes(AGENT.knowledge)) {
+      const knowledge = await runStep(AGENT.knowledge, PROGRESS.knowledge);
+      findings.passages = Array.isArray(knowledge.passages) ? knowledge.passages : [];
+    }
+    await runStep(AGENT.reporting, plan.includes(AGENT.knowledge) ? PROGRESS.reporting : [PROGRESS.triage[1], PROGRESS.reporting[1]]);
+    return usage;
+  }
+
+  private async loadHistory(conversationId: string): Promise<HistoryMessage[]> {
+    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId, limit: HISTORY_LIMIT });
+    return reply.messages;
+  }
+
+  private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, log: Logger) {
+    try {
+      if (err instanceof RunAborted || signal.aborted) {
+        const reason = err instanceof RunAborted ? err.reason : signal.reason instanceof RunAborted ? signal.reason.reason : 'cancelled';
+        await this.events.terminal(scope, 'run_cancelled', { reason });
+        log.info({ reason }, 'run cancelled');
+      } else if (err instanceof StepTimeout) {
+        await this.events.terminal(scope, 'error', { code: ErrorCode.TIMEOUT, message: 'This took too long and was stopped. Please try again.', retryable: true });
+        log.warn({ agent: err.agent }, 'run step timed out');
+      } else {
+        const code = err instanceof StepFailed ? codeOf(err.reason) : HeraldError.is(err) ? err.code : ErrorCode.INTERNAL;
+        const unavailable = code === ErrorCode.UNAVAILABLE;
+        await this.events.terminal(scope, 'error', {
+          code,
+          message: unavailable
+            ? 'A service the assistant needs is unavailable. Please try again shortly.'
+            : 'The assistant ran into a problem while working on your message. Please try again.',
+          retryable: true,
+        });
+        log.error({ err }, 'run failed');
+      }
+    } catch (publishErr) {
+      // The terminal event could not be stored: let JetStream redeliver the run request.
+      log.error({ err: publishErr }, 'could not publish the terminal event');
+      throw publishErr;
+    }
+  }
+}
+
+/** Workers fail jobs with "CODE: message" when they know the code (e.g. LLM_ERROR). */
+function codeOf(reason: string): ErrorCode {
+  const code = /^([A-Z_]+):/.exec(reason)?.[1];
+  return code && code in ErrorCode ? (code as ErrorCode) : ErrorCode.INTERNAL;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AgentSteps } from './agent-steps';
+import { ConversationLanes } from './conversation-lanes';
+import { RunCancellation } from './run-cancellation';
+import { RunConsumer } from './run-consumer';
+import { RunEvents } from './run-events';
+import { RunSupervisor } from './run-supervisor';
+
+@Module({
+  providers: [RunConsumer, RunSupervisor, ConversationLanes, RunCancellation, AgentSteps, RunEvents],
+})
+export class RunsModule {}

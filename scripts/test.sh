@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm test: the same infrastructure check as npm start, a build (e2e tests run the built
+# apps as real processes), then every Jest project: unit, integration, e2e.
+source "$(dirname "$0")/lib.sh"
+bash "$ROOT/scripts/infra.sh"
+build
+say "running tests…"
+npx jest --ci "$@"
