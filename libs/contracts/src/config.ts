@@ -24,8 +24,7 @@ const bool = (def: boolean) =>
  * Every environment variable Herald reads, validated once at start. Each app reads the
  * whole schema, so a misconfigured deployment fails the same way everywhere.
  */
-export const configSchema = z
-  .object({
+const configObject = z.object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     HERALD_NAMESPACE: z.string().default('herald').refine((v) => NAMESPACE_RE.test(v), `must match ${NAMESPACE_RE.source}`),
     INSTANCE_ID: optionalString,
@@ -46,8 +45,12 @@ export const configSchema = z
     WORKER_CONCURRENCY: int(16, 1, 1000),
     RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((c, ctx) => {
+  });
+
+/** The names of every environment variable Herald reads. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configObject.shape);
+
+export const configSchema = configObject.superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
     }

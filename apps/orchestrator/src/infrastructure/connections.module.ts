@@ -1,8 +1,8 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { type Config, subjects, type Subjects } from '@herald/contracts';
-import { connectNats, createRedis, ensureStreams, type Logger, type Redis } from '@herald/messaging';
+import { connectNats, createRedis, ensureStreams, type Logger, PersistenceClient, type Redis } from '@herald/messaging';
 import type { NatsConnection } from 'nats';
-import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
+import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, PERSISTENCE, REDIS, SUBJECTS } from './tokens';
 
 /**
  * The orchestrator's connections: NATS (with Herald's streams ensured), Redis for
@@ -27,10 +27,11 @@ export class ConnectionsModule implements OnApplicationShutdown {
             return nc;
           },
         },
+        { provide: PERSISTENCE, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s) },
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) },
         { provide: BULLMQ_REDIS, useFactory: () => createRedis(config.REDIS_URL, logger, { forBullmq: true }) },
       ],
-      exports: [CONFIG, LOGGER, SUBJECTS, NATS, REDIS, BULLMQ_REDIS],
+      exports: [CONFIG, LOGGER, SUBJECTS, NATS, PERSISTENCE, REDIS, BULLMQ_REDIS],
     };
   }
 

@@ -5,3 +5,4 @@ export const SUBJECTS = Symbol('SUBJECTS');
 export const NATS = Symbol('NATS');
 export const REDIS = Symbol('REDIS');
 export const BULLMQ_REDIS = Symbol('BULLMQ_REDIS');
+export const PERSISTENCE = Symbol('PERSISTENCE');

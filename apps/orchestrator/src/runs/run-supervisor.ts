@@ -8,12 +8,10 @@ import {
   type HistoryMessage,
   PERSISTENCE_RPC,
   type RunRequest,
-  type Subjects,
   type Usage,
 } from '@herald/contracts';
 import { type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
-import type { NatsConnection } from 'nats';
-import { CONFIG, LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+import { CONFIG, LOGGER, PERSISTENCE } from '../infrastructure/tokens';
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
 import { RunAborted, RunCancellation } from './run-cancellation';
@@ -39,20 +37,15 @@ interface Findings {
  */
 @Injectable()
 export class RunSupervisor {
-  private readonly persistence: PersistenceClient;
-
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(NATS) nc: NatsConnection,
-    @Inject(SUBJECTS) subjects: Subjects,
+    @Inject(PERSISTENCE) private readonly persistence: PersistenceClient,
     private readonly lanes: ConversationLanes,
     private readonly cancellation: RunCancellation,
     private readonly steps: AgentSteps,
     private readonly events: RunEvents,
-  ) {
-    this.persistence = new PersistenceClient(nc, subjects);
-  }
+  ) {}
 
   /**
    * Drives one run to its terminal event. `order` is the run's admission order (its RUNS

@@ -1,0 +1,149 @@
+import type { AgentJob, AgentJobResult, Config, RunRequest } from '@herald/contracts';
+import { createLogger, type PersistenceClient } from '@herald/messaging';
+import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
+import type { ConversationLanes } from './conversation-lanes';
+import { RunAborted, type RunCancellation } from './run-cancellation';
+import type { RunEvents } from './run-events';
+import { RunSupervisor } from './run-supervisor';
+
+type Published = { type: string; data: unknown; progress?: number };
+
+function setup(opts: {
+  results?: Record<string, AgentJobResult | Error>;
+  busy?: boolean;
+  cancelledBeforeStart?: boolean;
+  onStep?: (job: AgentJob) => void;
+} = {}) {
+  const published: Published[] = [];
+  const jobs: AgentJob[] = [];
+  const controller = new AbortController();
+  const results: Record<string, AgentJobResult | Error> = {
+    triage: { output: { intent: 'question', plan: ['knowledge', 'reporting'] } },
+    knowledge: { output: { passages: [{ id: 'p1', title: 'T', content: 'c', score: 0.5 }] }, usage: { promptTokens: 3, completionTokens: 0 } },
+    reporting: { output: { content: 'answer' }, usage: { promptTokens: 10, completionTokens: 5 } },
+    ...opts.results,
+  };
+  const steps = {
+    run: jest.fn(async (job: AgentJob) => {
+      jobs.push(job);
+      opts.onStep?.(job);
+      const r = results[job.agent];
+      if (r instanceof Error) throw r;
+      return r;
+    }),
+  } as unknown as AgentSteps;
+  const events = {
+    queued: jest.fn(async (_s, position: number) => published.push({ type: 'run_queued', data: { position } })),
+    started: jest.fn(async (_s, progress: number) => published.push({ type: 'orchestration_started', data: {}, progress })),
+    terminal: jest.fn(async (_s, type: string, data: unknown) => published.push({ type, data, progress: 1 })),
+  } as unknown as RunEvents;
+  const lanes = {
+    join: jest.fn(async () => undefined),
+    tryStart: jest.fn(async () => !opts.busy),
+    position: jest.fn(async () => 2),
+    waitTurn: jest.fn(async () => undefined),
+    activeRun: jest.fn(async () => null),
+    renew: jest.fn(async () => undefined),
+    leave: jest.fn(async () => undefined),
+  } as unknown as ConversationLanes;
+  const cancellation = {
+    register: jest.fn(() => controller.signal),
+    unregister: jest.fn(),
+    isCancelled: jest.fn(async () => !!opts.cancelledBeforeStart),
+    cancel: jest.fn(async () => undefined),
+    stopWorkers: jest.fn(),
+  } as unknown as RunCancellation;
+  const persistence = {
+    call: jest.fn(async () => ({ messages: [{ role: 'user', content: 'earlier' }] })),
+  } as unknown as PersistenceClient;
+  const config = { RUN_STEP_TIMEOUT_MS: 1000 } as Config;
+  const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
+  return { supervisor, published, jobs, lanes, cancellation, persistence, controller };
+}
+
+const request = (over: Partial<RunRequest['options']> = {}): RunRequest => ({
+  runId: 'r1',
+  userId: 'u1',
+  conversationId: 'c1',
+  messageId: 'm1',
+  userMessageId: 'um1',
+  content: 'What is JetStream?',
+  options: { traceLevel: 'none', stream: false, onBusy: 'enqueue', ...over },
+  acceptedAt: new Date().toISOString(),
+});
+
+describe('RunSupervisor', () => {
+  it('routes a question through triage, knowledge and reporting, with the history, and completes once', async () => {
+    const { supervisor, published, jobs, lanes, persistence } = setup();
+    await supervisor.execute(request(), 7, () => undefined);
+    expect(jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'reporting']);
+    expect(jobs.map((j) => j.step)).toEqual([0, 1, 2]);
+    expect(jobs[2].input).toMatchObject({ question: 'What is JetStream?', intent: 'question', passages: [{ id: 'p1' }] });
+    expect(jobs[0].history).toEqual([{ role: 'user', content: 'earlier' }]);
+    expect(persistence.call).toHaveBeenCalledWith('conversation.history', { conversationId: 'c1', limit: 10 });
+    // Progress ranges are contiguous and increasing.
+    for (let i = 1; i < jobs.length; i++) expect(jobs[i].progress.from).toBeGreaterThanOrEqual(jobs[i - 1].progress.to);
+    expect(published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);
+    expect(published[1].data).toMatchObject({ usage: { promptTokens: 13, completionTokens: 5, totalTokens: 18 } });
+    expect(lanes.join).toHaveBeenCalledWith('c1', 'r1', 7, false);
+    expect(lanes.leave).toHaveBeenCalledWith('c1', 'r1');
+  });
+
+  it('skips knowledge for chitchat', async () => {
+    const { supervisor, jobs } = setup({ results: { triage: { output: { intent: 'chitchat', plan: ['reporting'] } } } });
+    await supervisor.execute(request(), 1, () => undefined);
+    expect(jobs.map((j) => j.agent)).toEqual(['triage', 'reporting']);
+    expect(jobs[1].input).toMatchObject({ intent: 'chitchat', passages: [] });
+  });
+
+  it('announces its place when the conversation is busy, then waits its turn', async () => {
+    const { supervisor, published, lanes } = setup({ busy: true });
+    await supervisor.execute(request(), 1, () => undefined);
+    expect(published[0]).toEqual({ type: 'run_queued', data: { position: 2 } });
+    expect(lanes.waitTurn).toHaveBeenCalled();
+    expect(published.at(-1)!.type).toBe('orchestration_completed');
+  });
+
+  it('interrupt cancels the active run first and jumps the queue', async () => {
+    const { supervisor, lanes, cancellation } = setup();
+    (lanes.activeRun as jest.Mock).mockResolvedValue('r0');
+    await supervisor.execute(request({ onBusy: 'interrupt' }), 5, () => undefined);
+    expect(lanes.join).toHaveBeenCalledWith('c1', 'r1', 5, true);
+    expect(cancellation.cancel).toHaveBeenCalledWith(expect.objectContaining({ runId: 'r0' }));
+  });
+
+  it('ends a run cancelled before it started with run_cancelled only', async () => {
+    const { supervisor, published, jobs } = setup({ cancelledBeforeStart: true });
+    await supervisor.execute(request(), 1, () => undefined);
+    expect(jobs).toEqual([]);
+    expect(published).toEqual([{ type: 'run_cancelled', data: { reason: 'cancelled by the user' }, progress: 1 }]);
+  });
+
+  it('ends a run cancelled mid-step with run_cancelled and runs no further step', async () => {
+    const ctx = setup({
+      onStep: (job) => {
+        if (job.agent === 'knowledge') ctx.controller.abort(new RunAborted('cancelled by the user'));
+      },
+      results: { knowledge: new RunAborted('cancelled by the user') },
+    });
+    await ctx.supervisor.execute(request(), 1, () => undefined);
+    expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge']);
+    expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'run_cancelled']);
+  });
+
+  it('maps a step timeout to TIMEOUT and a failed step to its code, never leaking the reason', async () => {
+    const timedOut = setup({ results: { knowledge: new StepTimeout('knowledge') } });
+    await timedOut.supervisor.execute(request(), 1, () => undefined);
+    expect(timedOut.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'TIMEOUT', retryable: true } });
+
+    const failed = setup({ results: { reporting: new StepFailed('reporting', 'LLM_ERROR: upstream 500 at /v1/chat') } });
+    await failed.supervisor.execute(request(), 1, () => undefined);
+    const last = failed.published.at(-1)!;
+    expect(last).toMatchObject({ type: 'error', data: { code: 'LLM_ERROR' } });
+    expect(JSON.stringify(last.data)).not.toContain('/v1/chat');
+
+    const crashed = setup({ results: { triage: new StepFailed('triage', 'TypeError: x is undefined') } });
+    await crashed.supervisor.execute(request(), 1, () => undefined);
+    expect(crashed.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'INTERNAL' } });
+  });
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { sourceSchema } from './events';
+import { INTENTS } from './jobs';
+
+/**
+ * The `input` and `output` of each built-in agent's job (AgentJob.input / AgentJobResult.output).
+ * Inputs are plain objects: unknown keys are ignored, so the supervisor may hand every step
+ * the same accumulated findings.
+ */
+
+/** A knowledge-base passage as retrieval returns it; `score` is the search engine's rank. */
+export const passageSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  content: z.string(),
+  score: z.number(),
+});
+export type Passage = z.infer<typeof passageSchema>;
+
+const question = z.string().trim().min(1, 'must not be empty');
+
+export const triageInputSchema = z.object({ question });
+export type TriageInput = z.infer<typeof triageInputSchema>;
+
+export const triageOutputSchema = z.object({
+  intent: z.enum(INTENTS),
+  confidence: z.number().min(0).max(1),
+  /** Agent names to run next, in order. */
+  plan: z.array(z.string()),
+});
+export type TriageOutput = z.infer<typeof triageOutputSchema>;
+
+export const knowledgeInputSchema = z.object({ question, intent: z.enum(INTENTS).default('question') });
+export type KnowledgeInput = z.infer<typeof knowledgeInputSchema>;
+
+export const knowledgeOutputSchema = z.object({ passages: z.array(passageSchema) });
+export type KnowledgeOutput = z.infer<typeof knowledgeOutputSchema>;
+
+export const reportingInputSchema = z.object({
+  question,
+  intent: z.enum(INTENTS),
+  passages: z.array(passageSchema).default([]),
+});
+export type ReportingInput = z.infer<typeof reportingInputSchema>;
+
+export const reportingOutputSchema = z.object({ content: z.string(), sources: z.array(sourceSchema) });
+export type ReportingOutput = z.infer<typeof reportingOutputSchema>;

@@ -1,0 +1,203 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { signDevToken } from '@herald/auth';
+import { HeraldClient, type HeraldClientOptions } from '@herald/client';
+import { DEV_JWT_SECRET, subjects } from '@herald/contracts';
+import IORedis from 'ioredis';
+import { connect } from 'nats';
+import { Client } from 'pg';
+
+export const ROOT = resolve(__dirname, '../../..');
+const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/herald';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export type AppName = 'gateway' | 'orchestrator' | 'worker' | 'persistence';
+
+export interface ClusterOptions {
+  gateways?: number;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+export interface Service {
+  app: AppName;
+  name: string;
+  process: ChildProcess;
+  env: Record<string, string>;
+  exited: Promise<number | null>;
+  url?: string;
+}
+
+/**
+ * Herald as real processes: the built apps (`apps/<app>/dist/main.js`), each in its own
+ * Node process, sharing the machine's NATS, Redis and Postgres under a namespace and a
+ * database of their own, with as many gateways as asked.
+ */
+export class Cluster {
+  readonly namespace = `e2e${randomBytes(4).toString('hex')}`;
+  readonly databaseUrl: string;
+  readonly services: Service[] = [];
+  private readonly logDir: string;
+  private readonly clients: HeraldClient[] = [];
+
+  private constructor(private readonly opts: ClusterOptions) {
+    const url = new URL(BASE_DB);
+    url.pathname = `/herald_${this.namespace}`;
+    this.databaseUrl = url.toString();
+    this.logDir = join(ROOT, 'test-output', 'e2e', this.namespace);
+    mkdirSync(this.logDir, { recursive: true });
+  }
+
+  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
+    const cluster = new Cluster(opts);
+    try {
+      await cluster.migrate();
+      await cluster.startService('persistence');
+      await cluster.startService('worker');
+      await cluster.startService('orchestrator');
+      for (let i = 0; i < (opts.gateways ?? 2); i++) await cluster.startService('gateway');
+      await Promise.all(cluster.gateways.map((g) => cluster.waitReady(g)));
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  get env(): Record<string, string> {
+    return {
+      NODE_ENV: 'test',
+      HERALD_NAMESPACE: this.namespace,
+      NATS_URL,
+      REDIS_URL,
+      DATABASE_URL: this.databaseUrl,
+      LOG_LEVEL: 'info',
+      ...this.opts.env,
+    };
+  }
+
+  get gateways(): Service[] {
+    return this.services.filter((s) => s.app === 'gateway');
+  }
+
+  gatewayUrl(index = 0): string {
+    const url = this.gateways[index]?.url;
+    if (!url) throw new Error(`no gateway ${index}`);
+    return url;
+  }
+
+  private async migrate() {
+    const res = spawnSync(process.execPath, [join(ROOT, 'libs/db/dist/migrate.cli.js')], {
+      env: { ...process.env, ...this.env },
+      encoding: 'utf8',
+    });
+    if (res.status !== 0) throw new Error(`migration failed: ${res.stderr || res.stdout}`);
+  }
+
+  /** Starts one more instance of an app; its stdout/stderr go to test-output/e2e/<ns>/. */
+  async startService(app: AppName, env: Record<string, string> = {}): Promise<Service> {
+    const index = this.services.filter((s) => s.app === app).length;
+    const name = `${app}-${index}`;
+    const port = app === 'gateway' ? await freePort() : 0;
+    const fullEnv = { ...this.env, INSTANCE_ID: name, PORT: String(port), ...env };
+    const child = spawn(process.execPath, [join(ROOT, 'apps', app, 'dist', 'main.js')], {
+      env: { PATH: process.env.PATH ?? '', ...fullEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const service: Service = { app, name, process: child, env: fullEnv, exited, url: port ? `http://127.0.0.1:${port}` : undefined };
+    this.services.push(service);
+    return service;
+  }
+
+  async waitReady(service: Service, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (service.process.exitCode !== null) throw new Error(`${service.name} exited with ${service.process.exitCode} (see ${this.logDir})`);
+      try {
+        const res = await fetch(`${service.url}/health/ready`);
+        if (res.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(100);
+    }
+    throw new Error(`${service.name} not ready after ${timeoutMs} ms (see ${this.logDir})`);
+  }
+
+  /** Stops one service (SIGTERM for a graceful stop, SIGKILL for a crash). */
+  async kill(service: Service, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (service.process.exitCode === null && service.process.signalCode === null) service.process.kill(signal);
+    await service.exited;
+  }
+
+  token(userId: string, ttlSeconds = 3600, extra: { secret?: string } = {}): Promise<string> {
+    return signDevToken(userId, extra.secret ?? DEV_JWT_SECRET, { ttlSeconds });
+  }
+
+  /** A connected client of `userId` on gateway `gateway`. */
+  async client(userId: string, gateway = 0, opts: Partial<HeraldClientOptions> = {}): Promise<HeraldClient> {
+    const client = new HeraldClient({ url: this.gatewayUrl(gateway), token: await this.token(userId), ...opts });
+    this.clients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  async http(path: string, init: RequestInit & { userId?: string; gateway?: number } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (init.userId !== undefined) headers.set('authorization', `Bearer ${await this.token(init.userId)}`);
+    if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    return fetch(`${this.gatewayUrl(init.gateway ?? 0)}${path}`, { ...init, headers });
+  }
+
+  async stop(): Promise<void> {
+    this.clients.forEach((c) => c.close());
+    await Promise.all(this.services.map((s) => this.kill(s, 'SIGTERM')));
+    await this.cleanup();
+  }
+
+  private async cleanup() {
+    const s = subjects(this.namespace);
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    for (const stream of Object.values(s.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    const redis = new IORedis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.namespace}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+    const admin = new URL(this.databaseUrl);
+    const dbName = admin.pathname.slice(1);
+    admin.pathname = '/postgres';
+    const pg = new Client({ connectionString: admin.toString() });
+    await pg.connect();
+    await pg.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await pg.end();
+  }
+}
+
+export function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CONFIG_KEYS } from '@herald/contracts';
+import { parse } from 'yaml';
+
+/** No Docker engine runs here: these tests read docker-compose.yml and check what can be checked. */
+const root = resolve(__dirname, '../..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+const configKeys = new Set(CONFIG_KEYS);
+const APPS = ['gateway', 'orchestrator', 'worker', 'persistence'];
+
+describe('docker-compose.yml', () => {
+  const services: Record<string, any> = compose.services;
+  const heraldServices = Object.entries(services).filter(([, s]) => s.build);
+
+  it('runs every app, two gateways, and the migration', () => {
+    const commands = heraldServices.map(([, s]) => (s.command as string[]).join(' '));
+    for (const app of APPS) expect(commands).toContain(`node apps/${app}/dist/main.js`);
+    expect(commands.filter((c) => c.includes('apps/gateway/')).length).toBe(2);
+    expect(commands).toContain('node libs/db/dist/migrate.cli.js');
+  });
+
+  it('points builds at a Dockerfile that exists and builds what the commands run', () => {
+    for (const [, s] of heraldServices) {
+      expect(existsSync(join(root, s.build.context, s.build.dockerfile))).toBe(true);
+    }
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/USER node/);
+    expect(dockerfile).toMatch(/--omit=dev/);
+    for (const app of APPS) expect(existsSync(join(root, 'apps', app, 'src', 'main.ts'))).toBe(true);
+  });
+
+  it('sets only environment variables the config schema knows', () => {
+    for (const [name, s] of heraldServices) {
+      for (const key of Object.keys(s.environment ?? {})) {
+        expect({ service: name, key, known: configKeys.has(key) }).toEqual({ service: name, key, known: true });
+      }
+    }
+  });
+
+  it('waits for healthy infrastructure and a finished migration', () => {
+    for (const infra of ['nats', 'postgres', 'redis']) expect(services[infra].healthcheck).toBeDefined();
+    expect(services.nats.command).toContain('-js');
+    for (const app of ['gateway-1', 'persistence', 'worker', 'orchestrator']) {
+      expect(services[app].depends_on.migrate.condition).toBe('service_completed_successfully');
+      expect(services[app].restart).toBe('unless-stopped');
+    }
+    expect(services['gateway-1'].healthcheck.test.join(' ')).toContain('/health/ready');
+  });
+});
