@@ -72,8 +72,16 @@ export const storedMessageSchema = z.object({
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
 export const listMessagesReplySchema = z.object({ messages: z.array(storedMessageSchema) });
 
-/** conversation.history: the last N messages, oldest first, for the model's context. */
-export const historyRequestSchema = z.object({ conversationId: z.string(), limit: z.number().int().min(1).max(50) });
+/**
+ * conversation.history: the last N messages, oldest first, for the model's context. With
+ * `runId`, the answer waits (briefly) until the runs of the conversation that started
+ * before that run have been written, so a run queued behind another sees its answer.
+ */
+export const historyRequestSchema = z.object({
+  conversationId: z.string(),
+  limit: z.number().int().min(1).max(50),
+  runId: z.string().optional(),
+});
 export const historyMessageSchema = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
 export const historyReplySchema = z.object({ messages: z.array(historyMessageSchema) });

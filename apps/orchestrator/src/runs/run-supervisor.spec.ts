@@ -80,7 +80,7 @@ describe('RunSupervisor', () => {
     expect(jobs.map((j) => j.step)).toEqual([0, 1, 2]);
     expect(jobs[2].input).toMatchObject({ question: 'What is JetStream?', intent: 'question', passages: [{ id: 'p1' }] });
     expect(jobs[0].history).toEqual([{ role: 'user', content: 'earlier' }]);
-    expect(persistence.call).toHaveBeenCalledWith('conversation.history', { conversationId: 'c1', limit: 10 });
+    expect(persistence.call).toHaveBeenCalledWith('conversation.history', { conversationId: 'c1', runId: 'r1', limit: 10 });
     // Progress ranges are contiguous and increasing.
     for (let i = 1; i < jobs.length; i++) expect(jobs[i].progress.from).toBeGreaterThanOrEqual(jobs[i - 1].progress.to);
     expect(published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);

@@ -99,7 +99,7 @@ export class RunSupervisor {
   }
 
   private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal): Promise<Usage> {
-    const history = await this.loadHistory(request.conversationId);
+    const history = await this.loadHistory(request.conversationId, request.runId);
     const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let step = 0;
@@ -139,8 +139,8 @@ export class RunSupervisor {
     return usage;
   }
 
-  private async loadHistory(conversationId: string): Promise<HistoryMessage[]> {
-    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId, limit: HISTORY_LIMIT });
+  private async loadHistory(conversationId: string, runId: string): Promise<HistoryMessage[]> {
+    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId, runId, limit: HISTORY_LIMIT });
     return reply.messages;
   }
 

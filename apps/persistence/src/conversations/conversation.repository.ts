@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import type { Conversation, HistoryMessage, StoredMessage } from '@herald/contracts';
+import { ConversationEntity, MessageEntity } from '@herald/db';
+import type { EntityManager } from 'typeorm';
+import { sql } from '../infrastructure/sql';
+import type { ConversationCursor } from './conversation-cursor';
+
+export interface ConversationPageRow extends Conversation {
+  /** `updated_at` to the microsecond, for the next page's cursor. */
+  cursorAt: string;
+}
+
+/** SQL for conversations and their stored messages. Every method takes the manager to run in. */
+@Injectable()
+export class ConversationRepository {
+  /** Inserts a new conversation; does nothing if the id exists (a retried admit). */
+  async insertIfAbsent(db: EntityManager, c: { id: string; userId: string; title: string }): Promise<void> {
+    await sql(db, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
+      c.id,
+      c.userId,
+      c.title,
+    ]);
+  }
+
+  /** The user's conversation, row-locked until the transaction ends; null if missing or not theirs. */
+  findOwnedForUpdate(db: EntityManager, id: string, userId: string): Promise<ConversationEntity | null> {
+    return db.findOne(ConversationEntity, { where: { id, userId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  isOwnedBy(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    return db.exists(ConversationEntity, { where: { id, userId } });
+  }
+
+  /** One page of the user's conversations, newest `updated_at` first, after `before`. */
+  async page(db: EntityManager, userId: string, limit: number, before?: ConversationCursor): Promise<ConversationPageRow[]> {
+    const params: unknown[] = [userId, limit];
+    let after = '';
+    if (before) {
+      params.push(before.updatedAt, before.id);
+      after = 'AND (updated_at, id) < ($3::timestamptz, $4::uuid)';
+    }
+    const { rows } = await sql<{ id: string; title: string; created_at: Date; updated_at: Date; cursor_at: string }>(
+      db,
+      `SELECT id, title, created_at, updated_at,
+              to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+         FROM conversations
+        WHERE user_id = $1 ${after}
+        ORDER BY updated_at DESC, id DESC
+        LIMIT $2`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+      cursorAt: r.cursor_at,
+    }));
+  }
+
+  /** Every stored message of a conversation, oldest first. */
+  async messages(db: EntityManager, conversationId: string): Promise<StoredMessage[]> {
+    const rows = await db.find(MessageEntity, { where: { conversationId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map((m) => ({
+      id: m.id,
+      conversationId: m.conversationId,
+      runId: m.runId,
+      role: m.role,
+      content: m.content,
+      metadata: m.metadata,
+      createdAt: m.createdAt.toISOString(),
+    }));
+  }
+
+  /** True while a run of the conversation admitted before `runId` has started but its end is not yet written. */
+  async hasEarlierActiveRun(db: EntityManager, conversationId: string, runId: string): Promise<boolean> {
+    const { rows } = await sql<{ active: boolean }>(
+      db,
+      `SELECT EXISTS (
+         SELECT 1 FROM runs r, runs me
+          WHERE me.id = $2 AND r.conversation_id = $1 AND r.id <> me.id
+            AND r.created_at <= me.created_at AND r.status IN ('running', 'waiting')
+       ) AS active`,
+      [conversationId, runId],
+    );
+    return rows[0]?.active === true;
+  }
+
+  /** The last `limit` messages, oldest first: the model's context. */
+  async history(db: EntityManager, conversationId: string, limit: number): Promise<HistoryMessage[]> {
+    const { rows } = await sql<HistoryMessage>(
+      db,
+      `SELECT role, content FROM (
+         SELECT role, content, created_at, id FROM messages
+          WHERE conversation_id = $1
+          ORDER BY created_at DESC, id DESC
+          LIMIT $2
+       ) latest
+       ORDER BY created_at, id`,
+      [conversationId, limit],
+    );
+    return rows;
+  }
+}

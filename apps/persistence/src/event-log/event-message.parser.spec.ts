@@ -1,0 +1,62 @@
+import { subjects, type StoredEvent } from '@herald/contracts';
+import { buildHeaders, encodeJson, HEADER } from '@herald/messaging';
+import { parseEventMessage, withoutNul, type EventMessage } from './event-message.parser';
+
+const s = subjects('herald');
+const conversationId = '3f6c3f2a-59a4-4a8e-9f0e-2a8a44c2a001';
+const runId = '3f6c3f2a-59a4-4a8e-9f0e-2a8a44c2a002';
+const event: StoredEvent = {
+  type: 'status',
+  runId,
+  conversationId,
+  ts: '2026-11-22T07:01:02.345Z',
+  progress: 0.2,
+  data: { step: 'routing', message: 'Classifying your query…' },
+};
+
+function message(body: unknown, opts: { user?: string; subject?: string; raw?: Uint8Array } = {}): EventMessage {
+  return {
+    seq: 42,
+    subject: opts.subject ?? s.events('alice', conversationId, runId),
+    data: opts.raw ?? encodeJson(body),
+    headers: opts.user === undefined ? undefined : buildHeaders({ [HEADER.user]: opts.user }),
+  };
+}
+
+describe('parseEventMessage', () => {
+  it('reads a valid event with its sequence as id and the user from the header', () => {
+    const result = parseEventMessage(message(event, { user: 'a.b *>' }));
+    expect(result).toEqual({
+      ok: true,
+      event: { id: 42, userId: 'a.b *>', conversationId, runId, type: 'status', envelope: event, at: event.ts },
+    });
+  });
+
+  it('falls back to the user encoded in the subject', () => {
+    const result = parseEventMessage(message(event, { subject: s.events('bob@example.com', conversationId, runId) }));
+    expect(result.ok && result.event.userId).toBe('bob@example.com');
+  });
+
+  it.each([
+    ['not JSON', message(null, { raw: new TextEncoder().encode('{nope'), user: 'u' })],
+    ['an unknown type', message({ ...event, type: 'nope' }, { user: 'u' })],
+    ['data of the wrong shape', message({ ...event, data: { step: 1 } }, { user: 'u' })],
+    ['a run id that is not a UUID', message({ ...event, runId: 'r1' }, { user: 'u' })],
+    ['no user anywhere', message(event, { subject: 'weird.subject' })],
+  ])('refuses %s with a reason', (_label, msg) => {
+    const result = parseEventMessage(msg);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason.length).toBeGreaterThan(0);
+  });
+
+  it('drops NUL characters Postgres cannot store, and uses the read time for a bad ts', () => {
+    const now = new Date('2026-11-22T08:00:00.000Z');
+    const result = parseEventMessage(message({ ...event, ts: 'soon', data: { step: 'a\u0000b', message: 'm' } }, { user: 'u' }), now);
+    expect(result.ok && result.event.envelope.data).toEqual({ step: 'ab', message: 'm' });
+    expect(result.ok && result.event.at).toBe(now.toISOString());
+  });
+
+  it('strips NUL deeply, in keys too', () => {
+    expect(withoutNul({ 'k\u0000': ['\u0000x', { y: 'z\u0000' }], n: 1 })).toEqual({ k: ['x', { y: 'z' }], n: 1 });
+  });
+});

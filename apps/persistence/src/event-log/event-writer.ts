@@ -1,0 +1,161 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Subjects } from '@herald/contracts';
+import { describeDatabaseError, isDataError } from '@herald/db';
+import type { Logger } from '@herald/messaging';
+import { ConsumerEvents, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
+import { LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+import { EventLogRepository } from './event-log.repository';
+import { parseEventMessage } from './event-message.parser';
+import { ensureEventWriterConsumer } from './event-writer.consumer';
+import type { LoggedEvent } from './logged-event';
+import { MessageBatcher } from './message-batcher';
+
+const BATCH = { maxSize: 500, lingerMs: 5, maxWaitMs: 50 };
+/** Messages JetStream hands this instance ahead of the batch being written. */
+const PULL_WINDOW = 1000;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+const RESTART_DELAY_MS = 1000;
+
+interface Pending {
+  msg: JsMsg;
+  event: LoggedEvent;
+}
+
+/**
+ * Writes every event of the EVENTS stream to the Postgres event log, in batches, through the
+ * durable consumer all persistence instances share. A batch is acknowledged only once its
+ * transaction has committed; if the database fails, it is handed back (nak with a growing
+ * delay) and written again later, which is harmless since writes are idempotent. An event
+ * that can never be written is logged and terminated, so it never blocks the stream.
+ */
+@Injectable()
+export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private readonly stopping = new AbortController();
+  private failures = 0;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly eventLog: EventLogRepository,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await ensureEventWriterConsumer(await this.nc.jetstreamManager(), this.subjects);
+    this.loop = this.run();
+    this.logger.info({ stream: this.subjects.streams.events, durable: this.subjects.consumers.persistenceEvents }, 'writing events');
+  }
+
+  /** Finishes the batch being written, then stops; what is left is redelivered to another instance. */
+  async onModuleDestroy() {
+    this.stopping.abort();
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Consumes until shutdown; if the consumer goes away (deleted, NATS trouble), starts over. */
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.consume();
+      } catch (err) {
+        this.logger.error({ err }, 'event writer consumer failed');
+      }
+      if (this.stopped) break;
+      await this.pause(RESTART_DELAY_MS);
+      await ensureEventWriterConsumer(await this.nc.jetstreamManager(), this.subjects).catch((err) =>
+        this.logger.warn({ err }, 'could not ensure the event writer consumer'),
+      );
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const consumer = await this.nc.jetstream().consumers.get(this.subjects.streams.events, this.subjects.consumers.persistenceEvents);
+    const messages = await consumer.consume({ max_messages: PULL_WINDOW });
+    this.messages = messages;
+    if (this.stopped) await messages.close();
+    void this.closeWhenConsumerIsGone(messages);
+    const batcher = new MessageBatcher<JsMsg>(messages[Symbol.asyncIterator](), BATCH);
+    try {
+      // Ends when the consumer is closed (shutdown) or fails; a batch in hand is written first.
+      for (let batch = await batcher.next(); batch.length > 0; batch = await batcher.next()) {
+        await this.process(batch);
+      }
+    } finally {
+      await messages.close().catch(() => undefined);
+      (await batcher.leftover().catch(() => undefined))?.nak();
+    }
+  }
+
+  /** A deleted consumer (or stream) is not recreated by `consume()`: end it, so that run() does. */
+  private async closeWhenConsumerIsGone(messages: ConsumerMessages): Promise<void> {
+    const gone: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound];
+    try {
+      for await (const status of await messages.status()) {
+        if (gone.includes(status.type)) {
+          this.logger.warn({ status: status.type }, 'event writer consumer is gone; recreating it');
+          await messages.close();
+          return;
+        }
+      }
+    } catch {
+      // The status stream ends with the consumer.
+    }
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    const pending: Pending[] = [];
+    for (const msg of batch) {
+      const parsed = parseEventMessage(msg);
+      if (parsed.ok) pending.push({ msg, event: parsed.event });
+      else this.terminate(msg, parsed.reason);
+    }
+    if (pending.length === 0) return;
+    const started = Date.now();
+    try {
+      await this.write(pending);
+      this.failures = 0;
+      this.logger.debug({ events: pending.length, ms: Date.now() - started }, 'events written');
+    } catch (err) {
+      this.failures += 1;
+      const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
+      this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
+      for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged
+      await this.pause(retryInMs);
+    }
+  }
+
+  /**
+   * Writes the batch in one transaction and acknowledges it. If the rows themselves were
+   * refused, writes them one by one to find the culprit, which is terminated. Any other
+   * failure is thrown: the caller hands back whatever is not acknowledged yet.
+   */
+  private async write(pending: Pending[]): Promise<void> {
+    try {
+      await this.eventLog.writeBatch(pending.map((p) => p.event));
+      for (const p of pending) p.msg.ack();
+      return;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (pending.length === 1) return this.terminate(pending[0].msg, `refused by the database: ${describeDatabaseError(err).message}`);
+    }
+    for (const p of pending) await this.write([p]);
+  }
+
+  private terminate(msg: JsMsg, reason: string): void {
+    this.logger.warn({ seq: msg.seq, subject: msg.subject, reason }, 'event dropped from the event log');
+    msg.term();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { ConfigError } from '@herald/contracts';
+import { DatabaseUnreachableError } from '@herald/db';
+import { bootstrap } from './bootstrap';
+
+bootstrap()
+  .then((app) => app.enableShutdownHooks())
+  .catch((err) => {
+    const known = err instanceof ConfigError || err instanceof DatabaseUnreachableError;
+    console.error(known ? err.message : err);
+    process.exit(1);
+  });

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { ACTIVE_RUN_STATUSES, type RunOptions } from '@herald/contracts';
+import { RunEntity } from '@herald/db';
+import { In, type EntityManager } from 'typeorm';
+import { sql } from '../infrastructure/sql';
+
+/** Constraint names of the runs table that an admit may run into (see the schema migration). */
+export const RUN_CONSTRAINT = {
+  primaryKey: 'runs_pkey',
+  clientMessageId: 'runs_user_client_message_uidx',
+} as const;
+
+export interface NewRun {
+  id: string;
+  userId: string;
+  conversationId: string;
+  messageId: string;
+  userMessageId: string;
+  clientMessageId: string | null;
+  content: string;
+  options: RunOptions;
+}
+
+/** SQL for runs. Every method takes the manager to run in. */
+@Injectable()
+export class RunRepository {
+  findOwned(db: EntityManager, id: string, userId: string): Promise<RunEntity | null> {
+    return db.findOneBy(RunEntity, { id, userId });
+  }
+
+  findByClientMessageId(db: EntityManager, userId: string, clientMessageId: string): Promise<RunEntity | null> {
+    return db.findOneBy(RunEntity, { userId, clientMessageId });
+  }
+
+  /** Frees an expired idempotency key so that it may start a new run. */
+  async releaseClientMessageId(db: EntityManager, id: string): Promise<void> {
+    await sql(db, `UPDATE runs SET client_message_id = NULL WHERE id = $1`, [id]);
+  }
+
+  hasActiveRun(db: EntityManager, conversationId: string): Promise<boolean> {
+    return db.exists(RunEntity, { where: { conversationId, status: In([...ACTIVE_RUN_STATUSES]) } });
+  }
+
+  async insert(db: EntityManager, run: NewRun): Promise<RunEntity> {
+    await sql(
+      db,
+      `INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued')`,
+      [run.id, run.userId, run.conversationId, run.messageId, run.userMessageId, run.clientMessageId, run.content, JSON.stringify(run.options)],
+    );
+    return db.findOneByOrFail(RunEntity, { id: run.id });
+  }
+
+  /** A run still `queued` becomes `failed`; resolves true if it did. */
+  async abandon(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    const { count } = await sql(
+      db,
+      `UPDATE runs SET status = 'failed', ended_at = now() WHERE id = $1 AND user_id = $2 AND status = 'queued'`,
+      [id, userId],
+    );
+    return count > 0;
+  }
+}

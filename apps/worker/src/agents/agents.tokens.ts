@@ -1,0 +1,3 @@
+export const AGENT_REGISTRY = Symbol('AGENT_REGISTRY');
+export const MODEL_PROVIDER = Symbol('MODEL_PROVIDER');
+export const AGENT_RESOURCES = Symbol('AGENT_RESOURCES');

@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
+import { type AgentJob, agentJobSchema, type AgentJobResult } from '@herald/contracts';
+import type { EventPublisher, Logger } from '@herald/messaging';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
+import { RunCancellations } from '../cancellation/run-cancellations';
+import { EVENT_PUBLISHER, LOGGER } from '../infrastructure/tokens';
+import { JobEventSink } from './job-event-sink';
+import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
+
+/**
+ * One sub-agent step, as the supervisor queued it: validate the job, find the agent, refuse
+ * a run that is already cancelled, run the agent with its events going to the EVENTS
+ * stream, and settle only once every event of the step is out.
+ */
+@Injectable()
+export class AgentJobHandler {
+  constructor(
+    @Inject(AGENT_REGISTRY) private readonly agents: AgentRegistry,
+    @Inject(MODEL_PROVIDER) private readonly model: ModelProvider,
+    @Inject(AGENT_RESOURCES) private readonly resources: AgentResources,
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly cancellations: RunCancellations,
+  ) {}
+
+  async handle(job: Job<unknown>, stopSignal?: AbortSignal): Promise<AgentJobResult> {
+    const data = parseJob(job);
+    const agent = this.agents.get(data.agent);
+    if (!agent) throw invalidJob(`no agent named "${data.agent}"`);
+    const log = this.logger.child({ jobId: job.id, runId: data.runId, step: data.step, agent: agent.name, attempt: job.attemptsMade + 1 });
+
+    // Tracked before the flag is read, so a cancel arriving in between still aborts the step.
+    const step = this.cancellations.track(data.runId, stopSignal);
+    try {
+      if (await this.cancellations.isCancelled(data.runId)) {
+        log.info('run already cancelled: step refused');
+        throw new UnrecoverableError(CANCELLED);
+      }
+      return await this.runStep(agent, data, job, step.signal, log);
+    } finally {
+      step.release();
+    }
+  }
+
+  /** Runs the agent; its events go out through the job's sink, all of them before this settles. */
+  private async runStep(
+    agent: AnyAgentDefinition,
+    data: AgentJob,
+    job: Job<unknown>,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<AgentJobResult> {
+    const sink = new JobEventSink(this.publisher, data, signal, job, log);
+    try {
+      const result = await runAgent(agent, {
+        step: { runId: data.runId, conversationId: data.conversationId, messageId: data.messageId, step: data.step, stream: data.stream },
+        input: data.input,
+        history: data.history,
+        traceLevel: data.traceLevel,
+        sink,
+        model: this.model,
+        resources: this.resources,
+        signal,
+      });
+      log.info({ events: sink.count }, 'step completed');
+      return result;
+    } catch (err) {
+      const failure = toJobFailure(err, signal);
+      if (failure.message === CANCELLED) log.info({ events: sink.count }, 'step cancelled');
+      else log.warn({ err, events: sink.count }, `step failed: ${failure.message}`);
+      throw failure;
+    } finally {
+      await sink.settled();
+    }
+  }
+}
+
+function parseJob(job: Job<unknown>): AgentJob {
+  const parsed = agentJobSchema.safeParse(job.data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
+    throw invalidJob(`invalid job data (${issues.join('; ')})`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,82 @@
+import type { AgentJob } from '@herald/contracts';
+import { createLogger, type EventPublisher } from '@herald/messaging';
+import { JobEventSink } from './job-event-sink';
+
+type Publish = EventPublisher['publish'];
+type Call = { type: string; data: unknown; progress: number; msgId: string; trace?: unknown; scope: unknown };
+
+const job: AgentJob = {
+  runId: 'run-1',
+  userId: 'u',
+  conversationId: 'c',
+  messageId: 'm',
+  agent: 'reporting',
+  step: 2,
+  input: {},
+  history: [],
+  traceLevel: 'none',
+  stream: true,
+  progress: { from: 0.5, to: 0.9 },
+};
+const logger = createLogger('test', 'silent');
+
+function setup(opts: { publishDelayMs?: number } = {}) {
+  const calls: Call[] = [];
+  const stored: string[] = [];
+  const publish = (async (scope, type, data, o) => {
+    calls.push({ scope, type, data, progress: o.progress, msgId: o.msgId, trace: o.trace });
+    if (opts.publishDelayMs) await new Promise((r) => setTimeout(r, opts.publishDelayMs));
+    stored.push(o.msgId);
+    return calls.length;
+  }) as Publish;
+  const progress: number[] = [];
+  const controller = new AbortController();
+  const sink = new JobEventSink({ publish }, job, controller.signal, { updateProgress: async (p) => void progress.push(p) }, logger);
+  return { sink, calls, stored, progress, controller };
+}
+
+describe('JobEventSink', () => {
+  it('publishes in the run scope with msg ids <runId>:<step>:<n>', async () => {
+    const { sink, calls } = setup();
+    await sink.emit('status', { step: 'generating', message: 'Writing…' });
+    await sink.emit('message_delta', { messageId: 'm', delta: 'Hi' }, { latencyMs: 3 });
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2']);
+    expect(calls[0].scope).toEqual({ userId: 'u', conversationId: 'c', runId: 'run-1' });
+    expect(calls[1]).toMatchObject({ type: 'message_delta', data: { messageId: 'm', delta: 'Hi' }, trace: { latencyMs: 3 } });
+  });
+
+  it('maps the step progress into the job range and never goes back', async () => {
+    const { sink, calls, progress } = setup();
+    await sink.emit('agent_started', { agent: 'a' });
+    sink.progress(0.5);
+    await sink.emit('agent_thinking', { agent: 'a', thought: 't' });
+    sink.progress(0.25);
+    sink.progress(Number.NaN);
+    await sink.emit('agent_thinking', { agent: 'a', thought: 't' });
+    sink.progress(3);
+    await sink.emit('agent_completed', { agent: 'a', durationMs: 1 });
+    expect(calls.map((c) => c.progress)).toEqual([0.5, 0.7, 0.7, 0.9]);
+    await sink.settled();
+    expect(progress).toEqual([0.7, 0.9]);
+  });
+
+  it('publishes nothing once aborted, and settled() waits for what was in flight', async () => {
+    const { sink, calls, stored, controller } = setup({ publishDelayMs: 30 });
+    const inFlight = sink.emit('message_delta', { messageId: 'm', delta: 'a' });
+    controller.abort();
+    await sink.emit('message_delta', { messageId: 'm', delta: 'b' });
+    sink.progress(1);
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1']);
+    expect(stored).toEqual([]);
+    await sink.settled();
+    expect(stored).toEqual(['run-1:2:1']);
+    await inFlight;
+  });
+
+  it('settled() does not throw when a publish failed', async () => {
+    const publish = (async () => Promise.reject(new Error('nats down'))) as Publish;
+    const sink = new JobEventSink({ publish }, job, new AbortController().signal, { updateProgress: async () => undefined }, logger);
+    await expect(sink.emit('status', { step: 's', message: 'm' })).rejects.toThrow('nats down');
+    await expect(sink.settled()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,78 @@
+import type { AgentEventType, EventSink } from '@herald/agents';
+import type { AgentJob, EventData, Trace } from '@herald/contracts';
+import type { EventPublisher, Logger, RunScope } from '@herald/messaging';
+
+/** The job's own progress (BullMQ) is updated in steps of at least this much. */
+const JOB_PROGRESS_STEP = 0.05;
+
+export interface JobProgressReporter {
+  updateProgress(progress: number): Promise<void>;
+}
+
+/**
+ * The sink of one job: publishes the step's events to the EVENTS stream.
+ *  - msgId `<runId>:<step>:<n>` (n counts the step's events), so a retried job re-publishes
+ *    the same ids and JetStream stores each event once;
+ *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing;
+ *  - once the step is aborted it publishes nothing more, and `settled()` waits for what is
+ *    still in flight, so nothing of this step can follow the run's terminal event.
+ */
+export class JobEventSink implements EventSink {
+  private readonly scope: RunScope;
+  private readonly pending = new Set<Promise<unknown>>();
+  private sent = 0;
+  private fraction = 0;
+  private reportedProgress = -1;
+
+  constructor(
+    private readonly publisher: Pick<EventPublisher, 'publish'>,
+    private readonly job: AgentJob,
+    private readonly signal: AbortSignal,
+    private readonly reporter: JobProgressReporter,
+    private readonly logger: Logger,
+  ) {
+    this.scope = { userId: job.userId, conversationId: job.conversationId, runId: job.runId };
+  }
+
+  emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    const msgId = `${this.job.runId}:${this.job.step}:${++this.sent}`;
+    const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
+    return this.track(published).then(() => undefined);
+  }
+
+  progress(fraction: number): void {
+    if (this.signal.aborted || !Number.isFinite(fraction)) return;
+    this.fraction = Math.max(this.fraction, Math.min(1, Math.max(0, fraction)));
+    const value = this.runProgress();
+    if (value - this.reportedProgress >= JOB_PROGRESS_STEP || (this.fraction === 1 && value > this.reportedProgress)) {
+      this.reportedProgress = value;
+      this.track(this.reporter.updateProgress(Math.round(value * 1000) / 1000)).catch((err) =>
+        this.logger.warn({ err }, 'could not update the job progress'),
+      );
+    }
+  }
+
+  /** The run's progress now: within the job's range, never decreasing. */
+  runProgress(): number {
+    const { from, to } = this.job.progress;
+    return from + (Math.max(from, to) - from) * this.fraction;
+  }
+
+  /** Events published so far. */
+  get count(): number {
+    return this.sent;
+  }
+
+  /** Resolves when nothing is in flight any more (whatever the outcome). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    const forget = () => this.pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Intent } from '@herald/contracts';
+
+/** The system prompt of the reporting agent (the local engine ignores it; a hosted model follows it). */
+export function reportingSystemPrompt(intent: Intent, passages: number): string {
+  if (intent === 'chitchat') {
+    return 'You are Herald, a friendly assistant. Reply briefly and warmly to the small talk, and invite a question.';
+  }
+  if (passages === 0) {
+    return (
+      'You are Herald, an assistant that answers from a knowledge base. Nothing relevant was found for this ' +
+      'question: say so briefly and ask the user to rephrase. Do not make up an answer.'
+    );
+  }
+  return (
+    'You are Herald, an assistant that answers from a knowledge base. Answer using only the numbered documents. ' +
+    'Cite each fact with its document number in brackets, like [1]. Be concise. If the documents do not answer ' +
+    'the question, say so.'
+  );
+}

@@ -1,0 +1,58 @@
+import type { ChatMessage, CompletionRequest, CompletionResult, IntentRequest, IntentResult, ModelProvider } from '../model-provider';
+import { composeAnswer } from './answer-composer';
+import { chitchatReply, notFoundReply } from './chitchat-replies';
+import { analyzeIntent } from './intent-rules';
+import { streamTokens } from './token-stream';
+import { countTokens } from './tokenize';
+
+export interface LocalEngineOptions {
+  /** Pause before each generated token (LOCAL_ENGINE_TOKEN_DELAY_MS). */
+  tokenDelayMs?: number;
+}
+
+/**
+ * The default model: no network, no weights, deterministic. Intent comes from rules; an
+ * answer is composed from the grounding documents with citations, or is a canned reply
+ * to small talk; generation is streamed token by token at a configurable pace.
+ */
+export class LocalEngine implements ModelProvider {
+  readonly name = 'local';
+  private readonly tokenDelayMs: number;
+
+  constructor(opts: LocalEngineOptions = {}) {
+    this.tokenDelayMs = Math.max(0, opts.tokenDelayMs ?? 0);
+  }
+
+  async classifyIntent({ text, signal }: IntentRequest): Promise<IntentResult> {
+    signal.throwIfAborted();
+    const { intent, confidence, reasoning } = analyzeIntent(text);
+    return { intent, confidence, reasoning, usage: { promptTokens: countTokens(text), completionTokens: 1 } };
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    request.signal.throwIfAborted();
+    const text = this.compose(request);
+    await streamTokens(text, { signal: request.signal, delayMs: this.tokenDelayMs, onToken: request.onToken });
+    const prompt = [request.system ?? '', ...request.messages.map((m) => m.content), ...(request.documents ?? []).map((d) => d.content)];
+    return {
+      text,
+      model: this.name,
+      usage: { promptTokens: countTokens(prompt.join(' ')), completionTokens: countTokens(text) },
+    };
+  }
+
+  private compose({ messages, documents = [] }: CompletionRequest): string {
+    const userTurns = messages.filter((m) => m.role === 'user');
+    const query = userTurns[userTurns.length - 1]?.content ?? '';
+    const previousQuery = userTurns[userTurns.length - 2]?.content ?? '';
+    if (documents.length > 0) return composeAnswer(query, documents, previousQuery);
+
+    const turn = countAssistantTurns(messages);
+    const analysis = analyzeIntent(query);
+    return analysis.intent === 'chitchat' ? chitchatReply(query, analysis.social, turn) : notFoundReply(query, turn);
+  }
+}
+
+function countAssistantTurns(messages: readonly ChatMessage[]): number {
+  return messages.filter((m) => m.role === 'assistant').length;
+}

@@ -1,0 +1,73 @@
+import type { HistoryMessage, Intent } from '@herald/contracts';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A retrieved passage the answer should be grounded in; cited as [1], [2]… in this order. */
+export interface GroundingDocument {
+  id: string;
+  title: string;
+  content: string;
+}
+
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+  costUsd?: number;
+}
+
+/** One streamed piece of a completion. */
+export interface TokenChunk {
+  delta: string;
+  /** 0-based position of this chunk in the completion. */
+  index: number;
+  /** Share of the completion produced so far (0..1), when the provider knows the length. */
+  fraction?: number;
+}
+
+export interface CompletionRequest {
+  system?: string;
+  /** The conversation so far, oldest first; the last one is what to answer. */
+  messages: ChatMessage[];
+  documents?: GroundingDocument[];
+  /** Aborting stops the completion promptly: the promise rejects with the signal's reason. */
+  signal: AbortSignal;
+  /** Called once per token, in order; the deltas concatenate exactly to `text`. Awaited. */
+  onToken?: (chunk: TokenChunk) => void | Promise<void>;
+  maxTokens?: number;
+}
+
+export interface CompletionResult {
+  text: string;
+  usage: ModelUsage;
+  /** Which model produced it, e.g. `local` or the endpoint's model name. */
+  model: string;
+}
+
+export interface IntentRequest {
+  text: string;
+  history?: readonly HistoryMessage[];
+  signal: AbortSignal;
+}
+
+export interface IntentResult {
+  intent: Intent;
+  /** 0..1 */
+  confidence: number;
+  /** One or two sentences a user can read: why this intent. */
+  reasoning: string;
+  usage: ModelUsage;
+}
+
+/**
+ * What agents call a model through. The local engine implements it without network or
+ * weights; an OpenAI-compatible provider implements it against a chat completions endpoint
+ * (documents become part of the system prompt, intent a small classification prompt).
+ */
+export interface ModelProvider {
+  readonly name: string;
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+  classifyIntent(request: IntentRequest): Promise<IntentResult>;
+}

@@ -1,0 +1,62 @@
+import type { EventData, HistoryMessage, TraceLevel } from '@herald/contracts';
+import type { KnowledgeBase } from '../knowledge/knowledge-base';
+import type { ModelProvider } from '../models/model-provider';
+import type { TraceFields } from './trace';
+
+/** The outside things agents' tools may use; the worker provides them. */
+export interface AgentResources {
+  knowledgeBase: KnowledgeBase;
+}
+
+/** Which run and step an agent is working for. */
+export interface StepInfo {
+  runId: string;
+  conversationId: string;
+  /** The assistant message this run produces (message_delta / message). */
+  messageId: string;
+  step: number;
+  /** The client asked for token streaming (message_delta). */
+  stream: boolean;
+}
+
+export interface ToolOptions<R> {
+  /** What `tool_completed.output` shows of the result (default: the result itself). */
+  output?: (result: R) => unknown;
+  /** Extra trace fields for `tool_completed`, e.g. `{ full: { query, scores } }`. */
+  trace?: (result: R) => TraceFields;
+}
+
+/**
+ * All an agent sees of the world. Every method that emits an event throws once the step is
+ * aborted (cancel), so an agent that awaits them stops at its next step.
+ */
+export interface AgentContext {
+  readonly agent: string;
+  readonly step: StepInfo;
+  /** The model, metered: what the agent spends is reported on agent_completed and in the job result. */
+  readonly model: ModelProvider;
+  /** The conversation's last messages, oldest first (not including the current question). */
+  readonly history: readonly HistoryMessage[];
+  /** Aborted when the run is cancelled; pass it to the model and to long tools. */
+  readonly signal: AbortSignal;
+  /** The run's trace level; trace fields given to the methods below are filtered by it. */
+  readonly trace: TraceLevel;
+  readonly resources: AgentResources;
+
+  /** `agent_thinking`: a line of the agent's reasoning, for the user to read. */
+  thinking(thought: string, trace?: TraceFields): Promise<void>;
+  /** `status`: human progress text, e.g. `status('retrieving', 'Searching the knowledge base…')`. */
+  status(step: string, message: string): Promise<void>;
+  /**
+   * Runs a tool: `tool_executing`, then `fn`, then `tool_completed` with the same callId,
+   * the duration, and `ok` with the output or the error message. A throwing tool rethrows
+   * as a ToolError, which the agent may catch to carry on.
+   */
+  tool<R>(name: string, input: unknown, fn: (signal: AbortSignal) => Promise<R>, opts?: ToolOptions<R>): Promise<R>;
+  /** How far this step has got, 0..1; never goes back. */
+  progress(fraction: number): void;
+  /** `message_delta` and `message`: the answer itself. */
+  emit<T extends 'message_delta' | 'message'>(type: T, data: EventData<T>, trace?: TraceFields): Promise<void>;
+  /** Trace fields to add to this step's `agent_completed`. */
+  addTrace(fields: TraceFields): void;
+}

@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import type { AgentContext } from './agent-context';
+
+export type AgentOutput = Record<string, unknown>;
+
+export interface AgentDefinition<I = unknown, O extends AgentOutput = AgentOutput> {
+  /** The BullMQ job name; one of AGENT for the built-in agents. Never rename a live one. */
+  readonly name: string;
+  /** Shown on `agent_started`. */
+  readonly description: string;
+  /** Validates the job's `input` before anything is emitted; invalid input fails the job for good. */
+  readonly input?: z.ZodType<I, unknown>;
+  run(ctx: AgentContext, input: I): Promise<O>;
+  /** A one-line `agent_completed.summary` of the output. */
+  summarize?(output: O): string | undefined;
+}
+
+const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** Declares an agent: `export const fooAgent = defineAgent({ name, description, input, run })`. */
+export function defineAgent<I, O extends AgentOutput>(definition: AgentDefinition<I, O>): AgentDefinition<I, O> {
+  if (!NAME_RE.test(definition.name)) throw new Error(`agent name must match ${NAME_RE}, got "${definition.name}"`);
+  return Object.freeze({ ...definition });
+}

@@ -1,0 +1,44 @@
+import type { CompletionRequest, CompletionResult, IntentRequest, IntentResult, ModelProvider, ModelUsage } from '../models/model-provider';
+
+/** A ModelProvider that adds up the usage of every call made through it (one per step). */
+export class MeteredModel implements ModelProvider {
+  private promptTokens = 0;
+  private completionTokens = 0;
+  private costUsd: number | undefined;
+  private calls = 0;
+
+  constructor(private readonly inner: ModelProvider) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const result = await this.inner.complete(request);
+    this.add(result.usage);
+    return result;
+  }
+
+  async classifyIntent(request: IntentRequest): Promise<IntentResult> {
+    const result = await this.inner.classifyIntent(request);
+    this.add(result.usage);
+    return result;
+  }
+
+  /** The total so far, or undefined if the model was not called. */
+  usage(): ModelUsage | undefined {
+    if (this.calls === 0) return undefined;
+    return {
+      promptTokens: this.promptTokens,
+      completionTokens: this.completionTokens,
+      ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
+    };
+  }
+
+  private add(usage: ModelUsage) {
+    this.calls++;
+    this.promptTokens += usage.promptTokens;
+    this.completionTokens += usage.completionTokens;
+    if (usage.costUsd !== undefined) this.costUsd = (this.costUsd ?? 0) + usage.costUsd;
+  }
+}

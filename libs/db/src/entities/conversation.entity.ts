@@ -1,0 +1,24 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * A user's conversation. Users list them newest `updatedAt` first: the migration's index is
+ * (user_id, updated_at DESC, id DESC), which TypeORM's decorator cannot spell.
+ */
+@Entity({ name: 'conversations' })
+@Index('conversations_user_updated_idx', ['userId', 'updatedAt', 'id'])
+export class ConversationEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'text' })
+  userId: string;
+
+  @Column({ type: 'text' })
+  title: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

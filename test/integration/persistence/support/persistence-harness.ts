@@ -1,0 +1,149 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  type AdmitRunReply,
+  type AdmitRunRequest,
+  type EventData,
+  type EventType,
+  loadConfig,
+  PERSISTENCE_RPC,
+  type PersistenceRpc,
+  subjects,
+  type Subjects,
+} from '@herald/contracts';
+import { quoteIdentifier, withDatabase } from '@herald/db';
+import { EventPublisher, PersistenceClient } from '@herald/messaging';
+import { connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
+import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
+
+const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns something other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** The error (code and message) a call rejects with. */
+export async function errorOf(work: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await work;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return { code: e.code ?? 'no code', message: e.message ?? '' };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The error code a call rejects with. */
+export async function errorCodeOf(work: Promise<unknown>): Promise<string> {
+  return (await errorOf(work)).code;
+}
+
+/**
+ * Persistence running in-process on its own database (`herald_test_<random>`) and namespace,
+ * with a real NATS client to call it (PersistenceClient), publish events (EventPublisher),
+ * and a Postgres client to look at the tables.
+ */
+export class PersistenceHarness {
+  readonly namespace = `t${randomBytes(5).toString('hex')}`;
+  readonly subjects: Subjects = subjects(this.namespace);
+  readonly dbName = `herald_test_${this.namespace}`;
+  readonly databaseUrl = withDatabase(BASE_DB, this.dbName);
+  readonly apps: INestApplicationContext[] = [];
+  nc!: NatsConnection;
+  client!: PersistenceClient;
+  publisher!: EventPublisher;
+  db!: Client;
+
+  static async start(instances = 1): Promise<PersistenceHarness> {
+    const h = new PersistenceHarness();
+    await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
+    h.nc = await connect({ servers: NATS_URL });
+    h.client = new PersistenceClient(h.nc, h.subjects);
+    h.publisher = new EventPublisher(h.nc.jetstream(), h.subjects);
+    h.db = new Client({ connectionString: h.databaseUrl });
+    await h.db.connect();
+    return h;
+  }
+
+  /** Starts one more persistence instance on the same database and namespace. */
+  async startInstance(): Promise<INestApplicationContext> {
+    const app = await bootstrap(
+      loadConfig({
+        NODE_ENV: 'test',
+        HERALD_NAMESPACE: this.namespace,
+        NATS_URL,
+        DATABASE_URL: this.databaseUrl,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      }),
+    );
+    this.apps.push(app);
+    return app;
+  }
+
+  async stopInstances(): Promise<void> {
+    await Promise.all(this.apps.splice(0).map((app) => app.close()));
+  }
+
+  call<T>(op: PersistenceRpc, payload: unknown): Promise<T> {
+    return this.client.call<T>(op, payload);
+  }
+
+  /** A run.admit request with fresh ids; `over` changes any field. */
+  admitRequest(userId: string, over: Partial<AdmitRunRequest> = {}): AdmitRunRequest {
+    return {
+      userId,
+      conversationId: 'new',
+      newConversationId: randomUUID(),
+      runId: randomUUID(),
+      messageId: randomUUID(),
+      userMessageId: randomUUID(),
+      content: 'What is NATS JetStream?',
+      options: { traceLevel: 'none', stream: false, onBusy: 'enqueue' },
+      ...over,
+    };
+  }
+
+  admit(userId: string, over: Partial<AdmitRunRequest> = {}): Promise<AdmitRunReply> {
+    return this.call<AdmitRunReply>(PERSISTENCE_RPC.admitRun, this.admitRequest(userId, over));
+  }
+
+  /** Publishes one event of a run; resolves with its id (the stream sequence). */
+  publish<T extends EventType>(
+    run: { userId: string; conversationId: string; runId: string },
+    type: T,
+    data: EventData<T>,
+    progress: number,
+    msgId = `${run.runId}:${type}:${progress}`,
+  ): Promise<number> {
+    return this.publisher.publish(run, type, data, { progress, msgId });
+  }
+
+  async rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query(text, params)).rows as T[];
+  }
+
+  async close(): Promise<void> {
+    await this.stopInstances();
+    if (this.nc) {
+      const jsm = await this.nc.jetstreamManager();
+      for (const stream of Object.values(this.subjects.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+      await this.nc.drain();
+    }
+    await this.db?.end().catch(() => undefined);
+    const admin = new Client({ connectionString: withDatabase(BASE_DB, 'postgres') });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(this.dbName)} WITH (FORCE)`);
+    await admin.end();
+  }
+}
