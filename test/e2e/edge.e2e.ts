@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEV_JWT_SECRET } from '@herald/contracts';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { Cluster, sleep } from './support/cluster';
@@ -48,7 +49,8 @@ describe('edges: auth, bad input, limits (real processes)', () => {
     it('refuses missing, garbage, forged, expired and alg:none tokens with UNAUTHORIZED', async () => {
       const url = cluster.gatewayUrl(0);
       const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode('not-the-secret-not-the-secret-0000'));
-      const expired = await cluster.token('x', -10);
+      const secret = new TextEncoder().encode(DEV_JWT_SECRET);
+      const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt(Math.floor(Date.now() / 1000) - 120).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url')}.`;
       for (const auth of [undefined, { token: 'garbage' }, { token: forged }, { token: expired }, { token: none }, { token: 42 }]) {
         const err = await refused(open(url, auth));

@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CoreModule, type CoreOptions } from './core/core.module';
+import { HealthModule } from './health/health.module';
+import { HttpApiModule } from './http/http-api.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { SocketModule } from './socket/socket.module';
+
+/**
+ * Herald's gateway: the Socket.IO edge (auth, per-user live delivery, client events),
+ * the REST API, health and metrics, over NATS, Redis and the persistence service.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(core: CoreOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(core), MetricsModule, SocketModule, HttpApiModule, HealthModule],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { type Config, loadConfig } from '@herald/contracts';
+import { createLogger, PinoNestLogger, type Logger } from '@herald/messaging';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { jsonBody } from './http/json-body';
+import { HeraldIoAdapter } from './socket/herald-io.adapter';
+
+/** The demo web client (index.html + app.js), beside src/ and dist/. */
+export const PUBLIC_DIR = join(__dirname, '..', 'public');
+
+export interface GatewayOptions {
+  /** Defaults to loadConfig() (the environment). */
+  config?: Config;
+  logger?: Logger;
+  /** Close gracefully on SIGTERM/SIGINT (true for the real process, false in tests). */
+  shutdownHooks?: boolean;
+}
+
+export interface RunningGateway {
+  app: NestExpressApplication;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the gateway application (not listening yet). */
+export async function createGateway(config: Config, logger: Logger): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger }), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.enableCors();
+  app.use(...jsonBody());
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  app.useWebSocketAdapter(new HeraldIoAdapter(app));
+  app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' });
+  return app;
+}
+
+/** Starts the gateway on config.PORT (0 picks a free port) and resolves once it listens. */
+export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGateway> {
+  const config = opts.config ?? loadConfig();
+  const logger = opts.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  if (config.usingDevSecret && !config.JWKS_URL) {
+    logger.warn('JWT_SECRET is not set: tokens are signed and verified with the public development secret. Never run like this in production.');
+  }
+  const app = await createGateway(config, logger);
+  if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.PORT);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.info({ port, instanceId: config.INSTANCE_ID, namespace: config.HERALD_NAMESPACE }, 'gateway listening');
+  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}

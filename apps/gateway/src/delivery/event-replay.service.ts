@@ -1,0 +1,93 @@
+import { type AgentEvent, type Subjects } from '@herald/contracts';
+import type { Logger } from '@herald/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
+import { JETSTREAM, JETSTREAM_MANAGER, LOGGER, SUBJECTS } from '../core/core.tokens';
+import { TIMEOUTS } from '../core/timeouts';
+import { orUnavailable } from '../core/with-timeout';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { toAgentEvent } from './agent-event.codec';
+
+export interface ReplayRequest {
+  userId: string;
+  /** Replay events whose id is greater than this one. */
+  after: string;
+  /** Only this conversation's events (a lower-case UUID). */
+  conversationId?: string;
+}
+
+const FETCH_BATCH = 256;
+
+/**
+ * Re-delivers a user's stored events from the EVENTS stream, in id order, with an ephemeral
+ * consumer filtered on the user's (or one conversation's) subjects. It stops at what was
+ * stored when it started: what comes later arrives live.
+ */
+@Injectable()
+export class EventReplayService {
+  constructor(
+    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(JETSTREAM_MANAGER) private readonly jsm: JetStreamManager,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<void> {
+    const stream = this.subjects.streams.events;
+    const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
+    if (BigInt(req.after) >= BigInt(state.last_seq)) return;
+    const from = Number(req.after) + 1;
+    if (from < state.first_seq) {
+      // Events older than the stream holds (past EVENT_RETENTION_HOURS) live only in the
+      // Postgres event log. Replaying them from persistence belongs here, before the stream part.
+      this.logger.debug({ from, firstSeq: state.first_seq }, 'resume starts before the stream; older events are not replayed');
+    }
+    await this.replayFromStream(req, from, emit);
+  }
+
+  private async replayFromStream(req: ReplayRequest, from: number, emit: (event: AgentEvent) => void): Promise<void> {
+    const stream = this.subjects.streams.events;
+    const filter = req.conversationId
+      ? this.subjects.events(req.userId, req.conversationId, '*')
+      : this.subjects.eventsOfUser(req.userId);
+    const info = await orUnavailable(
+      () =>
+        this.jsm.consumers.add(stream, {
+          filter_subject: filter,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: from,
+          ack_policy: AckPolicy.None,
+          inactive_threshold: nanos(60_000),
+          mem_storage: true,
+          num_replicas: 1,
+        }),
+      TIMEOUTS.jetstreamApiMs,
+      'create replay consumer',
+    );
+    try {
+      // num_pending counts the matching events stored when the consumer was created.
+      let remaining = info.num_pending;
+      if (remaining === 0) return;
+      const consumer = await orUnavailable(() => this.js.consumers.get(stream, info.name), TIMEOUTS.jetstreamApiMs, 'get consumer');
+      while (remaining > 0) {
+        const messages = await consumer.fetch({ max_messages: Math.min(remaining, FETCH_BATCH), expires: TIMEOUTS.jetstreamApiMs });
+        let received = 0;
+        for await (const m of messages) {
+          received++;
+          remaining = m.info.pending === 0 ? 0 : remaining - 1;
+          const event = toAgentEvent(m.seq, m.data);
+          if (!event) {
+            this.logger.warn({ seq: m.seq, subject: m.subject }, 'skipped a stored message that is not a valid event');
+            continue;
+          }
+          this.metrics.eventsReplayed.inc();
+          emit(event);
+        }
+        if (received === 0) break;
+      }
+    } finally {
+      await this.jsm.consumers.delete(stream, info.name).catch(() => undefined);
+    }
+  }
+}

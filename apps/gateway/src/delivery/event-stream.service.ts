@@ -1,0 +1,77 @@
+import type { Logger } from '@herald/messaging';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { scheduleAt } from '../common/schedule-at';
+import { LOGGER } from '../core/core.tokens';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { isLaterEventId } from './event-id';
+import { EventReplayService } from './event-replay.service';
+import { LiveDeliveryService } from './live-delivery.service';
+import { SseStream } from './sse-stream';
+
+export interface StreamUser {
+  userId: string;
+  expiresAt: number;
+}
+
+/**
+ * `GET /v1/events`: the user's events as Server-Sent Events. With a cursor (Last-Event-ID or
+ * `after`) it replays what came after it, holding live events meanwhile, then goes live;
+ * without one it is live from now. The stream ends when the token expires.
+ */
+@Injectable()
+export class EventStreamService implements OnModuleDestroy {
+  private readonly streams = new Map<string, SseStream>();
+
+  constructor(
+    private readonly delivery: LiveDeliveryService,
+    private readonly replay: EventReplayService,
+    private readonly metrics: GatewayMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async open(user: StreamUser, after: string | undefined, res: Response): Promise<void> {
+    const key = `sse:${randomUUID()}`;
+    const stream = new SseStream(res);
+    const cancelExpiry = scheduleAt(user.expiresAt, () => stream.close());
+    this.streams.set(key, stream);
+    this.metrics.sseStreams.inc();
+    stream.onClose(() => {
+      this.streams.delete(key);
+      cancelExpiry();
+      this.delivery.detach(key);
+      this.metrics.sseStreams.dec();
+    });
+
+    const attached = this.delivery.attachWriter(key, user.userId, (event) => stream.send(event), () => stream.close());
+    if (after === undefined) {
+      // The opening comment tells the client its live delivery is in place.
+      if (await attached) stream.open();
+      return;
+    }
+    let lastId = after;
+    try {
+      await this.delivery.whilePaused(
+        key,
+        () => {
+          stream.open();
+          return this.replay.replay({ userId: user.userId, after }, (event) => {
+            stream.send(event);
+            lastId = event.id;
+          });
+        },
+        (event) => !isLaterEventId(event.id, lastId),
+      );
+    } catch (err) {
+      // The client reconnects with Last-Event-ID and gets the rest then.
+      this.logger.warn({ err: String(err) }, 'SSE replay failed; closing the stream');
+      stream.close();
+    }
+  }
+
+  /** Shutting down: end every stream so that clients reconnect (to another instance). */
+  onModuleDestroy(): void {
+    for (const stream of [...this.streams.values()]) stream.close();
+  }
+}

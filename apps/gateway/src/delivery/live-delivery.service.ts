@@ -1,0 +1,242 @@
+import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
+import { HEADER, type Logger } from '@herald/messaging';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
+import { LOGGER, NATS, SUBJECTS } from '../core/core.tokens';
+import { TIMEOUTS } from '../core/timeouts';
+import { withTimeout } from '../core/with-timeout';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { toAgentEvent } from './agent-event.codec';
+
+/** Live events held back for one paused receiver before it is told to reconnect instead. */
+export const MAX_HELD_EVENTS = 10_000;
+const RETRY_FLUSH_MS = 500;
+
+/** One local room per user: everything this instance delivers addresses a user, never a socket. */
+export function userRoom(userId: string): string {
+  return `user:${userToken(userId)}`;
+}
+
+/** Something that receives one user's events: a socket (through the user's room) or an SSE stream. */
+interface Receiver {
+  key: string;
+  userId: string;
+  socket?: HeraldSocket;
+  write?: (event: AgentEvent) => void;
+  /** Ends the receiver's connection (it reconnects and resumes). */
+  drop: () => void;
+  /** Resolves true once the user's subscription is registered, false if the receiver left first. */
+  attached: Promise<boolean>;
+  registered: boolean;
+  /** Getting live events: in the room (sockets) or written directly (streams). */
+  live: boolean;
+  /** Replays running or queued; while above 0, live events are held. */
+  pauses: number;
+  held: AgentEvent[];
+  /** For the current paused window: which held events a replay already delivered. */
+  covered: Array<(event: AgentEvent) => boolean>;
+  /** Replays of one receiver run one after the other. */
+  exclusive: Promise<unknown>;
+}
+
+interface UserDelivery {
+  userId: string;
+  room: string;
+  subscription: Subscription;
+  /** Resolves once the NATS server has registered the subscription. */
+  registered: Promise<void>;
+  receivers: Map<string, Receiver>;
+}
+
+/**
+ * Live delivery of events to the users connected to this instance. One core NATS
+ * subscription per connected user (to the stream's republished `live` subjects, which carry
+ * the event id in `Nats-Sequence`), shared by that user's sockets through one local room
+ * and by their SSE streams, and dropped with the user's last receiver.
+ *
+ * A receiver can be paused while a replay runs: from the moment the replay is asked for,
+ * its live events are held; afterwards the held events the replay did not cover are
+ * delivered and live delivery resumes, so the receiver sees no gap and no reordering.
+ */
+@Injectable()
+export class LiveDeliveryService implements OnApplicationShutdown {
+  private server: HeraldServer | undefined;
+  private readonly users = new Map<string, UserDelivery>();
+  private readonly receivers = new Map<string, Receiver>();
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  bindServer(server: HeraldServer): void {
+    this.server = server;
+  }
+
+  /**
+   * Joins the socket to its user's delivery. Resolves true once the user's subscription is
+   * registered on the NATS server and the socket is in the room (unless a replay holds it):
+   * from then on every event of the user reaches it. False if the socket left meanwhile.
+   */
+  attach(socket: HeraldSocket): Promise<boolean> {
+    return this.add({ key: socket.id, userId: socket.data.userId, socket, drop: () => socket.conn.close() });
+  }
+
+  /** Like attach, for a receiver that writes events itself (an SSE stream). */
+  attachWriter(key: string, userId: string, write: (event: AgentEvent) => void, drop: () => void): Promise<boolean> {
+    return this.add({ key, userId, write, drop });
+  }
+
+  /** Removes a receiver; the user's subscription goes with their last receiver on this instance. */
+  detach(key: string): void {
+    const receiver = this.receivers.get(key);
+    if (!receiver) return;
+    this.receivers.delete(key);
+    const user = this.users.get(receiver.userId);
+    if (!user) return;
+    user.receivers.delete(key);
+    if (user.receivers.size === 0) this.unsubscribe(user);
+  }
+
+  /**
+   * Holds the receiver's live events from now on, runs `replay` once the user's subscription
+   * is registered (after earlier replays of this receiver), then delivers the held events
+   * for which `covered` is false and resumes live delivery.
+   */
+  whilePaused<T>(key: string, replay: () => Promise<T>, covered: (event: AgentEvent) => boolean): Promise<T> {
+    const receiver = this.receivers.get(key);
+    if (!receiver) return Promise.reject(new HeraldError(ErrorCode.UNAVAILABLE, 'This connection is closing.'));
+    this.pause(receiver);
+    const run = receiver.exclusive
+      .then(async () => {
+        if (!(await receiver.attached)) throw new HeraldError(ErrorCode.UNAVAILABLE, 'This connection is closing.');
+        return replay();
+      })
+      .finally(() => this.release(receiver, covered));
+    receiver.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  onApplicationShutdown(): void {
+    for (const user of [...this.users.values()]) this.unsubscribe(user);
+    this.receivers.clear();
+  }
+
+  private add(init: Pick<Receiver, 'key' | 'userId' | 'socket' | 'write' | 'drop'>): Promise<boolean> {
+    const user = this.users.get(init.userId) ?? this.subscribe(init.userId);
+    const receiver: Receiver = {
+      ...init,
+      attached: Promise.resolve(false),
+      registered: false,
+      live: false,
+      pauses: 0,
+      held: [],
+      covered: [],
+      exclusive: Promise.resolve(),
+    };
+    receiver.attached = user.registered.then(() => {
+      if (this.receivers.get(receiver.key) !== receiver || (receiver.socket && !receiver.socket.connected)) return false;
+      receiver.registered = true;
+      if (receiver.pauses === 0) this.goLive(receiver);
+      return true;
+    });
+    user.receivers.set(receiver.key, receiver);
+    this.receivers.set(receiver.key, receiver);
+    return receiver.attached;
+  }
+
+  private subscribe(userId: string): UserDelivery {
+    const subscription = this.nc.subscribe(this.subjects.liveOfUser(userId), {
+      callback: (err, msg) => {
+        if (err) this.logger.warn({ err: err.message }, 'live subscription error');
+        else this.relay(user, msg);
+      },
+    });
+    const user: UserDelivery = { userId, room: userRoom(userId), subscription, registered: Promise.resolve(), receivers: new Map() };
+    user.registered = this.untilRegistered(user);
+    this.users.set(userId, user);
+    this.metrics.subscribedUsers.set(this.users.size);
+    return user;
+  }
+
+  /** A flush round trip proves the server has the subscription; NATS being away only delays it. */
+  private async untilRegistered(user: UserDelivery): Promise<void> {
+    for (;;) {
+      try {
+        await withTimeout(this.nc.flush(), TIMEOUTS.natsFlushMs, 'nats flush');
+        return;
+      } catch (err) {
+        if (this.users.get(user.userId) !== user) return;
+        this.logger.warn({ err: String(err) }, 'waiting for NATS to register a live subscription');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_FLUSH_MS));
+      }
+    }
+  }
+
+  private unsubscribe(user: UserDelivery): void {
+    if (this.users.get(user.userId) === user) this.users.delete(user.userId);
+    this.metrics.subscribedUsers.set(this.users.size);
+    try {
+      user.subscription.unsubscribe();
+    } catch {
+      // The connection is already closed: nothing left to unsubscribe from.
+    }
+  }
+
+  private relay(user: UserDelivery, msg: Msg): void {
+    const event = toAgentEvent(msg.headers?.get(HEADER.sequence) || undefined, msg.data);
+    if (!event) {
+      this.logger.warn({ subject: msg.subject }, 'dropped a live message that is not a valid event');
+      return;
+    }
+    this.metrics.eventsRelayed.inc({ type: event.type });
+    this.server?.local.to(user.room).emit(SERVER_EVENTS.agentEvent, event);
+    for (const receiver of user.receivers.values()) {
+      if (receiver.pauses > 0) this.hold(receiver, event);
+      else if (receiver.live && receiver.write) receiver.write(event);
+    }
+  }
+
+  private goLive(receiver: Receiver): void {
+    receiver.live = true;
+    receiver.socket?.join(userRoom(receiver.userId));
+  }
+
+  private pause(receiver: Receiver): void {
+    if (receiver.pauses++ > 0) return;
+    receiver.live = false;
+    receiver.socket?.leave(userRoom(receiver.userId));
+  }
+
+  private hold(receiver: Receiver, event: AgentEvent): void {
+    if (receiver.held.length < MAX_HELD_EVENTS) {
+      receiver.held.push(event);
+      return;
+    }
+    // The client fell too far behind: it reconnects and resumes from its last id.
+    this.logger.warn({ receiver: receiver.key }, 'too many live events held during a replay; closing the connection');
+    receiver.held = [];
+    this.detach(receiver.key);
+    receiver.drop();
+  }
+
+  private release(receiver: Receiver, covered: (event: AgentEvent) => boolean): void {
+    receiver.covered.push(covered);
+    if (--receiver.pauses > 0) return;
+    const held = receiver.held;
+    const coveredBy = receiver.covered;
+    receiver.held = [];
+    receiver.covered = [];
+    if (this.receivers.get(receiver.key) !== receiver) return;
+    for (const event of held) if (!coveredBy.some((isCovered) => isCovered(event))) this.deliverTo(receiver, event);
+    if (receiver.registered) this.goLive(receiver);
+  }
+
+  private deliverTo(receiver: Receiver, event: AgentEvent): void {
+    if (receiver.socket) receiver.socket.emit(SERVER_EVENTS.agentEvent, event);
+    else receiver.write?.(event);
+  }
+}

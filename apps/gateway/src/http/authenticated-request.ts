@@ -1,0 +1,6 @@
+import type { VerifiedToken } from '@herald/auth';
+import type { Request } from 'express';
+
+export interface AuthenticatedRequest extends Request {
+  heraldUser?: VerifiedToken;
+}

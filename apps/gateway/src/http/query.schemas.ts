@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** `GET /v1/conversations?limit=&before=` */
+export const listConversationsQuerySchema = z.object({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1).max(100).default(20),
+  before: z.string().min(1).max(256).optional(),
+});
+
+/** `POST /v1/dev/token` */
+export const devTokenBodySchema = z.strictObject({
+  userId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+});

@@ -1,0 +1,154 @@
+import {
+  admitRunReplySchema,
+  chatSendSchema,
+  ErrorCode,
+  HeraldError,
+  parseInput,
+  PERSISTENCE_RPC,
+  type AdmitRunReply,
+  type AdmitRunRequest,
+  type ChatSendResult,
+  type Config,
+  type RunRequest,
+  type Subjects,
+} from '@herald/contracts';
+import { buildHeaders, encodeJson, HEADER, PersistenceClient, type Logger } from '@herald/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { JetStreamClient } from 'nats';
+import { CONFIG, JETSTREAM, LOGGER, SUBJECTS } from '../core/core.tokens';
+import { TIMEOUTS } from '../core/timeouts';
+import { orUnavailable } from '../core/with-timeout';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { SendRateLimiter } from './send-rate-limiter.service';
+
+const UNAVAILABLE_MESSAGE = 'Your message could not be accepted right now. Please try again shortly.';
+
+/**
+ * `chat:send` and `POST /v1/conversations/:id/messages`: validate, rate-limit, admit the
+ * run in persistence (ownership, idempotency, `onBusy: reject`), hand the run request to
+ * JetStream, and answer only once JetStream has stored it.
+ */
+@Injectable()
+export class ChatService {
+  private readonly schema: ReturnType<typeof chatSendSchema>;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly persistence: PersistenceClient,
+    private readonly rateLimiter: SendRateLimiter,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.schema = chatSendSchema(config.MAX_MESSAGE_CHARS);
+  }
+
+  async send(userId: string, payload: unknown): Promise<ChatSendResult> {
+    try {
+      const result = await this.admitAndPublish(userId, payload);
+      this.metrics.chatSend.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
+      return result.accepted;
+    } catch (err) {
+      this.metrics.chatSend.inc({ outcome: HeraldError.is(err) ? err.code.toLowerCase() : 'internal' });
+      throw err;
+    }
+  }
+
+  private async admitAndPublish(userId: string, payload: unknown): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
+    const input = parseInput(this.schema, payload);
+    await this.rateLimiter.consume(userId);
+
+    let admitted: AdmitRunReply;
+    try {
+      admitted = await this.admit({
+        userId,
+        conversationId: input.conversationId,
+        newConversationId: randomUUID(),
+        runId: randomUUID(),
+        messageId: randomUUID(),
+        userMessageId: randomUUID(),
+        content: input.content,
+        clientMessageId: input.clientMessageId,
+        options: input.options,
+      });
+    } catch (err) {
+      await this.rateLimiter.giveBack(userId);
+      throw err;
+    }
+
+    if (admitted.duplicate) {
+      // Same clientMessageId: the first answer again, and it costs nothing.
+      await this.rateLimiter.giveBack(userId);
+      // Still queued: its request may never have reached JetStream (a crash between admit and
+      // publish). Publishing again is harmless: JetStream drops duplicates by msgID.
+      if (admitted.status === 'queued') await this.publish(userId, admitted);
+      return { accepted: toResult(admitted), duplicate: true };
+    }
+
+    try {
+      await this.publish(userId, admitted);
+    } catch (err) {
+      await Promise.all([this.abandon(userId, admitted.runId), this.rateLimiter.giveBack(userId)]);
+      throw err;
+    }
+    return { accepted: toResult(admitted), duplicate: false };
+  }
+
+  private async admit(request: AdmitRunRequest): Promise<AdmitRunReply> {
+    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.admitRun, request);
+    const parsed = admitRunReplySchema.safeParse(reply);
+    if (!parsed.success) {
+      this.logger.error({ issues: parsed.error.issues.slice(0, 3) }, 'run.admit answered with an invalid reply');
+      throw new HeraldError(ErrorCode.INTERNAL, 'Something went wrong on our side. Please try again.');
+    }
+    return parsed.data;
+  }
+
+  private async publish(userId: string, admitted: AdmitRunReply): Promise<void> {
+    const request: RunRequest = {
+      runId: admitted.runId,
+      userId,
+      conversationId: admitted.conversationId,
+      messageId: admitted.messageId,
+      userMessageId: admitted.userMessageId,
+      content: admitted.content,
+      options: admitted.options,
+      acceptedAt: admitted.acceptedAt,
+    };
+    try {
+      await orUnavailable(
+        () =>
+          this.js.publish(this.subjects.runRequest, encodeJson(request), {
+            msgID: request.runId,
+            timeout: TIMEOUTS.natsPublishMs,
+            headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: request.runId }),
+          }),
+        TIMEOUTS.natsPublishMs + 500,
+        'run request publish',
+      );
+    } catch (err) {
+      this.logger.error({ runId: request.runId, err: String(err) }, 'could not publish a run request');
+      throw new HeraldError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE);
+    }
+  }
+
+  /** The run was admitted but cannot be handed on: mark it failed so it blocks nothing. */
+  private async abandon(userId: string, runId: string): Promise<void> {
+    try {
+      await this.persistence.call(PERSISTENCE_RPC.abandonRun, { userId, runId });
+    } catch (err) {
+      this.logger.error({ runId, err: String(err) }, 'could not abandon an unpublished run');
+    }
+  }
+}
+
+function toResult(admitted: AdmitRunReply): ChatSendResult {
+  return {
+    conversationId: admitted.conversationId,
+    runId: admitted.runId,
+    messageId: admitted.messageId,
+    userMessageId: admitted.userMessageId,
+  };
+}

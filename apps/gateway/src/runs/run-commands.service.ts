@@ -1,0 +1,91 @@
+import {
+  ACTIVE_RUN_STATUSES,
+  ErrorCode,
+  HeraldError,
+  parseInput,
+  PERSISTENCE_RPC,
+  runCancelSchema,
+  runRespondSchema,
+  runSnapshotSchema,
+  type RunCancelCommand,
+  type RunCancelResult,
+  type RunRespondCommand,
+  type RunSnapshot,
+  type Subjects,
+} from '@herald/contracts';
+import { buildHeaders, encodeJson, HEADER, PersistenceClient, type Logger, type Redis } from '@herald/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import { LOGGER, NATS, REDIS, SUBJECTS } from '../core/core.tokens';
+import { TIMEOUTS } from '../core/timeouts';
+import { orUnavailable } from '../core/with-timeout';
+
+/** How long a cancellation mark stays in Redis (a cancel racing the run's start is not lost). */
+export const CANCEL_MARK_TTL_SECONDS = 86_400;
+
+/** Run snapshots, `run:cancel` and `run:respond`, for sockets and HTTP alike. */
+@Injectable()
+export class RunCommandsService {
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SUBJECTS) private readonly subjects: Subjects,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly persistence: PersistenceClient,
+  ) {}
+
+  /** The user's run; NOT_FOUND for an unknown run and another user's run alike. */
+  async get(userId: string, runId: string): Promise<RunSnapshot> {
+    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.getRun, { userId, runId });
+    const parsed = runSnapshotSchema.safeParse(reply);
+    if (!parsed.success) {
+      this.logger.error({ runId, issues: parsed.error.issues.slice(0, 3) }, 'run.get answered with an invalid reply');
+      throw new HeraldError(ErrorCode.INTERNAL, 'Something went wrong on our side. Please try again.');
+    }
+    return parsed.data;
+  }
+
+  async cancel(userId: string, payload: unknown): Promise<RunCancelResult> {
+    const { runId } = parseInput(runCancelSchema, payload);
+    const run = await this.get(userId, runId);
+    if (!isActive(run)) return { alreadyFinished: true };
+    await orUnavailable(
+      () => this.redis.set(this.subjects.keys.runCancelled(runId), '1', 'EX', CANCEL_MARK_TTL_SECONDS),
+      TIMEOUTS.redisMs,
+      'cancel mark',
+    );
+    const command: RunCancelCommand = { runId, userId, reason: 'cancelled_by_user' };
+    await this.broadcast(this.subjects.runCancel, command, userId, runId);
+    return {};
+  }
+
+  /**
+   * Forwards the answer to a clarification or approval. A finished run is INVALID_INPUT; an
+   * active one gets the answer whatever its stored status, because the stored status trails
+   * the event stream (the orchestrator ignores answers to requests it is not waiting for).
+   */
+  async respond(userId: string, payload: unknown): Promise<Record<string, never>> {
+    const input = parseInput(runRespondSchema, payload);
+    const run = await this.get(userId, input.runId);
+    if (!isActive(run)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'This run has already finished.');
+    const command: RunRespondCommand = { runId: input.runId, userId, requestId: input.requestId, response: input.response };
+    await this.broadcast(this.subjects.runRespond, command, userId, input.runId);
+    return {};
+  }
+
+  /** Core NATS publish, confirmed by a flush round trip so that an unreachable NATS is UNAVAILABLE. */
+  private async broadcast(subject: string, command: object, userId: string, runId: string): Promise<void> {
+    await orUnavailable(
+      async () => {
+        this.nc.publish(subject, encodeJson(command), { headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: runId }) });
+        await this.nc.flush();
+      },
+      TIMEOUTS.natsFlushMs,
+      'run command publish',
+    );
+  }
+}
+
+function isActive(run: RunSnapshot): boolean {
+  return ACTIVE_RUN_STATUSES.includes(run.status);
+}

@@ -1,0 +1,78 @@
+import { type Config, SERVER_EVENTS } from '@herald/contracts';
+import { TokenVerifier } from '@herald/auth';
+import type { Logger } from '@herald/messaging';
+import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
+import { CONFIG, LOGGER } from '../core/core.tokens';
+import { LiveDeliveryService } from '../delivery/live-delivery.service';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { ClientEventHandlers } from './client-event-handlers';
+import { scheduleAt } from '../common/schedule-at';
+import { socketAuthMiddleware } from './socket-auth.middleware';
+
+/**
+ * The Socket.IO edge. A handshake without a valid token is refused (auth middleware); a
+ * connected socket joins its user's live delivery, then gets `session:ready`; its client
+ * events go to their handlers; it is told `session:expired` and closed when its token expires.
+ */
+@WebSocketGateway()
+export class EventsGateway implements OnGatewayInit<HeraldServer>, OnGatewayConnection<HeraldSocket>, OnGatewayDisconnect<HeraldSocket>, OnModuleDestroy {
+  @WebSocketServer() private readonly server: HeraldServer;
+  private draining = false;
+  private readonly expiryTimers = new Map<string, () => void>();
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly delivery: LiveDeliveryService,
+    private readonly handlers: ClientEventHandlers,
+    private readonly metrics: GatewayMetrics,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  afterInit(server: HeraldServer): void {
+    server.use(socketAuthMiddleware(this.verifier, this.logger, () => this.draining));
+    this.delivery.bindServer(server);
+  }
+
+  handleConnection(socket: HeraldSocket): void {
+    this.metrics.connectedSockets.inc();
+    this.expiryTimers.set(socket.id, scheduleAt(socket.data.expiresAt, () => this.expire(socket)));
+    this.handlers.bind(socket);
+    void this.delivery.attach(socket).then((attached) => {
+      if (!attached) return;
+      socket.emit(SERVER_EVENTS.sessionReady, {
+        userId: socket.data.userId,
+        serverTime: new Date().toISOString(),
+        instanceId: this.config.INSTANCE_ID,
+      });
+    });
+  }
+
+  handleDisconnect(socket: HeraldSocket): void {
+    this.metrics.connectedSockets.dec();
+    this.expiryTimers.get(socket.id)?.();
+    this.expiryTimers.delete(socket.id);
+    this.delivery.detach(socket.id);
+  }
+
+  /** Shutting down: refuse new handshakes, and drop open connections so clients reconnect elsewhere. */
+  onModuleDestroy(): void {
+    this.draining = true;
+    const sockets = [...this.server.of('/').sockets.values()];
+    this.logger.info({ sockets: sockets.length }, 'closing socket connections for shutdown');
+    for (const socket of sockets) socket.conn.close();
+  }
+
+  private expire(socket: HeraldSocket): void {
+    socket.emit(SERVER_EVENTS.sessionExpired, { reason: 'token_expired' });
+    socket.disconnect(true);
+  }
+}

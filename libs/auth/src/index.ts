@@ -1,0 +1,4 @@
+export * from './dev-token';
+export * from './token-verifier';
+export * from './unauthorized.error';
+export * from './user-id';
