@@ -58,6 +58,8 @@ type Listener = (event: AgentEvent) => void;
 export class HeraldClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private lastId = 0n;
+  /** While a resume is under way, events are held here, then delivered in id order. */
+  private held?: AgentEvent[];
   private readonly listeners = new Set<Listener>();
   private session?: SessionReady;
   private readyWaiters: Array<(s: SessionReady) => void> = [];
@@ -73,7 +75,7 @@ export class HeraldClient {
       reconnectionDelayMax: 5000,
       ...(options.tokenInQuery ? {} : { auth: (cb: (data: object) => void) => void tokenOf().then((token) => cb({ token })) }),
     });
-    this.socket.on('agent:event', (event) => this.deliver(event));
+    this.socket.on('agent:event', (event) => (this.held ? this.held.push(event) : this.deliver(event)));
     this.socket.on('session:ready', (info) => {
       const resumed = this.session !== undefined;
       this.session = info;
@@ -135,8 +137,24 @@ export class HeraldClient {
     return this.request('run:respond', { runId, requestId, response });
   }
 
-  resume(after: string = this.cursor, conversationId?: string): Promise<EventsResumeResult> {
-    return this.request<EventsResumeResult>('events:resume', conversationId ? { after, conversationId } : { after });
+  /**
+   * Re-delivers what was missed after `after`. Live events that reach this socket before the
+   * server starts the replay may be newer than replayed ones: everything is held until the
+   * ack, then delivered in id order without duplicates, so no gap opens.
+   */
+  async resume(after: string = this.cursor, conversationId?: string): Promise<EventsResumeResult> {
+    const outer = this.held === undefined;
+    if (outer) this.held = [];
+    try {
+      return await this.request<EventsResumeResult>('events:resume', conversationId ? { after, conversationId } : { after });
+    } finally {
+      if (outer) {
+        const held = this.held ?? [];
+        this.held = undefined;
+        held.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
+        for (const event of held) this.deliver(event);
+      }
+    }
   }
 
   /**

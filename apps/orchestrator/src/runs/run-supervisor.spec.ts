@@ -12,6 +12,7 @@ function setup(opts: {
   results?: Record<string, AgentJobResult | Error>;
   busy?: boolean;
   cancelledBeforeStart?: boolean;
+  status?: string;
   onStep?: (job: AgentJob) => void;
 } = {}) {
   const published: Published[] = [];
@@ -54,7 +55,9 @@ function setup(opts: {
     stopWorkers: jest.fn(),
   } as unknown as RunCancellation;
   const persistence = {
-    call: jest.fn(async () => ({ messages: [{ role: 'user', content: 'earlier' }] })),
+    call: jest.fn(async (op: string) =>
+      op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
+    ),
   } as unknown as PersistenceClient;
   const config = { RUN_STEP_TIMEOUT_MS: 1000 } as Config;
   const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
@@ -87,6 +90,13 @@ describe('RunSupervisor', () => {
     expect(published[1].data).toMatchObject({ usage: { promptTokens: 13, completionTokens: 5, totalTokens: 18 } });
     expect(lanes.join).toHaveBeenCalledWith('c1', 'r1', 7, false);
     expect(lanes.leave).toHaveBeenCalledWith('c1', 'r1');
+  });
+
+  it('ignores a request delivered again for a run that already ended', async () => {
+    const { supervisor, published, jobs } = setup({ status: 'completed' });
+    await supervisor.execute(request(), 1, () => undefined);
+    expect(jobs).toEqual([]);
+    expect(published).toEqual([]);
   });
 
   it('skips knowledge for chitchat', async () => {

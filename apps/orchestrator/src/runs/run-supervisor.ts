@@ -8,6 +8,8 @@ import {
   type HistoryMessage,
   PERSISTENCE_RPC,
   type RunRequest,
+  type RunSnapshot,
+  type RunStatus,
   type Usage,
 } from '@herald/contracts';
 import { type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
@@ -18,6 +20,7 @@ import { RunAborted, RunCancellation } from './run-cancellation';
 import { RunEvents } from './run-events';
 
 const HISTORY_LIMIT = 10;
+const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 const KEEPALIVE_MS = 10_000;
 
 /** The share of the run's progress each step owns. */
@@ -61,6 +64,10 @@ export class RunSupervisor {
       void this.lanes.renew(request.conversationId, request.runId).catch(() => undefined);
     }, KEEPALIVE_MS);
     try {
+      if (await this.alreadyEnded(request)) {
+        log.info('run request for a run that already ended: ignored');
+        return;
+      }
       if (await this.cancellation.isCancelled(request.runId)) throw new RunAborted('cancelled by the user');
       await this.takeTurn(request, order, scope, signal);
       await this.events.started(scope, PROGRESS.started);
@@ -137,6 +144,12 @@ export class RunSupervisor {
     }
     await runStep(AGENT.reporting, plan.includes(AGENT.knowledge) ? PROGRESS.reporting : [PROGRESS.triage[1], PROGRESS.reporting[1]]);
     return usage;
+  }
+
+  /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
+  private async alreadyEnded(request: RunRequest): Promise<boolean> {
+    const run = await this.persistence.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: request.userId, runId: request.runId });
+    return ENDED.has(run.status);
   }
 
   private async loadHistory(conversationId: string, runId: string): Promise<HistoryMessage[]> {
