@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import { type Logger, MessagingModule } from '@herald/messaging';
+import type { DataSource } from 'typeorm';
 import { EventLogModule } from './event-log/event-log.module';
-import { ConnectionsModule } from './infrastructure/connections.module';
+import { DatabaseModule } from './infrastructure/database.module';
 import { RpcModule } from './rpc/rpc.module';
 
 /**
@@ -12,7 +13,10 @@ import { RpcModule } from './rpc/rpc.module';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: Config, logger: Logger): DynamicModule {
-    return { module: AppModule, imports: [ConnectionsModule.forRoot(config, logger), RpcModule, EventLogModule] };
+  static forRoot(config: Config, logger: Logger, dataSource: DataSource): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [MessagingModule.forRoot({ service: 'persistence', config, logger }), DatabaseModule.forRoot(dataSource), RpcModule, EventLogModule],
+    };
   }
 }

@@ -1,19 +1,13 @@
-import { NestFactory } from '@nestjs/core';
 import { type Config, loadConfig } from '@herald/contracts';
-import { createLogger, PinoNestLogger } from '@herald/messaging';
-import type { INestApplicationContext } from '@nestjs/common';
+import { bootstrapContext } from '@herald/messaging';
 import { AppModule } from './app.module';
+import { openDatabase } from './infrastructure/database';
 
 /**
- * Starts a persistence instance (no HTTP server: it only talks NATS and Postgres): migrates
- * the database, connects NATS, then serves RPC and writes events. `app.close()` stops it.
+ * Starts a persistence instance (no HTTP server: it only talks NATS and Postgres). The
+ * database is migrated and open before anything connects to NATS, so an instance that
+ * cannot migrate never takes work. `app.close()` stops it.
  */
-export async function bootstrap(config: Config = loadConfig()): Promise<INestApplicationContext> {
-  const logger = createLogger('persistence', config.LOG_LEVEL);
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, logger), {
-    logger: new PinoNestLogger(logger),
-    abortOnError: false,
-  });
-  logger.info({ instanceId: config.INSTANCE_ID, namespace: config.HERALD_NAMESPACE }, 'persistence started');
-  return app;
+export function bootstrap(config: Config = loadConfig()) {
+  return bootstrapContext('persistence', config, async (cfg, logger) => AppModule.forRoot(cfg, logger, await openDatabase(cfg, logger)));
 }

@@ -3,9 +3,7 @@ import { ConfigError } from '@herald/contracts';
 import { DatabaseUnreachableError } from '@herald/db';
 import { bootstrap } from './bootstrap';
 
-bootstrap()
-  .then((app) => app.enableShutdownHooks())
-  .catch((err) => {
+bootstrap().catch((err) => {
     const known = err instanceof ConfigError || err instanceof DatabaseUnreachableError;
     console.error(known ? err.message : err);
     process.exit(1);

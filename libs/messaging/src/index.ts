@@ -5,3 +5,4 @@ export * from './logger';
 export * from './nats';
 export * from './redis';
 export * from './rpc';
+export * from './nest';

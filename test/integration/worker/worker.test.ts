@@ -2,7 +2,7 @@ import { AGENT, agentJobResultSchema, knowledgeOutputSchema, triageOutputSchema 
 import { encodeJson } from '@herald/messaging';
 import { Job } from 'bullmq';
 import type { Pool } from 'pg';
-import { KB_POOL } from '../../../apps/worker/src/infrastructure/tokens';
+import { KB_POOL } from '../../../apps/worker/src/agents/agents.tokens';
 import { agentJob, CHUNKS } from './support/fixtures';
 import { type ReadEvent, sleep, WorkerHarness } from './support/worker-harness';
 

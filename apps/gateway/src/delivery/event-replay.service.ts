@@ -1,8 +1,8 @@
 import { type AgentEvent, type Subjects } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
-import { JETSTREAM, JETSTREAM_MANAGER, LOGGER, SUBJECTS } from '../core/core.tokens';
+import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';

@@ -1,9 +1,8 @@
-import type { Logger } from '@herald/messaging';
+import { LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { scheduleAt } from '../common/schedule-at';
-import { LOGGER } from '../core/core.tokens';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { isLaterEventId } from './event-id';
 import { EventReplayService } from './event-replay.service';

@@ -1,9 +1,8 @@
 import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
-import { HEADER, type Logger } from '@herald/messaging';
+import { HEADER, type Logger, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
-import { LOGGER, NATS, SUBJECTS } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { withTimeout } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';

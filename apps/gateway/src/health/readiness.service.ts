@@ -1,8 +1,7 @@
 import { PERSISTENCE_RPC } from '@herald/contracts';
-import { PersistenceClient, type Redis } from '@herald/messaging';
+import { NATS, PersistenceClient, REDIS, type Redis } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { NATS, REDIS } from '../core/core.tokens';
 import { withTimeout } from '../core/with-timeout';
 
 const CHECK_TIMEOUT_MS = 1500;

@@ -1,7 +1,7 @@
 import { type Config, ErrorCode, HeraldError, parseInput } from '@herald/contracts';
+import { CONFIG } from '@herald/messaging';
 import { signDevToken } from '@herald/auth';
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { CONFIG } from '../core/core.tokens';
 import { devTokenBodySchema } from './query.schemas';
 
 export const DEV_TOKEN_TTL_SECONDS = 12 * 3600;

@@ -12,11 +12,11 @@ import {
   type RunRequest,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, encodeJson, HEADER, PersistenceClient, type Logger } from '@herald/messaging';
+import { buildHeaders, CONFIG, encodeJson, HEADER, type Logger, LOGGER, PersistenceClient, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
-import { CONFIG, JETSTREAM, LOGGER, SUBJECTS } from '../core/core.tokens';
+import { JETSTREAM } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';

@@ -13,10 +13,9 @@ import {
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, encodeJson, HEADER, PersistenceClient, type Logger, type Redis } from '@herald/messaging';
+import { buildHeaders, encodeJson, HEADER, type Logger, LOGGER, NATS, PersistenceClient, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { LOGGER, NATS, REDIS, SUBJECTS } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 

@@ -1,8 +1,7 @@
 import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
-import type { Logger, Redis } from '@herald/messaging';
+import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { CONFIG, LOGGER, REDIS, SUBJECTS } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { withTimeout } from '../core/with-timeout';
 

@@ -1,8 +1,7 @@
 import { CLIENT_EVENTS, ErrorCode, HeraldError, toErrorBody, type Ack, type ClientToServerEvents } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import { LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HeraldSocket } from '../common/herald-socket.types';
-import { LOGGER } from '../core/core.tokens';
 import { EventsResumeService } from '../delivery/events-resume.service';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';

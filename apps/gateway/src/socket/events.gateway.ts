@@ -1,6 +1,6 @@
 import { type Config, SERVER_EVENTS } from '@herald/contracts';
 import { TokenVerifier } from '@herald/auth';
-import type { Logger } from '@herald/messaging';
+import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import {
   type OnGatewayConnection,
@@ -10,7 +10,6 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
-import { CONFIG, LOGGER } from '../core/core.tokens';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { ClientEventHandlers } from './client-event-handlers';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
-import type { Redis } from '@herald/messaging';
+import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Queue, QueueEvents } from 'bullmq';
-import { BULLMQ_REDIS, SUBJECTS } from '../infrastructure/tokens';
+
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;

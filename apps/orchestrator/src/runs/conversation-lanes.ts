@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import { decodeJson, encodeJson, type Redis } from '@herald/messaging';
+import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
-import { NATS, REDIS, SUBJECTS } from '../infrastructure/tokens';
+
 
 /** How long an active run holds its conversation without a heartbeat (a crashed holder frees it). */
 export const LANE_LEASE_MS = 30_000;

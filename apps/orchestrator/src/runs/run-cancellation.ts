@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, encodeJson, type Logger, type Redis } from '@herald/messaging';
+import { decodeJson, encodeJson, LOGGER, type Logger, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
-import { LOGGER, NATS, REDIS, SUBJECTS } from '../infrastructure/tokens';
+
 
 const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { runRequestSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, type Logger } from '@herald/messaging';
+import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection, nanos } from 'nats';
-import { LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+
 import { RunSupervisor } from './run-supervisor';
 
 /** Runs one orchestrator instance holds at most at once (waiting in a lane included). */

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EventData, Subjects, Trace } from '@herald/contracts';
+import { Injectable } from '@nestjs/common';
+import type { EventData, Trace } from '@herald/contracts';
 import { EventPublisher, type RunScope } from '@herald/messaging';
-import type { NatsConnection } from 'nats';
-import { NATS, SUBJECTS } from '../infrastructure/tokens';
+
 
 type TerminalType = 'orchestration_completed' | 'run_cancelled' | 'error';
 
@@ -13,11 +12,7 @@ type TerminalType = 'orchestration_completed' | 'run_cancelled' | 'error';
  */
 @Injectable()
 export class RunEvents {
-  private readonly publisher: EventPublisher;
-
-  constructor(@Inject(NATS) nc: NatsConnection, @Inject(SUBJECTS) subjects: Subjects) {
-    this.publisher = new EventPublisher(nc.jetstream(), subjects);
-  }
+  constructor(private readonly publisher: EventPublisher) {}
 
   queued(scope: RunScope, position: number) {
     return this.publisher.publish(scope, 'run_queued', { position }, { progress: 0, msgId: `${scope.runId}:o:queued:${position}` });

@@ -12,8 +12,8 @@ import {
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
-import { type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
-import { CONFIG, LOGGER, PERSISTENCE } from '../infrastructure/tokens';
+import { CONFIG, LOGGER, type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
+
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
 import { RunAborted, RunCancellation } from './run-cancellation';
@@ -43,7 +43,7 @@ export class RunSupervisor {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(PERSISTENCE) private readonly persistence: PersistenceClient,
+    private readonly persistence: PersistenceClient,
     private readonly lanes: ConversationLanes,
     private readonly cancellation: RunCancellation,
     private readonly steps: AgentSteps,

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { describeDatabaseError, isDataError } from '@herald/db';
-import type { Logger } from '@herald/messaging';
+import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import { ConsumerEvents, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { ensureEventWriterConsumer } from './event-writer.consumer';

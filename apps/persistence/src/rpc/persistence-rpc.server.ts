@@ -10,12 +10,12 @@ import {
   type PersistenceRpc,
   type Subjects,
 } from '@herald/contracts';
-import { serveRpc, type Logger } from '@herald/messaging';
+import { LOGGER, type Logger, NATS, serveRpc, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
-import { LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
+
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';
 import { guardRpc } from './rpc-guard';

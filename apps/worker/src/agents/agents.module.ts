@@ -1,15 +1,17 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { type AgentResources, AgentRegistry, builtInAgents, createModelProvider, PgKnowledgeBase } from '@herald/agents';
 import type { Config } from '@herald/contracts';
+import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import type { Pool } from 'pg';
-import { CONFIG, KB_POOL } from '../infrastructure/tokens';
-import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from './agents.tokens';
+import { AGENT_REGISTRY, AGENT_RESOURCES, KB_POOL, MODEL_PROVIDER } from './agents.tokens';
+import { createKnowledgePool } from './knowledge-pool';
 
 /** What the worker can run: the built-in agents, the configured model, the agents' data sources. */
 @Module({
   providers: [
     { provide: AGENT_REGISTRY, useFactory: () => new AgentRegistry(builtInAgents) },
     { provide: MODEL_PROVIDER, inject: [CONFIG], useFactory: (config: Config) => createModelProvider(config) },
+    { provide: KB_POOL, inject: [CONFIG, LOGGER], useFactory: createKnowledgePool },
     {
       provide: AGENT_RESOURCES,
       inject: [KB_POOL],
@@ -18,4 +20,14 @@ import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from './agents.tokens
   ],
   exports: [AGENT_REGISTRY, MODEL_PROVIDER, AGENT_RESOURCES],
 })
-export class AgentsModule {}
+export class AgentsModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(KB_POOL) private readonly pool: Pool,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** After the BullMQ worker has finished its active jobs (onModuleDestroy). */
+  async onApplicationShutdown() {
+    await this.pool.end().catch((err) => this.logger.warn({ err }, 'closing the knowledge base pool failed'));
+  }
+}

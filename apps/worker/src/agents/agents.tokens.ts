@@ -1,3 +1,5 @@
 export const AGENT_REGISTRY = Symbol('AGENT_REGISTRY');
 export const MODEL_PROVIDER = Symbol('MODEL_PROVIDER');
 export const AGENT_RESOURCES = Symbol('AGENT_RESOURCES');
+/** The read-only Postgres pool the agents' tools use (the knowledge base). */
+export const KB_POOL = Symbol('KB_POOL');

@@ -1,8 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, type Logger } from '@herald/messaging';
+import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
-import { LOGGER, NATS, SUBJECTS } from '../infrastructure/tokens';
 import { RunCancellations } from './run-cancellations';
 
 /**

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import type { Redis } from '@herald/messaging';
-import { REDIS, SUBJECTS } from '../infrastructure/tokens';
+import { REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 
 /** Why a step's signal was aborted. */
 export class StepCancelled extends Error {

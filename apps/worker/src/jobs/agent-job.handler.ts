@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
 import { type AgentJob, agentJobSchema, type AgentJobResult } from '@herald/contracts';
-import type { EventPublisher, Logger } from '@herald/messaging';
+import { EventPublisher, LOGGER, type Logger } from '@herald/messaging';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';
-import { EVENT_PUBLISHER, LOGGER } from '../infrastructure/tokens';
 import { JobEventSink } from './job-event-sink';
 import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
 
@@ -20,7 +19,7 @@ export class AgentJobHandler {
     @Inject(AGENT_REGISTRY) private readonly agents: AgentRegistry,
     @Inject(MODEL_PROVIDER) private readonly model: ModelProvider,
     @Inject(AGENT_RESOURCES) private readonly resources: AgentResources,
-    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    private readonly publisher: EventPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly cancellations: RunCancellations,
   ) {}

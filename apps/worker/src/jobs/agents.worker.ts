@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { AgentJobResult, Config, Subjects } from '@herald/contracts';
-import type { Logger, Redis } from '@herald/messaging';
+import { BULLMQ_REDIS, CONFIG, LOGGER, type Logger, type Redis, SUBJECTS } from '@herald/messaging';
 import { Worker } from 'bullmq';
-import { BULLMQ_REDIS, CONFIG, LOGGER, SUBJECTS } from '../infrastructure/tokens';
 import { AgentJobHandler } from './agent-job.handler';
 
 /**

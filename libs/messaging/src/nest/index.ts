@@ -1,0 +1,3 @@
+export * from './bootstrap-context';
+export * from './messaging.module';
+export * from './tokens';

@@ -1,0 +1,110 @@
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, Optional, type Provider } from '@nestjs/common';
+import { type Config, subjects, type Subjects } from '@herald/contracts';
+import type { NatsConnection } from 'nats';
+import { EventPublisher } from '../event-publisher';
+import type { Logger } from '../logger';
+import { connectNats, ensureStreams } from '../nats';
+import { createRedis, type Redis } from '../redis';
+import { PersistenceClient } from '../rpc';
+import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
+
+export interface MessagingModuleOptions {
+  /** The service's name, for the NATS connection name and logs. */
+  service: string;
+  config: Config;
+  logger: Logger;
+  /** Provide REDIS (a command connection). */
+  redis?: boolean;
+  /** Provide BULLMQ_REDIS (a connection for BullMQ queues and workers). */
+  bullmq?: boolean;
+  /** How long a persistence request waits for its answer (default 5 s). */
+  rpcTimeoutMs?: number;
+}
+
+const SHUTDOWN_STEP_MS = 3000;
+
+/**
+ * The connections every service shares, once: configuration, logger and subjects; NATS,
+ * with Herald's streams ensured before anything uses it; the EVENTS publisher and the
+ * persistence client; Redis when asked. They close last, after the service's own modules
+ * have stopped taking work (onModuleDestroy runs before onApplicationShutdown).
+ */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(opts: MessagingModuleOptions): DynamicModule {
+    const { config, logger } = opts;
+    const s = subjects(config.HERALD_NAMESPACE);
+    const providers: Provider[] = [
+      { provide: CONFIG, useValue: config },
+      { provide: LOGGER, useValue: logger },
+      { provide: SUBJECTS, useValue: s },
+      {
+        provide: NATS,
+        useFactory: async () => {
+          const nc = await connectNats({ url: config.NATS_URL, name: `${opts.service}-${config.INSTANCE_ID}`, logger });
+          await ensureStreams(await nc.jetstreamManager(), s, { eventRetentionHours: config.EVENT_RETENTION_HOURS });
+          return nc;
+        },
+      },
+      { provide: EventPublisher, inject: [NATS], useFactory: (nc: NatsConnection) => new EventPublisher(nc.jetstream(), s) },
+      { provide: PersistenceClient, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s, opts.rpcTimeoutMs) },
+      MessagingShutdown,
+    ];
+    const exported: Array<symbol | typeof EventPublisher | typeof PersistenceClient> = [CONFIG, LOGGER, SUBJECTS, NATS, EventPublisher, PersistenceClient];
+    if (opts.redis) {
+      providers.push({ provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) });
+      exported.push(REDIS);
+    }
+    if (opts.bullmq) {
+      providers.push({ provide: BULLMQ_REDIS, useFactory: () => createRedis(config.REDIS_URL, logger, { forBullmq: true }) });
+      exported.push(BULLMQ_REDIS);
+    }
+    return { module: MessagingModule, providers, exports: exported };
+  }
+}
+
+@Injectable()
+class MessagingShutdown implements OnApplicationShutdown {
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(REDIS) private readonly redis?: Redis,
+    @Optional() @Inject(BULLMQ_REDIS) private readonly bullRedis?: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.closeNats(), closeRedis(this.redis), closeRedis(this.bullRedis)]);
+  }
+
+  private async closeNats(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await within(this.nc.drain(), SHUTDOWN_STEP_MS);
+    } catch (err) {
+      this.logger.warn({ err: String(err) }, 'nats drain failed; closing');
+      await this.nc.close().catch(() => undefined);
+    }
+  }
+}
+
+async function closeRedis(redis?: Redis): Promise<void> {
+  if (!redis) return;
+  try {
+    await within(redis.quit(), SHUTDOWN_STEP_MS);
+  } catch {
+    redis.disconnect();
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export type { Subjects };
