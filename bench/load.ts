@@ -123,7 +123,8 @@ async function main() {
     ].join('\n');
     console.log(`\n${summary}`);
     const file = join(ROOT, 'bench', 'RESULTS.md');
-    if (!existsSync(file)) writeFileSync(file, '# Benchmark results\n\nNewest runs last. Each section names the command that produced it.\n\n');
+    if (!existsSync(file))
+      writeFileSync(file, '# Benchmark results\n\nNewest runs last. Each section names the command that produced it.\n\n');
     appendFileSync(file, `${summary}\n`);
     if (completed !== RUNS) process.exitCode = 1;
   } finally {

@@ -62,7 +62,9 @@ async function main() {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   }).catch(() => '(set JWKS_URL: sign tokens with your identity provider)');
-  console.log(`\n\x1b[1;36mHerald is running:\x1b[0m ${base}/\n\x1b[1;36mA dev token for "dev-user" (24 h):\x1b[0m ${token}\n  (another user: npm run token -- <userId>)\n`);
+  console.log(
+    `\n\x1b[1;36mHerald is running:\x1b[0m ${base}/\n\x1b[1;36mA dev token for "dev-user" (24 h):\x1b[0m ${token}\n  (another user: npm run token -- <userId>)\n`,
+  );
 }
 
 main();

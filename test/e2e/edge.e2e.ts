@@ -48,9 +48,18 @@ describe('edges: auth, bad input, limits (real processes)', () => {
   describe('handshake', () => {
     it('refuses missing, garbage, forged, expired and alg:none tokens with UNAUTHORIZED', async () => {
       const url = cluster.gatewayUrl(0);
-      const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('1h').sign(new TextEncoder().encode('not-the-secret-not-the-secret-0000'));
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('x')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('not-the-secret-not-the-secret-0000'));
       const secret = new TextEncoder().encode(DEV_JWT_SECRET);
-      const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt(Math.floor(Date.now() / 1000) - 120).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
+      const expired = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('x')
+        .setIssuedAt(Math.floor(Date.now() / 1000) - 120)
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(secret);
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url')}.`;
       for (const auth of [undefined, { token: 'garbage' }, { token: forged }, { token: expired }, { token: none }, { token: 42 }]) {
         const err = await refused(open(url, auth));
@@ -158,7 +167,12 @@ describe('edges: auth, bad input, limits (real processes)', () => {
       const results = [];
       for (let i = 0; i < 6; i++) {
         const client = i % 2 ? b : a;
-        results.push(await client.send(`Hello ${i}`).then(() => 'ok', (e) => e.error));
+        results.push(
+          await client.send(`Hello ${i}`).then(
+            () => 'ok',
+            (e) => e.error,
+          ),
+        );
       }
       expect(results.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
       expect(results[5]).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) });
@@ -168,7 +182,11 @@ describe('edges: auth, bad input, limits (real processes)', () => {
       const other = await cluster.client('quiet', 1);
       await expect(other.send('Hello')).resolves.toMatchObject({ runId: expect.any(String) });
       // HTTP shares the limiter: 429 with Retry-After.
-      const res = await cluster.http('/v1/conversations/new/messages', { userId: 'chatty', method: 'POST', body: JSON.stringify({ content: 'x' }) });
+      const res = await cluster.http('/v1/conversations/new/messages', {
+        userId: 'chatty',
+        method: 'POST',
+        body: JSON.stringify({ content: 'x' }),
+      });
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     });
@@ -202,7 +220,11 @@ describe('edges: auth, bad input, limits (real processes)', () => {
       const res = await cluster.http('/v1/conversations/new/messages', { userId: 'http-user', method: 'POST', body: '{"content": ' });
       expect(res.status).toBe(400);
       expect((await res.json()).error.code).toBe('INVALID_INPUT');
-      const empty = await cluster.http('/v1/conversations/new/messages', { userId: 'http-user', method: 'POST', body: JSON.stringify({ content: ' ' }) });
+      const empty = await cluster.http('/v1/conversations/new/messages', {
+        userId: 'http-user',
+        method: 'POST',
+        body: JSON.stringify({ content: ' ' }),
+      });
       expect(empty.status).toBe(400);
     });
 

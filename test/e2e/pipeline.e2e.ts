@@ -17,7 +17,12 @@ function collect(client: HeraldClient) {
         if (run.some((e) => ['orchestration_completed', 'run_cancelled', 'error'].includes(e.type))) return run;
         await sleep(20);
       }
-      throw new Error(`run ${runId} did not end; saw ${events.filter((e) => e.runId === runId).map((e) => e.type).join(',')}`);
+      throw new Error(
+        `run ${runId} did not end; saw ${events
+          .filter((e) => e.runId === runId)
+          .map((e) => e.type)
+          .join(',')}`,
+      );
     },
   };
 }
@@ -44,7 +49,16 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('orchestration_started');
     expect(types.at(-1)).toBe('orchestration_completed');
-    for (const t of ['status', 'agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed', 'message_delta', 'message']) {
+    for (const t of [
+      'status',
+      'agent_started',
+      'agent_thinking',
+      'tool_executing',
+      'tool_completed',
+      'agent_completed',
+      'message_delta',
+      'message',
+    ]) {
       expect(types).toContain(t);
     }
     const agents = new Set(events.flatMap((e) => (e.type === 'agent_started' ? [e.data.agent] : [])));
@@ -79,7 +93,13 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
     const run = await cluster.http(`/v1/runs/${ack.runId}`, { userId: 'alice' });
     expect(run.status).toBe(200);
     const snapshot = await run.json();
-    expect(snapshot).toMatchObject({ runId: ack.runId, conversationId: ack.conversationId, status: 'completed', progress: 1, lastEventId: completed.id });
+    expect(snapshot).toMatchObject({
+      runId: ack.runId,
+      conversationId: ack.conversationId,
+      status: 'completed',
+      progress: 1,
+      lastEventId: completed.id,
+    });
     const etag = run.headers.get('etag');
     expect(etag).toBeTruthy();
     const again = await cluster.http(`/v1/runs/${ack.runId}`, { userId: 'alice', headers: { 'if-none-match': etag! } });
@@ -111,7 +131,12 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
 
   it('delivers every event to every socket of the user on both gateways, and to nobody else', async () => {
     const tabs = [await cluster.client('carol', 0), await cluster.client('carol', 1), await cluster.client('carol', 1)];
-    const intruders = [await cluster.client('mallory', 0), await cluster.client('mallory', 1), await cluster.client('*', 0), await cluster.client('>', 1)];
+    const intruders = [
+      await cluster.client('mallory', 0),
+      await cluster.client('mallory', 1),
+      await cluster.client('*', 0),
+      await cluster.client('>', 1),
+    ];
     const seen = tabs.map(collect);
     const leaked: AgentEvent[] = [];
     intruders.forEach((c) => c.onEvent((e) => leaked.push(e)));
@@ -149,7 +174,9 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
 
     const frank = await cluster.client('frank', 1);
     await expect(frank.send('let me in', { conversationId: ack.conversationId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(frank.send('nope', { conversationId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(frank.send('nope', { conversationId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     await expect(frank.cancel(ack.runId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     expect((await cluster.http(`/v1/conversations/${ack.conversationId}/messages`, { userId: 'frank' })).status).toBe(404);

@@ -40,21 +40,36 @@
   function describe(event) {
     const d = event.data || {};
     switch (event.type) {
-      case 'run_queued': return `waiting behind ${d.position} run(s)`;
-      case 'orchestration_started': return d.intent ? `intent: ${d.intent}` : '';
-      case 'status': return d.message;
-      case 'agent_started': return `${d.agent}${d.description ? ` — ${d.description}` : ''}`;
-      case 'agent_thinking': return `${d.agent}: ${d.thought}`;
-      case 'tool_executing': return `${d.agent} → ${d.tool}(${JSON.stringify(d.input).slice(0, 120)})`;
-      case 'tool_completed': return `${d.tool} ${d.ok ? 'ok' : `failed: ${d.error || ''}`} in ${Math.round(d.durationMs)} ms`;
-      case 'agent_completed': return `${d.agent} done in ${Math.round(d.durationMs)} ms${d.summary ? ` — ${d.summary}` : ''}`;
-      case 'clarification_requested': return d.question;
-      case 'approval_requested': return `${d.action}`;
-      case 'message': return `${(d.content || '').length} characters`;
-      case 'orchestration_completed': return `completed in ${Math.round(d.durationMs)} ms`;
-      case 'run_cancelled': return d.reason;
-      case 'error': return `${d.code}: ${d.message}`;
-      default: return '';
+      case 'run_queued':
+        return `waiting behind ${d.position} run(s)`;
+      case 'orchestration_started':
+        return d.intent ? `intent: ${d.intent}` : '';
+      case 'status':
+        return d.message;
+      case 'agent_started':
+        return `${d.agent}${d.description ? ` — ${d.description}` : ''}`;
+      case 'agent_thinking':
+        return `${d.agent}: ${d.thought}`;
+      case 'tool_executing':
+        return `${d.agent} → ${d.tool}(${JSON.stringify(d.input).slice(0, 120)})`;
+      case 'tool_completed':
+        return `${d.tool} ${d.ok ? 'ok' : `failed: ${d.error || ''}`} in ${Math.round(d.durationMs)} ms`;
+      case 'agent_completed':
+        return `${d.agent} done in ${Math.round(d.durationMs)} ms${d.summary ? ` — ${d.summary}` : ''}`;
+      case 'clarification_requested':
+        return d.question;
+      case 'approval_requested':
+        return `${d.action}`;
+      case 'message':
+        return `${(d.content || '').length} characters`;
+      case 'orchestration_completed':
+        return `completed in ${Math.round(d.durationMs)} ms`;
+      case 'run_cancelled':
+        return d.reason;
+      case 'error':
+        return `${d.code}: ${d.message}`;
+      default:
+        return '';
     }
   }
 
@@ -143,7 +158,11 @@
     e.preventDefault();
     const userId = $('user').value.trim();
     if (!userId) return;
-    const res = await fetch('/v1/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+    const res = await fetch('/v1/dev/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) {
       $('login-error').textContent = (body.error && body.error.message) || `HTTP ${res.status}`;

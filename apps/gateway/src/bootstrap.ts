@@ -49,7 +49,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger('gateway', config.LOG_LEVEL);
   if (config.usingDevSecret && !config.JWKS_URL) {
-    logger.warn('JWT_SECRET is not set: tokens are signed and verified with the public development secret. Never run like this in production.');
+    logger.warn(
+      'JWT_SECRET is not set: tokens are signed and verified with the public development secret. Never run like this in production.',
+    );
   }
   const app = await createGateway(config, logger);
   if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

@@ -16,7 +16,12 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, dataSource: DataSource): DynamicModule {
     return {
       module: AppModule,
-      imports: [MessagingModule.forRoot({ service: 'persistence', config, logger }), DatabaseModule.forRoot(dataSource), RpcModule, EventLogModule],
+      imports: [
+        MessagingModule.forRoot({ service: 'persistence', config, logger }),
+        DatabaseModule.forRoot(dataSource),
+        RpcModule,
+        EventLogModule,
+      ],
     };
   }
 }

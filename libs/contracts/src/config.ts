@@ -6,13 +6,16 @@ export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max).default(def);
 const url = (def: string, protocols: RegExp) =>
-  z.string().default(def).refine((v) => {
-    try {
-      return protocols.test(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL (${protocols.source})`);
+  z
+    .string()
+    .default(def)
+    .refine((v) => {
+      try {
+        return protocols.test(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.source})`);
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 const bool = (def: boolean) =>
   z
@@ -25,39 +28,42 @@ const bool = (def: boolean) =>
  * whole schema, so a misconfigured deployment fails the same way everywhere.
  */
 const configObject = z.object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    HERALD_NAMESPACE: z.string().default('herald').refine((v) => NAMESPACE_RE.test(v), `must match ${NAMESPACE_RE.source}`),
-    INSTANCE_ID: optionalString,
-    PORT: int(3000, 0, 65535),
-    HEALTH_PORT: int(0, 0, 65535),
-    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-    REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
-    DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
-    JWT_SECRET: optionalString,
-    JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-    JWT_ISSUER: optionalString,
-    JWT_AUDIENCE: optionalString,
-    DEV_TOKENS: bool(true),
-    RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
-    MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
-    EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
-    LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
-    WORKER_CONCURRENCY: int(16, 1, 1000),
-    RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  });
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HERALD_NAMESPACE: z
+    .string()
+    .default('herald')
+    .refine((v) => NAMESPACE_RE.test(v), `must match ${NAMESPACE_RE.source}`),
+  INSTANCE_ID: optionalString,
+  PORT: int(3000, 0, 65535),
+  HEALTH_PORT: int(0, 0, 65535),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
+  DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
+  JWT_SECRET: optionalString,
+  JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  DEV_TOKENS: bool(true),
+  RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
+  MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
+  EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
+  LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
+  WORKER_CONCURRENCY: int(16, 1, 1000),
+  RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
 
 /** The names of every environment variable Herald reads. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(configObject.shape);
 
 export const configSchema = configObject.superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
-    }
-    if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
-    }
-  });
+  if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
+  }
+  if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+  }
+});
 
 export type Config = z.infer<typeof configSchema> & {
   JWT_SECRET: string;

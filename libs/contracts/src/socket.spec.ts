@@ -26,7 +26,10 @@ describe('chat:send validation', () => {
 
   it('trims content and lower-cases conversation ids', () => {
     const id = 'A1B2C3D4-0000-4000-8000-00000000000F';
-    expect(parseInput(schema, { conversationId: id, content: '  hi  ' })).toMatchObject({ conversationId: id.toLowerCase(), content: 'hi' });
+    expect(parseInput(schema, { conversationId: id, content: '  hi  ' })).toMatchObject({
+      conversationId: id.toLowerCase(),
+      content: 'hi',
+    });
   });
 
   it.each([

@@ -8,7 +8,10 @@ export type OnBusy = (typeof ON_BUSY)[number];
 
 export const MAX_CLIENT_MESSAGE_ID = 64;
 
-const uuid = z.string().regex(UUID_RE, 'must be a UUID').transform((s) => s.toLowerCase());
+const uuid = z
+  .string()
+  .regex(UUID_RE, 'must be a UUID')
+  .transform((s) => s.toLowerCase());
 
 export const runOptionsSchema = z.strictObject({
   traceLevel: z.enum(TRACE_LEVELS).default('none'),
@@ -24,12 +27,7 @@ export function chatSendSchema(maxMessageChars: number) {
     content: z
       .string({ error: 'must be a string' })
       .transform((s) => s.trim())
-      .pipe(
-        z
-          .string()
-          .min(1, 'must not be empty')
-          .max(maxMessageChars, `must be at most ${maxMessageChars} characters`),
-      ),
+      .pipe(z.string().min(1, 'must not be empty').max(maxMessageChars, `must be at most ${maxMessageChars} characters`)),
     clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID, `must be at most ${MAX_CLIENT_MESSAGE_ID} characters`).optional(),
     options: runOptionsSchema.default({ traceLevel: 'none', stream: false, onBusy: 'enqueue' }),
   });
@@ -42,16 +40,14 @@ export type RunCancelInput = z.infer<typeof runCancelSchema>;
 export const runRespondSchema = z.strictObject({
   runId: uuid,
   requestId: z.string().min(1).max(128),
-  response: z.union([
-    z.string().min(1).max(8000),
-    z.strictObject({ approved: z.boolean(), comment: z.string().max(2000).optional() }),
-  ]),
+  response: z.union([z.string().min(1).max(8000), z.strictObject({ approved: z.boolean(), comment: z.string().max(2000).optional() })]),
 });
 export type RunRespondInput = z.infer<typeof runRespondSchema>;
 
-export const eventIdSchema = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(
-  z.string().regex(EVENT_ID_RE, 'must be an event id (decimal digits)'),
-);
+export const eventIdSchema = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform(String)
+  .pipe(z.string().regex(EVENT_ID_RE, 'must be an event id (decimal digits)'));
 
 export const eventsResumeSchema = z.strictObject({
   after: eventIdSchema,

@@ -1,12 +1,4 @@
-import {
-  connect,
-  type NatsConnection,
-  type JetStreamManager,
-  RetentionPolicy,
-  StorageType,
-  DiscardPolicy,
-  nanos,
-} from 'nats';
+import { connect, type NatsConnection, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy, nanos } from 'nats';
 import type { Subjects } from '@herald/contracts';
 import type { Logger } from './logger';
 

@@ -131,7 +131,8 @@ export class Cluster {
   async waitReady(service: Service, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (service.process.exitCode !== null) throw new Error(`${service.name} exited with ${service.process.exitCode} (see ${this.logDir})`);
+      if (service.process.exitCode !== null)
+        throw new Error(`${service.name} exited with ${service.process.exitCode} (see ${this.logDir})`);
       try {
         const res = await fetch(`${service.url}/health/ready`);
         if (res.ok) return;

@@ -51,7 +51,11 @@ describe('gateway: chat:send', () => {
   });
 
   it('admits the run, publishes the run request to JetStream with msgID = runId, then acks', async () => {
-    const res = await ack(alice.socket, 'chat:send', { conversationId: 'new', content: '  What is NATS?  ', options: { traceLevel: 'summary', stream: true } });
+    const res = await ack(alice.socket, 'chat:send', {
+      conversationId: 'new',
+      content: '  What is NATS?  ',
+      options: { traceLevel: 'summary', stream: true },
+    });
     expect(res).toEqual({
       ok: true,
       conversationId: expect.stringMatching(UUID_RE),
@@ -60,7 +64,13 @@ describe('gateway: chat:send', () => {
       userMessageId: expect.stringMatching(UUID_RE),
     });
     const admit = persistence.admitCalls.at(-1)!;
-    expect(admit).toMatchObject({ userId: 'alice', conversationId: 'new', content: 'What is NATS?', runId: res.runId, options: { traceLevel: 'summary', stream: true, onBusy: 'enqueue' } });
+    expect(admit).toMatchObject({
+      userId: 'alice',
+      conversationId: 'new',
+      content: 'What is NATS?',
+      runId: res.runId,
+      options: { traceLevel: 'summary', stream: true, onBusy: 'enqueue' },
+    });
     expect(new Set([admit.runId, admit.messageId, admit.userMessageId, admit.newConversationId]).size).toBe(4);
 
     const published = (await runRequests(bus.nc, bus.subjects)).find((r) => r.msgId === res.runId);
@@ -95,7 +105,11 @@ describe('gateway: chat:send', () => {
 
   it('answers RUN_IN_PROGRESS for onBusy: reject while a run is active', async () => {
     const first = await ack(alice.socket, 'chat:send', { conversationId: 'new', content: 'one' });
-    const second = await ack(alice.socket, 'chat:send', { conversationId: first.conversationId, content: 'two', options: { onBusy: 'reject' } });
+    const second = await ack(alice.socket, 'chat:send', {
+      conversationId: first.conversationId,
+      content: 'two',
+      options: { onBusy: 'reject' },
+    });
     expect(second).toMatchObject({ ok: false, error: { code: 'RUN_IN_PROGRESS' } });
   });
 
@@ -298,7 +312,9 @@ describe('gateway: run:cancel and run:respond', () => {
     await bus.nc.flush();
     const runId = persistence.addRun('owner', 'waiting');
     expect(await ack(client.socket, 'run:respond', { runId, requestId: 'q1', response: 'the blue one' })).toEqual({ ok: true });
-    expect(await ack(client.socket, 'run:respond', { runId, requestId: 'q2', response: { approved: true, comment: 'go' } })).toEqual({ ok: true });
+    expect(await ack(client.socket, 'run:respond', { runId, requestId: 'q2', response: { approved: true, comment: 'go' } })).toEqual({
+      ok: true,
+    });
     await waitFor(() => commands.seen.length === 2, 3000, 'respond commands');
     expect(commands.seen.map((c) => runRespondCommandSchema.parse(c))).toEqual([
       { runId, userId: 'owner', requestId: 'q1', response: 'the blue one' },

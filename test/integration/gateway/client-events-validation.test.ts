@@ -74,16 +74,19 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   ];
 
   // Every row has three cells (Jest passes `done` in place of a missing one).
-  it.each(badChatSends.map(([label, args, message]) => [label, args, message ?? null] as const))('chat:send refuses %s with INVALID_INPUT', async (_label, args, message) => {
-    const calls = persistence.admitCalls.length;
-    const res = await ack(client.socket, 'chat:send', ...args);
-    expect(res.ok).toBe(false);
-    expect(res.error?.code).toBe('INVALID_INPUT');
-    expect(typeof res.error?.message).toBe('string');
-    if (message) expect(res.error?.message).toMatch(message);
-    expect(persistence.admitCalls.length).toBe(calls);
-    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
-  });
+  it.each(badChatSends.map(([label, args, message]) => [label, args, message ?? null] as const))(
+    'chat:send refuses %s with INVALID_INPUT',
+    async (_label, args, message) => {
+      const calls = persistence.admitCalls.length;
+      const res = await ack(client.socket, 'chat:send', ...args);
+      expect(res.ok).toBe(false);
+      expect(res.error?.code).toBe('INVALID_INPUT');
+      expect(typeof res.error?.message).toBe('string');
+      if (message) expect(res.error?.message).toMatch(message);
+      expect(persistence.admitCalls.length).toBe(calls);
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    },
+  );
 
   it('chat:send accepts content of exactly MAX_MESSAGE_CHARS after trimming', async () => {
     const res = await ack(client.socket, 'chat:send', { conversationId: 'new', content: `  ${'y'.repeat(MAX_CHARS)}  ` });
@@ -167,7 +170,9 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   it('processes run:cancel without a callback', async () => {
     const runId = persistence.addRun('validator', 'running');
     const seen: string[] = [];
-    const sub = bus.nc.subscribe(bus.subjects.runCancel, { callback: (_e, msg) => seen.push(JSON.parse(new TextDecoder().decode(msg.data)).runId) });
+    const sub = bus.nc.subscribe(bus.subjects.runCancel, {
+      callback: (_e, msg) => seen.push(JSON.parse(new TextDecoder().decode(msg.data)).runId),
+    });
     await bus.nc.flush();
     client.socket.emit('run:cancel', { runId });
     await waitFor(() => seen.includes(runId), 3000, 'cancel command');

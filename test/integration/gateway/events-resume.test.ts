@@ -1,7 +1,17 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { Socket } from 'socket.io-client';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { closeAll, connectClient, randomNamespace, sleep, startTestGateway, TestBus, tokenFor, waitFor, type TestClient } from './support/harness';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  sleep,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  waitFor,
+  type TestClient,
+} from './support/harness';
 
 type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; error?: { code: string } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(10_000).emitWithAck('events:resume', payload);
@@ -117,7 +127,10 @@ describe('gateway: events:resume', () => {
     const before = restart === -1 ? [] : ids.slice(0, restart);
     if (before.length) expect(before).toEqual(published.slice(published.indexOf(before[0]), published.indexOf(before[0]) + before.length));
     // Then exactly the replay (after, lastId], then everything newer: no gap, no reordering.
-    expect(ids.slice(before.length)).toEqual([...published.filter((id) => BigInt(id) <= lastId), ...published.filter((id) => BigInt(id) > lastId)]);
+    expect(ids.slice(before.length)).toEqual([
+      ...published.filter((id) => BigInt(id) <= lastId),
+      ...published.filter((id) => BigInt(id) > lastId),
+    ]);
     expect(deduplicated(client.events.slice(before.length))).toEqual(published);
     // The socket that did not resume only saw live events, in order.
     await waitFor(() => other.events.some((e) => e.id === published.at(-1)), 5000, 'the last event on the other socket');

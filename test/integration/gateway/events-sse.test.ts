@@ -52,7 +52,9 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     await bus.status({ userId: 'someone-else', conversationId: 'c', runId: 'r' });
     await waitFor(() => sse.events.length >= 1, 3000, 'an SSE event');
     await sleep(100);
-    expect(sse.events).toEqual([{ id, type: 'status', envelope: expect.objectContaining({ id, type: 'status', data: { step: 'test', message: 'live!' } }) }]);
+    expect(sse.events).toEqual([
+      { id, type: 'status', envelope: expect.objectContaining({ id, type: 'status', data: { step: 'test', message: 'live!' } }) },
+    ]);
   });
 
   it('accepts the token as ?token= (EventSource cannot set headers)', async () => {

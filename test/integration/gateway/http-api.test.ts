@@ -12,8 +12,11 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
   let auth: { authorization: string };
 
   const get = (path: string, headers: Record<string, string> = auth) => fetch(`${gw.url}${path}`, { headers });
-  const post = (path: string, body: string | undefined, headers: Record<string, string> = { ...auth, 'content-type': 'application/json' }) =>
-    fetch(`${gw.url}${path}`, { method: 'POST', headers, body });
+  const post = (
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string> = { ...auth, 'content-type': 'application/json' },
+  ) => fetch(`${gw.url}${path}`, { method: 'POST', headers, body });
   const expectError = async (res: Response, status: number, code: string) => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -38,14 +41,21 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
   describe('authentication', () => {
     const expired = () =>
-      new SignJWT({ sub: 'http-user', exp: Math.floor(Date.now() / 1000) - 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_SECRET));
+      new SignJWT({ sub: 'http-user', exp: Math.floor(Date.now() / 1000) - 60 })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(TEST_SECRET));
 
     it.each([
       ['no Authorization header', async () => ({})],
       ['a non-Bearer scheme', async () => ({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` })],
       ['a garbage token', async () => ({ authorization: 'Bearer garbage' })],
       ['an expired token', async () => ({ authorization: `Bearer ${await expired()}` })],
-      ['a token from another secret', async () => ({ authorization: `Bearer ${await new SignJWT({ sub: 'x', exp: 9999999999 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-0123456789-abcdefghij'))}` })],
+      [
+        'a token from another secret',
+        async () => ({
+          authorization: `Bearer ${await new SignJWT({ sub: 'x', exp: 9999999999 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-0123456789-abcdefghij'))}`,
+        }),
+      ],
     ])('answers 401 UNAUTHORIZED for %s', async (_label, headers) => {
       const res = await get('/v1/conversations', await headers());
       await expectError(res, 401, 'UNAUTHORIZED');
@@ -53,8 +63,16 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     });
 
     it('checks the token before anything else', async () => {
-      await expectError(await post('/v1/conversations/new/messages', '{bad json', { 'content-type': 'application/json' }), 400, 'INVALID_INPUT');
-      await expectError(await post('/v1/conversations/new/messages', '{"content":"hi"}', { 'content-type': 'application/json' }), 401, 'UNAUTHORIZED');
+      await expectError(
+        await post('/v1/conversations/new/messages', '{bad json', { 'content-type': 'application/json' }),
+        400,
+        'INVALID_INPUT',
+      );
+      await expectError(
+        await post('/v1/conversations/new/messages', '{"content":"hi"}', { 'content-type': 'application/json' }),
+        401,
+        'UNAUTHORIZED',
+      );
       await expectError(await get('/v1/runs/not-a-uuid', {}), 401, 'UNAUTHORIZED');
     });
   });
@@ -65,7 +83,12 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       expect(res.status).toBe(202);
       const body = await res.json();
       expect(Object.keys(body).sort()).toEqual(['conversationId', 'messageId', 'runId', 'userMessageId']);
-      expect(persistence.admitCalls.at(-1)).toMatchObject({ userId: 'http-user', conversationId: 'new', content: 'Hello over HTTP', runId: body.runId });
+      expect(persistence.admitCalls.at(-1)).toMatchObject({
+        userId: 'http-user',
+        conversationId: 'new',
+        content: 'Hello over HTTP',
+        runId: body.runId,
+      });
     });
 
     it("takes the conversation from the URL (one of the user's)", async () => {
@@ -77,20 +100,40 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
     it('answers 400 INVALID_INPUT for malformed JSON, wrong content type and invalid bodies', async () => {
       await expectError(await post('/v1/conversations/new/messages', '{"content": "x",'), 400, 'INVALID_INPUT');
-      await expectError(await post('/v1/conversations/new/messages', 'content=x', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }), 400, 'INVALID_INPUT');
-      await expectError(await post('/v1/conversations/new/messages', 'hello', { ...auth, 'content-type': 'text/plain' }), 400, 'INVALID_INPUT');
+      await expectError(
+        await post('/v1/conversations/new/messages', 'content=x', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }),
+        400,
+        'INVALID_INPUT',
+      );
+      await expectError(
+        await post('/v1/conversations/new/messages', 'hello', { ...auth, 'content-type': 'text/plain' }),
+        400,
+        'INVALID_INPUT',
+      );
       await expectError(await post('/v1/conversations/new/messages', undefined, auth), 400, 'INVALID_INPUT');
       await expectError(await post('/v1/conversations/new/messages', '"a string"'), 400, 'INVALID_INPUT');
       await expectError(await post('/v1/conversations/new/messages', '[1,2]'), 400, 'INVALID_INPUT');
       await expectError(await post('/v1/conversations/new/messages', JSON.stringify({ content: '   ' })), 400, 'INVALID_INPUT');
       await expectError(await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x'.repeat(51) })), 400, 'INVALID_INPUT');
-      await expectError(await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x', options: { onBusy: 'never' } })), 400, 'INVALID_INPUT');
+      await expectError(
+        await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x', options: { onBusy: 'never' } })),
+        400,
+        'INVALID_INPUT',
+      );
       await expectError(await post('/v1/conversations/new/messages', '{"content":"x","__proto__":{"admin":true}}'), 400, 'INVALID_INPUT');
-      await expectError(await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x', conversationId: randomUUID() })), 400, 'INVALID_INPUT');
+      await expectError(
+        await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x', conversationId: randomUUID() })),
+        400,
+        'INVALID_INPUT',
+      );
     });
 
     it('answers 413 for a body over 64 KiB', async () => {
-      await expectError(await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x'.repeat(70 * 1024) })), 413, 'INVALID_INPUT');
+      await expectError(
+        await post('/v1/conversations/new/messages', JSON.stringify({ content: 'x'.repeat(70 * 1024) })),
+        413,
+        'INVALID_INPUT',
+      );
     });
 
     it("answers 404 NOT_FOUND for a non-UUID id, an unknown conversation and another user's", async () => {
@@ -102,7 +145,10 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
     it('answers 409 RUN_IN_PROGRESS for onBusy: reject', async () => {
       const first = await (await post('/v1/conversations/new/messages', JSON.stringify({ content: 'one' }))).json();
-      const res = await post(`/v1/conversations/${first.conversationId}/messages`, JSON.stringify({ content: 'two', options: { onBusy: 'reject' } }));
+      const res = await post(
+        `/v1/conversations/${first.conversationId}/messages`,
+        JSON.stringify({ content: 'two', options: { onBusy: 'reject' } }),
+      );
       await expectError(res, 409, 'RUN_IN_PROGRESS');
     });
   });
@@ -123,7 +169,15 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
     it("returns a conversation's messages, and 404 for a non-UUID, unknown or foreign id", async () => {
       const conversationId = persistence.addConversation('http-user');
-      const message = { id: randomUUID(), conversationId, runId: null, role: 'user' as const, content: 'hi', metadata: null, createdAt: new Date().toISOString() };
+      const message = {
+        id: randomUUID(),
+        conversationId,
+        runId: null,
+        role: 'user' as const,
+        content: 'hi',
+        metadata: null,
+        createdAt: new Date().toISOString(),
+      };
       persistence.messages.set(conversationId, [message]);
       const res = await get(`/v1/conversations/${conversationId}/messages`);
       expect(res.status).toBe(200);
@@ -157,7 +211,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       expect(await changed.json()).toMatchObject({ status: 'completed', progress: 1 });
     });
 
-    it("answers 404 for a non-UUID, unknown or foreign run", async () => {
+    it('answers 404 for a non-UUID, unknown or foreign run', async () => {
       await expectError(await get('/v1/runs/123'), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/runs/${randomUUID()}`), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/runs/${persistence.addRun('other', 'running')}`), 404, 'NOT_FOUND');
@@ -190,7 +244,10 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       expect(await live.json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${gw.url}/health/ready`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { nats: { ok: true }, redis: { ok: true }, postgres: { ok: true } } });
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        checks: { nats: { ok: true }, redis: { ok: true }, postgres: { ok: true } },
+      });
     });
 
     it('is not ready without persistence', async () => {
@@ -200,7 +257,10 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       try {
         const ready = await fetch(`${lonely.url}/health/ready`);
         expect(ready.status).toBe(503);
-        expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { nats: { ok: true }, redis: { ok: true }, postgres: { ok: false } } });
+        expect(await ready.json()).toMatchObject({
+          status: 'unavailable',
+          checks: { nats: { ok: true }, redis: { ok: true }, postgres: { ok: false } },
+        });
       } finally {
         await lonely.close();
         await bus2.cleanup();
@@ -225,13 +285,21 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     });
 
     it('issues dev tokens that the gateway accepts', async () => {
-      const res = await fetch(`${gw.url}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'a.b c' }) });
+      const res = await fetch(`${gw.url}/v1/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'a.b c' }),
+      });
       expect(res.status).toBe(200);
       const { token } = await res.json();
       const client = await connectClient(gw.url, token);
       expect(client.ready.userId).toBe('a.b c');
       client.socket.close();
-      const bad = await fetch(`${gw.url}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: '' }) });
+      const bad = await fetch(`${gw.url}/v1/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: '' }),
+      });
       await expectError(bad, 400, 'INVALID_INPUT');
     });
 
@@ -240,7 +308,11 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       const strict = await startTestGateway(ns2, { DEV_TOKENS: 'false' });
       const bus2 = await TestBus.open(ns2);
       try {
-        const res = await fetch(`${strict.url}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'x' }) });
+        const res = await fetch(`${strict.url}/v1/dev/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ userId: 'x' }),
+        });
         await expectError(res, 404, 'NOT_FOUND');
       } finally {
         await strict.close();

@@ -1,6 +1,17 @@
 import { headers as natsHeaders } from 'nats';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { closeAll, connectClient, eventually, randomNamespace, sleep, startTestGateway, TestBus, tokenFor, waitFor, type TestClient } from './support/harness';
+import {
+  closeAll,
+  connectClient,
+  eventually,
+  randomNamespace,
+  sleep,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  waitFor,
+  type TestClient,
+} from './support/harness';
 
 async function metric(gw: RunningGateway, name: string): Promise<number> {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
@@ -47,7 +58,13 @@ describe('gateway: live delivery', () => {
     const id = await bus.status(scope, 'hello alice');
     for (const a of [a1, a2, a3]) await waitFor(() => a.events.some((e) => e.id === id), 3000, 'alice event');
     const event = a1.events.find((e) => e.id === id)!;
-    expect(event).toMatchObject({ id, type: 'status', runId: 'run-1', conversationId: 'conv-1', data: { step: 'test', message: 'hello alice' } });
+    expect(event).toMatchObject({
+      id,
+      type: 'status',
+      runId: 'run-1',
+      conversationId: 'conv-1',
+      data: { step: 'test', message: 'hello alice' },
+    });
     expect(event.id).toMatch(/^[0-9]+$/);
     for (const a of [a1, a2, a3]) expect(a.events.filter((e) => e.id === id)).toHaveLength(1);
 

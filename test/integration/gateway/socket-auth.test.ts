@@ -1,7 +1,17 @@
 import { SignJWT } from 'jose';
 import { io } from 'socket.io-client';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { closeAll, connectClient, connectError, randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor, waitFor } from './support/harness';
+import {
+  closeAll,
+  connectClient,
+  connectError,
+  randomNamespace,
+  startTestGateway,
+  TEST_SECRET,
+  TestBus,
+  tokenFor,
+  waitFor,
+} from './support/harness';
 
 const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -30,7 +40,10 @@ describe('gateway: socket authentication and session', () => {
     ['garbage', async () => ({ auth: { token: 'not-a-jwt' } })],
     ['an expired token', async () => ({ auth: { token: await sign({ sub: 'alice', exp: nowSec() - 30 }) } })],
     ['a token without exp', async () => ({ auth: { token: await sign({ sub: 'alice' }) } })],
-    ['a forged token (other secret)', async () => ({ auth: { token: await sign({ sub: 'alice', exp: nowSec() + 600 }, 'forged-secret-0123456789-0123456789') } })],
+    [
+      'a forged token (other secret)',
+      async () => ({ auth: { token: await sign({ sub: 'alice', exp: nowSec() + 600 }, 'forged-secret-0123456789-0123456789') } }),
+    ],
     ['alg none', async () => ({ auth: { token: `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ sub: 'alice', exp: nowSec() + 600 })}.` } })],
     ['an over-long sub', async () => ({ auth: { token: await sign({ sub: 'x'.repeat(129), exp: nowSec() + 600 }) } })],
     ['a bad ?token=', async () => ({ query: { token: 'garbage' } })],

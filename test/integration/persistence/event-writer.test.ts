@@ -59,7 +59,9 @@ describe('persistence event writer', () => {
 
   it('writes a completed run’s events, moves the run to completed and stores both messages', async () => {
     const { run, reply } = await admitted('alice');
-    const [{ updated_at: updatedBefore }] = await h.rows<{ updated_at: Date }>(`SELECT updated_at FROM conversations WHERE id = $1`, [run.conversationId]);
+    const [{ updated_at: updatedBefore }] = await h.rows<{ updated_at: Date }>(`SELECT updated_at FROM conversations WHERE id = $1`, [
+      run.conversationId,
+    ]);
     const ids = await publishCompletedRun(run, reply.messageId);
 
     const done = await runStatus(run, 'completed');
@@ -79,7 +81,13 @@ describe('persistence event writer', () => {
       conversationId: run.conversationId,
     });
     expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatchObject({ id: reply.userMessageId, role: 'user', content: 'What is NATS JetStream?', runId: run.runId, metadata: null });
+    expect(messages[0]).toMatchObject({
+      id: reply.userMessageId,
+      role: 'user',
+      content: 'What is NATS JetStream?',
+      runId: run.runId,
+      metadata: null,
+    });
     expect(messages[0].createdAt).toBe(reply.acceptedAt);
     expect(messages[1]).toMatchObject({
       id: reply.messageId,
@@ -88,7 +96,9 @@ describe('persistence event writer', () => {
       runId: run.runId,
       metadata: { intent: 'question', sources: [{ id: 'nats-jetstream-design#1', title: 'NATS and JetStream design', score: 0.8 }] },
     });
-    const [{ updated_at: updatedAfter }] = await h.rows<{ updated_at: Date }>(`SELECT updated_at FROM conversations WHERE id = $1`, [run.conversationId]);
+    const [{ updated_at: updatedAfter }] = await h.rows<{ updated_at: Date }>(`SELECT updated_at FROM conversations WHERE id = $1`, [
+      run.conversationId,
+    ]);
     expect(updatedAfter.getTime()).toBeGreaterThan(updatedBefore.getTime());
 
     const history = await h.call<{ messages: unknown[] }>(PERSISTENCE_RPC.history, { conversationId: run.conversationId, limit: 10 });
@@ -111,7 +121,9 @@ describe('persistence event writer', () => {
     expect((await runStatus(failed, 'failed')).progress).toBe(1);
     expect(await eventRows(cancelled)).toHaveLength(3);
     expect(await eventRows(failed)).toHaveLength(2);
-    const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM messages WHERE run_id = ANY($1::uuid[])`, [[cancelled.runId, failed.runId]]);
+    const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM messages WHERE run_id = ANY($1::uuid[])`, [
+      [cancelled.runId, failed.runId],
+    ]);
     expect(count).toBe(0);
   });
 
@@ -165,7 +177,12 @@ describe('persistence event writer', () => {
     await h.publish(run, 'orchestration_completed', { durationMs: 5 }, 1);
     await runStatus(run, 'completed');
     expect(await h.rows(`SELECT id FROM messages WHERE run_id = $1`, [run.runId])).toHaveLength(0);
-    await h.publish(run, 'message', { messageId: reply.messageId, role: 'assistant', content: 'Late answer', metadata: { intent: 'question', sources: [] } }, 1);
+    await h.publish(
+      run,
+      'message',
+      { messageId: reply.messageId, role: 'assistant', content: 'Late answer', metadata: { intent: 'question', sources: [] } },
+      1,
+    );
     await waitFor(async () => (await h.rows(`SELECT id FROM messages WHERE run_id = $1`, [run.runId])).length === 2, 'both messages');
   });
 
@@ -176,7 +193,12 @@ describe('persistence event writer', () => {
     const garbage = [
       (await js.publish(subject, new TextEncoder().encode('{not json'))).seq,
       (await js.publish(subject, encodeJson({ type: 'status', runId: run.runId }))).seq,
-      (await js.publish(h.subjects.events('frank', 'not-a-uuid', 'x'), encodeJson({ type: 'run_cancelled', runId: 'x', conversationId: 'not-a-uuid', ts: 'now', progress: 1, data: { reason: 'r' } }))).seq,
+      (
+        await js.publish(
+          h.subjects.events('frank', 'not-a-uuid', 'x'),
+          encodeJson({ type: 'run_cancelled', runId: 'x', conversationId: 'not-a-uuid', ts: 'now', progress: 1, data: { reason: 'r' } }),
+        )
+      ).seq,
     ];
     await h.publish(run, 'orchestration_started', {}, 0.1);
     await h.publish(run, 'status', { step: 'nul', message: 'a\u0000b' }, 0.2);
@@ -198,7 +220,9 @@ describe('persistence event writer', () => {
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => admitted(`burst-${i % 4}`)));
     await Promise.all(runs.map(({ run, reply }) => publishCompletedRun(run, reply.messageId)));
     for (const { run } of runs) await runStatus(run, 'completed');
-    const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM messages WHERE run_id = ANY($1::uuid[])`, [runs.map((r) => r.run.runId)]);
+    const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM messages WHERE run_id = ANY($1::uuid[])`, [
+      runs.map((r) => r.run.runId),
+    ]);
     expect(count).toBe(40);
   });
 
@@ -232,7 +256,10 @@ describe('persistence event writer', () => {
       await h.rows(`ALTER TABLE events DROP CONSTRAINT no_poison`);
     }
     const rows = await eventRows(run);
-    expect(rows.map((r) => (r.envelope as unknown as { data: { step?: string } }).data.step ?? r.type)).toEqual(['orchestration_started', 'fine']);
+    expect(rows.map((r) => (r.envelope as unknown as { data: { step?: string } }).data.step ?? r.type)).toEqual([
+      'orchestration_started',
+      'fine',
+    ]);
   });
 
   it('recreates its consumer when it is deleted under it, and goes on writing', async () => {

@@ -38,7 +38,11 @@ describe('persistence: several instances, migrations and the knowledge base', ()
 
   it('re-ingests the documents idempotently', async () => {
     const count = async () =>
-      (await h.rows<{ docs: number; chunks: number }>(`SELECT (SELECT count(*)::int FROM kb_documents) AS docs, (SELECT count(*)::int FROM kb_chunks) AS chunks`))[0];
+      (
+        await h.rows<{ docs: number; chunks: number }>(
+          `SELECT (SELECT count(*)::int FROM kb_documents) AS docs, (SELECT count(*)::int FROM kb_chunks) AS chunks`,
+        )
+      )[0];
     const before = await count();
     const files = listKnowledgeFiles();
     expect(before.docs).toBe(files.length);
@@ -62,7 +66,12 @@ describe('persistence: several instances, migrations and the knowledge base', ()
     await Promise.all(
       runs.map(async (run) => {
         await h.publish(run, 'orchestration_started', {}, 0.1);
-        await h.publish(run, 'message', { messageId: run.messageId, role: 'assistant', content: 'Answer', metadata: { intent: 'question', sources: [] } }, 0.9);
+        await h.publish(
+          run,
+          'message',
+          { messageId: run.messageId, role: 'assistant', content: 'Answer', metadata: { intent: 'question', sources: [] } },
+          0.9,
+        );
         await h.publish(run, 'orchestration_completed', { durationMs: 3 }, 1);
       }),
     );

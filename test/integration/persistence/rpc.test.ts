@@ -36,8 +36,16 @@ describe('persistence rpc', () => {
       expect(Date.parse(reply.acceptedAt as string)).toBeGreaterThan(Date.now() - 60_000);
       const [conversation] = await h.rows(`SELECT user_id, title FROM conversations WHERE id = $1`, [req.newConversationId]);
       expect(conversation).toEqual({ user_id: 'alice', title: 'Tell me about resume and replay' });
-      const [run] = await h.rows(`SELECT user_id, conversation_id, status, progress, client_message_id FROM runs WHERE id = $1`, [req.runId]);
-      expect(run).toEqual({ user_id: 'alice', conversation_id: req.newConversationId, status: 'queued', progress: 0, client_message_id: null });
+      const [run] = await h.rows(`SELECT user_id, conversation_id, status, progress, client_message_id FROM runs WHERE id = $1`, [
+        req.runId,
+      ]);
+      expect(run).toEqual({
+        user_id: 'alice',
+        conversation_id: req.newConversationId,
+        status: 'queued',
+        progress: 0,
+        client_message_id: null,
+      });
     });
 
     it('adds a run to an existing conversation of the user', async () => {
@@ -75,7 +83,10 @@ describe('persistence rpc', () => {
     it('yields one run for two identical admits at the same moment', async () => {
       for (let round = 0; round < 5; round++) {
         const req = h.admitRequest('frank', { clientMessageId: `same-${round}` });
-        const replies = await Promise.all([h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req), h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req)]);
+        const replies = await Promise.all([
+          h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req),
+          h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req),
+        ]);
         expect(replies[0].runId).toBe(req.runId);
         expect(replies[1].runId).toBe(req.runId);
         expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
@@ -153,7 +164,10 @@ describe('persistence rpc', () => {
       expect(snapshot.endedAt).not.toBeNull();
       expect(await h.call(PERSISTENCE_RPC.abandonRun, { userId: 'ken', runId: admitted.runId })).toEqual({ abandoned: false });
       // a failed run no longer blocks onBusy: reject
-      const next = await h.admit('ken', { conversationId: admitted.conversationId, options: { traceLevel: 'none', stream: false, onBusy: 'reject' } });
+      const next = await h.admit('ken', {
+        conversationId: admitted.conversationId,
+        options: { traceLevel: 'none', stream: false, onBusy: 'reject' },
+      });
       expect(next.duplicate).toBe(false);
     });
   });
@@ -164,13 +178,20 @@ describe('persistence rpc', () => {
       for (let i = 0; i < 5; i++) ids.push((await h.admit('laura', { content: `question ${i}` })).conversationId);
       await h.admit('mallory'); // someone else's
       // Two conversations with the very same updated_at: the id breaks the tie.
-      await h.rows(`UPDATE conversations SET updated_at = (SELECT updated_at FROM conversations WHERE id = $1) WHERE id = $2`, [ids[3], ids[2]]);
+      await h.rows(`UPDATE conversations SET updated_at = (SELECT updated_at FROM conversations WHERE id = $1) WHERE id = $2`, [
+        ids[3],
+        ids[2],
+      ]);
 
       const seen: ListConversationsReply['conversations'] = [];
       let before: string | undefined;
       let pages = 0;
       do {
-        const page: ListConversationsReply = await h.call(PERSISTENCE_RPC.listConversations, { userId: 'laura', limit: 2, ...(before ? { before } : {}) });
+        const page: ListConversationsReply = await h.call(PERSISTENCE_RPC.listConversations, {
+          userId: 'laura',
+          limit: 2,
+          ...(before ? { before } : {}),
+        });
         expect(page.conversations.length).toBeLessThanOrEqual(2);
         seen.push(...page.conversations);
         before = page.nextBefore ?? undefined;
@@ -179,13 +200,18 @@ describe('persistence rpc', () => {
 
       expect(pages).toBe(3);
       expect(seen.map((c) => c.id).sort()).toEqual([...ids].sort());
-      const expected = await h.rows<{ id: string }>(`SELECT id FROM conversations WHERE user_id = 'laura' ORDER BY updated_at DESC, id DESC`);
+      const expected = await h.rows<{ id: string }>(
+        `SELECT id FROM conversations WHERE user_id = 'laura' ORDER BY updated_at DESC, id DESC`,
+      );
       expect(seen.map((c) => c.id)).toEqual(expected.map((r) => r.id));
       expect(seen.find((c) => c.id === ids[0])?.title).toBe('question 0');
     });
 
     it('answers an empty page for a user without conversations, and INVALID_INPUT for a bad cursor', async () => {
-      expect(await h.call(PERSISTENCE_RPC.listConversations, { userId: 'nobody', limit: 10 })).toEqual({ conversations: [], nextBefore: null });
+      expect(await h.call(PERSISTENCE_RPC.listConversations, { userId: 'nobody', limit: 10 })).toEqual({
+        conversations: [],
+        nextBefore: null,
+      });
       expect(await errorCodeOf(h.call(PERSISTENCE_RPC.listConversations, { userId: 'laura', limit: 10, before: 'garbage!' }))).toBe(
         ErrorCode.INVALID_INPUT,
       );
@@ -209,16 +235,26 @@ describe('persistence rpc', () => {
         ['user', 'hello'],
         ['assistant', 'hi there'],
       ]);
-      expect(messages[1]).toMatchObject({ conversationId: admitted.conversationId, runId: admitted.runId, metadata: { intent: 'chitchat', sources: [] } });
+      expect(messages[1]).toMatchObject({
+        conversationId: admitted.conversationId,
+        runId: admitted.runId,
+        metadata: { intent: 'chitchat', sources: [] },
+      });
 
       const foreign = await errorOf(h.call(PERSISTENCE_RPC.listMessages, { userId: 'mallory', conversationId: admitted.conversationId }));
       const missing = await errorOf(h.call(PERSISTENCE_RPC.listMessages, { userId: 'mike', conversationId: randomUUID() }));
       expect(foreign).toEqual({ code: ErrorCode.NOT_FOUND, message: 'Conversation not found' });
       expect(missing).toEqual(foreign);
 
-      const history = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId: admitted.conversationId, limit: 1 });
+      const history = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+        conversationId: admitted.conversationId,
+        limit: 1,
+      });
       expect(history.messages).toEqual([{ role: 'assistant', content: 'hi there' }]);
-      const all = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId: admitted.conversationId, limit: 10 });
+      const all = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+        conversationId: admitted.conversationId,
+        limit: 10,
+      });
       expect(all.messages.map((m) => m.content)).toEqual(['hello', 'hi there']);
       expect(await h.call(PERSISTENCE_RPC.history, { conversationId: randomUUID(), limit: 10 })).toEqual({ messages: [] });
     });

@@ -25,7 +25,11 @@ export class CoreModule {
       module: CoreModule,
       imports: [MessagingModule.forRoot({ service: 'gateway', config, logger, redis: true, rpcTimeoutMs: TIMEOUTS.persistenceMs })],
       providers: [
-        { provide: JETSTREAM_MANAGER, inject: [NATS], useFactory: (nc: NatsConnection) => nc.jetstreamManager({ timeout: TIMEOUTS.jetstreamApiMs }) },
+        {
+          provide: JETSTREAM_MANAGER,
+          inject: [NATS],
+          useFactory: (nc: NatsConnection) => nc.jetstreamManager({ timeout: TIMEOUTS.jetstreamApiMs }),
+        },
         { provide: JETSTREAM, inject: [NATS], useFactory: (nc: NatsConnection) => nc.jetstream({ timeout: TIMEOUTS.natsPublishMs }) },
         { provide: TokenVerifier, useFactory: () => TokenVerifier.fromConfig(config) },
         HttpDrain,

@@ -2,7 +2,10 @@ import { ErrorCode, HeraldError } from '@herald/contracts';
 
 /** A backing service did not answer in time. */
 export class TimeoutError extends Error {
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} did not answer within ${ms} ms`);
     this.name = 'TimeoutError';
   }

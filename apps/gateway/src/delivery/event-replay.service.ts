@@ -48,9 +48,7 @@ export class EventReplayService {
 
   private async replayFromStream(req: ReplayRequest, from: number, emit: (event: AgentEvent) => void): Promise<void> {
     const stream = this.subjects.streams.events;
-    const filter = req.conversationId
-      ? this.subjects.events(req.userId, req.conversationId, '*')
-      : this.subjects.eventsOfUser(req.userId);
+    const filter = req.conversationId ? this.subjects.events(req.userId, req.conversationId, '*') : this.subjects.eventsOfUser(req.userId);
     const info = await orUnavailable(
       () =>
         this.jsm.consumers.add(stream, {

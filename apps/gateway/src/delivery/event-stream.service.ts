@@ -43,7 +43,12 @@ export class EventStreamService implements OnModuleDestroy {
       this.metrics.sseStreams.dec();
     });
 
-    const attached = this.delivery.attachWriter(key, user.userId, (event) => stream.send(event), () => stream.close());
+    const attached = this.delivery.attachWriter(
+      key,
+      user.userId,
+      (event) => stream.send(event),
+      () => stream.close(),
+    );
     if (after === undefined) {
       // The opening comment tells the client its live delivery is in place.
       if (await attached) stream.open();

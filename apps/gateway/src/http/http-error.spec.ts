@@ -12,7 +12,10 @@ describe('toHttpError', () => {
   });
 
   it('maps Nest HTTP exceptions to codes without their internal messages', () => {
-    expect(toHttpError(new NotFoundException('Cannot GET /secret'))).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'Not found.' } });
+    expect(toHttpError(new NotFoundException('Cannot GET /secret'))).toEqual({
+      status: 404,
+      body: { code: 'NOT_FOUND', message: 'Not found.' },
+    });
     expect(toHttpError(new MethodNotAllowedException()).body.code).toBe('INVALID_INPUT');
   });
 

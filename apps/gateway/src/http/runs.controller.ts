@@ -33,7 +33,11 @@ export class RunsController {
 
   /** As `run:cancel`: 202 once the cancellation is sent, 200 `{ alreadyFinished: true }` for a finished run. */
   @Post(':runId/cancel')
-  async cancel(@CurrentUser() userId: string, @Param('runId') runId: string, @Res({ passthrough: true }) res: Response): Promise<RunCancelResult> {
+  async cancel(
+    @CurrentUser() userId: string,
+    @Param('runId') runId: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RunCancelResult> {
     const result = await this.runs.cancel(userId, { runId: uuidParam(runId) });
     res.status(result.alreadyFinished ? 200 : 202);
     return result;

@@ -13,7 +13,18 @@ import {
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, encodeJson, HEADER, type Logger, LOGGER, NATS, PersistenceClient, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import {
+  buildHeaders,
+  encodeJson,
+  HEADER,
+  type Logger,
+  LOGGER,
+  NATS,
+  PersistenceClient,
+  REDIS,
+  type Redis,
+  SUBJECTS,
+} from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { TIMEOUTS } from '../core/timeouts';

@@ -28,7 +28,9 @@ class FakeSocket {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(overrides: { send?: jest.Mock } = {}) {
-  const chat = { send: overrides.send ?? jest.fn().mockResolvedValue({ conversationId: 'c', runId: 'r', messageId: 'm', userMessageId: 'um' }) };
+  const chat = {
+    send: overrides.send ?? jest.fn().mockResolvedValue({ conversationId: 'c', runId: 'r', messageId: 'm', userMessageId: 'um' }),
+  };
   const runs = { cancel: jest.fn().mockResolvedValue({}), respond: jest.fn().mockResolvedValue({}) };
   const resume = { resume: jest.fn().mockResolvedValue({ replayed: 0, lastId: '0' }) };
   const logger = { error: jest.fn() };
@@ -54,7 +56,10 @@ describe('ClientEventHandlers', () => {
   });
 
   it('acks HeraldErrors with their body and anything else as INTERNAL (logged, never sent)', async () => {
-    const send = jest.fn().mockRejectedValueOnce(new HeraldError('RATE_LIMITED', 'slow', 900)).mockRejectedValueOnce(new Error('db password wrong'));
+    const send = jest
+      .fn()
+      .mockRejectedValueOnce(new HeraldError('RATE_LIMITED', 'slow', 900))
+      .mockRejectedValueOnce(new Error('db password wrong'));
     const { socket, logger } = setup({ send });
     const acks = [jest.fn(), jest.fn()];
     socket.receive('chat:send', {}, acks[0]);

@@ -63,7 +63,10 @@ export class ClientEventHandlers {
     }
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (this.handlers.has(event as ClientEventName)) return;
-      splitClientArgs(args).ack?.({ ok: false, error: { code: ErrorCode.INVALID_INPUT, message: `Unknown event "${String(event).slice(0, 64)}".` } });
+      splitClientArgs(args).ack?.({
+        ok: false,
+        error: { code: ErrorCode.INVALID_INPUT, message: `Unknown event "${String(event).slice(0, 64)}".` },
+      });
     });
   }
 }

@@ -22,7 +22,9 @@ import { socketAuthMiddleware } from './socket-auth.middleware';
  * events go to their handlers; it is told `session:expired` and closed when its token expires.
  */
 @WebSocketGateway()
-export class EventsGateway implements OnGatewayInit<HeraldServer>, OnGatewayConnection<HeraldSocket>, OnGatewayDisconnect<HeraldSocket>, OnModuleDestroy {
+export class EventsGateway
+  implements OnGatewayInit<HeraldServer>, OnGatewayConnection<HeraldSocket>, OnGatewayDisconnect<HeraldSocket>, OnModuleDestroy
+{
   @WebSocketServer() private readonly server: HeraldServer;
   private draining = false;
   private readonly expiryTimers = new Map<string, () => void>();
@@ -43,7 +45,10 @@ export class EventsGateway implements OnGatewayInit<HeraldServer>, OnGatewayConn
 
   handleConnection(socket: HeraldSocket): void {
     this.metrics.connectedSockets.inc();
-    this.expiryTimers.set(socket.id, scheduleAt(socket.data.expiresAt, () => this.expire(socket)));
+    this.expiryTimers.set(
+      socket.id,
+      scheduleAt(socket.data.expiresAt, () => this.expire(socket)),
+    );
     this.handlers.bind(socket);
     void this.delivery.attach(socket).then((attached) => {
       if (!attached) return;

@@ -3,7 +3,6 @@ import { type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, t
 import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Queue, QueueEvents } from 'bullmq';
 
-
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;
 

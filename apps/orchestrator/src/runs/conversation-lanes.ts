@@ -3,7 +3,6 @@ import type { Subjects } from '@herald/contracts';
 import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
 
-
 /** How long an active run holds its conversation without a heartbeat (a crashed holder frees it). */
 export const LANE_LEASE_MS = 30_000;
 const POLL_MS = 500;
@@ -60,7 +59,14 @@ export class ConversationLanes implements OnModuleInit, OnModuleDestroy {
   }
 
   async tryStart(conversationId: string, runId: string): Promise<boolean> {
-    const started = await this.redis.eval(TRY_START, 2, this.queueKey(conversationId), this.activeKey(conversationId), runId, LANE_LEASE_MS);
+    const started = await this.redis.eval(
+      TRY_START,
+      2,
+      this.queueKey(conversationId),
+      this.activeKey(conversationId),
+      runId,
+      LANE_LEASE_MS,
+    );
     return started === 1;
   }
 

@@ -3,7 +3,6 @@ import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@h
 import { decodeJson, encodeJson, LOGGER, type Logger, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
 
-
 const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;
 
 /**

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { EventData, Trace } from '@herald/contracts';
 import { EventPublisher, type RunScope } from '@herald/messaging';
 
-
 type TerminalType = 'orchestration_completed' | 'run_cancelled' | 'error';
 
 /**

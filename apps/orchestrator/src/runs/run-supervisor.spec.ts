@@ -8,19 +8,24 @@ import { RunSupervisor } from './run-supervisor';
 
 type Published = { type: string; data: unknown; progress?: number };
 
-function setup(opts: {
-  results?: Record<string, AgentJobResult | Error>;
-  busy?: boolean;
-  cancelledBeforeStart?: boolean;
-  status?: string;
-  onStep?: (job: AgentJob) => void;
-} = {}) {
+function setup(
+  opts: {
+    results?: Record<string, AgentJobResult | Error>;
+    busy?: boolean;
+    cancelledBeforeStart?: boolean;
+    status?: string;
+    onStep?: (job: AgentJob) => void;
+  } = {},
+) {
   const published: Published[] = [];
   const jobs: AgentJob[] = [];
   const controller = new AbortController();
   const results: Record<string, AgentJobResult | Error> = {
     triage: { output: { intent: 'question', plan: ['knowledge', 'reporting'] } },
-    knowledge: { output: { passages: [{ id: 'p1', title: 'T', content: 'c', score: 0.5 }] }, usage: { promptTokens: 3, completionTokens: 0 } },
+    knowledge: {
+      output: { passages: [{ id: 'p1', title: 'T', content: 'c', score: 0.5 }] },
+      usage: { promptTokens: 3, completionTokens: 0 },
+    },
     reporting: { output: { content: 'answer' }, usage: { promptTokens: 10, completionTokens: 5 } },
     ...opts.results,
   };

@@ -153,7 +153,11 @@ export class RunSupervisor {
   }
 
   private async loadHistory(conversationId: string, runId: string): Promise<HistoryMessage[]> {
-    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, { conversationId, runId, limit: HISTORY_LIMIT });
+    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+      conversationId,
+      runId,
+      limit: HISTORY_LIMIT,
+    });
     return reply.messages;
   }
 
@@ -164,7 +168,11 @@ export class RunSupervisor {
         await this.events.terminal(scope, 'run_cancelled', { reason });
         log.info({ reason }, 'run cancelled');
       } else if (err instanceof StepTimeout) {
-        await this.events.terminal(scope, 'error', { code: ErrorCode.TIMEOUT, message: 'This took too long and was stopped. Please try again.', retryable: true });
+        await this.events.terminal(scope, 'error', {
+          code: ErrorCode.TIMEOUT,
+          message: 'This took too long and was stopped. Please try again.',
+          retryable: true,
+        });
         log.warn({ agent: err.agent }, 'run step timed out');
       } else {
         const code = err instanceof StepFailed ? codeOf(err.reason) : HeraldError.is(err) ? err.code : ErrorCode.INTERNAL;

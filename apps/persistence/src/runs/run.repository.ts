@@ -46,7 +46,16 @@ export class RunRepository {
       db,
       `INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued')`,
-      [run.id, run.userId, run.conversationId, run.messageId, run.userMessageId, run.clientMessageId, run.content, JSON.stringify(run.options)],
+      [
+        run.id,
+        run.userId,
+        run.conversationId,
+        run.messageId,
+        run.userMessageId,
+        run.clientMessageId,
+        run.content,
+        JSON.stringify(run.options),
+      ],
     );
     return db.findOneByOrFail(RunEntity, { id: run.id });
   }

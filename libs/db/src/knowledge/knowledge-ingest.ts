@@ -60,8 +60,5 @@ async function upsertDocument(db: Sql, doc: ChunkedDocument, source: string): Pr
      ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, title = EXCLUDED.title, content = EXCLUDED.content`,
     [doc.id, JSON.stringify(doc.chunks)],
   );
-  await db.query(`DELETE FROM kb_chunks WHERE document_id = $1 AND NOT (id = ANY($2::text[]))`, [
-    doc.id,
-    doc.chunks.map((c) => c.id),
-  ]);
+  await db.query(`DELETE FROM kb_chunks WHERE document_id = $1 AND NOT (id = ANY($2::text[]))`, [doc.id, doc.chunks.map((c) => c.id)]);
 }

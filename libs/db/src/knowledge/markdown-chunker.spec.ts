@@ -6,13 +6,12 @@ const sentence = (n: number) => `${words(n)}.`;
 
 describe('chunkMarkdown', () => {
   it('takes the title from the first H1 and titles each chunk "Document › Section"', () => {
-    const doc = chunkMarkdown('guide', `# The Guide\n\nIntro ${sentence(125)}\n\n## Setup\n\n${sentence(130)}\n\n## Usage\n\n${sentence(130)}\n`);
+    const doc = chunkMarkdown(
+      'guide',
+      `# The Guide\n\nIntro ${sentence(125)}\n\n## Setup\n\n${sentence(130)}\n\n## Usage\n\n${sentence(130)}\n`,
+    );
     expect(doc.title).toBe('The Guide');
-    expect(doc.chunks.map((c) => c.title)).toEqual([
-      'The Guide',
-      `The Guide${TITLE_SEPARATOR}Setup`,
-      `The Guide${TITLE_SEPARATOR}Usage`,
-    ]);
+    expect(doc.chunks.map((c) => c.title)).toEqual(['The Guide', `The Guide${TITLE_SEPARATOR}Setup`, `The Guide${TITLE_SEPARATOR}Usage`]);
     expect(doc.chunks[0].content).toBe(`Intro ${sentence(125)}`);
   });
 
@@ -30,7 +29,10 @@ describe('chunkMarkdown', () => {
     const doc = chunkMarkdown('big', `# Big\n\n${body}`);
     for (const c of doc.chunks) expect(c.content.length).toBeLessThanOrEqual(900);
     const source = body.match(/w\d{3}/g)!;
-    const chunked = doc.chunks.map((c) => c.content).join(' ').match(/w\d{3}/g)!;
+    const chunked = doc.chunks
+      .map((c) => c.content)
+      .join(' ')
+      .match(/w\d{3}/g)!;
     expect(chunked).toEqual(source);
   });
 

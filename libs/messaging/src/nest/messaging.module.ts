@@ -1,4 +1,13 @@
-import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, Optional, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  Optional,
+  type Provider,
+} from '@nestjs/common';
 import { type Config, subjects, type Subjects } from '@herald/contracts';
 import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
@@ -51,7 +60,14 @@ export class MessagingModule {
       { provide: PersistenceClient, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s, opts.rpcTimeoutMs) },
       MessagingShutdown,
     ];
-    const exported: Array<symbol | typeof EventPublisher | typeof PersistenceClient> = [CONFIG, LOGGER, SUBJECTS, NATS, EventPublisher, PersistenceClient];
+    const exported: Array<symbol | typeof EventPublisher | typeof PersistenceClient> = [
+      CONFIG,
+      LOGGER,
+      SUBJECTS,
+      NATS,
+      EventPublisher,
+      PersistenceClient,
+    ];
     if (opts.redis) {
       providers.push({ provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) });
       exported.push(REDIS);

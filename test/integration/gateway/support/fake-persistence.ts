@@ -41,8 +41,11 @@ export class FakePersistence {
 
   constructor(nc: NatsConnection, subjects: Subjects) {
     const logger = createLogger('fake-persistence', 'silent');
-    const serve = <S extends z.ZodType>(op: (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC], schema: S, handler: (input: z.infer<S>) => Promise<unknown>) =>
-      this.subscriptions.push(serveRpc(nc, subjects.rpc(op), 'persistence', schema, handler, logger));
+    const serve = <S extends z.ZodType>(
+      op: (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC],
+      schema: S,
+      handler: (input: z.infer<S>) => Promise<unknown>,
+    ) => this.subscriptions.push(serveRpc(nc, subjects.rpc(op), 'persistence', schema, handler, logger));
 
     serve(PERSISTENCE_RPC.admitRun, admitRunRequestSchema, async (req) => this.admit(req));
     serve(PERSISTENCE_RPC.abandonRun, abandonRunRequestSchema, async ({ runId }) => {
@@ -119,11 +122,19 @@ export class FakePersistence {
     if (conversationId === 'new') {
       conversationId = req.newConversationId;
       const now = new Date().toISOString();
-      this.conversations.set(conversationId, { id: conversationId, userId: req.userId, title: req.content.slice(0, 40), createdAt: now, updatedAt: now });
+      this.conversations.set(conversationId, {
+        id: conversationId,
+        userId: req.userId,
+        title: req.content.slice(0, 40),
+        createdAt: now,
+        updatedAt: now,
+      });
     } else {
       const conversation = this.conversations.get(conversationId);
       if (!conversation || conversation.userId !== req.userId) throw new HeraldError('NOT_FOUND', 'No such conversation.');
-      const busy = [...this.runs.values()].some((r) => r.reply.conversationId === conversationId && ACTIVE_RUN_STATUSES.includes(r.reply.status));
+      const busy = [...this.runs.values()].some(
+        (r) => r.reply.conversationId === conversationId && ACTIVE_RUN_STATUSES.includes(r.reply.status),
+      );
       if (busy && req.options.onBusy === 'reject') throw new HeraldError('RUN_IN_PROGRESS', 'A run is in progress.');
     }
     const reply: AdmitRunReply = {

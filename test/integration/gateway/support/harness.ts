@@ -45,7 +45,11 @@ export interface TestClient {
 }
 
 /** Connects with a token and resolves after `session:ready`; every `agent:event` is collected. */
-export async function connectClient(url: string, token: string, opts: { transports?: string[]; viaQuery?: boolean } = {}): Promise<TestClient> {
+export async function connectClient(
+  url: string,
+  token: string,
+  opts: { transports?: string[]; viaQuery?: boolean } = {},
+): Promise<TestClient> {
   const socket = io(url, {
     ...(opts.viaQuery ? { query: { token } } : { auth: { token } }),
     transports: opts.transports ?? ['websocket'],
@@ -69,8 +73,17 @@ export async function connectClient(url: string, token: string, opts: { transpor
 }
 
 /** Resolves with the connect_error a refused handshake produces. */
-export function connectError(url: string, opts: { auth?: object; query?: Record<string, string>; transports?: string[] }): Promise<Error & { data?: { code: string; message: string } }> {
-  const socket = io(url, { auth: opts.auth, query: opts.query, transports: opts.transports ?? ['websocket'], reconnection: false, forceNew: true });
+export function connectError(
+  url: string,
+  opts: { auth?: object; query?: Record<string, string>; transports?: string[] },
+): Promise<Error & { data?: { code: string; message: string } }> {
+  const socket = io(url, {
+    auth: opts.auth,
+    query: opts.query,
+    transports: opts.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('neither connect_error nor connect within 5 s')), 5000);
     socket.once('connect_error', (err) => {
@@ -136,7 +149,12 @@ export class TestBus {
 
   /** Publishes a `status` event for the scope; resolves with its id. */
   async status(scope: RunScope, message = 'working'): Promise<string> {
-    const seq = await this.publisher.publish(scope, 'status', { step: 'test', message }, { progress: 0.5, msgId: `m-${++this.msgCounter}-${Date.now()}` });
+    const seq = await this.publisher.publish(
+      scope,
+      'status',
+      { step: 'test', message },
+      { progress: 0.5, msgId: `m-${++this.msgCounter}-${Date.now()}` },
+    );
     return String(seq);
   }
 
