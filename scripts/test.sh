@@ -4,5 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/infra.sh"
 build
+say "type-checking the tests and tools…"
+npx tsc --noEmit -p tsconfig.json
 say "running tests…"
 npx jest --ci "$@"
