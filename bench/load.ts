@@ -31,6 +31,7 @@ interface RunRecord {
   endedAt?: number;
   terminal?: string;
   error?: string;
+  seen?: Pick<RunRecord, 'startedAt' | 'endedAt' | 'terminal'>;
 }
 
 async function main() {
@@ -41,6 +42,7 @@ async function main() {
   });
   const clients: HeraldClient[] = [];
   const runs = new Map<string, RunRecord>();
+  const seenByRun = new Map<string, Pick<RunRecord, 'startedAt' | 'endedAt' | 'terminal'>>();
   const relay: number[] = [];
   let events = 0;
   try {
@@ -50,12 +52,13 @@ async function main() {
         const now = Date.now();
         events++;
         relay.push(now - Date.parse(e.ts));
-        const run = runs.get(e.runId);
-        if (!run) return;
-        if (e.type === 'orchestration_started') run.startedAt ??= now;
+        // An event may arrive before its run's ack: keep what is seen per run id.
+        const seen = seenByRun.get(e.runId) ?? {};
+        seenByRun.set(e.runId, seen);
+        if (e.type === 'orchestration_started') seen.startedAt ??= now;
         if (e.type === 'orchestration_completed' || e.type === 'run_cancelled' || e.type === 'error') {
-          run.endedAt = now;
-          run.terminal = e.type;
+          seen.endedAt = now;
+          seen.terminal = e.type;
         }
       });
       clients.push(client);
@@ -81,6 +84,8 @@ async function main() {
           (ack) => {
             record.ackAt = Date.now();
             runs.set(ack.runId, record);
+            seenByRun.set(ack.runId, seenByRun.get(ack.runId) ?? {});
+            record.seen = seenByRun.get(ack.runId);
           },
           (err) => {
             record.error = String(err.message ?? err);
@@ -90,10 +95,10 @@ async function main() {
     }
     await Promise.all(pending);
     const deadline = Date.now() + 60_000;
-    while ([...runs.values()].some((r) => !r.terminal) && Date.now() < deadline) await sleep(50);
+    while ([...runs.values()].some((r) => !r.seen?.terminal) && Date.now() < deadline) await sleep(50);
     const elapsed = (Date.now() - t0) / 1000;
 
-    const all = [...runs.values()];
+    const all = [...runs.values()].map((r) => ({ ...r, ...r.seen }));
     const completed = all.filter((r) => r.terminal === 'orchestration_completed').length;
     const ack = summarize(all.map((r) => r.ackAt! - r.sentAt));
     const started = summarize(all.filter((r) => r.startedAt).map((r) => r.startedAt! - r.sentAt));

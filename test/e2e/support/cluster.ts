@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { signDevToken } from '@herald/auth';
 import { HeraldClient, type HeraldClientOptions } from '@herald/client';
 import { DEV_JWT_SECRET, subjects } from '@herald/contracts';
@@ -10,7 +10,13 @@ import IORedis from 'ioredis';
 import { connect } from 'nats';
 import { Client } from 'pg';
 
-export const ROOT = resolve(__dirname, '../../..');
+/** The workspace root (the folder with nx.json), from the sources or from a compiled copy. */
+export const ROOT = findRoot(__dirname);
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
+  throw new Error(`no nx.json above ${from}`);
+}
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/herald';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,6 +1,6 @@
 import type { AgentJob } from '@herald/contracts';
 import { createLogger, type EventPublisher } from '@herald/messaging';
-import { JobEventSink } from './job-event-sink';
+import { DELTA_MAX_CHARS, DELTA_WINDOW_MS, JobEventSink } from './job-event-sink';
 
 type Publish = EventPublisher['publish'];
 type Call = { type: string; data: unknown; progress: number; msgId: string; trace?: unknown; scope: unknown };
@@ -39,10 +39,10 @@ describe('JobEventSink', () => {
   it('publishes in the run scope with msg ids <runId>:<step>:<n>', async () => {
     const { sink, calls } = setup();
     await sink.emit('status', { step: 'generating', message: 'Writing…' });
-    await sink.emit('message_delta', { messageId: 'm', delta: 'Hi' }, { latencyMs: 3 });
+    await sink.emit('agent_thinking', { agent: 'a', thought: 't' }, { latencyMs: 3 });
     expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2']);
     expect(calls[0].scope).toEqual({ userId: 'u', conversationId: 'c', runId: 'run-1' });
-    expect(calls[1]).toMatchObject({ type: 'message_delta', data: { messageId: 'm', delta: 'Hi' }, trace: { latencyMs: 3 } });
+    expect(calls[1]).toMatchObject({ type: 'agent_thinking', trace: { latencyMs: 3 } });
   });
 
   it('maps the step progress into the job range and never goes back', async () => {
@@ -60,9 +60,28 @@ describe('JobEventSink', () => {
     expect(progress).toEqual([0.7, 0.9]);
   });
 
+  it('coalesces token deltas into one event per window, flushed in order before any other event', async () => {
+    const { sink, calls } = setup();
+    for (const t of ['Hel', 'lo', ', ', 'world']) await sink.emit('message_delta', { messageId: 'm', delta: t });
+    expect(calls).toEqual([]); // held for the window
+    await new Promise((r) => setTimeout(r, DELTA_WINDOW_MS + 15));
+    expect(calls.map((c) => [c.type, c.data])).toEqual([['message_delta', { messageId: 'm', delta: 'Hello, world' }]]);
+    await sink.emit('message_delta', { messageId: 'm', delta: '!' });
+    await sink.emit('message', { messageId: 'm', role: 'assistant', content: 'Hello, world!', metadata: { intent: 'chitchat', sources: [] } });
+    expect(calls.map((c) => c.type)).toEqual(['message_delta', 'message_delta', 'message']);
+    expect(calls.filter((c) => c.type === 'message_delta').map((c) => (c.data as { delta: string }).delta).join('')).toBe('Hello, world!');
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2', 'run-1:2:3']);
+  });
+
+  it('flushes a long run of deltas without waiting for the window', async () => {
+    const { sink, calls } = setup();
+    await sink.emit('message_delta', { messageId: 'm', delta: 'x'.repeat(DELTA_MAX_CHARS) });
+    expect(calls).toHaveLength(1);
+  });
+
   it('publishes nothing once aborted, and settled() waits for what was in flight', async () => {
     const { sink, calls, stored, controller } = setup({ publishDelayMs: 30 });
-    const inFlight = sink.emit('message_delta', { messageId: 'm', delta: 'a' });
+    const inFlight = sink.emit('status', { step: 's', message: 'a' });
     controller.abort();
     await sink.emit('message_delta', { messageId: 'm', delta: 'b' });
     sink.progress(1);

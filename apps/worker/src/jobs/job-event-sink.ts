@@ -4,6 +4,12 @@ import type { EventPublisher, Logger, RunScope } from '@herald/messaging';
 
 /** The job's own progress (BullMQ) is updated in steps of at least this much. */
 const JOB_PROGRESS_STEP = 0.05;
+/**
+ * Token deltas are coalesced over this window (or this many characters): one JetStream
+ * publish for several tokens, at a pace a reader cannot tell from token by token.
+ */
+export const DELTA_WINDOW_MS = 20;
+export const DELTA_MAX_CHARS = 2048;
 
 export interface JobProgressReporter {
   updateProgress(progress: number): Promise<void>;
@@ -14,6 +20,8 @@ export interface JobProgressReporter {
  *  - msgId `<runId>:<step>:<n>` (n counts the step's events), so a retried job re-publishes
  *    the same ids and JetStream stores each event once;
  *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing;
+ *  - `message_delta` events are coalesced (DELTA_WINDOW_MS) and flushed before any other
+ *    event, so they still arrive in order and add up to the message;
  *  - once the step is aborted it publishes nothing more, and `settled()` waits for what is
  *    still in flight, so nothing of this step can follow the run's terminal event.
  */
@@ -23,6 +31,7 @@ export class JobEventSink implements EventSink {
   private sent = 0;
   private fraction = 0;
   private reportedProgress = -1;
+  private delta?: { messageId: string; text: string; timer: NodeJS.Timeout };
 
   constructor(
     private readonly publisher: Pick<EventPublisher, 'publish'>,
@@ -36,9 +45,12 @@ export class JobEventSink implements EventSink {
 
   emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
     if (this.signal.aborted) return Promise.resolve();
-    const msgId = `${this.job.runId}:${this.job.step}:${++this.sent}`;
-    const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
-    return this.track(published).then(() => undefined);
+    if (type === 'message_delta') {
+      this.bufferDelta(data as EventData<'message_delta'>);
+      return Promise.resolve();
+    }
+    this.flushDelta();
+    return this.publish(type, data, trace);
   }
 
   progress(fraction: number): void {
@@ -66,7 +78,32 @@ export class JobEventSink implements EventSink {
 
   /** Resolves when nothing is in flight any more (whatever the outcome). */
   async settled(): Promise<void> {
+    this.flushDelta();
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private publish<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
+    const msgId = `${this.job.runId}:${this.job.step}:${++this.sent}`;
+    const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
+    return this.track(published).then(() => undefined);
+  }
+
+  private bufferDelta({ messageId, delta }: EventData<'message_delta'>): void {
+    if (this.delta && this.delta.messageId !== messageId) this.flushDelta();
+    this.delta ??= { messageId, text: '', timer: setTimeout(() => this.flushDelta(), DELTA_WINDOW_MS) };
+    this.delta.text += delta;
+    if (this.delta.text.length >= DELTA_MAX_CHARS) this.flushDelta();
+  }
+
+  private flushDelta(): void {
+    const buffered = this.delta;
+    if (!buffered) return;
+    this.delta = undefined;
+    clearTimeout(buffered.timer);
+    if (this.signal.aborted || buffered.text === '') return;
+    this.publish('message_delta', { messageId: buffered.messageId, delta: buffered.text }).catch((err) =>
+      this.logger.warn({ err, runId: this.job.runId }, 'could not publish a message delta'),
+    );
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
