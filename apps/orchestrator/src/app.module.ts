@@ -9,7 +9,10 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [MessagingModule.forRoot({ service: 'orchestrator', config, logger, redis: true, bullmq: true }), RunsModule],
+      imports: [
+        MessagingModule.forRoot({ service: 'orchestrator', config, logger, redis: true, bullmq: true, healthServer: true }),
+        RunsModule,
+      ],
     };
   }
 }

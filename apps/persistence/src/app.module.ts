@@ -17,7 +17,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        MessagingModule.forRoot({ service: 'persistence', config, logger }),
+        MessagingModule.forRoot({ service: 'persistence', config, logger, healthServer: true }),
         DatabaseModule.forRoot(dataSource),
         RpcModule,
         EventLogModule,

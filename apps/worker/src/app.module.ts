@@ -9,7 +9,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [MessagingModule.forRoot({ service: 'worker', config, logger, redis: true, bullmq: true }), JobsModule],
+      imports: [MessagingModule.forRoot({ service: 'worker', config, logger, redis: true, bullmq: true, healthServer: true }), JobsModule],
     };
   }
 }

@@ -25,8 +25,18 @@ export type AppName = 'gateway' | 'orchestrator' | 'worker' | 'persistence';
 
 export interface ClusterOptions {
   gateways?: number;
+  /** Instances of the orchestrator and of the worker (default 1 each). */
+  orchestrators?: number;
+  workers?: number;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra environment for every instance of one app. */
+  appEnv?: Partial<Record<AppName, Record<string, string>>>;
+  /** Infrastructure other than the machine's (chaos tests start their own servers). */
+  natsUrl?: string;
+  redisUrl?: string;
+  /** The Postgres server; the cluster's own database is created on it. */
+  databaseUrl?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -46,7 +56,8 @@ export interface Service {
   process: ChildProcess;
   env: Record<string, string>;
   exited: Promise<number | null>;
-  url?: string;
+  /** The gateway's HTTP API, or the health/metrics port of the other apps. */
+  url: string;
 }
 
 /**
@@ -62,7 +73,7 @@ export class Cluster {
   private readonly clients: HeraldClient[] = [];
 
   private constructor(private readonly opts: ClusterOptions) {
-    const url = new URL(BASE_DB);
+    const url = new URL(opts.databaseUrl ?? BASE_DB);
     url.pathname = `/herald_${this.namespace}`;
     this.databaseUrl = url.toString();
     this.logDir = join(ROOT, 'test-output', 'e2e', this.namespace);
@@ -74,10 +85,10 @@ export class Cluster {
     try {
       await cluster.migrate();
       await cluster.startService('persistence');
-      await cluster.startService('worker');
-      await cluster.startService('orchestrator');
+      for (let i = 0; i < (opts.workers ?? 1); i++) await cluster.startService('worker');
+      for (let i = 0; i < (opts.orchestrators ?? 1); i++) await cluster.startService('orchestrator');
       for (let i = 0; i < (opts.gateways ?? 2); i++) await cluster.startService('gateway');
-      await Promise.all(cluster.gateways.map((g) => cluster.waitReady(g)));
+      await Promise.all(cluster.services.map((s) => cluster.waitReady(s)));
     } catch (err) {
       await cluster.stop();
       throw err;
@@ -89,12 +100,25 @@ export class Cluster {
     return {
       NODE_ENV: 'test',
       HERALD_NAMESPACE: this.namespace,
-      NATS_URL,
-      REDIS_URL,
+      NATS_URL: this.natsUrl,
+      REDIS_URL: this.redisUrl,
       DATABASE_URL: this.databaseUrl,
       LOG_LEVEL: 'info',
       ...this.opts.env,
     };
+  }
+
+  get natsUrl(): string {
+    return this.opts.natsUrl ?? NATS_URL;
+  }
+
+  get redisUrl(): string {
+    return this.opts.redisUrl ?? REDIS_URL;
+  }
+
+  /** The running (not yet exited) instances of one app. */
+  running(app: AppName): Service[] {
+    return this.services.filter((s) => s.app === app && s.process.exitCode === null && s.process.signalCode === null);
   }
 
   get gateways(): Service[] {
@@ -119,8 +143,15 @@ export class Cluster {
   async startService(app: AppName, env: Record<string, string> = {}): Promise<Service> {
     const index = this.services.filter((s) => s.app === app).length;
     const name = `${app}-${index}`;
-    const port = app === 'gateway' ? await freePort() : 0;
-    const fullEnv = { ...this.env, INSTANCE_ID: name, PORT: String(port), ...env };
+    // The gateway serves health and metrics on PORT; the other apps on HEALTH_PORT.
+    const port = await freePort();
+    const fullEnv = {
+      ...this.env,
+      INSTANCE_ID: name,
+      ...(app === 'gateway' ? { PORT: String(port) } : { HEALTH_PORT: String(port) }),
+      ...this.opts.appEnv?.[app],
+      ...env,
+    };
     const child = spawn(process.execPath, [join(ROOT, 'apps', app, 'dist', 'main.js')], {
       env: { PATH: process.env.PATH ?? '', ...fullEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,7 +160,7 @@ export class Cluster {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const service: Service = { app, name, process: child, env: fullEnv, exited, url: port ? `http://127.0.0.1:${port}` : undefined };
+    const service: Service = { app, name, process: child, env: fullEnv, exited, url: `http://127.0.0.1:${port}` };
     this.services.push(service);
     return service;
   }
@@ -183,11 +214,11 @@ export class Cluster {
 
   private async cleanup() {
     const s = subjects(this.namespace);
-    const nc = await connect({ servers: NATS_URL });
+    const nc = await connect({ servers: this.natsUrl.split(',') });
     const jsm = await nc.jetstreamManager();
     for (const stream of Object.values(s.streams)) await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
-    const redis = new IORedis(REDIS_URL);
+    const redis = new IORedis(this.redisUrl);
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.namespace}:*`, 'COUNT', 1000);

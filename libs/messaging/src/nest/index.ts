@@ -1,3 +1,6 @@
 export * from './bootstrap-context';
 export * from './messaging.module';
 export * from './tokens';
+export * from './health-checks';
+export * from './health-server';
+export * from './service-metrics';

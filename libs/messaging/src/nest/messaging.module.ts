@@ -7,6 +7,7 @@ import {
   type OnApplicationShutdown,
   Optional,
   type Provider,
+  type Type,
 } from '@nestjs/common';
 import { type Config, subjects, type Subjects } from '@herald/contracts';
 import type { NatsConnection } from 'nats';
@@ -15,6 +16,9 @@ import type { Logger } from '../logger';
 import { connectNats, ensureStreams } from '../nats';
 import { createRedis, type Redis } from '../redis';
 import { PersistenceClient } from '../rpc';
+import { HealthChecks } from './health-checks';
+import { HealthServer } from './health-server';
+import { ServiceMetrics } from './service-metrics';
 import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
 
 export interface MessagingModuleOptions {
@@ -28,6 +32,8 @@ export interface MessagingModuleOptions {
   bullmq?: boolean;
   /** How long a persistence request waits for its answer (default 5 s). */
   rpcTimeoutMs?: number;
+  /** Serve /health/live, /health/ready and /metrics on HEALTH_PORT (services without an HTTP API). */
+  healthServer?: boolean;
 }
 
 const SHUTDOWN_STEP_MS = 3000;
@@ -48,11 +54,21 @@ export class MessagingModule {
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: logger },
       { provide: SUBJECTS, useValue: s },
+      ServiceMetrics,
+      HealthChecks,
       {
         provide: NATS,
-        useFactory: async () => {
+        inject: [ServiceMetrics, HealthChecks],
+        useFactory: async (metrics: ServiceMetrics, checks: HealthChecks) => {
           const nc = await connectNats({ url: config.NATS_URL, name: `${opts.service}-${config.INSTANCE_ID}`, logger });
-          await ensureStreams(await nc.jetstreamManager(), s, { eventRetentionHours: config.EVENT_RETENTION_HOURS });
+          await ensureStreams(await nc.jetstreamManager(), s, {
+            eventRetentionHours: config.EVENT_RETENTION_HOURS,
+            replicas: config.NATS_STREAM_REPLICAS,
+          });
+          void (async () => {
+            for await (const status of nc.status()) metrics.natsStatus.inc({ type: status.type });
+          })();
+          checks.register('nats', () => (nc.isClosed() ? Promise.reject(new Error('closed')) : nc.flush()));
           return nc;
         },
       },
@@ -60,22 +76,36 @@ export class MessagingModule {
       { provide: PersistenceClient, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s, opts.rpcTimeoutMs) },
       MessagingShutdown,
     ];
-    const exported: Array<symbol | typeof EventPublisher | typeof PersistenceClient> = [
+    const exported: Array<symbol | Type> = [
       CONFIG,
       LOGGER,
       SUBJECTS,
       NATS,
       EventPublisher,
       PersistenceClient,
+      ServiceMetrics,
+      HealthChecks,
     ];
+    const redisProvider = (token: symbol, name: string, forBullmq: boolean): Provider => ({
+      provide: token,
+      inject: [ServiceMetrics, HealthChecks],
+      useFactory: (metrics: ServiceMetrics, checks: HealthChecks) => {
+        const redis = createRedis(config.REDIS_URL, logger, { forBullmq });
+        redis.on('error', () => metrics.redisEvents.inc({ connection: name, event: 'error' }));
+        redis.on('reconnecting', () => metrics.redisEvents.inc({ connection: name, event: 'reconnecting' }));
+        checks.register(name, () => redis.ping());
+        return redis;
+      },
+    });
     if (opts.redis) {
-      providers.push({ provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) });
+      providers.push(redisProvider(REDIS, 'redis', false));
       exported.push(REDIS);
     }
     if (opts.bullmq) {
-      providers.push({ provide: BULLMQ_REDIS, useFactory: () => createRedis(config.REDIS_URL, logger, { forBullmq: true }) });
+      providers.push(redisProvider(BULLMQ_REDIS, 'bullmq_redis', true));
       exported.push(BULLMQ_REDIS);
     }
+    if (opts.healthServer) providers.push(HealthServer);
     return { module: MessagingModule, providers, exports: exported };
   }
 }
