@@ -18,6 +18,8 @@ export interface PublishOptions {
    * retried publish, or a retried job that replays the same steps, stores the event once.
    */
   msgId: string;
+  /** W3C traceparent of the run, carried as a header so a run is one trace. */
+  traceparent?: string;
 }
 
 /** Publishes lifecycle events to the EVENTS stream and waits for JetStream's ack. */
@@ -40,7 +42,7 @@ export class EventPublisher {
     } as StoredEvent;
     const ack = await this.js.publish(this.subjects.events(scope.userId, scope.conversationId, scope.runId), encodeJson(event), {
       msgID: opts.msgId,
-      headers: buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId }),
+      headers: buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: opts.traceparent }),
     });
     return ack.seq;
   }

@@ -6,3 +6,4 @@ export * from './nats';
 export * from './redis';
 export * from './rpc';
 export * from './nest';
+export * from './trace-context';
