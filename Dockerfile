@@ -20,7 +20,9 @@ COPY tsconfig.base.json tsconfig.build.json ./
 COPY apps apps
 COPY libs libs
 COPY docs docs
-RUN npx tsc -b tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+COPY tools tools
+# The services, then the web client bundle the gateway serves (apps/gateway/public/dist); then dev dependencies go.
+RUN npx tsc -b tsconfig.build.json && node tools/build-web.mjs && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -33,5 +35,6 @@ COPY --from=build --chown=node:node /app/docs docs
 USER node
 ARG APP=gateway
 ENV APP=${APP}
-EXPOSE 3000
+# 3000: the gateway's HTTP + Socket.IO; 9464: HEALTH_PORT of the other services (probes, metrics).
+EXPOSE 3000 9464
 CMD ["sh", "-c", "exec node apps/${APP}/dist/main.js"]

@@ -23,5 +23,11 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps}/*/src/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'] },
+    // Infrastructure restarts on servers the tests start themselves: slow, so only `npm run test:chaos` runs them.
+    ...(process.env.HERALD_TEST_CHAOS === '1'
+      ? [{ ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'] }]
+      : []),
+    // The web client in a real browser (playwright-core driving Debian's /usr/bin/chromium) against real processes.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e.ts'] },
   ],
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run bench: build, then the load run of bench/load.ts against real processes.
+# npm run bench: build, then Herald side by side with its baselines (bench/main.ts), against real processes.
+#   npm run bench -- --quick     a short run for development
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/infra.sh"
 build
 npx tsc -b bench
-node bench/dist/bench/load.js "$@"
+exec node bench/dist/bench/main.js "$@"

@@ -78,8 +78,20 @@ ensure_postgres() {
   wait_up "$host" "$port" || die "PostgreSQL did not come up on $host:$port"
 }
 
+# The browser tests (npm test) drive Debian's Chromium with playwright-core.
+ensure_chromium() {
+  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  [ -x "$chromium" ] && return 0
+  if can_apt; then
+    apt_install chromium
+  else
+    say "warning: $chromium is missing, so the browser tests will fail; install it (Debian: apt-get install chromium) or set CHROMIUM_PATH"
+  fi
+}
+
 ensure_nats
 ensure_redis
 ensure_postgres
+[ "${1:-}" = --browser ] && ensure_chromium
 ensure_deps
 node scripts/check-infra.js

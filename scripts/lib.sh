@@ -19,4 +19,5 @@ ensure_deps() {
 build() {
   say "building…"
   npx tsc -b tsconfig.build.json
+  node tools/build-web.mjs
 }

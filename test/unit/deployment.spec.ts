@@ -46,5 +46,25 @@ describe('docker-compose.yml', () => {
       expect(services[app].restart).toBe('unless-stopped');
     }
     expect(services['gateway-1'].healthcheck.test.join(' ')).toContain('/health/ready');
+    for (const infra of ['nats', 'postgres', 'redis', 'gateway-2']) expect(services[infra].restart).toBe('unless-stopped');
+  });
+
+  it('health-checks every service on the port it serves /health/ready on', () => {
+    for (const name of ['gateway-1', 'gateway-2']) {
+      const port = services[name].environment.PORT;
+      expect(services[name].healthcheck.test.join(' ')).toContain(`127.0.0.1:${port}/health/ready`);
+    }
+    for (const name of ['persistence', 'worker', 'orchestrator']) {
+      const port = services[name].environment.HEALTH_PORT;
+      expect(port).toBe('9464');
+      expect(services[name].healthcheck.test.join(' ')).toContain(`127.0.0.1:${port}/health/ready`);
+    }
+  });
+
+  it('builds the web client into the image', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/node tools\/build-web\.mjs/);
+    expect(dockerfile).toMatch(/COPY tools tools/);
+    expect(existsSync(join(root, 'tools/build-web.mjs'))).toBe(true);
   });
 });

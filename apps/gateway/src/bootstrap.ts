@@ -9,8 +9,8 @@ import { HttpErrorFilter } from './http/http-error.filter';
 import { jsonBody } from './http/json-body';
 import { HeraldIoAdapter } from './socket/herald-io.adapter';
 
-/** The demo web client (index.html + app.js), beside src/ and dist/. */
-export const PUBLIC_DIR = join(__dirname, '..', 'public');
+/** The web client as `npm run build:web` bundles it (apps/gateway/public/dist), found from src/ and dist/ alike. */
+export const PUBLIC_DIR = join(__dirname, '..', 'public', 'dist');
 
 export interface GatewayOptions {
   /** Defaults to loadConfig() (the environment). */

@@ -4,122 +4,130 @@ import type {
   AgentEvent,
   ChatSendResult,
   ClientToServerEvents,
-  ErrorBody,
   EventsResumeResult,
-  OnBusy,
   RunCancelResult,
   ServerToClientEvents,
   SessionReady,
-  TraceLevel,
 } from '@herald/contracts';
+import { Backoff } from './backoff';
+import { EventCursor } from './event-cursor';
+import type {
+  CaughtUpListener,
+  ConnectionStatus,
+  EventListener,
+  HeraldClientOptions,
+  RunResponse,
+  SendOptions,
+  StatusListener,
+} from './herald-client.types';
+import { HeraldRequestError } from './herald-request-error';
+import { RunHandle } from './run-handle';
 
-export type TokenProvider = string | (() => string | Promise<string>);
-
-export interface HeraldClientOptions {
-  /** Gateway base URL, e.g. http://localhost:3000 */
-  url: string;
-  /** A JWT, or a function returning a fresh one (called on every (re)connect). */
-  token: TokenProvider;
-  transports?: ('websocket' | 'polling')[];
-  /** Re-deliver missed events after every reconnect (default true). */
-  autoResume?: boolean;
-  /** How long requests wait for an ack (default 10 s). */
-  ackTimeoutMs?: number;
-  /** Put the token in the query string instead of `auth` (for clients that cannot set auth). */
-  tokenInQuery?: boolean;
+/** What `connect_error` carries when the server refuses a handshake (PROTOCOL.md §1). */
+interface HandshakeError extends Error {
+  data?: { code?: string; message?: string };
 }
-
-export interface SendOptions {
-  conversationId?: string;
-  clientMessageId?: string;
-  traceLevel?: TraceLevel;
-  stream?: boolean;
-  onBusy?: OnBusy;
-}
-
-/** An ack with `ok: false`, thrown by the client's request methods. */
-export class HeraldRequestError extends Error {
-  constructor(readonly error: ErrorBody) {
-    super(`${error.code}: ${error.message}`);
-    this.name = 'HeraldRequestError';
-  }
-  get code() {
-    return this.error.code;
-  }
-}
-
-type Listener = (event: AgentEvent) => void;
 
 /**
- * A typed client for Herald's socket protocol: connects with a token, delivers each
- * `agent:event` once and in order (duplicates around a resume are dropped by id), and
- * resumes from the last seen id after every reconnect.
+ * A typed client for Herald's socket protocol. It connects with a token or a token
+ * provider, delivers each `agent:event` once and in id order, reconnects with backoff
+ * (asking the provider for a fresh token, also after `session:expired`), and after every
+ * reconnect resumes from the last id it delivered, so nothing is missed or repeated.
  */
 export class HeraldClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
-  private lastId = 0n;
-  /** While a resume is under way, events are held here, then delivered in id order. */
-  private held?: AgentEvent[];
-  private readonly listeners = new Set<Listener>();
-  private session?: SessionReady;
-  private readyWaiters: Array<(s: SessionReady) => void> = [];
+  private readonly cursor = new EventCursor();
+  private readonly backoff: Backoff;
+  private readonly eventListeners = new Set<EventListener>();
+  private readonly statusListeners = new Set<StatusListener>();
+  private readonly caughtUpListeners = new Set<CaughtUpListener>();
   private readonly ackTimeoutMs: number;
+  private session?: SessionReady;
+  private current: ConnectionStatus = { state: 'closed' };
+  private closed = true;
+  private expired = false;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private firstConnect?: { resolve: (s: SessionReady) => void; reject: (err: Error) => void };
 
   constructor(private readonly options: HeraldClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
-    const tokenOf = async () => (typeof options.token === 'function' ? options.token() : options.token);
+    this.backoff = new Backoff(options.reconnect);
     this.socket = io(options.url, {
       transports: options.transports ?? ['websocket'],
       autoConnect: false,
-      reconnectionDelay: 250,
-      reconnectionDelayMax: 5000,
-      ...(options.tokenInQuery ? {} : { auth: (cb: (data: object) => void) => void tokenOf().then((token) => cb({ token })) }),
+      reconnectionDelay: options.reconnect?.initialDelayMs ?? 250,
+      reconnectionDelayMax: options.reconnect?.maxDelayMs ?? 10_000,
+      randomizationFactor: options.reconnect?.jitter ?? 0.5,
+      ...(options.tokenInQuery
+        ? {}
+        : {
+            auth: (cb: (data: object) => void) =>
+              void this.token().then(
+                (token) => cb({ token }),
+                () => cb({}),
+              ),
+          }),
     });
-    this.socket.on('agent:event', (event) => (this.held ? this.held.push(event) : this.deliver(event)));
-    this.socket.on('session:ready', (info) => {
-      const resumed = this.session !== undefined;
-      this.session = info;
-      if (resumed && options.autoResume !== false && this.lastId > 0n) {
-        void this.resume(this.lastId.toString()).catch(() => undefined);
-      }
-      const waiters = this.readyWaiters;
-      this.readyWaiters = [];
-      waiters.forEach((w) => w(info));
+    this.socket.on('agent:event', (event) => {
+      if (this.cursor.offer(event)) this.deliver(event);
     });
+    this.socket.on('session:ready', (info) => this.onReady(info));
     this.socket.on('session:expired', () => {
-      // With a token provider, reconnect with a fresh token; a fixed token cannot be renewed.
-      if (typeof options.token === 'function') setTimeout(() => this.socket.connect(), 0);
+      this.expired = true;
     });
+    this.socket.on('disconnect', (reason) => this.onDisconnect(reason));
+    this.socket.on('connect_error', (err) => this.onConnectError(err as HandshakeError));
   }
 
-  /** Connects and resolves once the server has joined this socket to the user's delivery. */
+  /** Connects and resolves once the server has joined this socket to the user's delivery; rejects on the first refusal or error. */
   async connect(): Promise<SessionReady> {
-    if (this.options.tokenInQuery) {
-      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
-      (this.socket.io.opts as { query?: Record<string, string> }).query = { token };
-    }
-    const ready = new Promise<SessionReady>((resolve, reject) => {
-      this.readyWaiters.push(resolve);
-      this.socket.once('connect_error', (err) => reject(err));
-    });
-    this.socket.connect();
+    this.closed = false;
+    const ready = new Promise<SessionReady>((resolve, reject) => (this.firstConnect = { resolve, reject }));
+    this.setStatus({ state: 'connecting' });
+    await this.open();
     return ready;
+  }
+
+  /** Closes the connection for good (no reconnect). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.socket.disconnect();
+    this.setStatus({ state: 'closed', reason: 'closed' });
+  }
+
+  get status(): ConnectionStatus {
+    return this.current;
   }
 
   get sessionInfo(): SessionReady | undefined {
     return this.session;
   }
 
-  /** The id of the last event delivered (the resume cursor). */
-  get cursor(): string {
-    return this.lastId.toString();
+  /** The id of the last event delivered: where the next resume starts. */
+  get lastEventId(): string {
+    return this.cursor.lastId;
   }
 
-  onEvent(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Every `agent:event` of the user, once each, in id order. Returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
+  /** Connection state changes (`online`, `offline`, `resuming`, …). Returns the unsubscribe function. */
+  onStatus(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Told after each automatic resume, once everything missed while offline was delivered. */
+  onCaughtUp(listener: CaughtUpListener): () => void {
+    this.caughtUpListeners.add(listener);
+    return () => this.caughtUpListeners.delete(listener);
+  }
+
+  /** `chat:send`. Rejects with a HeraldRequestError (`RATE_LIMITED`, `NOT_FOUND`, …) when refused. */
   send(content: string, opts: SendOptions = {}): Promise<ChatSendResult> {
     return this.request<ChatSendResult>('chat:send', {
       conversationId: opts.conversationId ?? 'new',
@@ -133,47 +141,41 @@ export class HeraldClient {
     return this.request<RunCancelResult>('run:cancel', { runId });
   }
 
-  respond(runId: string, requestId: string, response: string | { approved: boolean; comment?: string }): Promise<object> {
+  respond(runId: string, requestId: string, response: RunResponse): Promise<object> {
     return this.request('run:respond', { runId, requestId, response });
   }
 
   /**
-   * Re-delivers what was missed after `after`. Live events that reach this socket before the
-   * server starts the replay may be newer than replayed ones: everything is held until the
-   * ack, then delivered in id order without duplicates, so no gap opens.
+   * `events:resume`: re-delivers what came after `after` (default: the last delivered id).
+   * Live events that reach the socket meanwhile may be newer than replayed ones: they are
+   * held until the ack, then delivered in id order without duplicates.
    */
-  async resume(after: string = this.cursor, conversationId?: string): Promise<EventsResumeResult> {
-    const outer = this.held === undefined;
-    if (outer) this.held = [];
+  async resume(after: string = this.cursor.lastId, conversationId?: string): Promise<EventsResumeResult & { delivered: number }> {
+    const outer = this.cursor.hold();
+    let delivered = 0;
+    const count = this.onEvent(() => delivered++);
     try {
-      return await this.request<EventsResumeResult>('events:resume', conversationId ? { after, conversationId } : { after });
+      const result = await this.request<EventsResumeResult>('events:resume', conversationId ? { after, conversationId } : { after });
+      if (outer) this.releaseHeld();
+      return { ...result, delivered };
     } finally {
-      if (outer) {
-        const held = this.held ?? [];
-        this.held = undefined;
-        held.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
-        for (const event of held) this.deliver(event);
-      }
+      if (outer) this.releaseHeld(); // after a failed request: deliver what was held anyway
+      count();
     }
   }
 
   /**
-   * Sends a message and follows its run: an async iterator of the run's events (ending with
-   * its terminal event) and a promise of the final answer.
+   * Sends a message and follows its run: the handle is an async iterator of the run's
+   * events (ending with its terminal event) with a promise of the answer.
    */
   async ask(content: string, opts: SendOptions = {}): Promise<RunHandle> {
-    const buffered: AgentEvent[] = [];
-    let runId: string | undefined;
-    const handle = new RunHandle();
-    const off = this.onEvent((event) => {
-      if (runId === undefined) buffered.push(event);
-      else if (event.runId === runId) handle.push(event);
-    });
+    // A run's first events can arrive before the ack names its id: keep them until then.
+    const early: AgentEvent[] = [];
+    let handle: RunHandle | undefined;
+    const off = this.onEvent((event) => (handle ? handle.push(event) : early.push(event)));
     try {
-      const ack = await this.send(content, opts);
-      runId = ack.runId;
-      handle.ack = ack;
-      for (const event of buffered) if (event.runId === runId) handle.push(event);
+      handle = new RunHandle(await this.send(content, opts));
+      for (const event of early) handle.push(event);
       handle.onEnd(off);
       return handle;
     } catch (err) {
@@ -182,87 +184,108 @@ export class HeraldClient {
     }
   }
 
-  close(): void {
-    this.socket.disconnect();
+  private async open(): Promise<void> {
+    if (this.options.tokenInQuery) {
+      (this.socket.io.opts as { query?: Record<string, string> }).query = { token: await this.token() };
+    }
+    if (!this.closed) this.socket.connect();
   }
 
-  private deliver(event: AgentEvent) {
-    const id = BigInt(event.id);
-    if (id <= this.lastId) return; // a duplicate around a resume
-    this.lastId = id;
-    for (const listener of this.listeners) listener(event);
+  private token(): Promise<string> {
+    const { token } = this.options;
+    return Promise.resolve(typeof token === 'function' ? token() : token);
+  }
+
+  private get renewable(): boolean {
+    return typeof this.options.token === 'function';
+  }
+
+  private onReady(info: SessionReady): void {
+    const reconnected = this.session !== undefined;
+    this.session = info;
+    this.expired = false;
+    this.backoff.reset();
+    const first = this.firstConnect;
+    this.firstConnect = undefined;
+    first?.resolve(info);
+    if (!reconnected || this.options.autoResume === false || this.cursor.lastId === '0') {
+      this.setStatus({ state: 'online', session: info });
+      return;
+    }
+    this.setStatus({ state: 'resuming', session: info });
+    this.resume().then(
+      (result) => {
+        if (this.socket.connected) this.setStatus({ state: 'online', session: info });
+        this.caughtUpListeners.forEach((l) => l(result));
+      },
+      // The socket dropped during the resume: the next session:ready resumes again.
+      () => undefined,
+    );
+  }
+
+  private onDisconnect(reason: string): void {
+    if (this.closed) return;
+    if (reason === 'io client disconnect') return;
+    if (reason !== 'io server disconnect') {
+      // Transport closed or ping timeout: socket.io reconnects by itself, with backoff.
+      this.setStatus({ state: 'offline', reason });
+      return;
+    }
+    // The server closed this session (its token expired): only a token provider can renew it.
+    if (this.expired && !this.renewable) this.stop('session_expired');
+    else this.scheduleReconnect(this.expired ? 'session_expired' : reason);
+  }
+
+  private onConnectError(err: HandshakeError): void {
+    if (this.closed) return;
+    const first = this.firstConnect;
+    if (first) {
+      this.firstConnect = undefined;
+      first.reject(err);
+      this.stop(err.message);
+      return;
+    }
+    // socket.io retries transport errors itself; a refusal by the server (`active` false) is ours to retry.
+    if (this.socket.active) this.setStatus({ state: 'offline', reason: err.message });
+    else if (err.message === 'unauthorized' && !this.renewable) this.stop('unauthorized');
+    else this.scheduleReconnect(err.message);
+  }
+
+  private scheduleReconnect(reason: string): void {
+    clearTimeout(this.retryTimer);
+    const retryInMs = this.backoff.next();
+    this.setStatus({ state: 'offline', reason, retryInMs });
+    this.retryTimer = setTimeout(() => void this.open().catch(() => this.scheduleReconnect('token_unavailable')), retryInMs);
+  }
+
+  private stop(reason: string): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.socket.disconnect();
+    this.setStatus({ state: 'closed', reason });
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.current = status;
+    this.statusListeners.forEach((l) => l(status));
+  }
+
+  private releaseHeld(): void {
+    if (this.cursor.holding) for (const event of this.cursor.release()) this.deliver(event);
+  }
+
+  private deliver(event: AgentEvent): void {
+    for (const listener of this.eventListeners) listener(event);
   }
 
   private request<T extends object>(event: keyof ClientToServerEvents, payload: unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // The typed map declares acks without the timeout's error argument; emit untyped here.
+      // The typed map declares acks without the timeout's error argument: emit untyped here.
       (this.socket as unknown as Socket).timeout(this.ackTimeoutMs).emit(event, payload, (err: Error | null, res: Ack<T>) => {
-        if (err) return reject(err);
+        if (err) return reject(new HeraldRequestError({ code: 'UNAVAILABLE', message: 'No answer from the server in time.' }));
         if (res.ok) resolve(res as T);
         else reject(new HeraldRequestError(res.error));
       });
     });
-  }
-}
-
-const TERMINAL = new Set(['orchestration_completed', 'run_cancelled', 'error']);
-
-/** The events of one run, as an async iterator, plus its answer. */
-export class RunHandle implements AsyncIterable<AgentEvent> {
-  ack!: ChatSendResult;
-  readonly events: AgentEvent[] = [];
-  private waiters: Array<() => void> = [];
-  private ended = false;
-  private endCallbacks: Array<() => void> = [];
-  private resolveAnswer!: (content: string) => void;
-  private rejectAnswer!: (err: Error) => void;
-  /** The assistant's answer; rejects if the run ends without one. */
-  readonly answer = new Promise<string>((resolve, reject) => {
-    this.resolveAnswer = resolve;
-    this.rejectAnswer = reject;
-  });
-
-  constructor() {
-    this.answer.catch(() => undefined);
-  }
-
-  get runId() {
-    return this.ack.runId;
-  }
-
-  /** Resolves with every event of the run once its terminal event has arrived. */
-  async done(): Promise<AgentEvent[]> {
-    for await (const _ of this) {
-      /* drain */
-    }
-    return this.events;
-  }
-
-  push(event: AgentEvent) {
-    if (this.ended) return;
-    this.events.push(event);
-    if (event.type === 'message') this.resolveAnswer(event.data.content);
-    if (TERMINAL.has(event.type)) {
-      this.ended = true;
-      if (event.type !== 'orchestration_completed') this.rejectAnswer(new Error(`run ended with ${event.type}`));
-      this.endCallbacks.forEach((cb) => cb());
-    }
-    const waiters = this.waiters;
-    this.waiters = [];
-    waiters.forEach((w) => w());
-  }
-
-  onEnd(cb: () => void) {
-    if (this.ended) cb();
-    else this.endCallbacks.push(cb);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<AgentEvent> {
-    let i = 0;
-    for (;;) {
-      while (i < this.events.length) yield this.events[i++];
-      if (this.ended) return;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
   }
 }

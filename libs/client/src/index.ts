@@ -1,1 +1,6 @@
+export * from './backoff';
+export * from './event-cursor';
 export * from './herald-client';
+export * from './herald-client.types';
+export * from './herald-request-error';
+export * from './run-handle';

@@ -36,10 +36,38 @@ export type KnowledgeInput = z.infer<typeof knowledgeInputSchema>;
 export const knowledgeOutputSchema = z.object({ passages: z.array(passageSchema) });
 export type KnowledgeOutput = z.infer<typeof knowledgeOutputSchema>;
 
+/** A query result of the data agent: it goes into the answer's `metadata.table`. */
+export const dataTableSchema = z.object({
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))),
+  /** Rows returned (at most the row limit). */
+  rowCount: z.number().int().nonnegative(),
+  /** More rows matched than the row limit lets through. */
+  truncated: z.boolean(),
+  /** The SQL that produced it (one read-only SELECT over the demo schema). */
+  sql: z.string(),
+});
+export type DataTable = z.infer<typeof dataTableSchema>;
+
+export const dataInputSchema = z.object({ question, intent: z.enum(INTENTS).default('data') });
+export type DataInput = z.infer<typeof dataInputSchema>;
+
+export const dataOutputSchema = z.object({
+  /** What the table shows, in a line ("Revenue by region"). */
+  title: z.string(),
+  table: dataTableSchema.optional(),
+  /** What the user should know: no answer found, the export was declined... */
+  notes: z.array(z.string()).default([]),
+  /** The result as CSV, when the user approved exporting it. */
+  export: z.object({ format: z.literal('csv'), filename: z.string(), content: z.string() }).optional(),
+});
+export type DataOutput = z.infer<typeof dataOutputSchema>;
+
 export const reportingInputSchema = z.object({
   question,
   intent: z.enum(INTENTS),
   passages: z.array(passageSchema).default([]),
+  data: dataOutputSchema.optional(),
 });
 export type ReportingInput = z.infer<typeof reportingInputSchema>;
 

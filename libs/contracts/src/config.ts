@@ -50,6 +50,38 @@ const configObject = z.object({
   LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
   WORKER_CONCURRENCY: int(16, 1, 1000),
   RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  /** JetStream replicas of Herald's streams (3 on a three-node NATS cluster). */
+  NATS_STREAM_REPLICAS: int(1, 1, 5),
+  /** How long a run request stays with an orchestrator that stopped renewing it (a crashed one). */
+  RUNS_ACK_WAIT_MS: int(30_000, 1000, 3_600_000),
+  /** BullMQ: a worker's lock on a job; a crashed worker's job is taken over once it lapses. */
+  WORKER_LOCK_DURATION_MS: int(30_000, 1000, 3_600_000),
+  /** BullMQ: how often workers look for stalled jobs (those whose lock lapsed). */
+  WORKER_STALLED_INTERVAL_MS: int(30_000, 500, 3_600_000),
+  /** The data agent's read-only connection to the demo dataset; default: DATABASE_URL as user herald_demo_reader. */
+  DATA_DATABASE_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        return /^postgres(ql)?:$/.test(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a URL (^postgres(ql)?:$)')
+    .optional(),
+  /** How long a run waits for the user's answer to a clarification or an approval (per step, all waits together). */
+  HUMAN_RESPONSE_TIMEOUT_MS: int(300_000, 100, 24 * 3_600_000),
+  /** An OpenAI-compatible chat completions endpoint, e.g. https://api.openai.com/v1; unset: the local engine. */
+  LLM_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  /** One attempt of a model call (connect to last token). */
+  LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
+  /** Retries of a model call answered 429 or 5xx (or cut off), with exponential backoff. */
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  /** The price table: USD per million prompt / completion tokens; costUsd is reported when set. */
+  LLM_PROMPT_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
+  LLM_COMPLETION_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

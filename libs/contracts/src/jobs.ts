@@ -7,10 +7,21 @@ export const AGENT = {
   triage: 'triage',
   knowledge: 'knowledge',
   reporting: 'reporting',
+  data: 'data',
 } as const;
 
-export const INTENTS = ['chitchat', 'question'] as const;
+/**
+ * What a message asks for: small talk, a question for the knowledge base, a question about
+ * the demo dataset, or a written report (the dataset and the knowledge base together).
+ */
+export const INTENTS = ['chitchat', 'question', 'data', 'report'] as const;
 export type Intent = (typeof INTENTS)[number];
+
+/**
+ * Agents whose step may wait for the user (`ctx.ask`, `ctx.approve`): the supervisor gives
+ * their steps HUMAN_RESPONSE_TIMEOUT_MS more than RUN_STEP_TIMEOUT_MS.
+ */
+export const INTERACTIVE_AGENTS: ReadonlySet<string> = new Set([AGENT.data]);
 
 /** One step of a run: a sub-agent that a worker runs as a BullMQ job. */
 export const agentJobSchema = z.object({
@@ -33,10 +44,25 @@ export type AgentJob = z.infer<typeof agentJobSchema>;
 /** What a finished job returns to the supervisor. */
 export const agentJobResultSchema = z.object({
   output: z.record(z.string(), z.unknown()),
-  usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }).optional(),
+  usage: z.object({ promptTokens: z.number(), completionTokens: z.number(), costUsd: z.number().nonnegative().optional() }).optional(),
 });
 export type AgentJobResult = z.infer<typeof agentJobResultSchema>;
 
 export function agentJobId(runId: string, step: number): string {
   return `${runId}-${step}`;
+}
+
+/**
+ * The failed reason of a job whose cause has a client-safe code: `CODE: message`, or
+ * `CODE (final): message` when trying again cannot help (the supervisor's `error` then says
+ * `retryable: false`).
+ */
+export function jobFailureReason(code: string, message: string, retryable = true): string {
+  return `${code}${retryable ? '' : ' (final)'}: ${message}`;
+}
+
+/** The code and retryability named by a job's failed reason, if it names one. */
+export function parseJobFailureReason(reason: string): { code: string; retryable: boolean } | undefined {
+  const match = /^([A-Z_]+)( \(final\))?:/.exec(reason);
+  return match ? { code: match[1], retryable: !match[2] } : undefined;
 }

@@ -86,4 +86,23 @@ export const historyMessageSchema = z.object({ role: z.enum(['user', 'assistant'
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
 export const historyReplySchema = z.object({ messages: z.array(historyMessageSchema) });
 
+/**
+ * events.after: one page of a user's event log (oldest first) with ids in (`after`, `before`),
+ * for replaying what the EVENTS stream no longer holds. `events` are the stored envelopes
+ * with their ids; `more` is true when the page was cut short (ask again after its last id).
+ */
+export const eventsAfterRequestSchema = z.object({
+  userId: z.string(),
+  after: z.string().regex(/^\d{1,19}$/),
+  before: z.string().regex(/^\d{1,19}$/),
+  conversationId: z.string().optional(),
+  limit: z.number().int().min(1).max(1000),
+});
+export type EventsAfterRequest = z.infer<typeof eventsAfterRequestSchema>;
+export const eventsAfterReplySchema = z.object({
+  events: z.array(z.looseObject({ id: z.string() })),
+  more: z.boolean(),
+});
+export type EventsAfterReply = z.infer<typeof eventsAfterReplySchema>;
+
 export { sourceSchema };

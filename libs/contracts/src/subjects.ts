@@ -33,6 +33,7 @@ export const PERSISTENCE_RPC = {
   listConversations: 'conversation.list',
   listMessages: 'conversation.messages',
   history: 'conversation.history',
+  eventsAfter: 'events.after',
   ping: 'ping',
 } as const;
 export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];

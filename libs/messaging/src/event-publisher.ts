@@ -2,6 +2,7 @@ import type { JetStreamClient } from 'nats';
 import type { EventData, EventType, StoredEvent, Subjects, Trace } from '@herald/contracts';
 import { encodeJson } from './codec';
 import { buildHeaders, HEADER } from './headers';
+import { PUBLISH_RETRY, retryTransient } from './nats';
 
 /** Who an event belongs to: it is published on a subject naming all three. */
 export interface RunScope {
@@ -22,15 +23,21 @@ export interface PublishOptions {
   traceparent?: string;
 }
 
-/** Publishes lifecycle events to the EVENTS stream and waits for JetStream's ack. */
+/**
+ * Publishes lifecycle events to the EVENTS stream and waits for JetStream's ack. The events
+ * of one run are stored in the order they were published, even when a publish has to be
+ * tried again (PUBLISH_RETRY) while the stream has no leader: each waits for the one before.
+ */
 export class EventPublisher {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly js: JetStreamClient,
     private readonly subjects: Subjects,
   ) {}
 
   /** Resolves with the stream sequence: the event's id. */
-  async publish<T extends EventType>(scope: RunScope, type: T, data: EventData<T>, opts: PublishOptions): Promise<number> {
+  publish<T extends EventType>(scope: RunScope, type: T, data: EventData<T>, opts: PublishOptions): Promise<number> {
     const event = {
       type,
       runId: scope.runId,
@@ -40,10 +47,26 @@ export class EventPublisher {
       data,
       ...(opts.trace ? { trace: opts.trace } : {}),
     } as StoredEvent;
-    const ack = await this.js.publish(this.subjects.events(scope.userId, scope.conversationId, scope.runId), encodeJson(event), {
-      msgID: opts.msgId,
-      headers: buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: opts.traceparent }),
-    });
+    const previous = this.tails.get(scope.runId) ?? Promise.resolve();
+    const sent = previous.then(
+      () => this.send(scope, event, opts),
+      () => this.send(scope, event, opts),
+    );
+    this.tails.set(scope.runId, sent);
+    const forget = () => {
+      if (this.tails.get(scope.runId) === sent) this.tails.delete(scope.runId);
+    };
+    sent.then(forget, forget);
+    return sent;
+  }
+
+  private async send(scope: RunScope, event: StoredEvent, opts: PublishOptions): Promise<number> {
+    const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
+    const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: opts.traceparent });
+    const ack = await retryTransient(
+      () => this.js.publish(subject, encodeJson(event), { msgID: opts.msgId, timeout: PUBLISH_RETRY.attemptTimeoutMs, headers }),
+      PUBLISH_RETRY,
+    );
     return ack.seq;
   }
 }

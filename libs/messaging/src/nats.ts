@@ -30,6 +30,14 @@ export async function connectNats({ url, name, logger }: NatsOptions): Promise<N
   return nc;
 }
 
+/**
+ * JetStream answers a publish with 503 (no responders) while a stream has no leader, and a
+ * publish sent to a node that just died times out: for a moment after a NATS restart, or
+ * while a cluster elects a new leader after losing a node. A publish carries a Nats-Msg-Id,
+ * so trying again for that long stores it once.
+ */
+export const PUBLISH_RETRY = { attempts: 40, delayMs: 250, attemptTimeoutMs: 2000 } as const;
+
 export interface StreamOptions {
   eventRetentionHours: number;
   replicas?: number;
@@ -45,13 +53,35 @@ export interface StreamOptions {
  */
 export async function ensureStreams(jsm: JetStreamManager, s: Subjects, opts: StreamOptions): Promise<void> {
   const replicas = opts.replicas ?? 1;
+  await retryTransient(() => upsertStreams(jsm, s, opts.eventRetentionHours, replicas));
+}
+
+/** JetStream API errors that only mean "not now": no stream leader yet, or a slow cluster. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '503' || code === 'TIMEOUT';
+}
+
+/** Retries an idempotent JetStream operation while its errors are transient (a cluster electing leaders). */
+export async function retryTransient<T>(op: () => Promise<T>, { attempts = 30, delayMs = 500 } = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (attempt >= attempts || !isTransient(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+async function upsertStreams(jsm: JetStreamManager, s: Subjects, eventRetentionHours: number, replicas: number): Promise<void> {
   await upsertStream(jsm, {
     name: s.streams.events,
     subjects: [s.eventsAll],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: nanos(opts.eventRetentionHours * 3600 * 1000),
+    max_age: nanos(eventRetentionHours * 3600 * 1000),
     duplicate_window: nanos(120_000),
     num_replicas: replicas,
     republish: { src: s.eventsAll, dest: s.liveAll },

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Extra environment for every instance of one app. */
   appEnv?: Partial<Record<AppName, Record<string, string>>>;
+  /** Extra node options for every instance of one app (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: Partial<Record<AppName, string[]>>;
   /** Infrastructure other than the machine's (chaos tests start their own servers). */
   natsUrl?: string;
   redisUrl?: string;
@@ -152,7 +154,7 @@ export class Cluster {
       ...this.opts.appEnv?.[app],
       ...env,
     };
-    const child = spawn(process.execPath, [join(ROOT, 'apps', app, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...(this.opts.nodeArgs?.[app] ?? []), join(ROOT, 'apps', app, 'dist', 'main.js')], {
       env: { PATH: process.env.PATH ?? '', ...fullEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

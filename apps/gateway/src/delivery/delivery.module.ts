@@ -3,10 +3,11 @@ import { EventReplayService } from './event-replay.service';
 import { EventStreamService } from './event-stream.service';
 import { EventsResumeService } from './events-resume.service';
 import { LiveDeliveryService } from './live-delivery.service';
+import { LiveGapRecovery } from './live-gap-recovery.service';
 
-/** Getting events to users: live per-user subscriptions, replay from the EVENTS stream, SSE. */
+/** Getting events to users: live per-user subscriptions, replay (stream and event log), SSE, catching up after a NATS reconnect. */
 @Module({
-  providers: [LiveDeliveryService, EventReplayService, EventsResumeService, EventStreamService],
+  providers: [LiveDeliveryService, EventReplayService, EventsResumeService, EventStreamService, LiveGapRecovery],
   exports: [LiveDeliveryService, EventsResumeService, EventStreamService],
 })
 export class DeliveryModule {}

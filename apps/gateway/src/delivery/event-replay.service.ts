@@ -1,12 +1,12 @@
-import { type AgentEvent, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
+import { type AgentEvent, type EventsAfterReply, PERSISTENCE_RPC, type Subjects } from '@herald/contracts';
+import { LOGGER, type Logger, PersistenceClient, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
 import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
-import { toAgentEvent } from './agent-event.codec';
+import { parseAgentEvent, toAgentEvent } from './agent-event.codec';
 
 export interface ReplayRequest {
   userId: string;
@@ -17,11 +17,13 @@ export interface ReplayRequest {
 }
 
 const FETCH_BATCH = 256;
+const LOG_PAGE = 500;
 
 /**
- * Re-delivers a user's stored events from the EVENTS stream, in id order, with an ephemeral
- * consumer filtered on the user's (or one conversation's) subjects. It stops at what was
- * stored when it started: what comes later arrives live.
+ * Re-delivers a user's stored events in id order: what the EVENTS stream no longer holds from
+ * the Postgres event log, then the rest from the stream with an ephemeral consumer filtered
+ * on the user's (or one conversation's) subjects. It stops at what was stored when it
+ * started: what comes later arrives live.
  */
 @Injectable()
 export class EventReplayService {
@@ -31,19 +33,42 @@ export class EventReplayService {
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
+    private readonly persistence: PersistenceClient,
   ) {}
 
   async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<void> {
     const stream = this.subjects.streams.events;
     const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
     if (BigInt(req.after) >= BigInt(state.last_seq)) return;
-    const from = Number(req.after) + 1;
-    if (from < state.first_seq) {
-      // Events older than the stream holds (past EVENT_RETENTION_HOURS) live only in the
-      // Postgres event log. Replaying them from persistence belongs here, before the stream part.
-      this.logger.debug({ from, firstSeq: state.first_seq }, 'resume starts before the stream; older events are not replayed');
+    await this.replayFromStream(req, Number(req.after) + 1, emit);
+  }
+
+  /**
+   * Events older than the stream holds (past EVENT_RETENTION_HOURS, or purged) come from the
+   * Postgres event log, page by page, up to `before` (the stream's first sequence).
+   */
+  private async replayFromLog(req: ReplayRequest, before: number, emit: (event: AgentEvent) => void): Promise<void> {
+    let after = req.after;
+    for (;;) {
+      const page = await this.persistence.call<EventsAfterReply>(PERSISTENCE_RPC.eventsAfter, {
+        userId: req.userId,
+        after,
+        before: String(before),
+        conversationId: req.conversationId,
+        limit: LOG_PAGE,
+      });
+      for (const row of page.events) {
+        after = row.id;
+        const event = parseAgentEvent(row.id, row);
+        if (!event) {
+          this.logger.warn({ id: row.id }, 'skipped a logged event that is not a valid event');
+          continue;
+        }
+        this.metrics.eventsReplayed.inc();
+        emit(event);
+      }
+      if (!page.more || page.events.length === 0) return;
     }
-    await this.replayFromStream(req, from, emit);
   }
 
   private async replayFromStream(req: ReplayRequest, from: number, emit: (event: AgentEvent) => void): Promise<void> {
@@ -64,6 +89,10 @@ export class EventReplayService {
       'create replay consumer',
     );
     try {
+      // Read after the consumer exists: whatever is below the stream's first sequence now is
+      // gone from the stream and comes from the event log; the stream delivers the rest.
+      const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
+      if (from < state.first_seq) await this.replayFromLog(req, state.first_seq, emit);
       // num_pending counts the matching events stored when the consumer was created.
       let remaining = info.num_pending;
       if (remaining === 0) return;
@@ -74,6 +103,7 @@ export class EventReplayService {
         for await (const m of messages) {
           received++;
           remaining = m.info.pending === 0 ? 0 : remaining - 1;
+          if (m.seq < state.first_seq) continue; // replayed from the event log already
           const event = toAgentEvent(m.seq, m.data);
           if (!event) {
             this.logger.warn({ seq: m.seq, subject: m.subject }, 'skipped a stored message that is not a valid event');

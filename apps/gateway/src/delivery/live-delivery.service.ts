@@ -63,6 +63,8 @@ export class LiveDeliveryService implements OnApplicationShutdown {
   private server: HeraldServer | undefined;
   private readonly users = new Map<string, UserDelivery>();
   private readonly receivers = new Map<string, Receiver>();
+  /** The highest event id this instance has relayed live. */
+  private relayedUpTo = 0n;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -117,6 +119,22 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       .finally(() => this.release(receiver, covered));
     receiver.exclusive = run.catch(() => undefined);
     return run;
+  }
+
+  /** The highest event id relayed live so far (0 before the first). */
+  get lastRelayedId(): bigint {
+    return this.relayedUpTo;
+  }
+
+  /** The receivers whose live delivery is in place: who may have missed events while NATS was away. */
+  liveReceivers(): Array<{ key: string; userId: string }> {
+    return [...this.receivers.values()].filter((r) => r.registered).map(({ key, userId }) => ({ key, userId }));
+  }
+
+  /** Delivers one event to one receiver, outside its user's room (a replay to it). */
+  deliver(key: string, event: AgentEvent): void {
+    const receiver = this.receivers.get(key);
+    if (receiver) this.deliverTo(receiver, event);
   }
 
   onApplicationShutdown(): void {
@@ -192,6 +210,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       return;
     }
     this.metrics.eventsRelayed.inc({ type: event.type });
+    if (BigInt(event.id) > this.relayedUpTo) this.relayedUpTo = BigInt(event.id);
     this.server?.local.to(user.room).emit(SERVER_EVENTS.agentEvent, event);
     for (const receiver of user.receivers.values()) {
       if (receiver.pauses > 0) this.hold(receiver, event);

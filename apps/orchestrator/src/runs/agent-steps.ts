@@ -2,9 +2,14 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
 import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Queue, QueueEvents } from 'bullmq';
+import { RunAborted, RunCancellation } from './run-cancellation';
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;
+/** The failed reason of a job a worker aborted because its run was cancelled (the worker's CANCELLED). */
+const JOB_CANCELLED = 'cancelled';
+/** How long a step the workers cancelled waits for the run's own cancel notice before reading the flag. */
+const CANCEL_NOTICE_MS = 1_000;
 
 export class StepTimeout extends Error {
   constructor(readonly agent: string) {
@@ -32,7 +37,11 @@ export class AgentSteps implements OnApplicationShutdown {
   private readonly queue: Queue;
   private readonly queueEvents: QueueEvents;
 
-  constructor(@Inject(BULLMQ_REDIS) connection: Redis, @Inject(SUBJECTS) subjects: Subjects) {
+  constructor(
+    @Inject(BULLMQ_REDIS) connection: Redis,
+    @Inject(SUBJECTS) subjects: Subjects,
+    private readonly cancellation: RunCancellation,
+  ) {
     const opts = { connection, prefix: subjects.bullmqPrefix };
     this.queue = new Queue(subjects.queues.agents, opts);
     this.queueEvents = new QueueEvents(subjects.queues.agents, { ...opts, connection: connection.duplicate() });
@@ -74,13 +83,32 @@ export class AgentSteps implements OnApplicationShutdown {
       throw opts.signal.reason;
     } catch (err) {
       if (err instanceof StepTimeout || err === opts.signal.reason) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      if (reason === JOB_CANCELLED) throw await this.cancelledByWorkers(job, opts.signal);
       if (opts.signal.aborted) throw opts.signal.reason;
-      throw new StepFailed(job.agent, err instanceof Error ? err.message : String(err));
+      throw new StepFailed(job.agent, reason);
     } finally {
       clearTimeout(timer);
       if (onAbort) opts.signal.removeEventListener('abort', onAbort);
       finished.catch(() => undefined);
     }
+  }
+
+  /**
+   * What a job the workers cancelled means for the run. A cancel reaches the workers and this
+   * instance separately, and the job's failure may arrive first: the run is cancelled, with
+   * the cancel's own reason once its notice arrives, unless no cancel was ever asked for.
+   */
+  private async cancelledByWorkers(job: AgentJob, signal: AbortSignal): Promise<unknown> {
+    if (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CANCEL_NOTICE_MS);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    if (signal.aborted) return signal.reason;
+    const flagged = await this.cancellation.isCancelled(job.runId).catch(() => false);
+    return flagged ? new RunAborted('cancelled_by_user') : new StepFailed(job.agent, JOB_CANCELLED);
   }
 }
 

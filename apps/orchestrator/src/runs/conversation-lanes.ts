@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
@@ -25,7 +25,7 @@ const IF_HOLDER = (op: string) => `if redis.call('GET', KEYS[1]) == ARGV[1] then
  * sequence). This is how `onBusy: enqueue` and `interrupt` hold across instances.
  */
 @Injectable()
-export class ConversationLanes implements OnModuleInit, OnModuleDestroy {
+export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
   private readonly waiters = new Map<string, Set<() => void>>();
   private subscription?: Subscription;
 
@@ -49,7 +49,8 @@ export class ConversationLanes implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  onModuleDestroy() {
+  /** After the runs in flight have finished (RunConsumer drains them in onModuleDestroy). */
+  onApplicationShutdown() {
     this.subscription?.unsubscribe();
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@herald/contracts';
 import { decodeJson, encodeJson, LOGGER, type Logger, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
@@ -10,7 +10,7 @@ const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;
  * the runs it holds; the Redis flag makes a cancel that races the run's start stick.
  */
 @Injectable()
-export class RunCancellation implements OnModuleInit, OnModuleDestroy {
+export class RunCancellation implements OnModuleInit, OnApplicationShutdown {
   private readonly active = new Map<string, AbortController>();
   private subscription?: Subscription;
 
@@ -31,7 +31,8 @@ export class RunCancellation implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  onModuleDestroy() {
+  /** After the runs in flight have finished (RunConsumer drains them in onModuleDestroy). */
+  onApplicationShutdown() {
     this.subscription?.unsubscribe();
   }
 

@@ -1,13 +1,20 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { runRequestSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { type Config, runRequestSchema, type Subjects } from '@herald/contracts';
+import { CONFIG, decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection, nanos } from 'nats';
 
 import { RunSupervisor } from './run-supervisor';
 
 /** Runs one orchestrator instance holds at most at once (waiting in a lane included). */
 const MAX_RUNS_IN_FLIGHT = 512;
-const ACK_WAIT_MS = 30_000;
+/** Held requests are renewed this many times per RUNS_ACK_WAIT_MS, so a slow tick never lets one lapse. */
+const RENEWALS_PER_ACK_WAIT = 3;
+/**
+ * How long a stopping instance lets its runs finish (under Kubernetes' default 30 s grace).
+ * A run still going after that is handed back: the process exits without acknowledging it,
+ * and JetStream redelivers it to another instance once RUNS_ACK_WAIT_MS has passed.
+ */
+export const DRAIN_TIMEOUT_MS = 25_000;
 
 /**
  * Takes accepted run requests from the RUNS work queue (a durable consumer shared by every
@@ -16,11 +23,12 @@ const ACK_WAIT_MS = 30_000;
  * instance that dies leaves it to be redelivered to another.
  */
 @Injectable()
-export class RunConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RunConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private messages?: ConsumerMessages;
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
+    @Inject(CONFIG) private readonly config: Config,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -34,7 +42,7 @@ export class RunConsumer implements OnApplicationBootstrap, OnApplicationShutdow
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(ACK_WAIT_MS),
+      ack_wait: nanos(this.config.RUNS_ACK_WAIT_MS),
       max_ack_pending: MAX_RUNS_IN_FLIGHT * 4,
       max_deliver: 10,
     };
@@ -46,10 +54,21 @@ export class RunConsumer implements OnApplicationBootstrap, OnApplicationShutdow
     this.logger.info({ stream: this.subjects.streams.runs, durable }, 'consuming run requests');
   }
 
-  async onApplicationShutdown() {
-    // Stop taking new runs; runs in flight are finished or, if the process is killed, redelivered.
+  /**
+   * Stops taking new runs and lets the ones in flight finish, before anything they use (NATS,
+   * Redis, the step queue) closes in the application shutdown that follows.
+   */
+  async onModuleDestroy() {
     await this.messages?.close().catch(() => undefined);
-    await Promise.allSettled([...this.inFlight.values()]);
+    if (this.inFlight.size === 0) return;
+    this.logger.info({ runs: this.inFlight.size }, 'letting the runs in flight finish before stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.allSettled([...this.inFlight.values()]).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.logger.warn({ runs: this.inFlight.size }, 'runs still in flight are handed back to the other instances');
   }
 
   private handle(msg: JsMsg) {
@@ -65,6 +84,9 @@ export class RunConsumer implements OnApplicationBootstrap, OnApplicationShutdow
       msg.working(); // a redelivery of a run this instance is already driving
       return;
     }
+    // Renewed here, at the pace of the configured ack wait: if this process dies, the request
+    // is redelivered to another instance within RUNS_ACK_WAIT_MS.
+    const renew = setInterval(() => msg.working(), Math.max(250, Math.floor(this.config.RUNS_ACK_WAIT_MS / RENEWALS_PER_ACK_WAIT)));
     const done = this.supervisor
       .execute(request, msg.seq, () => msg.working())
       .then(() => msg.ack())
@@ -72,7 +94,10 @@ export class RunConsumer implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.error({ err, runId: request.runId }, 'run will be redelivered');
         msg.nak(1000);
       })
-      .finally(() => this.inFlight.delete(request.runId));
+      .finally(() => {
+        clearInterval(renew);
+        this.inFlight.delete(request.runId);
+      });
     this.inFlight.set(request.runId, done);
   }
 }

@@ -4,7 +4,7 @@ import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import type { ConversationLanes } from './conversation-lanes';
 import { RunAborted, type RunCancellation } from './run-cancellation';
 import type { RunEvents } from './run-events';
-import { RunSupervisor } from './run-supervisor';
+import { planOf, progressShares, RunSupervisor } from './run-supervisor';
 
 type Published = { type: string; data: unknown; progress?: number };
 
@@ -64,7 +64,7 @@ function setup(
       op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
     ),
   } as unknown as PersistenceClient;
-  const config = { RUN_STEP_TIMEOUT_MS: 1000 } as Config;
+  const config = { RUN_STEP_TIMEOUT_MS: 1000, HUMAN_RESPONSE_TIMEOUT_MS: 5000 } as Config;
   const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
   return { supervisor, published, jobs, lanes, cancellation, persistence, controller };
 }
@@ -160,5 +160,85 @@ describe('RunSupervisor', () => {
     const crashed = setup({ results: { triage: new StepFailed('triage', 'TypeError: x is undefined') } });
     await crashed.supervisor.execute(request(), 1, () => undefined);
     expect(crashed.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'INTERNAL' } });
+  });
+
+  it('runs the plan of each intent in order, handing each step the findings so far', async () => {
+    const plans: Record<string, string[]> = {
+      chitchat: ['reporting'],
+      question: ['knowledge', 'reporting'],
+      data: ['data', 'reporting'],
+      report: ['knowledge', 'data', 'reporting'],
+    };
+    for (const [intent, plan] of Object.entries(plans)) {
+      const table = { title: 'Revenue by region', notes: [] };
+      const ctx = setup({ results: { triage: { output: { intent, plan } }, data: { output: table } } });
+      await ctx.supervisor.execute(request(), 1, () => undefined);
+      expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', ...plan]);
+      const reporting = ctx.jobs.at(-1)!;
+      expect(reporting.input).toMatchObject({ intent, question: 'What is JetStream?' });
+      if (plan.includes('data')) expect(reporting.input.data).toEqual(table);
+      // Progress shares tile 0.15..0.97 without gaps.
+      const ranges = ctx.jobs.slice(1).map((j) => j.progress);
+      expect(ranges[0].from).toBe(0.15);
+      expect(ranges.at(-1)!.to).toBe(0.97);
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i].from).toBe(ranges[i - 1].to);
+      expect(ctx.published.at(-1)!.type).toBe('orchestration_completed');
+    }
+  });
+
+  it('gives steps that may wait for the user the response timeout on top of the step timeout', async () => {
+    const ctx = setup({
+      results: { triage: { output: { intent: 'data', plan: ['data', 'reporting'] } }, data: { output: { title: 't' } } },
+    });
+    await ctx.supervisor.execute(request(), 1, () => undefined);
+    const run = (ctx as unknown as { supervisor: { steps: { run: jest.Mock } } }).supervisor.steps.run;
+    expect(run.mock.calls.map(([job, o]) => [job.agent, o.timeoutMs])).toEqual([
+      ['triage', 1000],
+      ['data', 6000],
+      ['reporting', 1000],
+    ]);
+  });
+
+  it('sanitises the plan and adds up cost', async () => {
+    expect(planOf(['reporting', 'data', 'triage', 'data', 'Bad Name', 7])).toEqual(['data', 'reporting']);
+    expect(planOf(undefined)).toEqual(['reporting']);
+    expect(progressShares(['knowledge', 'reporting'], 0.15, 0.97)).toEqual([
+      [0.15, 0.5],
+      [0.5, 0.97],
+    ]);
+    const ctx = setup({
+      results: {
+        triage: { output: { intent: 'chitchat', plan: ['reporting'] }, usage: { promptTokens: 1, completionTokens: 1, costUsd: 0.001 } },
+        reporting: { output: { content: 'hi' }, usage: { promptTokens: 2, completionTokens: 3, costUsd: 0.002 } },
+      },
+    });
+    await ctx.supervisor.execute(request(), 1, () => undefined);
+    expect(ctx.published.at(-1)).toMatchObject({
+      type: 'orchestration_completed',
+      data: { usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7, costUsd: 0.003 } },
+    });
+  });
+
+  it('says whether a failure is worth retrying', async () => {
+    const final = setup({ results: { reporting: new StepFailed('reporting', 'LLM_ERROR (final): 401 from the model') } });
+    await final.supervisor.execute(request(), 1, () => undefined);
+    expect(final.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'LLM_ERROR', retryable: false } });
+    const unanswered = setup({ results: { knowledge: new StepFailed('knowledge', 'TIMEOUT (final): No answer came in time.') } });
+    await unanswered.supervisor.execute(request(), 1, () => undefined);
+    expect(unanswered.published.at(-1)).toMatchObject({
+      type: 'error',
+      data: { code: 'TIMEOUT', message: expect.stringMatching(/No answer came in time/) },
+    });
+  });
+
+  it('reports a step timeout as TIMEOUT even though stopping the workers also aborted the run signal here', async () => {
+    const ctx = setup({
+      onStep: (job) => {
+        if (job.agent === 'knowledge') ctx.controller.abort(new RunAborted('stopped by the supervisor'));
+      },
+      results: { knowledge: new StepTimeout('knowledge') },
+    });
+    await ctx.supervisor.execute(request(), 1, () => undefined);
+    expect(ctx.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'TIMEOUT' } });
   });
 });

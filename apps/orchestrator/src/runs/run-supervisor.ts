@@ -6,6 +6,8 @@ import {
   ErrorCode,
   HeraldError,
   type HistoryMessage,
+  INTERACTIVE_AGENTS,
+  parseJobFailureReason,
   PERSISTENCE_RPC,
   type RunRequest,
   type RunSnapshot,
@@ -23,20 +25,26 @@ const HISTORY_LIMIT = 10;
 const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 const KEEPALIVE_MS = 10_000;
 
-/** The share of the run's progress each step owns. */
-const PROGRESS = { started: 0.02, triage: [0.05, 0.15], knowledge: [0.15, 0.5], reporting: [0.5, 0.97] } as const;
+/** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight. */
+const PROGRESS = { started: 0.02, triage: [0.05, 0.15], end: 0.97 } as const;
+const STEP_WEIGHT: Record<string, number> = { [AGENT.knowledge]: 0.35, [AGENT.data]: 0.35, [AGENT.reporting]: 0.47 };
+const DEFAULT_STEP_WEIGHT = 0.35;
+/** At most this many steps after triage (reporting included). */
+const MAX_PLANNED_STEPS = 6;
 
-/** What a run's steps hand on to each other. */
+/** What a run's steps hand on to each other: each step's input is all of it. */
 interface Findings {
   question: string;
   intent: string;
   passages: unknown[];
+  data?: Record<string, unknown>;
 }
 
 /**
- * The run use case: wait for the conversation's turn (onBusy), then triage → knowledge (for
- * questions) → reporting, each a BullMQ job on a worker, and end the run with exactly one
- * terminal event whatever happens.
+ * The run use case: wait for the conversation's turn (onBusy), then triage, which plans the
+ * next steps by intent (chitchat → reporting; question → knowledge, reporting; data → data,
+ * reporting; report → knowledge, data, reporting), each a BullMQ job on a worker, and end
+ * the run with exactly one terminal event whatever happens.
  */
 @Injectable()
 export class RunSupervisor {
@@ -122,27 +130,31 @@ export class RunSupervisor {
         stream: request.options.stream,
         progress: { from, to },
       };
+      // A step that may wait for the user gets that wait on top of its own time limit.
+      const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (INTERACTIVE_AGENTS.has(agent) ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);
       const result = await this.steps.run(job, {
         signal,
-        timeoutMs: this.config.RUN_STEP_TIMEOUT_MS,
+        timeoutMs,
         stop: () => this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' }),
       });
       if (result.usage) {
         usage.promptTokens += result.usage.promptTokens;
         usage.completionTokens += result.usage.completionTokens;
         usage.totalTokens += result.usage.promptTokens + result.usage.completionTokens;
+        if (result.usage.costUsd !== undefined) usage.costUsd = roundUsd((usage.costUsd ?? 0) + result.usage.costUsd);
       }
       return result.output;
     };
 
     const triage = await runStep(AGENT.triage, PROGRESS.triage);
     findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
-    const plan = Array.isArray(triage.plan) ? triage.plan : [];
-    if (plan.includes(AGENT.knowledge)) {
-      const knowledge = await runStep(AGENT.knowledge, PROGRESS.knowledge);
-      findings.passages = Array.isArray(knowledge.passages) ? knowledge.passages : [];
+    const plan = planOf(triage.plan);
+    const shares = progressShares(plan, PROGRESS.triage[1], PROGRESS.end);
+    for (const [i, agent] of plan.entries()) {
+      const output = await runStep(agent, shares[i]);
+      if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
+      else if (agent === AGENT.data) findings.data = output;
     }
-    await runStep(AGENT.reporting, plan.includes(AGENT.knowledge) ? PROGRESS.reporting : [PROGRESS.triage[1], PROGRESS.reporting[1]]);
     return usage;
   }
 
@@ -163,7 +175,9 @@ export class RunSupervisor {
 
   private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, log: Logger) {
     try {
-      if (err instanceof RunAborted || signal.aborted) {
+      // A timed-out step's stopWorkers() broadcast also reaches this instance's cancellation and
+      // aborts the run's signal: the timeout is still the cause.
+      if (!(err instanceof StepTimeout) && (err instanceof RunAborted || signal.aborted)) {
         const reason = err instanceof RunAborted ? err.reason : signal.reason instanceof RunAborted ? signal.reason.reason : 'cancelled';
         await this.events.terminal(scope, 'run_cancelled', { reason });
         log.info({ reason }, 'run cancelled');
@@ -175,15 +189,11 @@ export class RunSupervisor {
         });
         log.warn({ agent: err.agent }, 'run step timed out');
       } else {
-        const code = err instanceof StepFailed ? codeOf(err.reason) : HeraldError.is(err) ? err.code : ErrorCode.INTERNAL;
-        const unavailable = code === ErrorCode.UNAVAILABLE;
-        await this.events.terminal(scope, 'error', {
-          code,
-          message: unavailable
-            ? 'A service the assistant needs is unavailable. Please try again shortly.'
-            : 'The assistant ran into a problem while working on your message. Please try again.',
-          retryable: true,
-        });
+        const { code, retryable } =
+          err instanceof StepFailed
+            ? failureOf(err.reason)
+            : { code: HeraldError.is(err) ? err.code : ErrorCode.INTERNAL, retryable: true };
+        await this.events.terminal(scope, 'error', { code, message: USER_MESSAGES[code] ?? USER_MESSAGES.INTERNAL!, retryable });
         log.error({ err }, 'run failed');
       }
     } catch (publishErr) {
@@ -194,8 +204,42 @@ export class RunSupervisor {
   }
 }
 
-/** Workers fail jobs with "CODE: message" when they know the code (e.g. LLM_ERROR). */
-function codeOf(reason: string): ErrorCode {
-  const code = /^([A-Z_]+):/.exec(reason)?.[1];
-  return code && code in ErrorCode ? (code as ErrorCode) : ErrorCode.INTERNAL;
+/** What the user reads for each code a step can fail with: never the internal reason. */
+const USER_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.INTERNAL]: 'The assistant ran into a problem while working on your message. Please try again.',
+  [ErrorCode.UNAVAILABLE]: 'A service the assistant needs is unavailable. Please try again shortly.',
+  [ErrorCode.LLM_ERROR]: 'The language model could not answer right now. Please try again.',
+  [ErrorCode.TIMEOUT]: 'No answer came in time, so the assistant stopped waiting. Send your message again when you are ready.',
+  [ErrorCode.INVALID_INPUT]: 'The assistant could not work on this message. Please rephrase it.',
+};
+
+/** Workers fail jobs with "CODE: message" ("CODE (final): message") when they know the code (e.g. LLM_ERROR). */
+function failureOf(reason: string): { code: ErrorCode; retryable: boolean } {
+  const parsed = parseJobFailureReason(reason);
+  if (!parsed || !(parsed.code in ErrorCode)) return { code: ErrorCode.INTERNAL, retryable: true };
+  return { code: parsed.code as ErrorCode, retryable: parsed.retryable && parsed.code !== ErrorCode.INVALID_INPUT };
+}
+
+/** The steps triage planned, sanitised: agent names only, never triage again, reporting exactly once and last. */
+export function planOf(plan: unknown): string[] {
+  const names = Array.isArray(plan) ? plan.filter((a): a is string => typeof a === 'string' && /^[a-z][a-z0-9_-]{0,63}$/.test(a)) : [];
+  const steps = [...new Set(names)].filter((a) => a !== AGENT.triage && a !== AGENT.reporting).slice(0, MAX_PLANNED_STEPS - 1);
+  return [...steps, AGENT.reporting];
+}
+
+/** Splits `from..to` between the planned steps by weight; each gets `[start, end]`. */
+export function progressShares(plan: readonly string[], from: number, to: number): Array<[number, number]> {
+  const weights = plan.map((a) => STEP_WEIGHT[a] ?? DEFAULT_STEP_WEIGHT);
+  const total = weights.reduce((a, b) => a + b, 0);
+  let at = from;
+  return weights.map((w, i) => {
+    const end = i === weights.length - 1 ? to : Math.round((at + ((to - from) * w) / total) * 1000) / 1000;
+    const share: [number, number] = [at, end];
+    at = end;
+    return share;
+  });
+}
+
+function roundUsd(n: number): number {
+  return Math.round(n * 1e8) / 1e8;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import {
   abandonRunRequestSchema,
   admitRunRequestSchema,
+  eventsAfterRequestSchema,
   getRunRequestSchema,
   historyRequestSchema,
   listConversationsRequestSchema,
@@ -15,6 +16,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
+import { EventLogQueries } from '../event-log/event-log-queries.service';
 
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';
@@ -38,6 +40,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly admission: RunAdmission,
     private readonly runs: RunQueries,
     private readonly conversations: ConversationQueries,
+    private readonly eventLog: EventLogQueries,
   ) {}
 
   /** The operations, by name: exhaustive, so an operation added to the contract must be served. */
@@ -49,6 +52,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.listConversations]: rpcRoute(listConversationsRequestSchema, (req) => this.conversations.list(req)),
       [PERSISTENCE_RPC.listMessages]: rpcRoute(listMessagesRequestSchema, (req) => this.conversations.messages(req)),
       [PERSISTENCE_RPC.history]: rpcRoute(historyRequestSchema, (req) => this.conversations.history(req)),
+      [PERSISTENCE_RPC.eventsAfter]: rpcRoute(eventsAfterRequestSchema, (req) => this.eventLog.after(req)),
       [PERSISTENCE_RPC.ping]: rpcRoute(z.unknown(), () => this.ping()),
     };
   }

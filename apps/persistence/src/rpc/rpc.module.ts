@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ConversationsModule } from '../conversations/conversations.module';
+import { EventLogModule } from '../event-log/event-log.module';
 import { RunsModule } from '../runs/runs.module';
 import { PersistenceRpcServer } from './persistence-rpc.server';
 
 @Module({
-  imports: [ConversationsModule, RunsModule],
+  imports: [ConversationsModule, RunsModule, EventLogModule],
   providers: [PersistenceRpcServer],
 })
 export class RpcModule {}

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
-import { type AgentJob, agentJobSchema, type AgentJobResult } from '@herald/contracts';
-import { EventPublisher, LOGGER, type Logger } from '@herald/messaging';
+import { type AgentJob, agentJobSchema, type AgentJobResult, type Config } from '@herald/contracts';
+import { CONFIG, EventPublisher, LOGGER, type Logger } from '@herald/messaging';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';
+import { RunRespondListener } from '../human/run-respond.listener';
 import { JobEventSink } from './job-event-sink';
 import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
 
@@ -22,6 +23,8 @@ export class AgentJobHandler {
     private readonly publisher: EventPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly cancellations: RunCancellations,
+    private readonly human: RunRespondListener,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async handle(job: Job<unknown>, stopSignal?: AbortSignal): Promise<AgentJobResult> {
@@ -51,7 +54,7 @@ export class AgentJobHandler {
     signal: AbortSignal,
     log: Logger,
   ): Promise<AgentJobResult> {
-    const sink = new JobEventSink(this.publisher, data, signal, job, log);
+    const sink = new JobEventSink(this.publisher, data, signal, job, log, this.model.deterministic);
     try {
       const result = await runAgent(agent, {
         step: { runId: data.runId, conversationId: data.conversationId, messageId: data.messageId, step: data.step, stream: data.stream },
@@ -62,13 +65,15 @@ export class AgentJobHandler {
         model: this.model,
         resources: this.resources,
         signal,
+        human: this.human,
+        humanResponseTimeoutMs: this.config.HUMAN_RESPONSE_TIMEOUT_MS,
       });
       log.info({ events: sink.count }, 'step completed');
       return result;
     } catch (err) {
-      const failure = toJobFailure(err, signal);
+      const failure = toJobFailure(err, signal, sink.unrepeatable);
       if (failure.message === CANCELLED) log.info({ events: sink.count }, 'step cancelled');
-      else log.warn({ err, events: sink.count }, `step failed: ${failure.message}`);
+      else log.warn({ err, events: sink.count, final: failure instanceof UnrecoverableError }, `step failed: ${failure.message}`);
       throw failure;
     } finally {
       await sink.settled();

@@ -24,7 +24,14 @@ export class AgentsWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.worker = new Worker<unknown, AgentJobResult>(
       this.subjects.queues.agents,
       (job, _token, signal) => this.handler.handle(job, signal),
-      { connection: this.connection, prefix: this.subjects.bullmqPrefix, concurrency: this.config.WORKER_CONCURRENCY },
+      {
+        connection: this.connection,
+        prefix: this.subjects.bullmqPrefix,
+        concurrency: this.config.WORKER_CONCURRENCY,
+        // A killed worker's job goes back to the queue once its lock lapses and a stalled check sees it.
+        lockDuration: this.config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+      },
     );
     this.worker.on('error', (err) => this.logger.error({ err }, 'bullmq worker error'));
     this.logger.info({ queue: this.subjects.queues.agents, concurrency: this.config.WORKER_CONCURRENCY }, 'taking agent jobs');

@@ -67,9 +67,19 @@ describe('JobEventSink', () => {
     await new Promise((r) => setTimeout(r, DELTA_WINDOW_MS + 15));
     expect(calls.map((c) => [c.type, c.data])).toEqual([['message_delta', { messageId: 'm', delta: 'Hello, world' }]]);
     await sink.emit('message_delta', { messageId: 'm', delta: '!' });
-    await sink.emit('message', { messageId: 'm', role: 'assistant', content: 'Hello, world!', metadata: { intent: 'chitchat', sources: [] } });
+    await sink.emit('message', {
+      messageId: 'm',
+      role: 'assistant',
+      content: 'Hello, world!',
+      metadata: { intent: 'chitchat', sources: [] },
+    });
     expect(calls.map((c) => c.type)).toEqual(['message_delta', 'message_delta', 'message']);
-    expect(calls.filter((c) => c.type === 'message_delta').map((c) => (c.data as { delta: string }).delta).join('')).toBe('Hello, world!');
+    expect(
+      calls
+        .filter((c) => c.type === 'message_delta')
+        .map((c) => (c.data as { delta: string }).delta)
+        .join(''),
+    ).toBe('Hello, world!');
     expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2', 'run-1:2:3']);
   });
 
@@ -90,6 +100,29 @@ describe('JobEventSink', () => {
     await sink.settled();
     expect(stored).toEqual(['run-1:2:1']);
     await inFlight;
+  });
+
+  it('is unrepeatable once it asked the user, or streamed text of a non-deterministic model', async () => {
+    const asked = setup().sink;
+    await asked.emit('message_delta', { messageId: 'm', delta: 'local text' });
+    expect(asked.unrepeatable).toBe(false);
+    await asked.emit('clarification_requested', { requestId: 'req_2_1', question: 'Which?' });
+    expect(asked.unrepeatable).toBe(true);
+
+    const publish = (async () => 1) as Publish;
+    const hosted = new JobEventSink(
+      { publish },
+      job,
+      new AbortController().signal,
+      { updateProgress: async () => undefined },
+      logger,
+      false,
+    );
+    await hosted.emit('status', { step: 'generating', message: '…' });
+    expect(hosted.unrepeatable).toBe(false);
+    await hosted.emit('message_delta', { messageId: 'm', delta: 'model text' });
+    expect(hosted.unrepeatable).toBe(true);
+    await hosted.settled();
   });
 
   it('settled() does not throw when a publish failed', async () => {

@@ -11,6 +11,14 @@ const JOB_PROGRESS_STEP = 0.05;
 export const DELTA_WINDOW_MS = 20;
 export const DELTA_MAX_CHARS = 2048;
 
+/** Events after which a retry of the step would not publish the same events again. */
+const UNREPEATABLE: Partial<Record<AgentEventType, 'always' | 'model'>> = {
+  clarification_requested: 'always',
+  approval_requested: 'always',
+  message_delta: 'model',
+  message: 'model',
+};
+
 export interface JobProgressReporter {
   updateProgress(progress: number): Promise<void>;
 }
@@ -18,7 +26,11 @@ export interface JobProgressReporter {
 /**
  * The sink of one job: publishes the step's events to the EVENTS stream.
  *  - msgId `<runId>:<step>:<n>` (n counts the step's events), so a retried job re-publishes
- *    the same ids and JetStream stores each event once;
+ *    the same ids and JetStream stores each event once. That is right only when a retry
+ *    publishes the same events again: once a step has asked the user something, or has
+ *    streamed text of a non-deterministic model, it is `unrepeatable` and the handler fails
+ *    it for good instead of letting BullMQ retry it (a retry would re-ask, or mix two
+ *    different answers under the same ids);
  *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing;
  *  - `message_delta` events are coalesced (DELTA_WINDOW_MS) and flushed before any other
  *    event, so they still arrive in order and add up to the message;
@@ -32,6 +44,7 @@ export class JobEventSink implements EventSink {
   private fraction = 0;
   private reportedProgress = -1;
   private delta?: { messageId: string; text: string; timer: NodeJS.Timeout };
+  private repeatable = true;
 
   constructor(
     private readonly publisher: Pick<EventPublisher, 'publish'>,
@@ -39,12 +52,15 @@ export class JobEventSink implements EventSink {
     private readonly signal: AbortSignal,
     private readonly reporter: JobProgressReporter,
     private readonly logger: Logger,
+    /** The model gives the same text for the same request (the local engine). */
+    private readonly deterministic = true,
   ) {
     this.scope = { userId: job.userId, conversationId: job.conversationId, runId: job.runId };
   }
 
   emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
     if (this.signal.aborted) return Promise.resolve();
+    if (UNREPEATABLE[type] === 'always' || (UNREPEATABLE[type] === 'model' && !this.deterministic)) this.repeatable = false;
     if (type === 'message_delta') {
       this.bufferDelta(data as EventData<'message_delta'>);
       return Promise.resolve();
@@ -69,6 +85,11 @@ export class JobEventSink implements EventSink {
   runProgress(): number {
     const { from, to } = this.job.progress;
     return from + (Math.max(from, to) - from) * this.fraction;
+  }
+
+  /** A retry of this step could not publish the same events again: it must not be retried. */
+  get unrepeatable(): boolean {
+    return !this.repeatable;
   }
 
   /** Events published so far. */

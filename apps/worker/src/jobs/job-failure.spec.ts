@@ -17,7 +17,7 @@ describe('toJobFailure', () => {
   it('fails invalid input for good', () => {
     const failure = toJobFailure(new AgentInputError('triage', 'question: must not be empty'), live);
     expect(failure).toBeInstanceOf(UnrecoverableError);
-    expect(failure.message).toMatch(/^INVALID_INPUT: /);
+    expect(failure.message).toMatch(/^INVALID_INPUT \(final\): /);
   });
 
   it('names the code of a known failure, and lets it be retried', () => {
@@ -26,6 +26,16 @@ describe('toJobFailure', () => {
     expect(failure).not.toBeInstanceOf(UnrecoverableError);
     expect(failure.message).toBe('UNAVAILABLE: The knowledge base is unavailable right now.');
     expect(toJobFailure(new HeraldError('LLM_ERROR', 'model failed'), live).message).toBe('LLM_ERROR: model failed');
+  });
+
+  it('does not retry a step that already published what a retry must not repeat, nor a final cause', () => {
+    const final = toJobFailure(new HeraldError('TIMEOUT', 'No answer came in time.'), live, true);
+    expect(final).toBeInstanceOf(UnrecoverableError);
+    expect(final.message).toBe('TIMEOUT: No answer came in time.'); // not retried, yet worth sending again
+    const llm = Object.assign(new HeraldError('LLM_ERROR', 'The model refused the request.'), { retryable: false });
+    expect(toJobFailure(llm, live)).toBeInstanceOf(UnrecoverableError);
+    expect(toJobFailure(llm, live).message).toBe('LLM_ERROR (final): The model refused the request.');
+    expect(toJobFailure(new Error('boom'), live, true)).toBeInstanceOf(UnrecoverableError);
   });
 
   it('passes other errors through', () => {

@@ -1,5 +1,5 @@
 import { AgentInputError, ToolError } from '@herald/agents';
-import { ErrorCode, HeraldError } from '@herald/contracts';
+import { ErrorCode, HeraldError, jobFailureReason } from '@herald/contracts';
 import { UnrecoverableError } from 'bullmq';
 
 /** The failed reason of a job whose run was cancelled (or stopped by the supervisor). */
@@ -7,18 +7,25 @@ export const CANCELLED = 'cancelled';
 
 /**
  * What a job fails with, for BullMQ and the supervisor: an UnrecoverableError (no retry)
- * when the step was cancelled or its input is wrong; otherwise a retryable error, named
- * `CODE: message` when the code is known (the supervisor reads it).
+ * when the step was cancelled, its input is wrong, its cause says retrying cannot help
+ * (`retryable: false`), or `final` (the step already published what a retry must not
+ * publish again: see JobEventSink.unrepeatable); otherwise a retryable error. The reason is
+ * `CODE: message` (`CODE (final): message`) when the code is known: the supervisor reads it.
  */
-export function toJobFailure(err: unknown, signal: AbortSignal): Error {
+export function toJobFailure(err: unknown, signal: AbortSignal, final = false): Error {
   if (signal.aborted) return new UnrecoverableError(CANCELLED);
-  if (err instanceof AgentInputError) return new UnrecoverableError(`${ErrorCode.INVALID_INPUT}: ${err.message}`);
+  if (err instanceof AgentInputError) return new UnrecoverableError(jobFailureReason(ErrorCode.INVALID_INPUT, err.message, false));
   const known = err instanceof ToolError ? err.heraldCause : HeraldError.is(err) ? err : undefined;
-  if (known) return new Error(`${known.code}: ${known.message}`, { cause: err });
-  return err instanceof Error ? err : new Error(String(err));
+  if (known) {
+    const retryable = (known as HeraldError & { retryable?: boolean }).retryable !== false;
+    const reason = jobFailureReason(known.code, known.message, retryable);
+    return final || !retryable ? new UnrecoverableError(reason) : new Error(reason, { cause: err });
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  return final ? new UnrecoverableError(error.message) : error;
 }
 
 /** A job that can never succeed (bad data, unknown agent). */
 export function invalidJob(message: string): UnrecoverableError {
-  return new UnrecoverableError(`${ErrorCode.INVALID_INPUT}: ${message}`);
+  return new UnrecoverableError(jobFailureReason(ErrorCode.INVALID_INPUT, message, false));
 }

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { RunCancelListener } from '../cancellation/run-cancel.listener';
 import { RunCancellations } from '../cancellation/run-cancellations';
+import { RunRespondListener } from '../human/run-respond.listener';
 import { AgentJobHandler } from './agent-job.handler';
 import { AgentsWorker } from './agents.worker';
 
-/** Agent jobs: the BullMQ worker, the job handler, and cancellation of running steps. */
+/** Agent jobs: the BullMQ worker, the job handler, cancellation of running steps, and the user's answers to waiting steps. */
 @Module({
   imports: [AgentsModule],
-  providers: [AgentsWorker, AgentJobHandler, RunCancellations, RunCancelListener],
+  providers: [AgentsWorker, AgentJobHandler, RunCancellations, RunCancelListener, RunRespondListener],
 })
 export class JobsModule {}

@@ -32,7 +32,7 @@ function opts(sink: MemoryEventSink, input: unknown, extra: Partial<RunAgentOpti
 
 describe('built-in agents', () => {
   it('are registered under the AGENT names', () => {
-    expect(new AgentRegistry(builtInAgents).names().sort()).toEqual([AGENT.knowledge, AGENT.reporting, AGENT.triage].sort());
+    expect(new AgentRegistry(builtInAgents).names().sort()).toEqual([AGENT.data, AGENT.knowledge, AGENT.reporting, AGENT.triage].sort());
   });
 
   describe('triage', () => {

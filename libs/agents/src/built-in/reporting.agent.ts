@@ -12,17 +12,18 @@ export const reportingAgent = defineAgent<ReportingInput, ReportingOutput>({
   description: 'Writes the answer and cites its sources.',
   input: reportingInputSchema,
 
-  async run(ctx, { question, intent, passages }) {
-    await ctx.status('generating', 'Writing the answer…');
+  async run(ctx, { question, intent, passages, data }) {
+    await ctx.status('generating', intent === 'report' ? 'Writing the report…' : 'Writing the answer…');
     ctx.progress(WRITING_STARTS);
-    const grounded = intent === 'question' ? passages : [];
+    const grounded = intent === 'question' || intent === 'report' ? passages : [];
     const { messageId, stream } = ctx.step;
-    const system = reportingSystemPrompt(intent, grounded.length);
+    const system = reportingSystemPrompt(intent, grounded.length, data);
 
     const completion = await ctx.model.complete({
       system,
       messages: [...ctx.history, { role: 'user', content: question }],
       documents: grounded.map(({ id, title, content }) => ({ id, title, content })),
+      ...(data ? { data } : {}),
       signal: ctx.signal,
       onToken: async ({ delta, index, fraction }) => {
         ctx.progress(WRITING_STARTS + WRITING_SHARE * (fraction ?? 1 - 1 / (1 + (index + 1) / 50)));
@@ -33,7 +34,7 @@ export const reportingAgent = defineAgent<ReportingInput, ReportingOutput>({
     const sources = grounded.map(({ id, title, score }) => ({ id, title, score }));
     await ctx.emit(
       'message',
-      { messageId, role: 'assistant', content: completion.text, metadata: { intent, sources } },
+      { messageId, role: 'assistant', content: completion.text, metadata: { intent, sources, ...dataMetadata(data) } },
       {
         full: {
           model: completion.model,
@@ -48,3 +49,9 @@ export const reportingAgent = defineAgent<ReportingInput, ReportingOutput>({
 
   summarize: ({ sources }) => (sources.length ? `Answered citing ${sources.length} source${sources.length === 1 ? '' : 's'}` : 'Answered'),
 });
+
+/** What the data agent found, for clients to render: the table, and the export when approved. */
+function dataMetadata(data: ReportingInput['data']): Record<string, unknown> {
+  if (!data) return {};
+  return { ...(data.table ? { table: data.table } : {}), ...(data.export ? { export: data.export } : {}) };
+}

@@ -1,7 +1,16 @@
-import type { Intent } from '@herald/contracts';
+import type { DataOutput, Intent } from '@herald/contracts';
 
 /** The system prompt of the reporting agent (the local engine ignores it; a hosted model follows it). */
-export function reportingSystemPrompt(intent: Intent, passages: number): string {
+export function reportingSystemPrompt(intent: Intent, passages: number, data?: DataOutput): string {
+  if (data) {
+    const table = data.table
+      ? `Result of ${data.table.sql}:\n${JSON.stringify({ columns: data.table.columns, rows: data.table.rows.slice(0, 50) })}`
+      : 'No result.';
+    return (
+      `You are Herald, an assistant that answers questions about a sales dataset. ${intent === 'report' ? 'Write a short report with a summary, the key figures and, from the numbered documents if any, the context (cite them like [1]).' : 'Answer in a few sentences and show the figures as a Markdown table.'} ` +
+      `Use only these figures: "${data.title}". ${table}${data.notes.length ? `\nNotes for the user: ${data.notes.join(' ')}` : ''}`
+    );
+  }
   if (intent === 'chitchat') {
     return 'You are Herald, a friendly assistant. Reply briefly and warmly to the small talk, and invite a question.';
   }

@@ -1,5 +1,13 @@
-import { AGENT, type TriageInput, triageInputSchema, type TriageOutput } from '@herald/contracts';
+import { AGENT, type Intent, type TriageInput, triageInputSchema, type TriageOutput } from '@herald/contracts';
 import { defineAgent } from '../sdk/agent-definition';
+
+/** The sub-agents each intent needs, in order (the supervisor runs them after triage). */
+export const PLANS: Record<Intent, readonly string[]> = {
+  chitchat: [AGENT.reporting],
+  question: [AGENT.knowledge, AGENT.reporting],
+  data: [AGENT.data, AGENT.reporting],
+  report: [AGENT.knowledge, AGENT.data, AGENT.reporting],
+};
 
 /** Works out what the user wants, and which agents should run next. */
 export const triageAgent = defineAgent<TriageInput, TriageOutput>({
@@ -11,7 +19,7 @@ export const triageAgent = defineAgent<TriageInput, TriageOutput>({
     await ctx.status('routing', 'Classifying your query…');
     const { intent, confidence, reasoning } = await ctx.model.classifyIntent({ text: question, history: ctx.history, signal: ctx.signal });
     ctx.progress(0.7);
-    const plan = intent === 'question' ? [AGENT.knowledge, AGENT.reporting] : [AGENT.reporting];
+    const plan = [...PLANS[intent]];
     await ctx.thinking(reasoning, { full: { reasoning, intent, confidence, plan } });
     return { intent, confidence: Math.round(confidence * 100) / 100, plan };
   },

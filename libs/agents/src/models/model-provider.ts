@@ -1,4 +1,4 @@
-import type { HistoryMessage, Intent } from '@herald/contracts';
+import type { DataOutput, HistoryMessage, Intent } from '@herald/contracts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -32,6 +32,8 @@ export interface CompletionRequest {
   /** The conversation so far, oldest first; the last one is what to answer. */
   messages: ChatMessage[];
   documents?: GroundingDocument[];
+  /** A data agent's result the answer should present (its table is in the message metadata too). */
+  data?: DataOutput;
   /** Aborting stops the completion promptly: the promise rejects with the signal's reason. */
   signal: AbortSignal;
   /** Called once per token, in order; the deltas concatenate exactly to `text`. Awaited. */
@@ -61,6 +63,28 @@ export interface IntentResult {
   usage: ModelUsage;
 }
 
+export interface SqlRequest {
+  question: string;
+  /** The tables and columns it may use (describeDemoSchema()). */
+  schema: string;
+  /** Earlier tries of this question and why each was refused, oldest first: fix them. */
+  attempts?: ReadonlyArray<{ sql: string; error: string }>;
+  signal: AbortSignal;
+}
+
+export interface SqlResult {
+  /** One SELECT statement; absent when the question needs a clarification first. */
+  sql?: string;
+  /** What the result shows, in a line ("Revenue by region in 2025"). */
+  title: string;
+  /** 0..1 */
+  confidence: number;
+  reasoning: string;
+  /** Ask this before generating (the question is ambiguous). */
+  clarification?: { question: string; choices?: string[] };
+  usage: ModelUsage;
+}
+
 /**
  * What agents call a model through. The local engine implements it without network or
  * weights; an OpenAI-compatible provider implements it against a chat completions endpoint
@@ -68,6 +92,13 @@ export interface IntentResult {
  */
 export interface ModelProvider {
   readonly name: string;
+  /**
+   * The same request always gives the same text (the local engine). A retried step of a
+   * non-deterministic model must not re-publish under the same event ids: see JobEventSink.
+   */
+  readonly deterministic: boolean;
   complete(request: CompletionRequest): Promise<CompletionResult>;
   classifyIntent(request: IntentRequest): Promise<IntentResult>;
+  /** Text to SQL over the given schema (the data agent validates and runs it). */
+  generateSql(request: SqlRequest): Promise<SqlResult>;
 }

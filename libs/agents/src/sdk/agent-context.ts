@@ -1,11 +1,15 @@
 import type { EventData, HistoryMessage, TraceLevel } from '@herald/contracts';
+import type { DataWarehouse } from '../data/data-warehouse';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { ModelProvider } from '../models/model-provider';
+import type { Approval } from './human-channel';
 import type { TraceFields } from './trace';
 
 /** The outside things agents' tools may use; the worker provides them. */
 export interface AgentResources {
   knowledgeBase: KnowledgeBase;
+  /** The data agent's dataset (read-only); absent where none is configured. */
+  dataWarehouse?: DataWarehouse;
 }
 
 /** Which run and step an agent is working for. */
@@ -24,6 +28,11 @@ export interface ToolOptions<R> {
   output?: (result: R) => unknown;
   /** Extra trace fields for `tool_completed`, e.g. `{ full: { query, scores } }`. */
   trace?: (result: R) => TraceFields;
+  /**
+   * The tool needs the user's approval: `approval_requested { action, details }` comes first
+   * and the run waits; a refusal throws ApprovalRefused and the tool does not run.
+   */
+  approval?: { action: string; details?: unknown };
 }
 
 /**
@@ -53,6 +62,18 @@ export interface AgentContext {
    * as a ToolError, which the agent may catch to carry on.
    */
   tool<R>(name: string, input: unknown, fn: (signal: AbortSignal) => Promise<R>, opts?: ToolOptions<R>): Promise<R>;
+  /**
+   * `clarification_requested`: asks the user and waits for the answer (`run:respond` with a
+   * string). The run shows `waiting` meanwhile. With `choices`, an answer matching one of them
+   * (case-insensitively) is returned spelled as the choice. Throws a TIMEOUT HeraldError when
+   * no answer comes within HUMAN_RESPONSE_TIMEOUT_MS, and the signal's reason on cancel.
+   */
+  ask(question: string, choices?: readonly string[]): Promise<string>;
+  /**
+   * `approval_requested`: asks the user to approve `action` and waits for the decision
+   * (`run:respond` with `{ approved, comment? }`). Same waiting rules as ask().
+   */
+  approve(action: string, details: unknown): Promise<Approval>;
   /** How far this step has got, 0..1; never goes back. */
   progress(fraction: number): void;
   /** `message_delta` and `message`: the answer itself. */

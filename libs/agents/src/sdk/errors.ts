@@ -28,3 +28,14 @@ export class AgentInputError extends Error {
     this.name = 'AgentInputError';
   }
 }
+
+/** The user refused an approval: the path that needed it ends here, politely. */
+export class ApprovalRefused extends Error {
+  constructor(
+    readonly action: string,
+    readonly comment?: string,
+  ) {
+    super(`the user declined: ${action}`);
+    this.name = 'ApprovalRefused';
+  }
+}

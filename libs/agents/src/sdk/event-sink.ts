@@ -8,6 +8,8 @@ export const AGENT_EVENT_TYPES = [
   'tool_executing',
   'tool_completed',
   'agent_completed',
+  'clarification_requested',
+  'approval_requested',
   'message_delta',
   'message',
 ] as const;

@@ -1,4 +1,13 @@
-import type { CompletionRequest, CompletionResult, IntentRequest, IntentResult, ModelProvider, ModelUsage } from '../models/model-provider';
+import type {
+  CompletionRequest,
+  CompletionResult,
+  IntentRequest,
+  IntentResult,
+  ModelProvider,
+  ModelUsage,
+  SqlRequest,
+  SqlResult,
+} from '../models/model-provider';
 
 /** A ModelProvider that adds up the usage of every call made through it (one per step). */
 export class MeteredModel implements ModelProvider {
@@ -13,6 +22,10 @@ export class MeteredModel implements ModelProvider {
     return this.inner.name;
   }
 
+  get deterministic(): boolean {
+    return this.inner.deterministic;
+  }
+
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     const result = await this.inner.complete(request);
     this.add(result.usage);
@@ -21,6 +34,12 @@ export class MeteredModel implements ModelProvider {
 
   async classifyIntent(request: IntentRequest): Promise<IntentResult> {
     const result = await this.inner.classifyIntent(request);
+    this.add(result.usage);
+    return result;
+  }
+
+  async generateSql(request: SqlRequest): Promise<SqlResult> {
+    const result = await this.inner.generateSql(request);
     this.add(result.usage);
     return result;
   }

@@ -3,6 +3,7 @@ import type { ModelProvider } from '../models/model-provider';
 import type { AgentResources, StepInfo } from './agent-context';
 import type { AgentDefinition, AgentOutput } from './agent-definition';
 import { AgentInputError } from './errors';
+import { type HumanChannel, SILENT_HUMAN_CHANNEL } from './human-channel';
 import type { EventSink } from './event-sink';
 import { MeteredModel } from './metered-model';
 import { StepContext } from './step-context';
@@ -17,7 +18,13 @@ export interface RunAgentOptions {
   model: ModelProvider;
   resources: AgentResources;
   signal: AbortSignal;
+  /** Where the answers to ask()/approve() come from (default: nobody answers). */
+  human?: HumanChannel;
+  /** The step's budget for waiting on the user (HUMAN_RESPONSE_TIMEOUT_MS; default 5 minutes). */
+  humanResponseTimeoutMs?: number;
 }
+
+export const DEFAULT_HUMAN_RESPONSE_TIMEOUT_MS = 300_000;
 
 /**
  * Runs one step: validates the input (AgentInputError, nothing emitted), emits
@@ -28,7 +35,13 @@ export interface RunAgentOptions {
 export async function runAgent<I, O extends AgentOutput>(agent: AgentDefinition<I, O>, opts: RunAgentOptions): Promise<AgentJobResult> {
   const input = parseInput(agent, opts.input);
   const model = new MeteredModel(opts.model);
-  const ctx = new StepContext({ ...opts, agent, model });
+  const ctx = new StepContext({
+    ...opts,
+    agent,
+    model,
+    human: opts.human ?? SILENT_HUMAN_CHANNEL,
+    humanResponseTimeoutMs: opts.humanResponseTimeoutMs ?? DEFAULT_HUMAN_RESPONSE_TIMEOUT_MS,
+  });
   opts.signal.throwIfAborted();
 
   const startedAt = performance.now();
@@ -39,7 +52,7 @@ export async function runAgent<I, O extends AgentOutput>(agent: AgentDefinition<
   await ctx.completed(performance.now() - startedAt, agent.summarize?.(output), usage);
   return {
     output,
-    ...(usage ? { usage: { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens } } : {}),
+    ...(usage ? { usage } : {}),
   };
 }
 

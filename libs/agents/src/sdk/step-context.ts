@@ -1,7 +1,8 @@
-import { type EventData, HeraldError, type HistoryMessage, type TraceLevel } from '@herald/contracts';
+import { type EventData, ErrorCode, HeraldError, type HistoryMessage, type TraceLevel } from '@herald/contracts';
 import type { ModelUsage } from '../models/model-provider';
 import type { AgentContext, AgentResources, StepInfo, ToolOptions } from './agent-context';
-import { ToolError } from './errors';
+import { ApprovalRefused, ToolError } from './errors';
+import { type Approval, fitsRequest, type HumanChannel, type HumanRequestKind, type HumanResponse } from './human-channel';
 import type { AgentEventType, EventSink } from './event-sink';
 import type { MeteredModel } from './metered-model';
 import { mergeTraceFields, traceFor, type TraceFields } from './trace';
@@ -15,9 +16,13 @@ export interface StepContextOptions {
   model: MeteredModel;
   resources: AgentResources;
   signal: AbortSignal;
+  human: HumanChannel;
+  /** The step's budget for waiting on the user, all waits together. */
+  humanResponseTimeoutMs: number;
 }
 
 const GENERIC_TOOL_ERROR = 'The tool failed unexpectedly.';
+export const NO_ANSWER_MESSAGE = 'No answer came in time, so I stopped waiting. Send your message again when you are ready.';
 
 /** The AgentContext of one step: turns what the agent does into events on the sink. */
 export class StepContext implements AgentContext {
@@ -30,7 +35,10 @@ export class StepContext implements AgentContext {
   readonly resources: AgentResources;
   private readonly description: string;
   private readonly sink: EventSink;
+  private readonly human: HumanChannel;
+  private waitBudgetMs: number;
   private toolCalls = 0;
+  private requests = 0;
   private fraction = 0;
   private completionTrace: TraceFields = {};
 
@@ -44,6 +52,8 @@ export class StepContext implements AgentContext {
     this.trace = opts.traceLevel;
     this.resources = opts.resources;
     this.sink = opts.sink;
+    this.human = opts.human;
+    this.waitBudgetMs = opts.humanResponseTimeoutMs;
   }
 
   thinking(thought: string, trace?: TraceFields): Promise<void> {
@@ -55,6 +65,10 @@ export class StepContext implements AgentContext {
   }
 
   async tool<R>(name: string, input: unknown, fn: (signal: AbortSignal) => Promise<R>, opts: ToolOptions<R> = {}): Promise<R> {
+    if (opts.approval) {
+      const decision = await this.approve(opts.approval.action, opts.approval.details ?? input);
+      if (!decision.approved) throw new ApprovalRefused(opts.approval.action, decision.comment);
+    }
     const callId = `call_${this.step.step}_${++this.toolCalls}`;
     const base = { agent: this.agent, tool: name, callId };
     await this.publish('tool_executing', { ...base, input });
@@ -75,6 +89,21 @@ export class StepContext implements AgentContext {
     const trace = mergeTraceFields({ latencyMs: durationMs }, opts.trace?.(result) ?? {});
     await this.publish('tool_completed', { ...base, ok: true, output, durationMs }, trace);
     return result;
+  }
+
+  async ask(question: string, choices?: readonly string[]): Promise<string> {
+    const options = choices?.length ? [...choices] : undefined;
+    const answer = await this.waitForUser('clarification', (requestId) =>
+      this.publish('clarification_requested', { requestId, question, ...(options ? { choices: options } : {}) }),
+    );
+    const text = String(answer).trim();
+    return options?.find((c) => c.toLowerCase() === text.toLowerCase()) ?? text;
+  }
+
+  async approve(action: string, details: unknown): Promise<Approval> {
+    const answer = await this.waitForUser('approval', (requestId) => this.publish('approval_requested', { requestId, action, details }));
+    const { approved, comment } = answer as Approval;
+    return { approved: approved === true, ...(comment ? { comment } : {}) };
   }
 
   progress(fraction: number): void {
@@ -107,6 +136,39 @@ export class StepContext implements AgentContext {
       : {};
     const trace = mergeTraceFields({ latencyMs: ms, ...spent }, this.completionTrace);
     return this.publish('agent_completed', { agent: this.agent, durationMs: ms, ...(summary ? { summary } : {}) }, trace);
+  }
+
+  /**
+   * Publishes a request with a fresh id and waits for the answer, within what is left of the
+   * step's waiting budget. The answer is acknowledged with a `status` (the run is no longer
+   * waiting), so the run's status goes back to `running` at once.
+   */
+  private async waitForUser(kind: HumanRequestKind, request: (requestId: string) => Promise<void>): Promise<HumanResponse> {
+    this.signal.throwIfAborted();
+    if (this.waitBudgetMs <= 0) throw new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE);
+    const requestId = `req_${this.step.step}_${++this.requests}`;
+    const wait = new AbortController();
+    const onAbort = () => wait.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    const answer = this.human.waitFor({ runId: this.step.runId, requestId, kind }, wait.signal);
+    answer.catch(() => undefined);
+    const startedAt = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await request(requestId);
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE)), Math.max(0, this.waitBudgetMs));
+      });
+      const response = await Promise.race([answer, timedOut]);
+      if (!fitsRequest(kind, response)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'The answer does not fit the request.');
+      await this.status('resuming', kind === 'approval' ? 'Got your decision; carrying on…' : 'Got your answer; carrying on…');
+      return response;
+    } finally {
+      clearTimeout(timer);
+      this.waitBudgetMs -= performance.now() - startedAt;
+      this.signal.removeEventListener('abort', onAbort);
+      if (!wait.signal.aborted) wait.abort(new Error('wait over'));
+    }
   }
 
   private async publish<T extends AgentEventType>(type: T, data: EventData<T>, fields?: TraceFields): Promise<void> {

@@ -1,3 +1,4 @@
 export * from './knowledge-files';
 export * from './knowledge-ingest';
 export * from './markdown-chunker';
+export * from './ingest-paths';

@@ -28,6 +28,12 @@ describe('analyzeIntent (local engine rules)', () => {
     ['ok, and what happens when a run is cancelled?', 'question'],
     ['Is it ok to use NATS for this?', 'question'],
     ['What is a good morning routine?', 'question'],
+    ['Are events delivered in order?', 'question'],
+    ['What was the revenue by region in 2025?', 'data'],
+    ['Top 5 products by units sold', 'data'],
+    ['hi! how many customers are in each segment?', 'data'],
+    ['Write a report on sales by region', 'report'],
+    ['Please give me a short report about our customers', 'report'],
   ] as const)('%s → %s', (text, intent) => {
     expect(analyzeIntent(text).intent).toBe(intent);
   });

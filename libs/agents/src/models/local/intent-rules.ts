@@ -46,6 +46,17 @@ const REQUEST_WORDS = new Set([
   'summarize', 'summarise', 'find', 'help', 'i', 'my',
 ]);
 
+/** Words that point at the demo dataset (sales, customers, products): a data question. */
+// prettier-ignore
+const DATA_WORDS = new Set([
+  'revenue', 'revenues', 'sales', 'sold', 'orders', 'ordered', 'customers', 'customer', 'units', 'products',
+  'segment', 'segments', 'categories', 'dataset',
+]);
+
+/** Openings that ask for a written report. */
+const REPORT_RE =
+  /^(?:please )?(?:(?:write|give me|make|prepare|create|draft|produce) (?:me )?(?:a|an|the)? ?(?:short |brief |full )?report|report on|report about)\b/;
+
 const PHRASE_RES: ReadonlyArray<{ kind: SocialKind; re: RegExp }> = Object.entries(SOCIAL_PHRASES)
   .flatMap(([kind, phrases]) => phrases.map((p) => ({ kind: kind as SocialKind, phrase: p })))
   // Longest first, so "how are you doing" wins over "how are you" and "good morning" over "morning".
@@ -119,6 +130,23 @@ export function analyzeIntent(text: string): IntentAnalysis {
       intent: 'chitchat',
       confidence: 0.75,
       reasoning: `Mostly small talk (${kinds}) and a few words that ask for nothing.`,
+      social,
+    };
+  }
+  const dataWords = restWords.filter((w) => DATA_WORDS.has(w.replace(/'s$/, '')));
+  if (REPORT_RE.test(rest)) {
+    return {
+      intent: 'report',
+      confidence: 0.85,
+      reasoning: 'It asks for a written report, so I will gather figures from the dataset and passages from the knowledge base.',
+      social,
+    };
+  }
+  if (dataWords.length > 0) {
+    return {
+      intent: 'data',
+      confidence: 0.85,
+      reasoning: `It asks about ${[...new Set(dataWords)].join(', ')}, which the sales dataset holds, so I will query it.`,
       social,
     };
   }

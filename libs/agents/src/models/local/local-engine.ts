@@ -1,4 +1,15 @@
-import type { ChatMessage, CompletionRequest, CompletionResult, IntentRequest, IntentResult, ModelProvider } from '../model-provider';
+import type {
+  ChatMessage,
+  CompletionRequest,
+  CompletionResult,
+  IntentRequest,
+  IntentResult,
+  ModelProvider,
+  SqlRequest,
+  SqlResult,
+} from '../model-provider';
+import { composeDataAnswer } from './data-answer';
+import { sqlFromQuestion } from './sql-templates';
 import { composeAnswer } from './answer-composer';
 import { chitchatReply, notFoundReply } from './chitchat-replies';
 import { analyzeIntent } from './intent-rules';
@@ -17,6 +28,7 @@ export interface LocalEngineOptions {
  */
 export class LocalEngine implements ModelProvider {
   readonly name = 'local';
+  readonly deterministic = true;
   private readonly tokenDelayMs: number;
 
   constructor(opts: LocalEngineOptions = {}) {
@@ -27,6 +39,13 @@ export class LocalEngine implements ModelProvider {
     signal.throwIfAborted();
     const { intent, confidence, reasoning } = analyzeIntent(text);
     return { intent, confidence, reasoning, usage: { promptTokens: countTokens(text), completionTokens: 1 } };
+  }
+
+  /** Rule-based templates: the question picks a metric, a grouping, filters and a top N from fixed lists. */
+  async generateSql({ question, signal }: SqlRequest): Promise<SqlResult> {
+    signal.throwIfAborted();
+    const plan = sqlFromQuestion(question);
+    return { ...plan, usage: { promptTokens: countTokens(question), completionTokens: plan.sql ? countTokens(plan.sql) : 1 } };
   }
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -41,10 +60,16 @@ export class LocalEngine implements ModelProvider {
     };
   }
 
-  private compose({ messages, documents = [] }: CompletionRequest): string {
+  private compose({ messages, documents = [], data }: CompletionRequest): string {
     const userTurns = messages.filter((m) => m.role === 'user');
     const query = userTurns[userTurns.length - 1]?.content ?? '';
     const previousQuery = userTurns[userTurns.length - 2]?.content ?? '';
+    if (data) {
+      const figures = composeDataAnswer(data);
+      return documents.length > 0
+        ? `${figures}\n\n**From the documentation**\n\n${composeAnswer(query, documents, previousQuery)}`
+        : figures;
+    }
     if (documents.length > 0) return composeAnswer(query, documents, previousQuery);
 
     const turn = countAssistantTurns(messages);

@@ -1,0 +1,46 @@
+import type { Conversation, ListConversationsReply, StoredMessage } from '@herald/contracts';
+
+/** An HTTP error with the gateway's `{ error: { code, message } }` (PROTOCOL.md §6). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function json<T>(res: Response): Promise<T> {
+  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  if (!res.ok) throw new ApiError(res.status, body.error?.code ?? 'INTERNAL', body.error?.message ?? `The server answered ${res.status}.`);
+  return body as T;
+}
+
+/** `POST /v1/dev/token`: 404 when dev tokens are off (production, DEV_TOKENS=false or JWKS). */
+export async function fetchDevToken(userId: string): Promise<string> {
+  const res = await fetch('/v1/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId }),
+  });
+  return (await json<{ token: string }>(res)).token;
+}
+
+/** The REST part of the protocol the page reads: conversations and their stored messages. */
+export class HeraldApi {
+  constructor(private readonly token: () => Promise<string>) {}
+
+  async conversations(): Promise<Conversation[]> {
+    return (await this.get<ListConversationsReply>('/v1/conversations?limit=50')).conversations;
+  }
+
+  async messages(conversationId: string): Promise<StoredMessage[]> {
+    return (await this.get<{ messages: StoredMessage[] }>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages`)).messages;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const res = await fetch(path, { headers: { authorization: `Bearer ${await this.token()}` } });
+    return json<T>(res);
+  }
+}

@@ -1,0 +1,107 @@
+import type { EventData, StoredMessage } from '@herald/contracts';
+import { h, stickToBottom } from './dom';
+
+type Source = EventData<'message'>['metadata']['sources'][number];
+
+/**
+ * The messages of one conversation: the stored ones (from HTTP), the user's new ones, and
+ * the assistant's answer streaming in (`message_delta`) until the final `message`.
+ */
+export class MessageList {
+  readonly root = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  private readonly answers = new Map<string, HTMLElement>();
+  loaded = false;
+
+  constructor(private readonly scroller: () => HTMLElement) {}
+
+  showStored(messages: StoredMessage[]): void {
+    const live = [...this.root.children];
+    this.root.replaceChildren();
+    for (const m of messages) {
+      if (m.role === 'user') this.root.append(this.bubble('user', m.content));
+      else this.root.append(this.answer(m.id, m.content, sourcesOf(m.metadata)));
+    }
+    // Bubbles of a run that is still going (not stored yet) stay after the stored ones.
+    for (const node of live) if (node instanceof HTMLElement && node.dataset.pending && !this.root.contains(node)) this.root.append(node);
+    this.loaded = true;
+  }
+
+  addUser(content: string, pending = true): void {
+    this.append(this.bubble('user', content, pending));
+  }
+
+  delta(messageId: string, delta: string): void {
+    stickToBottom(this.scroller(), () => {
+      const bubble = this.answerBubble(messageId);
+      bubble.querySelector('.text')!.append(delta);
+    });
+  }
+
+  final(data: EventData<'message'>): void {
+    stickToBottom(this.scroller(), () => {
+      const bubble = this.answerBubble(data.messageId);
+      bubble.replaceWith(this.answer(data.messageId, data.content, data.metadata.sources));
+    });
+  }
+
+  /** A run ended without an answer: the answer placeholder becomes a notice. */
+  ended(messageId: string | undefined, kind: 'cancelled' | 'failed', text: string): void {
+    if (messageId) this.answers.get(messageId)?.remove();
+    for (const node of this.root.querySelectorAll<HTMLElement>('[data-pending]')) delete node.dataset.pending;
+    this.append(h('div', { class: `notice ${kind}`, role: kind === 'failed' ? 'alert' : undefined }, text));
+  }
+
+  settle(): void {
+    for (const node of this.root.querySelectorAll<HTMLElement>('[data-pending]')) delete node.dataset.pending;
+  }
+
+  private append(node: HTMLElement) {
+    stickToBottom(this.scroller(), () => this.root.append(node));
+    this.scroller().scrollTop = this.scroller().scrollHeight;
+  }
+
+  private answerBubble(messageId: string): HTMLElement {
+    let bubble = this.answers.get(messageId);
+    if (!bubble) {
+      bubble = h(
+        'article',
+        { class: 'msg assistant streaming', 'data-message-id': messageId, 'data-pending': 'true' },
+        h('div', { class: 'text' }),
+      );
+      this.answers.set(messageId, bubble);
+      this.root.append(bubble);
+    }
+    return bubble;
+  }
+
+  private bubble(role: 'user', content: string, pending = false): HTMLElement {
+    return h('article', { class: `msg ${role}`, 'data-pending': pending ? 'true' : undefined }, h('div', { class: 'text' }, content));
+  }
+
+  private answer(messageId: string, content: string, sources: Source[]): HTMLElement {
+    const node = h(
+      'article',
+      { class: 'msg assistant', 'data-message-id': messageId },
+      h('div', { class: 'text' }, ...withInlineCode(content)),
+      sources.length
+        ? h(
+            'ul',
+            { class: 'sources', 'aria-label': 'Sources' },
+            ...sources.map((s) => h('li', { title: `relevance ${s.score.toFixed(2)}` }, s.title)),
+          )
+        : null,
+    );
+    this.answers.set(messageId, node);
+    return node;
+  }
+}
+
+function sourcesOf(metadata: Record<string, unknown> | null): Source[] {
+  const sources = metadata?.sources;
+  return Array.isArray(sources) ? sources.filter((s): s is Source => typeof s?.title === 'string' && typeof s?.score === 'number') : [];
+}
+
+/** `code` spans of an answer as <code> elements; everything stays text (never parsed as HTML). */
+export function withInlineCode(content: string): Array<string | HTMLElement> {
+  return content.split(/`([^`\n]+)`/).map((part, i) => (i % 2 === 1 ? h('code', {}, part) : part));
+}

@@ -1,0 +1,104 @@
+import { ApiError, fetchDevToken } from './api';
+import { byId } from './dom';
+
+const USER_KEY = 'herald.userId';
+const TOKEN_KEY = 'herald.token';
+
+export interface Identity {
+  userId: string;
+  /** Returns a token valid for at least a minute, fetching a new one when needed. */
+  token: () => Promise<string>;
+}
+
+/** Seconds since the epoch at which a JWT expires (its `exp`), or 0 when unreadable. */
+function expiryOf(token: string): number {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number; sub?: string };
+    return payload.exp ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function subjectOf(token: string): string {
+  try {
+    return (JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string }).sub ?? 'you';
+  } catch {
+    return 'you';
+  }
+}
+
+/** Dev tokens: the gateway signs one for any user name (only when DEV_TOKENS is on). */
+function devIdentity(userId: string, first: string): Identity {
+  let current = first;
+  return {
+    userId,
+    token: async () => {
+      if (expiryOf(current) * 1000 - Date.now() < 60_000) current = await fetchDevToken(userId);
+      return current;
+    },
+  };
+}
+
+/** A pasted token (from the deployment's identity provider) cannot be renewed here. */
+function pastedIdentity(token: string): Identity {
+  return { userId: subjectOf(token), token: async () => token };
+}
+
+export function forget(): void {
+  localStorage.removeItem(USER_KEY);
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** Signs in again after a reload with what was remembered, if anything. */
+export async function restore(): Promise<Identity | null> {
+  const pasted = sessionStorage.getItem(TOKEN_KEY);
+  if (pasted && expiryOf(pasted) * 1000 > Date.now()) return pastedIdentity(pasted);
+  const userId = localStorage.getItem(USER_KEY);
+  if (!userId) return null;
+  try {
+    return devIdentity(userId, await fetchDevToken(userId));
+  } catch {
+    return null;
+  }
+}
+
+/** The sign-in card: a user name for a dev token, or (when dev tokens are off) a pasted token. */
+export function signIn(): Promise<Identity> {
+  const form = byId<HTMLFormElement>('sign-in');
+  const user = byId<HTMLInputElement>('user-name');
+  const tokenField = byId<HTMLElement>('token-field');
+  const tokenInput = byId<HTMLTextAreaElement>('token');
+  const error = byId('sign-in-error');
+  byId('sign-in-screen').hidden = false;
+  user.focus();
+  return new Promise((resolve) => {
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      error.hidden = true;
+      const pasted = tokenInput.value.trim();
+      if (!tokenField.hidden && pasted) {
+        sessionStorage.setItem(TOKEN_KEY, pasted);
+        resolve(pastedIdentity(pasted));
+        return;
+      }
+      const userId = user.value.trim();
+      if (!userId) return;
+      try {
+        const token = await fetchDevToken(userId);
+        localStorage.setItem(USER_KEY, userId);
+        resolve(devIdentity(userId, token));
+      } catch (err) {
+        const disabled = err instanceof ApiError && err.status === 404;
+        error.textContent = disabled
+          ? 'Development sign-in is turned off on this server (production, or DEV_TOKENS=false). Paste a token from your identity provider instead.'
+          : `Could not sign in: ${(err as Error).message}`;
+        error.hidden = false;
+        if (disabled) {
+          tokenField.hidden = false;
+          tokenInput.focus();
+        }
+      }
+    });
+  });
+}

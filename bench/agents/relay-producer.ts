@@ -1,0 +1,90 @@
+/**
+ * A relay producer process. `jetstream` mode publishes exactly as the worker does (the
+ * EventPublisher of libs/messaging: JetStream publish to the EVENTS stream, awaiting the
+ * ack); `core` mode publishes the same envelopes, with their id, on plain core NATS
+ * subjects for the bare relay baseline. One process does about 20k JetStream publishes a
+ * second, so the bench runs several and gives each a share of the users and of the rate.
+ */
+import { subjects as subjectsOf } from '@herald/contracts';
+import { connectNats, encodeJson, EventPublisher } from '@herald/messaging';
+import type { NatsConnection } from 'nats';
+import { serveParent } from '../lib/ipc';
+import { paceOpenLoop } from '../lib/pacer';
+import { bareSubject, IdClock, relayEvent, relayRun, type RelayRun } from '../lib/relay-event';
+
+export interface ProducerInit {
+  mode: 'jetstream' | 'core';
+  natsUrl: string;
+  namespace: string;
+  users: string[];
+}
+
+export interface ProduceRequest {
+  rate: number;
+  durationMs: number;
+  tag: string;
+}
+
+export interface ProduceResult {
+  sent: number;
+  /** Published and acknowledged by JetStream (core mode: sent). */
+  delivered: number;
+  failed: number;
+}
+
+const ACK_TIMEOUT_MS = 15_000;
+
+let nc: NatsConnection | undefined;
+let init: ProducerInit | undefined;
+let runs: RelayRun[] = [];
+let publisher: EventPublisher | undefined;
+const ids = new IdClock();
+let sequence = 0;
+
+serveParent(
+  {
+    init: async (args: ProducerInit) => {
+      init = args;
+      nc = await connectNats({ url: args.natsUrl, name: 'bench-producer' });
+      runs = args.users.map(relayRun);
+      publisher = new EventPublisher(nc.jetstream(), subjectsOf(args.namespace));
+      return { users: runs.length };
+    },
+    produce: async ({ rate, durationMs, tag }: ProduceRequest): Promise<ProduceResult> => {
+      if (!nc || !init || !publisher || runs.length === 0) throw new Error('not initialised');
+      const result: ProduceResult = { sent: 0, delivered: 0, failed: 0 };
+      const acks: Promise<unknown>[] = [];
+      const { mode, namespace } = init;
+      const conn = nc;
+      const pub = publisher;
+      await paceOpenLoop(rate, durationMs, (i) => {
+        const run = runs[i % runs.length];
+        result.sent++;
+        if (mode === 'core') {
+          conn.publish(bareSubject(namespace, run.userId), encodeJson({ id: ids.next(), ...relayEvent(run, tag) }));
+          result.delivered++;
+          return;
+        }
+        const event = relayEvent(run, tag);
+        acks.push(
+          pub
+            .publish(run, 'message_delta', event.data as { messageId: string; delta: string }, {
+              progress: event.progress,
+              msgId: `${run.runId}:${tag}:${++sequence}`,
+            })
+            .then(
+              () => result.delivered++,
+              () => result.failed++,
+            ),
+        );
+      });
+      if (mode === 'core') await conn.flush();
+      else await Promise.race([Promise.all(acks), new Promise((r) => setTimeout(r, ACK_TIMEOUT_MS))]);
+      result.failed = result.sent - result.delivered;
+      return result;
+    },
+  },
+  async () => {
+    await nc?.drain().catch(() => undefined);
+  },
+);

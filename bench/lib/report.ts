@@ -1,0 +1,193 @@
+import type { MemoryResult } from '../workloads/memory.workload';
+import type { RelayResult } from '../workloads/relay.workload';
+import type { RunsResult } from '../workloads/runs.workload';
+import type { TargetName } from '../targets/target';
+import { fmt, type LatencySummary } from './histogram';
+import { describeMachine, type MachineInfo } from './machine';
+import type { BenchOptions } from './options';
+
+export interface TargetResults {
+  description: string;
+  memory?: MemoryResult;
+  relay: RelayResult[];
+  runs?: RunsResult;
+  error?: string;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  machine: MachineInfo;
+  options: BenchOptions;
+  targets: Partial<Record<TargetName, TargetResults>>;
+}
+
+const NAMES: Record<TargetName, string> = { herald: 'Herald', direct: 'direct (1)', bare: 'bare relay (2)' };
+
+const ratio = (a: number | undefined, b: number | undefined) => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
+const lat = (s?: LatencySummary) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)} / ${fmt(s.max)}` : '–');
+const check = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'met' : '**missed**');
+
+/** Herald's CPU per run without the gateways' cost of relaying the run's events (estimated from the relay workload). */
+export function cpuPerRunWithoutRelay(results: BenchResults): { total: number; withoutRelay: number } | undefined {
+  const herald = results.targets.herald;
+  const half = herald?.runs?.half;
+  if (!half) return undefined;
+  const total = Object.values(half.cpuMsPerRunNetOfIdle).reduce((a, b) => a + b, 0);
+  const relayHalf = herald.relay[0]?.half;
+  if (!relayHalf) return { total, withoutRelay: NaN };
+  const gatewayMicrosPerEvent = Object.entries(relayHalf.cpuMicrosPerEvent)
+    .filter(([name]) => name.startsWith('gateway'))
+    .reduce((a, [, v]) => a + v, 0);
+  return { total, withoutRelay: total - (gatewayMicrosPerEvent * half.eventsPerRun) / 1000 };
+}
+
+/** The RESULTS.md section of a run. */
+export function renderMarkdown(r: BenchResults): string {
+  const out: string[] = [];
+  const t = r.targets;
+  out.push(`## Side-by-side benchmark, ${r.startedAt}${r.options.quick ? ' (quick)' : ''}`, '');
+  out.push(`Command: \`${r.command}\` on ${describeMachine(r.machine)}; finished ${r.finishedAt}.`);
+  out.push(
+    `Everything on this one machine: NATS, Postgres, Redis, the systems under test, and the load generator ` +
+      `(${r.options.clientHosts} client-host processes of libs/client HeraldClients; ${r.options.producers} relay producer processes). ` +
+      `Open loop. A step passes when every event arrives and p99 < ${r.options.p99LimitMs} ms (runs: every run completes, and the p99 of ` +
+      `both time to \`orchestration_started\` and relay latency are under it); a failed step is retried ${r.options.confirmations} times and passes on a majority. ` +
+      `Latencies at half of each system's own highest passing rate, median of ${r.options.repeats} runs after a warm-up, in ms as p50 / p95 / p99 / max. ` +
+      `Relay latency is event \`ts\` to client receipt (1 ms resolution). Steps last ${r.options.stepMs / 1000} s.`,
+    '',
+  );
+  out.push(
+    'Systems: **Herald** (2 gateways, orchestrator, worker, persistence as real processes; relay events published by producer processes with the EventPublisher to JetStream, as the worker does); ' +
+      '**direct (1)**, one Socket.IO process running the same agents in-process and emitting the same events; ' +
+      "**bare relay (2)**, producer processes → core NATS → one Node process that parses and emits to the user's room.",
+    '',
+  );
+
+  for (const [i, res] of (t.herald?.relay ?? t.direct?.relay ?? t.bare?.relay ?? []).entries()) {
+    out.push(`### Relay, ${res.users} connected users`, '');
+    out.push('| system | highest passing rate (events/s) | delivered events/s | vs direct | vs bare | half rate | relay latency ms |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const name of ['herald', 'direct', 'bare'] as const) {
+      const x = t[name]?.relay[i];
+      if (!x) continue;
+      out.push(
+        `| ${NAMES[name]} | ${x.maxRate} | ${Math.round(x.maxDeliveredPerSecond)} | ${ratio(x.maxDeliveredPerSecond, t.direct?.relay[i]?.maxDeliveredPerSecond)} | ` +
+          `${ratio(x.maxDeliveredPerSecond, t.bare?.relay[i]?.maxDeliveredPerSecond)} | ${x.half?.rate ?? '–'} | ${lat(x.half?.relay)} |`,
+      );
+    }
+    const hp = t.herald?.relay[i];
+    if (hp?.half?.persistence || hp?.persistenceAtMax) {
+      const p = hp.half?.persistence;
+      out.push(
+        '',
+        `Persistence (Herald's event log) at the half rate (${hp.half?.rate}/s): ${fmt(p?.rowsPerSecondDuringSend ?? NaN, 0)} rows/s while sending, ` +
+          `every row stored ${fmt(p?.catchUpSeconds ?? NaN, 2)} s after the last send (${fmt(p?.rowsPerSecondToCatchUp ?? NaN, 0)} rows/s overall); ` +
+          `at the highest passing step (${hp.maxRate}/s): ${fmt(hp.persistenceAtMax?.rowsPerSecondDuringSend ?? NaN, 0)} rows/s while sending.`,
+      );
+    }
+    if (hp?.half) {
+      const cpu = Object.entries(hp.half.cpuMicrosPerEvent)
+        .filter(([, v]) => v > 0.05)
+        .map(([n, v]) => `${n} ${fmt(v)}`)
+        .join(', ');
+      out.push('', `Herald CPU µs per delivered event at the half rate: ${cpu}.`);
+    }
+    out.push('');
+  }
+
+  if (t.herald?.runs || t.direct?.runs) {
+    out.push('### Runs (chat:send at a fixed rate, whole pipeline, streamed answers)', '');
+    out.push(
+      '| system | highest passing rate (runs/s) | vs direct | half rate | ack ms | to orchestration_started ms | to terminal event ms | relay ms | events/run | CPU ms/run |',
+    );
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const name of ['herald', 'direct'] as const) {
+      const x = t[name]?.runs;
+      if (!x) continue;
+      const cpu = x.half ? Object.values(x.half.cpuMsPerRun).reduce((a, b) => a + b, 0) : NaN;
+      out.push(
+        `| ${NAMES[name]} | ${x.maxRate} | ${ratio(x.maxRunsPerSecond, t.direct?.runs?.maxRunsPerSecond)} | ${x.half?.rate ?? '–'} | ${lat(x.half?.ack)} | ` +
+          `${lat(x.half?.started)} | ${lat(x.half?.terminal)} | ${lat(x.half?.relay)} | ${fmt(x.half?.eventsPerRun ?? NaN)} | ${fmt(cpu, 2)} |`,
+      );
+    }
+    const hr = t.herald?.runs?.half;
+    if (hr) {
+      out.push(
+        '',
+        `Herald CPU ms per run by service at the half rate: ${Object.entries(hr.cpuMsPerRun)
+          .map(([n, v]) => `${n} ${fmt(v, 2)}`)
+          .join(', ')}.`,
+      );
+      const split = cpuPerRunWithoutRelay(r);
+      if (split)
+        out.push(
+          `Sum ${fmt(split.total, 2)} ms; without the gateways' relay of the run's events (their µs per event × events per run): ${fmt(split.withoutRelay, 2)} ms.`,
+        );
+    }
+    out.push('');
+  }
+
+  if (t.herald?.memory || t.direct?.memory || t.bare?.memory) {
+    out.push('### Memory per idle connection', '');
+    out.push('| system | process | connections | RSS before → after (MiB) | KiB per connection | vs direct |');
+    out.push('|---|---|---|---|---|---|');
+    for (const name of ['herald', 'direct', 'bare'] as const) {
+      const m = t[name]?.memory;
+      if (!m) continue;
+      out.push(
+        `| ${NAMES[name]} | ${m.process} | ${m.connections} | ${fmt(m.rssBeforeMiB, 0)} → ${fmt(m.rssAfterMiB, 0)} | ${fmt(m.bytesPerConnection / 1024)} | ${ratio(m.bytesPerConnection, t.direct?.memory?.bytesPerConnection)} |`,
+      );
+    }
+    out.push('');
+  }
+
+  const h = t.herald;
+  if (h) {
+    const relay = h.relay[0];
+    const split = cpuPerRunWithoutRelay(r);
+    const persistence = Math.max(
+      h.relay.reduce((a, x) => Math.max(a, x.persistenceAtMax?.rowsPerSecondDuringSend ?? 0), 0),
+      0,
+    );
+    out.push('### Issue 6 targets (Herald)', '');
+    out.push('| target | measured | |', '|---|---|---|');
+    if (relay && t.direct?.relay[0])
+      out.push(
+        `| relay ≥ 0.5 of direct (${relay.users} users) | ${ratio(relay.maxDeliveredPerSecond, t.direct.relay[0].maxDeliveredPerSecond)} | ${check(relay.maxDeliveredPerSecond >= 0.5 * t.direct.relay[0].maxDeliveredPerSecond)} |`,
+      );
+    for (const x of h.relay)
+      if (x.half)
+        out.push(`| relay p99 < 10 ms at half rate (${x.users} users) | ${fmt(x.half.relay.p99)} ms | ${check(x.half.relay.p99 < 10)} |`);
+    if (h.runs?.half)
+      out.push(
+        `| orchestration_started p99 < 25 ms at half rate | ${fmt(h.runs.half.started.p99)} ms | ${check(h.runs.half.started.p99 < 25)} |`,
+      );
+    if (split) out.push(`| ≤ 2 ms CPU per run, relay excluded | ${fmt(split.withoutRelay, 2)} ms | ${check(split.withoutRelay <= 2)} |`);
+    if (h.memory)
+      out.push(
+        `| < 20 KB per idle connection | ${fmt(h.memory.bytesPerConnection / 1000)} KB | ${check(h.memory.bytesPerConnection < 20_000)} |`,
+      );
+    if (h.relay.length)
+      out.push(
+        `| ≥ 20,000 events/s into Postgres while the relay passes | ${fmt(persistence, 0)} rows/s | ${check(persistence >= 20_000)} |`,
+      );
+    out.push('');
+  }
+
+  out.push('<details><summary>Steps</summary>', '');
+  for (const [name, x] of Object.entries(t)) {
+    if (x?.error) out.push(`- ${name}: **error** ${x.error}`);
+    for (const rl of x?.relay ?? [])
+      out.push(
+        `- ${name} relay ${rl.users} users: ${rl.steps.map((s) => `${s.rate} ${s.pass ? '✓' : '✗'}(p99 ${s.attempts.map((a) => `${fmt(a.relay.p99, 0)}${a.received < a.expected ? ` lost ${a.expected - a.received}` : ''}`).join(',')})`).join(' ')}`,
+      );
+    if (x?.runs)
+      out.push(
+        `- ${name} runs: ${x.runs.steps.map((s) => `${s.rate} ${s.pass ? '✓' : '✗'}(started p99 ${s.attempts.map((a) => `${fmt(a.started.p99, 0)}${a.completed < a.sent ? ` done ${a.completed}/${a.sent}` : ''}`).join(',')})`).join(' ')}`,
+      );
+  }
+  out.push('', '</details>', '');
+  return out.join('\n');
+}

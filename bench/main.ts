@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: Herald side by side with two baselines on this machine (issue 6).
+ *
+ * For each system (direct in-process baseline, bare NATS relay baseline, Herald):
+ *  - memory: RSS per idle connection (5,000 sockets);
+ *  - relay: events of many runs for 200 and 1,000 connected users, stepped up in rate until
+ *    a step fails, then measured at half the highest passing rate;
+ *  - runs: chat:send at a fixed rate through the whole pipeline, stepped up the same way,
+ *    with the CPU each process spends per run.
+ * Results are appended to bench/RESULTS.md and written to bench/results/<time>.json.
+ *
+ *   npm run bench -- [--quick] [--targets herald,direct,bare] [--workloads memory,relay,runs]
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../test/e2e/support/cluster';
+import { benchUsers, ClientFleet } from './lib/client-fleet';
+import { killAllChildren } from './lib/ipc';
+import { KbDatabase } from './lib/kb-database';
+import { machineInfo } from './lib/machine';
+import { type BenchOptions, parseOptions } from './lib/options';
+import { type BenchResults, renderMarkdown, type TargetResults } from './lib/report';
+import { BareRelayTarget, DirectTarget } from './targets/baseline.targets';
+import { HeraldTarget } from './targets/herald.target';
+import type { Target, TargetName } from './targets/target';
+import { runMemory } from './workloads/memory.workload';
+import { runRelay } from './workloads/relay.workload';
+import { runRuns } from './workloads/runs.workload';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+/** The whole bench is bounded: it never hangs, whatever goes wrong. */
+const DEADLINE_MS = { quick: 10 * 60_000, full: 20 * 60_000 };
+
+const started = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+/** What must be undone however the bench ends. */
+const cleanups: Array<() => Promise<void>> = [];
+async function cleanUp(): Promise<void> {
+  for (const undo of cleanups.splice(0).reverse()) {
+    await Promise.race([undo(), new Promise((r) => setTimeout(r, 30_000))]).catch((err) => console.error('cleanup:', err));
+  }
+  killAllChildren();
+}
+
+async function startTarget(name: TargetName, opts: BenchOptions, kb: () => KbDatabase): Promise<Target> {
+  if (name === 'herald')
+    return HeraldTarget.start({
+      producers: opts.producers,
+      profileDir: opts.profile ? join(ROOT, 'test-output', 'bench-profiles') : undefined,
+    });
+  if (name === 'direct') return DirectTarget.start(kb().url);
+  return BareRelayTarget.start({ natsUrl: NATS_URL, namespace: `benchbare${randomBytes(4).toString('hex')}`, producers: opts.producers });
+}
+
+/** Exactly these users connected: adds the missing ones, or starts over with fewer. */
+async function population(fleet: ClientFleet, target: Target, count: number): Promise<string[]> {
+  const users = benchUsers(count);
+  if (fleet.size > count) await fleet.disconnect();
+  if (fleet.size < count) {
+    log(`connecting ${count - fleet.size} users…`);
+    await fleet.connect(users.slice(fleet.size), target.urls);
+  }
+  return users;
+}
+
+async function benchTarget(target: Target, fleet: ClientFleet, opts: BenchOptions): Promise<TargetResults> {
+  const results: TargetResults = { description: target.description, relay: [] };
+  if (opts.workloads.includes('memory')) results.memory = await runMemory(target, fleet, opts.idleConnections, log);
+  const [firstRelay, ...moreRelay] = [...opts.relayUsers].sort((a, b) => a - b);
+  if (opts.workloads.includes('relay') && firstRelay)
+    results.relay.push(await runRelay(target, fleet, await population(fleet, target, firstRelay), opts, log));
+  if (opts.workloads.includes('runs') && target.runsAgents) {
+    await population(fleet, target, opts.runsUsers);
+    results.runs = await runRuns(target, fleet, opts, log);
+  }
+  if (opts.workloads.includes('relay'))
+    for (const users of moreRelay) results.relay.push(await runRelay(target, fleet, await population(fleet, target, users), opts, log));
+  return results;
+}
+
+function writeResults(results: BenchResults): void {
+  const section = renderMarkdown(results);
+  console.log(`\n${section}`);
+  if (!results.options.record) return;
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${results.startedAt.replace(/[:.]/g, '-')}${results.options.quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const md = join(ROOT, 'bench', 'RESULTS.md');
+  if (!existsSync(md)) writeFileSync(md, '# Benchmark results\n\nNewest runs last. Each section names the command that produced it.\n\n');
+  appendFileSync(md, `${section}\n`);
+  log(`results: ${file} and bench/RESULTS.md`);
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const results: BenchResults = {
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    machine: machineInfo(),
+    options: opts,
+    targets: {},
+  };
+  const watchdog = setTimeout(
+    () => {
+      console.error(`bench: over ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000} minutes; stopping`);
+      void cleanUp().finally(() => process.exit(1));
+    },
+    opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full,
+  );
+  watchdog.unref();
+
+  let kb: KbDatabase | undefined;
+  const kbDatabase = () => {
+    if (!kb) {
+      const created = KbDatabase.create();
+      cleanups.push(() => created.drop());
+      kb = created;
+    }
+    return kb;
+  };
+  const fleet = await ClientFleet.start(opts.clientHosts);
+  cleanups.push(() => fleet.stop());
+  let failed = false;
+  for (const name of opts.targets) {
+    log(`${name}: starting`);
+    let target: Target | undefined;
+    try {
+      target = await startTarget(name, opts, kbDatabase);
+      const stop = target.stop.bind(target);
+      cleanups.push(stop);
+      results.targets[name] = await benchTarget(target, fleet, opts);
+    } catch (err) {
+      failed = true;
+      console.error(`${name}:`, err);
+      results.targets[name] = { description: target?.description ?? name, relay: [], error: String((err as Error).message ?? err) };
+    } finally {
+      await fleet.disconnect().catch(() => undefined);
+      if (target) {
+        log(`${name}: stopping`);
+        const undo = cleanups.pop();
+        await undo?.().catch((err) => console.error(`${name}: stop failed`, err));
+      }
+    }
+  }
+  results.finishedAt = new Date().toISOString();
+  writeResults(results);
+  log(`done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  if (failed) process.exitCode = 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}; stopping everything it started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => void cleanUp().finally(() => process.exit()));

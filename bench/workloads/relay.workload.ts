@@ -1,0 +1,167 @@
+import type { ClientFleet } from '../lib/client-fleet';
+import { fmt, type LatencySummary, median, medianSummary } from '../lib/histogram';
+import type { BenchOptions } from '../lib/options';
+import { stepRates } from '../lib/options';
+import { sleep, waitFor } from '../lib/pacer';
+import { CpuMeter } from '../lib/proc-stat';
+import { HeraldTarget } from '../targets/herald.target';
+import type { Target } from '../targets/target';
+import { type StepRecord, stepUp } from './step-search';
+
+export interface RelayWindow {
+  pass: boolean;
+  rate: number;
+  sent: number;
+  /** Taken in by the system (JetStream-acknowledged for Herald). */
+  expected: number;
+  received: number;
+  /** Delivered events per second over the sending time. */
+  deliveredPerSecond: number;
+  relay: LatencySummary;
+  /** CPU seconds per process during the window. */
+  cpu: Record<string, number>;
+  persistence?: PersistenceSample;
+}
+
+export interface PersistenceSample {
+  /** Rows written to the event log while the events were sent, per second. */
+  rowsPerSecondDuringSend: number;
+  /** Rows of the window stored per second, from its first send to its last row stored. */
+  rowsPerSecondToCatchUp: number;
+  /** Seconds after the last send until every row was stored (NaN: not within the bound). */
+  catchUpSeconds: number;
+}
+
+export interface RelayResult {
+  users: number;
+  steps: Array<Omit<StepRecord<RelayWindow>, 'attempts'> & { attempts: Array<Omit<RelayWindow, 'cpu'>> }>;
+  maxRate: number;
+  maxDeliveredPerSecond: number;
+  /** Herald: the event log's write rate during the highest passing step. */
+  persistenceAtMax?: PersistenceSample;
+  half?: {
+    rate: number;
+    relay: LatencySummary;
+    deliveredPerSecond: number;
+    cpuMicrosPerEvent: Record<string, number>;
+    persistence?: PersistenceSample;
+  };
+}
+
+const CATCH_UP_BOUND_MS = 20_000;
+let windows = 0;
+
+/** One measurement window: `rate` events/s for the step's duration, all to `users`. */
+async function relayWindow(
+  target: Target,
+  fleet: ClientFleet,
+  users: string[],
+  rate: number,
+  opts: BenchOptions,
+  persistence: 'sample' | 'catch-up' | 'none',
+): Promise<RelayWindow> {
+  const tag = `w${++windows}`;
+  await fleet.relayWindow(tag);
+  const herald = target instanceof HeraldTarget && persistence !== 'none' ? target : undefined;
+  const storedBefore = (await herald?.storedEvents()) ?? 0;
+  const cpu = new CpuMeter([...target.processes(), ...target.loadProcesses(), ...fleet.pids]).start();
+  const started = Date.now();
+  const outcome = await target.produce(users, rate, opts.stepMs, tag);
+  const sentAt = Date.now();
+  const storedAtSend = (await herald?.storedEvents()) ?? 0;
+  let received = 0;
+  await waitFor(async () => (received = (await fleet.relayStats()).received) >= outcome.delivered, opts.drainMs, 50);
+  const spent = cpu.stop();
+  const stats = await fleet.relayStats();
+  const relay = stats.relay.summary();
+  const window: RelayWindow = {
+    pass: outcome.failed === 0 && stats.received >= outcome.delivered && relay.p99 < opts.p99LimitMs,
+    rate,
+    sent: outcome.sent,
+    expected: outcome.delivered,
+    received: stats.received,
+    deliveredPerSecond: stats.received / (opts.stepMs / 1000),
+    relay,
+    cpu: spent,
+  };
+  if (herald) {
+    const sendSeconds = (sentAt - started) / 1000;
+    const sample: PersistenceSample = {
+      rowsPerSecondDuringSend: (storedAtSend - storedBefore) / sendSeconds,
+      rowsPerSecondToCatchUp: NaN,
+      catchUpSeconds: NaN,
+    };
+    if (persistence === 'catch-up') {
+      const done = await waitFor(async () => (await herald.storedEvents()) - storedBefore >= outcome.delivered, CATCH_UP_BOUND_MS, 100);
+      if (done) {
+        sample.catchUpSeconds = Math.max(0, (Date.now() - sentAt) / 1000);
+        sample.rowsPerSecondToCatchUp = outcome.delivered / ((Date.now() - started) / 1000);
+      }
+    }
+    window.persistence = sample;
+  }
+  // Let what a failed step left in flight clear before the next one.
+  await sleep(window.pass ? 300 : 2_000);
+  return window;
+}
+
+/** The relay workload for one target and one population: step up, then measure at half the best rate. */
+export async function runRelay(
+  target: Target,
+  fleet: ClientFleet,
+  users: string[],
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<RelayResult> {
+  log(`relay, ${users.length} users: warm-up`);
+  await relayWindow(target, fleet, users, opts.relaySteps.start / 2, { ...opts, stepMs: 1000 }, 'none');
+  const describe = (w: RelayWindow) =>
+    `received ${w.received}/${w.expected} p50 ${fmt(w.relay.p50)} p99 ${fmt(w.relay.p99)} max ${fmt(w.relay.max)} ms; ${cpuLine(w.cpu, opts.stepMs)}`;
+  const search = await stepUp(
+    stepRates(opts.relaySteps),
+    (rate) => relayWindow(target, fleet, users, rate, opts, 'sample'),
+    opts.confirmations,
+    log,
+    describe,
+  );
+  const result: RelayResult = {
+    users: users.length,
+    steps: search.steps.map((s) => ({ ...s, attempts: s.attempts.map(({ cpu: _cpu, ...a }) => a) })),
+    maxRate: search.best?.rate ?? 0,
+    maxDeliveredPerSecond: search.best?.result.deliveredPerSecond ?? 0,
+    persistenceAtMax: search.best?.result.persistence,
+  };
+  if (!search.best) return result;
+  const rate = Math.round(search.best.rate / 2);
+  const halves: RelayWindow[] = [];
+  for (let i = 0; i < opts.repeats; i++) {
+    const w = await relayWindow(target, fleet, users, rate, opts, 'catch-up');
+    log(`  half rate ${rate}/s: ${describe(w)}`);
+    halves.push(w);
+  }
+  const names = target.processes().map((p) => p.name);
+  result.half = {
+    rate,
+    relay: medianSummary(halves.map((w) => w.relay)),
+    deliveredPerSecond: median(halves.map((w) => w.deliveredPerSecond)),
+    cpuMicrosPerEvent: Object.fromEntries(names.map((n) => [n, median(halves.map((w) => (w.cpu[n] * 1e6) / Math.max(1, w.received)))])),
+    ...(halves[0].persistence
+      ? {
+          persistence: {
+            rowsPerSecondDuringSend: median(halves.map((w) => w.persistence!.rowsPerSecondDuringSend)),
+            rowsPerSecondToCatchUp: median(halves.map((w) => w.persistence!.rowsPerSecondToCatchUp)),
+            catchUpSeconds: median(halves.map((w) => w.persistence!.catchUpSeconds)),
+          },
+        }
+      : {}),
+  };
+  return result;
+}
+
+/** CPU use of each process during a window, as a share of one core. */
+export function cpuLine(cpu: Record<string, number>, stepMs: number): string {
+  return Object.entries(cpu)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${Math.round((s * 100_000) / stepMs)}%`)
+    .join(' ');
+}

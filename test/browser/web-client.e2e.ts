@@ -1,0 +1,132 @@
+import { type Browser, launchBrowser } from './support/browser';
+import { Cluster } from '../e2e/support/cluster';
+
+/**
+ * The web client served by the gateway at `/`, in Chromium, against the four services as
+ * real processes: sign in, ask and watch the timeline and the streamed answer, cancel a run,
+ * lose the connection mid-run and catch up, reload and find the history.
+ */
+describe('the web client in a browser', () => {
+  let cluster: Cluster;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // A per-token delay makes a run last a few seconds: long enough to cancel it or to drop the connection.
+    cluster = await Cluster.start({ gateways: 1, env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '30' } });
+    browser = await launchBrowser();
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  }, 30_000);
+
+  const page = () => browser.page;
+
+  async function ask(question: string) {
+    await page().fill('#content', question);
+    await page().press('#content', 'Enter');
+  }
+
+  it('signs in with a user name and goes live', async () => {
+    await page().goto(cluster.gatewayUrl());
+    await page().getByLabel('Your name').fill('ada');
+    await page().getByRole('button', { name: 'Start chatting' }).click();
+    await page().locator('#connection.online').waitFor();
+    expect(await page().textContent('#connection')).toBe('Live');
+    expect(await page().textContent('#user')).toBe('ada');
+    await page().getByText('What would you like to know?').waitFor();
+  });
+
+  it('streams the answer beside a live timeline of agents and tool calls', async () => {
+    await ask('How does Herald resume a stream after a reconnect?');
+    const run = page().locator('.timeline .run');
+    // While it works: an open agent row and the cancel button.
+    await run.locator('.step.agent.open').first().waitFor();
+    expect(await page().isVisible('#cancel')).toBe(true);
+    await run.locator('[data-state="completed"]').or(page().locator('.timeline .run[data-state="completed"]')).waitFor({ timeout: 60_000 });
+
+    expect(await run.locator('.step.agent').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.agent))).toEqual([
+      'triage',
+      'knowledge',
+      'reporting',
+    ]);
+    expect(await run.locator('.step.agent.open').count()).toBe(0);
+    await browser.screenshot('answer-and-timeline');
+    const tool = run.locator('details.tool').first();
+    expect(await tool.getAttribute('open')).toBeNull(); // collapsed by default
+    expect(await tool.locator('.tool-name').textContent()).toBe('knowledge_search');
+    await tool.locator('summary').click();
+    expect(await tool.locator('.tool-io h4').allTextContents()).toEqual(['Input', 'Output']);
+    expect(await tool.locator('.tool-io pre').first().textContent()).toContain('"query"');
+    expect(await run.getAttribute('data-ended')).toBe('orchestration_completed');
+    expect(await run.locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe('100');
+    expect(await run.locator('.run-status').textContent()).toMatch(/^Completed in /);
+
+    const answer = page().locator('.msg.assistant').last();
+    expect(await answer.getAttribute('class')).not.toContain('streaming');
+    expect((await answer.locator('.text').textContent())!.length).toBeGreaterThan(40);
+    expect(await answer.locator('.sources li').count()).toBeGreaterThan(0);
+    expect(await page().locator('#cancel').isHidden()).toBe(true);
+    expect(await page().locator('.conversation[aria-current="page"] .title').textContent()).toBe(
+      'How does Herald resume a stream after a reconnect?',
+    );
+    await browser.screenshot('tool-call-opened');
+  });
+
+  it('cancels a run from the cancel button', async () => {
+    await ask('Explain how the gateway delivers events to every tab of a user, in detail.');
+    await page().locator('.msg.assistant.streaming').waitFor({ timeout: 30_000 });
+    await page().getByRole('button', { name: 'Cancel run' }).click();
+    await page().locator('.timeline .run[data-state="cancelled"]').waitFor();
+    await page().getByText('Run cancelled. Nothing was stored for it.').waitFor();
+    expect(await page().locator('.msg.assistant.streaming').count()).toBe(0);
+    expect(await page().locator('.timeline .run .badge').textContent()).toBe('Cancelled');
+    await browser.screenshot('cancelled');
+  });
+
+  it('shows the disconnection while it lasts, and catches up on what the run did meanwhile', async () => {
+    await ask('What is NATS JetStream and why does Herald use it?');
+    await page().locator('.msg.assistant.streaming').waitFor({ timeout: 30_000 });
+    const gateway = cluster.gateways[0];
+    const port = new URL(gateway.url!).port;
+    await cluster.kill(gateway, 'SIGKILL');
+    await page().locator('body[data-connection="offline"]').waitFor();
+    expect(await page().locator('#banner').textContent()).toMatch(/connection was lost|restarting/i);
+    expect(await page().textContent('#connection')).toBe('Offline');
+
+    const again = await cluster.startService('gateway', { PORT: port });
+    again.url = gateway.url;
+    await cluster.waitReady(again);
+    await page().locator('#banner[data-kind="caught-up"]').waitFor({ timeout: 30_000 });
+    expect(await page().locator('#banner').textContent()).toMatch(/^Back online and caught up: \d+ missed events? delivered\.$/);
+    await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
+    const answers = page().locator('.msg.assistant');
+    expect((await answers.last().locator('.text').textContent())!.length).toBeGreaterThan(40);
+  });
+
+  it('finds the conversation again after a reload', async () => {
+    await page().reload();
+    await page().locator('#connection.online').waitFor();
+    const messages = page().locator('.messages .msg');
+    await messages.nth(3).waitFor();
+    const roles = await messages.evaluateAll((nodes) => nodes.map((n) => (n.classList.contains('user') ? 'user' : 'assistant')));
+    // Two completed exchanges; the cancelled question stored nothing (PROTOCOL.md §5).
+    expect(roles).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(await messages.first().textContent()).toBe('How does Herald resume a stream after a reconnect?');
+    expect(await page().locator('.conversation').count()).toBe(1);
+    await browser.screenshot('history-after-reload');
+  });
+
+  it('tells the user when development sign-in is turned off', async () => {
+    const locked = await cluster.startService('gateway', { DEV_TOKENS: 'false' });
+    await cluster.waitReady(locked);
+    await page().evaluate(() => localStorage.clear());
+    await page().goto(locked.url!);
+    await page().getByLabel('Your name').fill('mallory');
+    await page().getByRole('button', { name: 'Start chatting' }).click();
+    await page().getByRole('alert').filter({ hasText: 'Development sign-in is turned off' }).waitFor();
+    expect(await page().isVisible('#token')).toBe(true);
+    expect(await page().isVisible('#app')).toBe(false);
+  });
+});

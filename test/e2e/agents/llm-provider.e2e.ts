@@ -1,0 +1,97 @@
+import { FakeLlmServer, REPLY } from '../../support/fake-llm/fake-llm-server';
+import { Cluster } from '../support/cluster';
+import { runViolations } from '../support/invariants';
+import { collectRuns } from './run-collector';
+
+/** The cluster with LLM_BASE_URL pointing at the local fake OpenAI-compatible server. */
+describe('the OpenAI-compatible provider end to end (fake server)', () => {
+  let cluster: Cluster;
+  let llm: FakeLlmServer;
+
+  beforeAll(async () => {
+    llm = await new FakeLlmServer().start();
+    cluster = await Cluster.start({
+      gateways: 1,
+      env: {
+        LLM_BASE_URL: llm.url,
+        LLM_API_KEY: 'sk-e2e',
+        LLM_MODEL: 'fake-e2e',
+        LLM_MAX_RETRIES: '1',
+        LLM_PROMPT_PRICE_PER_MTOK: '1',
+        LLM_COMPLETION_PRICE_PER_MTOK: '2',
+        RUN_STEP_TIMEOUT_MS: '4000',
+        HUMAN_RESPONSE_TIMEOUT_MS: '4000',
+      },
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await llm?.stop();
+  }, 30_000);
+
+  it('streams the model answer, counts usage and cost into orchestration_completed', async () => {
+    const client = await cluster.client('llm-user');
+    const seen = collectRuns(client);
+    const ack = await client.send('What is JetStream?', { stream: true, traceLevel: 'summary' });
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events, { stream: true })).toEqual([]);
+    const message = events.find((e) => e.type === 'message');
+    if (message?.type !== 'message') throw new Error('no message');
+    expect(message.data.content).toBe(REPLY);
+    expect(events.flatMap((e) => (e.type === 'message_delta' ? [e.data.delta] : [])).join('')).toBe(REPLY);
+    const completed = events.at(-1)!;
+    if (completed.type !== 'orchestration_completed') throw new Error(completed.type);
+    // triage (tool call: 30 + 10) and reporting (stream: 12 + 9); knowledge does not call the model.
+    expect(completed.data.usage).toEqual({ promptTokens: 42, completionTokens: 19, totalTokens: 61, costUsd: 0.00008 });
+    expect(completed.trace).toMatchObject({ tokens: 61 });
+    expect(llm.requests.some((r) => r.authorization === 'Bearer sk-e2e' && r.body.model === 'fake-e2e')).toBe(true);
+  });
+
+  it('a data question: the model writes the SQL, the worker validates and runs it', async () => {
+    const client = await cluster.client('llm-data');
+    const seen = collectRuns(client);
+    const ack = await client.send('What is the revenue per region?');
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    const message = events.find((e) => e.type === 'message');
+    if (message?.type !== 'message') throw new Error('no message');
+    expect(message.data.metadata).toMatchObject({ intent: 'data', table: { columns: ['region', 'revenue'], rowCount: 4 } });
+  });
+
+  it('a tool failure: the refused query gives tool_completed ok:false, and the agent gives up cleanly with an answer', async () => {
+    const client = await cluster.client('llm-toolfail');
+    const seen = collectRuns(client);
+    const ack = await client.send('figures please [bad-sql]');
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    const failed = events.filter((e) => e.type === 'tool_completed' && e.data.tool === 'sql_validate');
+    expect(failed).toHaveLength(3);
+    for (const e of failed)
+      expect(e.type === 'tool_completed' && e.data).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/column "nope" does not exist/),
+      });
+    expect(events.at(-1)?.type).toBe('orchestration_completed');
+  });
+
+  it('a model failure: error LLM_ERROR, retryable, with no internals', async () => {
+    const client = await cluster.client('llm-fail');
+    const seen = collectRuns(client);
+    const ack = await client.send('hello [fail-500]');
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ type: 'error', data: { code: 'LLM_ERROR', retryable: true } });
+    expect(JSON.stringify(last.data)).not.toMatch(/model\.py|\/srv|500/);
+  });
+
+  it('a step over its time limit: error TIMEOUT', async () => {
+    const client = await cluster.client('llm-slow');
+    const seen = collectRuns(client);
+    const ack = await client.send('hello [slow]');
+    const events = await seen.until(ack.runId, 40_000);
+    expect(runViolations(events)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'error', data: { code: 'TIMEOUT', retryable: true } });
+  });
+});

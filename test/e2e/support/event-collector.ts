@@ -1,0 +1,58 @@
+import type { AgentEvent } from '@herald/contracts';
+import type { HeraldClient } from '@herald/client';
+
+const TERMINAL = new Set(['orchestration_completed', 'run_cancelled', 'error']);
+
+export function isTerminal(event: AgentEvent): boolean {
+  return TERMINAL.has(event.type);
+}
+
+/** Resolves once `check` is true, polling; rejects with `describe()` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The events a client delivers, in the order it delivers them, with helpers to wait on runs. */
+export class EventCollector {
+  readonly events: AgentEvent[] = [];
+
+  constructor(client: HeraldClient) {
+    client.onEvent((e) => this.events.push(e));
+  }
+
+  of(runId: string): AgentEvent[] {
+    return this.events.filter((e) => e.runId === runId);
+  }
+
+  ids(): string[] {
+    return this.events.map((e) => e.id);
+  }
+
+  ended(runId: string): boolean {
+    return this.of(runId).some(isTerminal);
+  }
+
+  /** The run's events once its terminal event has arrived. */
+  async until(runId: string, timeoutMs = 30_000): Promise<AgentEvent[]> {
+    await waitFor(
+      () => this.ended(runId),
+      timeoutMs,
+      () => `run ${runId} did not end; saw ${this.of(runId).map((e) => e.type)}`,
+    );
+    return this.of(runId);
+  }
+
+  /** Resolves once an event of the run matches. */
+  async untilSeen(runId: string, match: (e: AgentEvent) => boolean, timeoutMs = 30_000): Promise<AgentEvent> {
+    await waitFor(
+      () => this.of(runId).some(match),
+      timeoutMs,
+      () => `no matching event in run ${runId}; saw ${this.of(runId).map((e) => e.type)}`,
+    );
+    return this.of(runId).find(match)!;
+  }
+}

@@ -1,0 +1,247 @@
+import {
+  admitRunReplySchema,
+  admitRunRequestSchema,
+  EVENT_TYPES,
+  eventsAfterReplySchema,
+  eventsAfterRequestSchema,
+  eventsResumeSchema,
+  getRunReplySchema,
+  getRunRequestSchema,
+  historyReplySchema,
+  historyRequestSchema,
+  listConversationsReplySchema,
+  listConversationsRequestSchema,
+  listMessagesReplySchema,
+  listMessagesRequestSchema,
+  PERSISTENCE_RPC,
+  type PersistenceRpc,
+  runCancelCommandSchema,
+  runCancelSchema,
+  runRequestSchema,
+  runRespondCommandSchema,
+  runRespondSchema,
+  storedEventSchema,
+  subjects,
+  abandonRunRequestSchema,
+} from '@herald/contracts';
+import { z } from 'zod';
+import { jsonSchema } from './json-schema';
+import {
+  ackSchema,
+  agentEventSchemas,
+  chatSendDocSchema,
+  chatSendResultSchema,
+  eventsResumeResultSchema,
+  runCancelResultSchema,
+  sessionExpiredSchema,
+  sessionReadySchema,
+} from './schemas';
+
+type Doc = Record<string, unknown>;
+const ref = (path: string) => ({ $ref: path });
+
+/** `herald.cmd.run.request` → `{namespace}.cmd.run.request`: addresses are written with the HERALD_NAMESPACE parameter. */
+const s = subjects('herald');
+const address = (subject: string) => subject.replace(/^herald\./, '{namespace}.');
+const namespaceParam = { namespace: { description: 'HERALD_NAMESPACE (default `herald`)', default: 'herald' } };
+const eventParams = {
+  ...namespaceParam,
+  user: { description: 'the user id as unpadded base64url (a user id is data, never a subject pattern)' },
+  conversation: { description: 'conversation UUID' },
+  run: { description: 'run UUID' },
+};
+
+const RPC_SCHEMAS: Record<keyof typeof PERSISTENCE_RPC, [z.ZodType, z.ZodType]> = {
+  admitRun: [admitRunRequestSchema, admitRunReplySchema],
+  abandonRun: [abandonRunRequestSchema, z.object({})],
+  getRun: [getRunRequestSchema, getRunReplySchema],
+  listConversations: [listConversationsRequestSchema, listConversationsReplySchema],
+  listMessages: [listMessagesRequestSchema, listMessagesReplySchema],
+  history: [historyRequestSchema, historyReplySchema],
+  eventsAfter: [eventsAfterRequestSchema, eventsAfterReplySchema],
+  ping: [z.object({}), z.object({})],
+};
+/** Every reply of a request/reply call (libs/contracts `RpcReply`). */
+const rpcReply = (data: z.ZodType) =>
+  z.union([
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  ]);
+
+/** The AsyncAPI 3 document: the Socket.IO events of PROTOCOL.md and the NATS subjects between the services. */
+export function buildAsyncApi(version: string): Doc {
+  const messages: Doc = {};
+  const channels: Doc = {};
+  const operations: Doc = {};
+  const message = (name: string, schema: z.ZodType, summary: string) => {
+    messages[name] = { name, summary, contentType: 'application/json', payload: jsonSchema(schema) };
+    return ref(`#/components/messages/${name}`);
+  };
+
+  // Socket.IO: server → client
+  const eventRefs = Object.fromEntries(
+    EVENT_TYPES.map((t) => [t, message(`agentEvent.${t}`, agentEventSchemas[t], `agent:event of type ${t}`)]),
+  );
+  channels['agent:event'] = {
+    address: 'agent:event',
+    title: 'agent:event',
+    description: 'Every lifecycle event of the user’s runs (PROTOCOL.md §3).',
+    servers: [ref('#/servers/gateway')],
+    messages: eventRefs,
+  };
+  channels['session:ready'] = {
+    address: 'session:ready',
+    servers: [ref('#/servers/gateway')],
+    messages: { sessionReady: message('sessionReady', sessionReadySchema, 'the socket is joined to the user’s delivery') },
+  };
+  channels['session:expired'] = {
+    address: 'session:expired',
+    servers: [ref('#/servers/gateway')],
+    messages: { sessionExpired: message('sessionExpired', sessionExpiredSchema, 'the token expired; the server disconnects') },
+  };
+  for (const name of ['agent:event', 'session:ready', 'session:expired']) {
+    operations[`receive ${name}`] = { action: 'receive', channel: ref(`#/channels/${name}`), summary: `The client receives \`${name}\`.` };
+  }
+
+  // Socket.IO: client → server, each with its ack
+  const requests: Array<[string, z.ZodType, z.ZodObject | undefined, string]> = [
+    ['chat:send', chatSendDocSchema, chatSendResultSchema, 'Send a message; starts a run.'],
+    ['run:cancel', runCancelSchema, runCancelResultSchema, 'Cancel a queued or running run.'],
+    ['run:respond', runRespondSchema, undefined, 'Answer a clarification or an approval.'],
+    ['events:resume', eventsResumeSchema, eventsResumeResultSchema, 'Re-deliver the events after `after`, then go live.'],
+  ];
+  for (const [name, payload, result, summary] of requests) {
+    const id = name.replace(':', '.');
+    channels[name] = {
+      address: name,
+      servers: [ref('#/servers/gateway')],
+      messages: { request: message(id, payload, summary), ack: message(`${id}.ack`, ackSchema(result), `the acknowledgement of ${name}`) },
+    };
+    operations[`send ${name}`] = {
+      action: 'send',
+      channel: ref(`#/channels/${name}`),
+      summary,
+      messages: [ref(`#/channels/${name}/messages/request`)],
+      reply: { channel: ref(`#/channels/${name}`), messages: [ref(`#/channels/${name}/messages/ack`)] },
+    };
+  }
+
+  // NATS
+  const nats = [ref('#/servers/nats')];
+  const natsChannel = (key: string, addr: string, params: Doc, name: string, schema: z.ZodType, description: string) => {
+    channels[key] = {
+      address: addr,
+      description,
+      servers: nats,
+      parameters: params,
+      messages: { [name]: message(name, schema, description) },
+    };
+  };
+  natsChannel(
+    'runRequests',
+    address(s.runRequest),
+    namespaceParam,
+    'runRequest',
+    runRequestSchema,
+    `JetStream stream \`{NAMESPACE}_RUNS\` (work queue): accepted runs, for an orchestrator.`,
+  );
+  natsChannel(
+    'runCancel',
+    address(s.runCancel),
+    namespaceParam,
+    'runCancelCommand',
+    runCancelCommandSchema,
+    'Core NATS broadcast: stop this run wherever it is.',
+  );
+  natsChannel(
+    'runRespond',
+    address(s.runRespond),
+    namespaceParam,
+    'runRespondCommand',
+    runRespondCommandSchema,
+    'Core NATS broadcast: the user’s answer to a clarification or approval.',
+  );
+  natsChannel(
+    'events',
+    address(s.eventsAll).replace('>', '{user}.{conversation}.{run}'),
+    eventParams,
+    'storedEvent',
+    storedEventSchema,
+    'JetStream stream `{NAMESPACE}_EVENTS`: lifecycle events; the stream sequence is the event id.',
+  );
+  channels.liveEvents = {
+    address: address(s.liveAll).replace('>', '{user}.{conversation}.{run}'),
+    description: 'Core NATS: the EVENTS stream republished with the `Nats-Sequence` header (the event id), for the gateways.',
+    servers: nats,
+    parameters: eventParams,
+    messages: { storedEvent: ref('#/components/messages/storedEvent') },
+  };
+  natsChannel(
+    'conversationReleased',
+    address(s.conversationReleased),
+    namespaceParam,
+    'conversationReleased',
+    z.object({ conversationId: z.string() }),
+    'Core NATS: a conversation has no active run any more.',
+  );
+  operations['publish run request'] = {
+    action: 'send',
+    channel: ref('#/channels/runRequests'),
+    summary: 'The gateway publishes an accepted run.',
+  };
+  operations['publish events'] = {
+    action: 'send',
+    channel: ref('#/channels/events'),
+    summary: 'Orchestrator and workers publish lifecycle events.',
+  };
+  operations['receive live events'] = {
+    action: 'receive',
+    channel: ref('#/channels/liveEvents'),
+    summary: 'Each gateway subscribes once per connected user.',
+  };
+  operations['broadcast cancel'] = { action: 'send', channel: ref('#/channels/runCancel') };
+  operations['broadcast respond'] = { action: 'send', channel: ref('#/channels/runRespond') };
+
+  for (const [key, op] of Object.entries(PERSISTENCE_RPC) as Array<[keyof typeof PERSISTENCE_RPC, PersistenceRpc]>) {
+    const [request, reply] = RPC_SCHEMAS[key];
+    const id = `rpc.${op}`;
+    channels[id] = {
+      address: address(s.rpc(op)),
+      description: `Request/reply to the persistence service: ${op}.`,
+      servers: nats,
+      parameters: namespaceParam,
+      messages: {
+        request: message(`${id}.request`, request, `${op} request`),
+        reply: message(`${id}.reply`, rpcReply(reply), `${op} reply`),
+      },
+    };
+    operations[`request ${op}`] = {
+      action: 'send',
+      channel: ref(`#/channels/${id}`),
+      messages: [ref(`#/channels/${id}/messages/request`)],
+      reply: { channel: ref(`#/channels/${id}`), messages: [ref(`#/channels/${id}/messages/reply`)] },
+    };
+  }
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Herald events',
+      version,
+      description:
+        'Generated from libs/contracts by `npm run docs:api`; do not edit. The Socket.IO events clients use (PROTOCOL.md), and the NATS subjects that wire the services.',
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      gateway: {
+        host: 'localhost:3000',
+        pathname: '/socket.io',
+        protocol: 'ws',
+        description: 'Socket.IO v4 (Engine.IO 4), `auth.token` = JWT; WebSocket and long-polling.',
+      },
+      nats: { host: 'localhost:4222', protocol: 'nats', description: 'NATS with JetStream (internal).' },
+    },
+    channels,
+    operations,
+    components: { messages },
+  };
+}

@@ -1,0 +1,183 @@
+import { HTTP_STATUS, listMessagesReplySchema, listConversationsReplySchema, runRespondSchema, runSnapshotSchema } from '@herald/contracts';
+import { z } from 'zod';
+import { devTokenBodySchema, listConversationsQuerySchema } from '../../apps/gateway/src/http/query.schemas';
+import { jsonSchema } from './json-schema';
+import { agentEventSchemas, chatSendDocSchema, chatSendResultSchema, errorBodySchema, runCancelResultSchema } from './schemas';
+
+type Doc = Record<string, unknown>;
+const json = (schema: Doc | z.ZodType) => ({ 'application/json': { schema: schema instanceof z.ZodType ? jsonSchema(schema) : schema } });
+const component = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string) => ({ description, content: json(component('Error')) });
+const uuidParam = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string', format: 'uuid' },
+});
+const bearer = [{ bearer: [] }];
+const STANDARD_ERRORS = {
+  '400': error('INVALID_INPUT'),
+  '401': error('UNAUTHORIZED (with `WWW-Authenticate: Bearer`)'),
+  '503': error('UNAVAILABLE'),
+};
+
+/** The OpenAPI 3.1 document of the gateway's HTTP API (PROTOCOL.md §6). */
+export function buildOpenApi(version: string): Doc {
+  const queryShape = listConversationsQuerySchema.shape;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Herald HTTP API',
+      version,
+      description:
+        'Generated from libs/contracts by `npm run docs:api`; do not edit. Same port as Socket.IO; JSON; `Authorization: Bearer <jwt>`. Errors are `{ error: { code, message } }`.',
+    },
+    servers: [{ url: 'http://localhost:3000' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        Error: jsonSchema(z.object({ error: errorBodySchema })),
+        ChatSendResult: jsonSchema(chatSendResultSchema),
+        RunSnapshot: jsonSchema(runSnapshotSchema),
+        AgentEvent: { oneOf: Object.values(agentEventSchemas).map((s) => jsonSchema(s)) },
+      },
+    },
+    'x-error-statuses': HTTP_STATUS,
+    paths: {
+      '/v1/conversations': {
+        get: {
+          summary: 'The user’s conversations, newest `updatedAt` first',
+          security: bearer,
+          parameters: [
+            { name: 'limit', in: 'query', schema: jsonSchema(queryShape.limit) },
+            {
+              name: 'before',
+              in: 'query',
+              description: 'the `nextBefore` cursor of the previous page',
+              schema: jsonSchema(queryShape.before),
+            },
+          ],
+          responses: { '200': { description: 'one page', content: json(listConversationsReplySchema) }, ...STANDARD_ERRORS },
+        },
+      },
+      '/v1/conversations/{id}/messages': {
+        get: {
+          summary: 'The conversation’s stored messages, oldest first',
+          security: bearer,
+          parameters: [uuidParam('id', 'conversation id')],
+          responses: {
+            '200': { description: 'the messages', content: json(listMessagesReplySchema) },
+            '404': error('NOT_FOUND (also: not the user’s)'),
+            ...STANDARD_ERRORS,
+          },
+        },
+        post: {
+          summary: 'Send a message (as `chat:send`); `id` may be `new`',
+          security: bearer,
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { anyOf: [{ const: 'new' }, { type: 'string', format: 'uuid' }] } },
+          ],
+          requestBody: { required: true, content: json(chatSendDocSchema.omit({ conversationId: true })) },
+          responses: {
+            '202': { description: 'accepted: the run starts', content: json(component('ChatSendResult')) },
+            '404': error('NOT_FOUND'),
+            '409': error('RUN_IN_PROGRESS (`onBusy: reject`)'),
+            '413': error('INVALID_INPUT: body over 64 KiB'),
+            '429': { ...error('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/runs/{runId}': {
+        get: {
+          summary: 'Run snapshot, with an ETag',
+          security: bearer,
+          parameters: [uuidParam('runId', 'run id'), { name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'the snapshot',
+              headers: { ETag: { schema: { type: 'string' } } },
+              content: json(component('RunSnapshot')),
+            },
+            '304': { description: 'unchanged since `If-None-Match`' },
+            '404': error('NOT_FOUND'),
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/runs/{runId}/cancel': {
+        post: {
+          summary: 'Cancel a queued or running run (as `run:cancel`)',
+          security: bearer,
+          parameters: [uuidParam('runId', 'run id')],
+          responses: {
+            '202': { description: 'cancelling: the run ends with `run_cancelled`', content: json(z.object({})) },
+            '200': { description: 'the run had already finished', content: json(runCancelResultSchema) },
+            '404': error('NOT_FOUND'),
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/runs/{runId}/respond': {
+        post: {
+          summary: 'Answer a clarification or approval (as `run:respond`)',
+          security: bearer,
+          parameters: [uuidParam('runId', 'run id')],
+          requestBody: { required: true, content: json(runRespondSchema.omit({ runId: true })) },
+          responses: {
+            '202': { description: 'handed to the run', content: json(z.object({})) },
+            '404': error('NOT_FOUND'),
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'Server-Sent Events: the user’s events, replayed from `Last-Event-ID` (or `after`), then live',
+          description: 'SSE `id` = event id, `event` = type, `data` = the envelope. `?token=` is accepted for `EventSource`.',
+          security: bearer,
+          parameters: [
+            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^\\d+$' } },
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'string', pattern: '^\\d+$' } },
+            { name: 'token', in: 'query', description: 'the JWT, for clients that cannot set headers', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'an event stream; each `data` is an AgentEvent',
+              content: { 'text/event-stream': { schema: component('AgentEvent') } },
+            },
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/dev/token': {
+        post: {
+          summary: 'A development token for a user name (only when DEV_TOKENS is on; never in production)',
+          requestBody: { required: true, content: json(devTokenBodySchema) },
+          responses: {
+            '200': { description: 'a signed JWT', content: json(z.object({ token: z.string() })) },
+            '404': error('dev tokens are off'),
+            '400': error('INVALID_INPUT'),
+          },
+        },
+      },
+      '/health/live': { get: { summary: 'Liveness', responses: { '200': { description: 'the process runs' } } } },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness: NATS, Postgres and Redis',
+          responses: {
+            '200': { description: '`{ status: ready, checks }`' },
+            '503': { description: '`{ status: unavailable | draining, checks }`' },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+    },
+  };
+}
