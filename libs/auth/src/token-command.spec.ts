@@ -17,6 +17,12 @@ describe('parseTokenArgs', () => {
     expect(parseTokenArgs(['--ttl=90', 'a.b c'])).toEqual({ userId: 'a.b c', ttlSeconds: 90 });
   });
 
+  it('reads --role', () => {
+    expect(parseTokenArgs(['alice', '--role', 'admin'])).toEqual({ userId: 'alice', ttlSeconds: 3600, role: 'admin' });
+    expect(parseTokenArgs(['alice', '--role'])).toHaveProperty('error');
+    expect(parseTokenArgs(['alice', '--role', 'a b'])).toHaveProperty('error');
+  });
+
   it('refuses bad arguments', () => {
     expect(parseTokenArgs([])).toHaveProperty('error');
     expect(parseTokenArgs(['a', '--ttl'])).toHaveProperty('error');

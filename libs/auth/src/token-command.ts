@@ -3,21 +3,25 @@ import { signDevToken } from './dev-token';
 
 export const DEFAULT_DEV_TOKEN_TTL_SECONDS = 3600;
 
-const USAGE = 'usage: npm run token -- <userId> [--ttl <seconds>]';
+const USAGE = 'usage: npm run token -- <userId> [--ttl <seconds>] [--role <role>]';
 
 export interface CommandIo {
   out(line: string): void;
   err(line: string): void;
 }
 
-type ParsedArgs = { userId: string; ttlSeconds: number } | { error: string };
+type ParsedArgs = { userId: string; ttlSeconds: number; role?: string } | { error: string };
 
 export function parseTokenArgs(argv: readonly string[]): ParsedArgs {
   let userId: string | undefined;
   let ttlSeconds = DEFAULT_DEV_TOKEN_TTL_SECONDS;
+  let role: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--ttl') {
+    if (arg === '--role') {
+      role = argv[++i];
+      if (!role || !/^[A-Za-z0-9_:-]{1,64}$/.test(role)) return { error: '--role needs a role name (letters, digits, _ : -)' };
+    } else if (arg === '--ttl') {
       const value = argv[++i];
       if (value === undefined || !/^[1-9][0-9]{0,9}$/.test(value)) return { error: '--ttl needs a positive number of seconds' };
       ttlSeconds = Number(value);
@@ -30,11 +34,11 @@ export function parseTokenArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (!userId) return { error: 'a user id is required' };
-  return { userId, ttlSeconds };
+  return { userId, ttlSeconds, ...(role ? { role } : {}) };
 }
 
 /**
- * `npm run token -- <userId> [--ttl <seconds>]`: prints a development token on stdout and
+ * `npm run token -- <userId> [--ttl <seconds>] [--role <role>]`: prints a development token on stdout and
  * nothing else. Refuses in production and when JWKS_URL is set (those tokens come from the
  * identity provider). Returns the process exit code.
  */
@@ -64,6 +68,7 @@ export async function runTokenCommand(argv: readonly string[], env: NodeJS.Proce
       ttlSeconds: args.ttlSeconds,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
+      role: args.role,
     });
     io.out(token);
     return 0;

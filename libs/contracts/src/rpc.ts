@@ -106,3 +106,22 @@ export const eventsAfterReplySchema = z.object({
 export type EventsAfterReply = z.infer<typeof eventsAfterReplySchema>;
 
 export { sourceSchema };
+
+/** knowledge.ingest (`POST /v1/knowledge`): Markdown or text documents added to the knowledge base. */
+export const MAX_KNOWLEDGE_DOCUMENTS = 20;
+export const knowledgeDocumentSchema = z.strictObject({
+  /** File-like name; the document id is derived from it, so posting the same name again replaces it. */
+  name: z.string().trim().min(1).max(200),
+  content: z
+    .string()
+    .refine((s) => s.trim().length > 0, 'must not be empty')
+    .pipe(z.string().max(1_000_000)),
+});
+export const ingestKnowledgeRequestSchema = z.strictObject({
+  documents: z.array(knowledgeDocumentSchema).min(1).max(MAX_KNOWLEDGE_DOCUMENTS),
+});
+export type IngestKnowledgeRequest = z.infer<typeof ingestKnowledgeRequestSchema>;
+export const ingestKnowledgeReplySchema = z.object({
+  documents: z.array(z.object({ id: z.string(), title: z.string(), chunks: z.number().int().nonnegative() })),
+});
+export type IngestKnowledgeReply = z.infer<typeof ingestKnowledgeReplySchema>;

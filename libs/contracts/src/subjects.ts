@@ -34,6 +34,7 @@ export const PERSISTENCE_RPC = {
   listMessages: 'conversation.messages',
   history: 'conversation.history',
   eventsAfter: 'events.after',
+  ingestKnowledge: 'knowledge.ingest',
   ping: 'ping',
 } as const;
 export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];

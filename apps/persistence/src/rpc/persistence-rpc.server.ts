@@ -5,6 +5,7 @@ import {
   eventsAfterRequestSchema,
   getRunRequestSchema,
   historyRequestSchema,
+  ingestKnowledgeRequestSchema,
   listConversationsRequestSchema,
   listMessagesRequestSchema,
   PERSISTENCE_RPC,
@@ -17,6 +18,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
+import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';
@@ -41,6 +43,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly runs: RunQueries,
     private readonly conversations: ConversationQueries,
     private readonly eventLog: EventLogQueries,
+    private readonly knowledge: KnowledgeIngest,
   ) {}
 
   /** The operations, by name: exhaustive, so an operation added to the contract must be served. */
@@ -53,6 +56,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.listMessages]: rpcRoute(listMessagesRequestSchema, (req) => this.conversations.messages(req)),
       [PERSISTENCE_RPC.history]: rpcRoute(historyRequestSchema, (req) => this.conversations.history(req)),
       [PERSISTENCE_RPC.eventsAfter]: rpcRoute(eventsAfterRequestSchema, (req) => this.eventLog.after(req)),
+      [PERSISTENCE_RPC.ingestKnowledge]: rpcRoute(ingestKnowledgeRequestSchema, (req) => this.knowledge.ingest(req)),
       [PERSISTENCE_RPC.ping]: rpcRoute(z.unknown(), () => this.ping()),
     };
   }

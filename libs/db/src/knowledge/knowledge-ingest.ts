@@ -26,12 +26,22 @@ export async function ingestDocuments(
   if (db instanceof DataSource) return db.transaction((manager) => ingestDocuments(manager, files, options));
   const result: IngestResult = { documents: 0, chunks: 0 };
   for (const file of files) {
-    const doc = chunkMarkdown(documentIdOf(file), await readFile(file, 'utf8'), options);
-    await upsertDocument(db, doc, sourceOf(file));
+    const doc = await ingestText(db, { id: documentIdOf(file), text: await readFile(file, 'utf8'), source: sourceOf(file) }, options);
     result.documents += 1;
     result.chunks += doc.chunks.length;
   }
   return result;
+}
+
+/** Adds (or replaces) one document given as text, in the caller's transaction. */
+export async function ingestText(
+  db: EntityManager,
+  doc: { id: string; text: string; source: string },
+  options: Partial<ChunkOptions> = {},
+): Promise<ChunkedDocument> {
+  const chunked = chunkMarkdown(doc.id, doc.text, options);
+  await upsertDocument(db, chunked, doc.source);
+  return chunked;
 }
 
 /** `docs/knowledge/Resume and Replay.md` → `resume-and-replay`. */
