@@ -1,4 +1,9 @@
-import { Cluster } from './support/cluster';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { subjects } from '@herald/contracts';
+import { HEADER, parseTraceparent, readHeader } from '@herald/messaging';
+import { connect } from 'nats';
+import { Cluster, sleep } from './support/cluster';
 
 describe('health and metrics of every service (real processes)', () => {
   let cluster: Cluster;
@@ -37,5 +42,41 @@ describe('health and metrics of every service (real processes)', () => {
     extra.process.kill('SIGTERM');
     await extra.exited;
     await expect(fetch(`${extra.url}/health/live`)).rejects.toThrow();
+  });
+
+  it('makes one run one trace: the same trace id on every event, spans per service, in the logs', async () => {
+    const client = await cluster.client('traced');
+    const run = await client.ask('What is JetStream?');
+    await run.done();
+
+    const s = subjects(cluster.namespace);
+    const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+    try {
+      const consumer = await nc.jetstream().consumers.get(s.streams.events, {
+        filterSubjects: `${s.namespace}.evt.*.${run.ack.conversationId}.${run.runId}`,
+      });
+      const traces = [];
+      // A fetch ends once its expiry passes with nothing more to deliver.
+      for await (const m of await consumer.fetch({ max_messages: 1000, expires: 1000 })) {
+        traces.push(parseTraceparent(readHeader(m.headers, HEADER.traceparent)));
+      }
+      expect(traces.length).toBeGreaterThan(5);
+      expect(traces.every((t) => t !== undefined)).toBe(true);
+      const traceIds = new Set(traces.map((t) => t!.traceId));
+      expect(traceIds.size).toBe(1);
+      // The supervisor's span and one per step (triage, knowledge, reporting).
+      expect(new Set(traces.map((t) => t!.spanId)).size).toBeGreaterThanOrEqual(4);
+
+      // The gateway's and the worker's log lines for this run carry the same trace id.
+      const [traceId] = traceIds;
+      await sleep(200);
+      for (const name of ['gateway-0', 'orchestrator-0']) {
+        const log = readFileSync(join(cluster.logDir, `${name}.log`), 'utf8');
+        const lines = log.split('\n').filter((l) => l.includes(run.runId));
+        expect({ name, traced: lines.some((l) => l.includes(`"traceId":"${traceId}"`)) }).toEqual({ name, traced: true });
+      }
+    } finally {
+      await nc.close();
+    }
   });
 });

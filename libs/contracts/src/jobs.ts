@@ -38,6 +38,8 @@ export const agentJobSchema = z.object({
   stream: z.boolean(),
   /** The part of the run's progress this step owns: its events go from `from` to `to`. */
   progress: z.object({ from: z.number().min(0).max(1), to: z.number().min(0).max(1) }),
+  /** W3C traceparent of this step's span, in the run's trace. */
+  traceparent: z.string().optional(),
 });
 export type AgentJob = z.infer<typeof agentJobSchema>;
 

@@ -15,6 +15,8 @@ export const runRequestSchema = z.object({
   content: z.string(),
   options: runOptionsSchema,
   acceptedAt: z.string(),
+  /** W3C traceparent of the gateway's span: the run's trace (also a NATS header). */
+  traceparent: z.string().optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 

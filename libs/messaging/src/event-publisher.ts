@@ -9,6 +9,8 @@ export interface RunScope {
   userId: string;
   conversationId: string;
   runId: string;
+  /** W3C traceparent of the span publishing (a header on every event: a run is one trace). */
+  traceparent?: string;
 }
 
 export interface PublishOptions {
@@ -19,8 +21,6 @@ export interface PublishOptions {
    * retried publish, or a retried job that replays the same steps, stores the event once.
    */
   msgId: string;
-  /** W3C traceparent of the run, carried as a header so a run is one trace. */
-  traceparent?: string;
 }
 
 /**
@@ -62,7 +62,7 @@ export class EventPublisher {
 
   private async send(scope: RunScope, event: StoredEvent, opts: PublishOptions): Promise<number> {
     const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
-    const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: opts.traceparent });
+    const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
     const ack = await retryTransient(
       () => this.js.publish(subject, encodeJson(event), { msgID: opts.msgId, timeout: PUBLISH_RETRY.attemptTimeoutMs, headers }),
       PUBLISH_RETRY,

@@ -71,7 +71,7 @@ export class Cluster {
   readonly namespace = `e2e${randomBytes(4).toString('hex')}`;
   readonly databaseUrl: string;
   readonly services: Service[] = [];
-  private readonly logDir: string;
+  readonly logDir: string;
   private readonly clients: HeraldClient[] = [];
 
   private constructor(private readonly opts: ClusterOptions) {

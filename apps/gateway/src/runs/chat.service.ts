@@ -12,7 +12,19 @@ import {
   type RunRequest,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, CONFIG, encodeJson, HEADER, type Logger, LOGGER, PersistenceClient, SUBJECTS } from '@herald/messaging';
+import {
+  buildHeaders,
+  childSpan,
+  CONFIG,
+  encodeJson,
+  formatTraceparent,
+  HEADER,
+  parseTraceparent,
+  type Logger,
+  LOGGER,
+  PersistenceClient,
+  SUBJECTS,
+} from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
@@ -116,6 +128,7 @@ export class ChatService {
       content: admitted.content,
       options: admitted.options,
       acceptedAt: admitted.acceptedAt,
+      traceparent: formatTraceparent(childSpan()),
     };
     try {
       await orUnavailable(
@@ -123,7 +136,7 @@ export class ChatService {
           this.js.publish(this.subjects.runRequest, encodeJson(request), {
             msgID: request.runId,
             timeout: TIMEOUTS.natsPublishMs,
-            headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: request.runId }),
+            headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: request.runId, [HEADER.traceparent]: request.traceparent }),
           }),
         TIMEOUTS.natsPublishMs + 500,
         'run request publish',
@@ -132,6 +145,8 @@ export class ChatService {
       this.logger.error({ runId: request.runId, err: String(err) }, 'could not publish a run request');
       throw new HeraldError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE);
     }
+    const traceId = parseTraceparent(request.traceparent)?.traceId;
+    this.logger.info({ userId, runId: request.runId, conversationId: request.conversationId, traceId }, 'run accepted');
   }
 
   /** The run was admitted but cannot be handed on: mark it failed so it blocks nothing. */

@@ -14,7 +14,7 @@ import {
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
+import { childSpan, CONFIG, formatTraceparent, LOGGER, type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
@@ -63,8 +63,19 @@ export class RunSupervisor {
    * stream sequence); `keepAlive` is called periodically while the run is held.
    */
   async execute(request: RunRequest, order: number, keepAlive: () => void): Promise<void> {
-    const scope: RunScope = { userId: request.userId, conversationId: request.conversationId, runId: request.runId };
-    const log = this.logger.child({ runId: request.runId, conversationId: request.conversationId, userId: request.userId });
+    const span = childSpan(request.traceparent);
+    const scope: RunScope = {
+      userId: request.userId,
+      conversationId: request.conversationId,
+      runId: request.runId,
+      traceparent: formatTraceparent(span),
+    };
+    const log = this.logger.child({
+      runId: request.runId,
+      conversationId: request.conversationId,
+      userId: request.userId,
+      traceId: span.traceId,
+    });
     const signal = this.cancellation.register(request.runId);
     const startedAt = Date.now();
     const timer = setInterval(() => {
@@ -129,6 +140,7 @@ export class RunSupervisor {
         traceLevel: request.options.traceLevel,
         stream: request.options.stream,
         progress: { from, to },
+        traceparent: formatTraceparent(childSpan(scope.traceparent)),
       };
       // A step that may wait for the user gets that wait on top of its own time limit.
       const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (INTERACTIVE_AGENTS.has(agent) ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
 import { type AgentJob, agentJobSchema, type AgentJobResult, type Config } from '@herald/contracts';
-import { CONFIG, EventPublisher, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, EventPublisher, LOGGER, type Logger, parseTraceparent } from '@herald/messaging';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';
@@ -31,7 +31,16 @@ export class AgentJobHandler {
     const data = parseJob(job);
     const agent = this.agents.get(data.agent);
     if (!agent) throw invalidJob(`no agent named "${data.agent}"`);
-    const log = this.logger.child({ jobId: job.id, runId: data.runId, step: data.step, agent: agent.name, attempt: job.attemptsMade + 1 });
+    const log = this.logger.child({
+      jobId: job.id,
+      runId: data.runId,
+      conversationId: data.conversationId,
+      userId: data.userId,
+      traceId: parseTraceparent(data.traceparent)?.traceId,
+      step: data.step,
+      agent: agent.name,
+      attempt: job.attemptsMade + 1,
+    });
 
     // Tracked before the flag is read, so a cancel arriving in between still aborts the step.
     const step = this.cancellations.track(data.runId, stopSignal);

@@ -55,7 +55,7 @@ export class JobEventSink implements EventSink {
     /** The model gives the same text for the same request (the local engine). */
     private readonly deterministic = true,
   ) {
-    this.scope = { userId: job.userId, conversationId: job.conversationId, runId: job.runId };
+    this.scope = { userId: job.userId, conversationId: job.conversationId, runId: job.runId, traceparent: job.traceparent };
   }
 
   emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
