@@ -36,6 +36,7 @@ describe('docs/api (AsyncAPI and OpenAPI)', () => {
         'POST /v1/runs/{runId}/respond',
         'GET /v1/events',
         'POST /v1/dev/token',
+        'POST /v1/knowledge',
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',

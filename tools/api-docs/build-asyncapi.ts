@@ -3,6 +3,8 @@ import {
   admitRunRequestSchema,
   EVENT_TYPES,
   eventsAfterReplySchema,
+  ingestKnowledgeReplySchema,
+  ingestKnowledgeRequestSchema,
   eventsAfterRequestSchema,
   eventsResumeSchema,
   getRunReplySchema,
@@ -59,6 +61,7 @@ const RPC_SCHEMAS: Record<keyof typeof PERSISTENCE_RPC, [z.ZodType, z.ZodType]> 
   listMessages: [listMessagesRequestSchema, listMessagesReplySchema],
   history: [historyRequestSchema, historyReplySchema],
   eventsAfter: [eventsAfterRequestSchema, eventsAfterReplySchema],
+  ingestKnowledge: [ingestKnowledgeRequestSchema, ingestKnowledgeReplySchema],
   ping: [z.object({}), z.object({})],
 };
 /** Every reply of a request/reply call (libs/contracts `RpcReply`). */

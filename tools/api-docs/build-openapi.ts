@@ -1,4 +1,12 @@
-import { HTTP_STATUS, listMessagesReplySchema, listConversationsReplySchema, runRespondSchema, runSnapshotSchema } from '@herald/contracts';
+import {
+  HTTP_STATUS,
+  ingestKnowledgeReplySchema,
+  ingestKnowledgeRequestSchema,
+  listMessagesReplySchema,
+  listConversationsReplySchema,
+  runRespondSchema,
+  runSnapshotSchema,
+} from '@herald/contracts';
 import { z } from 'zod';
 import { devTokenBodySchema, listConversationsQuerySchema } from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
@@ -147,6 +155,19 @@ export function buildOpenApi(version: string): Doc {
               description: 'an event stream; each `data` is an AgentEvent',
               content: { 'text/event-stream': { schema: component('AgentEvent') } },
             },
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/knowledge': {
+        post: {
+          summary: 'Add Markdown or text documents to the knowledge base (admin tokens: `role: admin` or `roles` containing it)',
+          security: bearer,
+          requestBody: { required: true, content: json(ingestKnowledgeRequestSchema) },
+          responses: {
+            '201': { description: 'the stored documents and their chunk counts', content: json(ingestKnowledgeReplySchema) },
+            '403': error('FORBIDDEN: not an admin token'),
+            '413': error('INVALID_INPUT: the body is larger than 1 MiB'),
             ...STANDARD_ERRORS,
           },
         },
