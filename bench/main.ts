@@ -37,6 +37,8 @@ const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 10
 
 /** What must be undone however the bench ends. */
 const cleanups: Array<() => Promise<void>> = [];
+/** Set on Ctrl-C: no new target starts, the running one is stopped. */
+let aborted = false;
 async function cleanUp(): Promise<void> {
   for (const undo of cleanups.splice(0).reverse()) {
     await Promise.race([undo(), new Promise((r) => setTimeout(r, 30_000))]).catch((err) => console.error('cleanup:', err));
@@ -126,12 +128,14 @@ async function main(): Promise<void> {
   cleanups.push(() => fleet.stop());
   let failed = false;
   for (const name of opts.targets) {
+    if (aborted) break;
     log(`${name}: starting`);
     let target: Target | undefined;
     try {
       target = await startTarget(name, opts, kbDatabase);
       const stop = target.stop.bind(target);
       cleanups.push(stop);
+      if (aborted) throw new Error('interrupted');
       results.targets[name] = await benchTarget(target, fleet, opts);
     } catch (err) {
       failed = true;
@@ -147,15 +151,30 @@ async function main(): Promise<void> {
     }
   }
   results.finishedAt = new Date().toISOString();
+  if (aborted) {
+    process.exitCode = 130;
+    return;
+  }
   writeResults(results);
   log(`done in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (failed) process.exitCode = 1;
 }
 
+/**
+ * Ctrl-C: the bench's own helper processes are killed at once, which fails the window in
+ * progress; the main loop then stops the target it started (a cluster being started is
+ * stopped as soon as it is up) and exits. A second Ctrl-C, or 60 s, forces the exit.
+ */
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (aborted) {
+      killAllChildren();
+      process.exit(130);
+    }
+    aborted = true;
     console.error(`bench: ${signal}; stopping everything it started`);
-    void cleanUp().finally(() => process.exit(130));
+    killAllChildren();
+    setTimeout(() => void cleanUp().finally(() => process.exit(130)), 60_000).unref();
   });
 }
 

@@ -36,7 +36,6 @@ const MAX_MESSAGE_CHARS = 8000;
 
 const ids = new IdClock();
 const quietLogger = { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
-const noProgress = { updateProgress: () => Promise.resolve() };
 
 let io: Server | undefined;
 let pool: Pool | undefined;
@@ -96,7 +95,7 @@ async function execute(run: DirectRun): Promise<void> {
       stream: run.stream,
       progress: { from, to },
     };
-    const sink = new JobEventSink(publisher, job, signal, noProgress, quietLogger, true);
+    const sink = new JobEventSink(publisher, job, signal, quietLogger, true);
     try {
       const result = await runAgent(registry.get(agent)!, {
         step: { runId: run.runId, conversationId: run.conversationId, messageId: run.messageId, step: job.step, stream: run.stream },

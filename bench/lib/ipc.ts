@@ -39,6 +39,8 @@ export class BenchChild {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.add(this.process);
+    // A failed send (the child already gone) fails that call; it must never crash the bench.
+    this.process.on('error', () => undefined);
     this.process.on('message', (msg: Reply) => {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
@@ -72,7 +74,9 @@ export class BenchChild {
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
       if (!this.process.connected) return this.pending.get(id)?.reject(new Error(`${this.name} is not running`));
-      this.process.send({ id, cmd, args } satisfies Request);
+      this.process.send({ id, cmd, args } satisfies Request, (err) => {
+        if (err) this.pending.get(id)?.reject(new Error(`${this.name}: ${err.message}`));
+      });
     });
   }
 

@@ -34,7 +34,7 @@ export interface PersistenceSample {
 
 export interface RelayResult {
   users: number;
-  steps: Array<Omit<StepRecord<RelayWindow>, 'attempts'> & { attempts: Array<Omit<RelayWindow, 'cpu'>> }>;
+  steps: StepRecord<RelayWindow>[];
   maxRate: number;
   maxDeliveredPerSecond: number;
   /** Herald: the event log's write rate during the highest passing step. */
@@ -126,7 +126,7 @@ export async function runRelay(
   );
   const result: RelayResult = {
     users: users.length,
-    steps: search.steps.map((s) => ({ ...s, attempts: s.attempts.map(({ cpu: _cpu, ...a }) => a) })),
+    steps: search.steps,
     maxRate: search.best?.rate ?? 0,
     maxDeliveredPerSecond: search.best?.result.deliveredPerSecond ?? 0,
     persistenceAtMax: search.best?.result.persistence,

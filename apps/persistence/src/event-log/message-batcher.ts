@@ -1,5 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
-
 export interface BatcherOptions {
   /** Largest batch. */
   maxSize: number;
@@ -52,12 +50,19 @@ export class MessageBatcher<T> {
     return next;
   }
 
-  /** The next item if it comes within `ms`; otherwise null, and the request stays pending. */
+  /**
+   * The next item if it comes within `ms`; otherwise null, and the request stays pending.
+   * A plain timer, cleared at once: this runs per event (an AbortController per item cost
+   * a third of the writer's CPU).
+   */
   private async takeWithin(ms: number): Promise<IteratorResult<T> | null> {
     const next = (this.pending ??= this.source.next());
-    const timeout = new AbortController();
-    const result = await Promise.race([next, delay(ms, null, { signal: timeout.signal }).catch(() => null)]);
-    timeout.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, ms, null);
+    });
+    const result = await Promise.race([next, timeout]);
+    clearTimeout(timer);
     if (result) this.pending = undefined;
     return result;
   }

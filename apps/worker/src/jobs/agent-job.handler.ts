@@ -49,21 +49,15 @@ export class AgentJobHandler {
         log.info('run already cancelled: step refused');
         throw new UnrecoverableError(CANCELLED);
       }
-      return await this.runStep(agent, data, job, step.signal, log);
+      return await this.runStep(agent, data, step.signal, log);
     } finally {
       step.release();
     }
   }
 
   /** Runs the agent; its events go out through the job's sink, all of them before this settles. */
-  private async runStep(
-    agent: AnyAgentDefinition,
-    data: AgentJob,
-    job: Job<unknown>,
-    signal: AbortSignal,
-    log: Logger,
-  ): Promise<AgentJobResult> {
-    const sink = new JobEventSink(this.publisher, data, signal, job, log, this.model.deterministic);
+  private async runStep(agent: AnyAgentDefinition, data: AgentJob, signal: AbortSignal, log: Logger): Promise<AgentJobResult> {
+    const sink = new JobEventSink(this.publisher, data, signal, log, this.model.deterministic);
     try {
       const result = await runAgent(agent, {
         step: { runId: data.runId, conversationId: data.conversationId, messageId: data.messageId, step: data.step, stream: data.stream },
@@ -77,6 +71,7 @@ export class AgentJobHandler {
         human: this.human,
         humanResponseTimeoutMs: this.config.HUMAN_RESPONSE_TIMEOUT_MS,
       });
+      await sink.flush();
       log.info({ events: sink.count }, 'step completed');
       return result;
     } catch (err) {

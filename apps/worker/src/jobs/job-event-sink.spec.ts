@@ -29,10 +29,9 @@ function setup(opts: { publishDelayMs?: number } = {}) {
     stored.push(o.msgId);
     return calls.length;
   }) as Publish;
-  const progress: number[] = [];
   const controller = new AbortController();
-  const sink = new JobEventSink({ publish }, job, controller.signal, { updateProgress: async (p) => void progress.push(p) }, logger);
-  return { sink, calls, stored, progress, controller };
+  const sink = new JobEventSink({ publish }, job, controller.signal, logger);
+  return { sink, calls, stored, controller };
 }
 
 describe('JobEventSink', () => {
@@ -46,7 +45,7 @@ describe('JobEventSink', () => {
   });
 
   it('maps the step progress into the job range and never goes back', async () => {
-    const { sink, calls, progress } = setup();
+    const { sink, calls } = setup();
     await sink.emit('agent_started', { agent: 'a' });
     sink.progress(0.5);
     await sink.emit('agent_thinking', { agent: 'a', thought: 't' });
@@ -56,8 +55,6 @@ describe('JobEventSink', () => {
     sink.progress(3);
     await sink.emit('agent_completed', { agent: 'a', durationMs: 1 });
     expect(calls.map((c) => c.progress)).toEqual([0.5, 0.7, 0.7, 0.9]);
-    await sink.settled();
-    expect(progress).toEqual([0.7, 0.9]);
   });
 
   it('coalesces token deltas into one event per window, flushed in order before any other event', async () => {
@@ -110,14 +107,7 @@ describe('JobEventSink', () => {
     expect(asked.unrepeatable).toBe(true);
 
     const publish = (async () => 1) as Publish;
-    const hosted = new JobEventSink(
-      { publish },
-      job,
-      new AbortController().signal,
-      { updateProgress: async () => undefined },
-      logger,
-      false,
-    );
+    const hosted = new JobEventSink({ publish }, job, new AbortController().signal, logger, false);
     await hosted.emit('status', { step: 'generating', message: '…' });
     expect(hosted.unrepeatable).toBe(false);
     await hosted.emit('message_delta', { messageId: 'm', delta: 'model text' });
@@ -125,10 +115,21 @@ describe('JobEventSink', () => {
     await hosted.settled();
   });
 
-  it('settled() does not throw when a publish failed', async () => {
+  it('pipelines publishes: emit() does not wait for the ack, flush() does, in order', async () => {
+    const { sink, calls, stored } = setup({ publishDelayMs: 20 });
+    await sink.emit('status', { step: 'a', message: '1' });
+    await sink.emit('status', { step: 'b', message: '2' });
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2']); // both sent
+    expect(stored).toEqual([]); // neither acknowledged yet
+    await sink.flush();
+    expect(stored).toEqual(['run-1:2:1', 'run-1:2:2']);
+  });
+
+  it('flush() rejects when an event was not stored (the step then fails); settled() never throws', async () => {
     const publish = (async () => Promise.reject(new Error('nats down'))) as Publish;
-    const sink = new JobEventSink({ publish }, job, new AbortController().signal, { updateProgress: async () => undefined }, logger);
-    await expect(sink.emit('status', { step: 's', message: 'm' })).rejects.toThrow('nats down');
+    const sink = new JobEventSink({ publish }, job, new AbortController().signal, logger);
+    await expect(sink.emit('status', { step: 's', message: 'm' })).resolves.toBeUndefined();
     await expect(sink.settled()).resolves.toBeUndefined();
+    await expect(sink.flush()).rejects.toThrow('nats down');
   });
 });

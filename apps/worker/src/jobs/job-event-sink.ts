@@ -2,8 +2,6 @@ import type { AgentEventType, EventSink } from '@herald/agents';
 import type { AgentJob, EventData, Trace } from '@herald/contracts';
 import type { EventPublisher, Logger, RunScope } from '@herald/messaging';
 
-/** The job's own progress (BullMQ) is updated in steps of at least this much. */
-const JOB_PROGRESS_STEP = 0.05;
 /**
  * Token deltas are coalesced over this window (or this many characters): one JetStream
  * publish for several tokens, at a pace a reader cannot tell from token by token.
@@ -19,10 +17,6 @@ const UNREPEATABLE: Partial<Record<AgentEventType, 'always' | 'model'>> = {
   message: 'model',
 };
 
-export interface JobProgressReporter {
-  updateProgress(progress: number): Promise<void>;
-}
-
 /**
  * The sink of one job: publishes the step's events to the EVENTS stream.
  *  - msgId `<runId>:<step>:<n>` (n counts the step's events), so a retried job re-publishes
@@ -31,7 +25,11 @@ export interface JobProgressReporter {
  *    streamed text of a non-deterministic model, it is `unrepeatable` and the handler fails
  *    it for good instead of letting BullMQ retry it (a retry would re-ask, or mix two
  *    different answers under the same ids);
- *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing;
+ *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing
+ *    (it travels in the events; BullMQ's own job progress is not written: nobody reads it);
+ *  - publishes are pipelined: an event is sent at once (one connection keeps them in
+ *    order) and its ack awaited in `flush()`, which the step awaits before it succeeds, so
+ *    an event JetStream did not store fails the step rather than vanishing;
  *  - `message_delta` events are coalesced (DELTA_WINDOW_MS) and flushed before any other
  *    event, so they still arrive in order and add up to the message;
  *  - once the step is aborted it publishes nothing more, and `settled()` waits for what is
@@ -42,7 +40,7 @@ export class JobEventSink implements EventSink {
   private readonly pending = new Set<Promise<unknown>>();
   private sent = 0;
   private fraction = 0;
-  private reportedProgress = -1;
+  private failure?: unknown;
   private delta?: { messageId: string; text: string; timer: NodeJS.Timeout };
   private repeatable = true;
 
@@ -50,7 +48,6 @@ export class JobEventSink implements EventSink {
     private readonly publisher: Pick<EventPublisher, 'publish'>,
     private readonly job: AgentJob,
     private readonly signal: AbortSignal,
-    private readonly reporter: JobProgressReporter,
     private readonly logger: Logger,
     /** The model gives the same text for the same request (the local engine). */
     private readonly deterministic = true,
@@ -66,19 +63,13 @@ export class JobEventSink implements EventSink {
       return Promise.resolve();
     }
     this.flushDelta();
-    return this.publish(type, data, trace);
+    this.publish(type, data, trace);
+    return Promise.resolve();
   }
 
   progress(fraction: number): void {
     if (this.signal.aborted || !Number.isFinite(fraction)) return;
     this.fraction = Math.max(this.fraction, Math.min(1, Math.max(0, fraction)));
-    const value = this.runProgress();
-    if (value - this.reportedProgress >= JOB_PROGRESS_STEP || (this.fraction === 1 && value > this.reportedProgress)) {
-      this.reportedProgress = value;
-      this.track(this.reporter.updateProgress(Math.round(value * 1000) / 1000)).catch((err) =>
-        this.logger.warn({ err }, 'could not update the job progress'),
-      );
-    }
   }
 
   /** The run's progress now: within the job's range, never decreasing. */
@@ -103,10 +94,21 @@ export class JobEventSink implements EventSink {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private publish<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
+  /** Waits until JetStream has stored every event sent; rejects if one could not be stored. */
+  async flush(): Promise<void> {
+    await this.settled();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private publish<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): void {
     const msgId = `${this.job.runId}:${this.job.step}:${++this.sent}`;
     const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
-    return this.track(published).then(() => undefined);
+    this.track(
+      published.catch((err) => {
+        this.failure ??= err;
+        this.logger.warn({ err, runId: this.job.runId, type }, 'an event was not stored');
+      }),
+    );
   }
 
   private bufferDelta({ messageId, delta }: EventData<'message_delta'>): void {
@@ -122,9 +124,7 @@ export class JobEventSink implements EventSink {
     this.delta = undefined;
     clearTimeout(buffered.timer);
     if (this.signal.aborted || buffered.text === '') return;
-    this.publish('message_delta', { messageId: buffered.messageId, delta: buffered.text }).catch((err) =>
-      this.logger.warn({ err, runId: this.job.runId }, 'could not publish a message delta'),
-    );
+    this.publish('message_delta', { messageId: buffered.messageId, delta: buffered.text });
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
