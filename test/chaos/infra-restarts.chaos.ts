@@ -110,6 +110,33 @@ describe('chaos: NATS, Redis and Postgres restarted under a running Herald', () 
     recordScenario({ scenario: 'Redis restart', ...countLoss(stored, seen.events), recoveryMs, notes: 'stop → next run completed' });
   });
 
+  it('Redis restarted mid-run: the run in flight ends once, and the client misses nothing', async () => {
+    const client = await cluster.client('roy', 0);
+    const seen = new EventCollector(client);
+    const ack = await client.send(QUESTION, { stream: true });
+    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta');
+    const restartedAt = Date.now();
+    await redis.restart();
+    const events = await seen.until(ack.runId, 90_000);
+    const recoveryMs = Date.now() - restartedAt;
+    expect(events.filter(isTerminal)).toHaveLength(1);
+    expect(events.at(-1)!.type).toBe('orchestration_completed');
+    expect(runViolations(events, { stream: true })).toEqual([]);
+    await waitFor(
+      async () => (await storedMessages('roy', ack.conversationId)).length === 2,
+      30_000,
+      () => 'the run’s messages were not stored',
+    );
+    const stored = await storedEvents('roy');
+    expect(seen.events).toEqual(stored);
+    recordScenario({
+      scenario: 'Redis restart mid-run',
+      ...countLoss(stored, seen.events),
+      recoveryMs,
+      notes: 'restart → the run in flight completed',
+    });
+  });
+
   it('Postgres restarted mid-run: the run goes on, its events and messages are stored once it is back', async () => {
     const client = await cluster.client('pam', 0);
     const seen = new EventCollector(client);

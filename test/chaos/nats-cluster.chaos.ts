@@ -1,12 +1,25 @@
 import { connect } from 'nats';
 import { subjects } from '@herald/contracts';
-import { Cluster } from '../e2e/support/cluster';
+import { Cluster, sleep } from '../e2e/support/cluster';
 import { EventCollector } from '../e2e/support/event-collector';
 import { runViolations } from '../e2e/support/invariants';
 import { NatsServer, untilJetStream } from './support/infra-servers';
 import { countLoss, recordScenario } from './support/scenario-results';
 
 const QUESTION = 'Explain how JetStream stores events and how resume works after a reconnect';
+
+/** Asks until the system answers; UNAVAILABLE means nothing was done, so asking again is safe. */
+async function untilAccepted<T>(ask: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (Date.now() > deadline || (err as { code?: string }).code !== 'UNAVAILABLE') throw err;
+      await sleep(250);
+    }
+  }
+}
 
 describe('chaos: a three-node NATS cluster with JetStream replicas = 3', () => {
   let nodes: NatsServer[];
@@ -46,12 +59,13 @@ describe('chaos: a three-node NATS cluster with JetStream replicas = 3', () => {
     expect(firstEvents.at(-1)!.type).toBe('orchestration_completed');
     expect(runViolations(firstEvents, { stream: true })).toEqual([]);
 
-    const next = await client.send('And after the node is gone?', { conversationId: first.conversationId });
+    // While the RUNS stream elects a new leader a message may be refused with UNAVAILABLE (nothing accepted): send again.
+    const next = await untilAccepted(() => client.send('And after the node is gone?', { conversationId: first.conversationId }));
     expect((await seen.until(next.runId, 60_000)).at(-1)!.type).toBe('orchestration_completed');
 
     const probe = await cluster.client('cleo', 1);
     const stored = new EventCollector(probe);
-    await probe.resume('0');
+    await untilAccepted(() => probe.resume('0'));
     expect(stored.events.map((e) => e.id)).toEqual(seen.events.map((e) => e.id));
     expect(stored.events).toEqual(seen.events);
     recordScenario({

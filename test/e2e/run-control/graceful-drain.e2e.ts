@@ -21,7 +21,7 @@ describe('SIGTERM drains gracefully', () => {
     await cluster?.stop();
   }, 30_000);
 
-  it('an orchestrator and a worker stopped mid-run finish their work and exit 0; the run completes once', async () => {
+  it('an orchestrator and a worker stopped mid-run finish their work and stop cleanly; the run completes once', async () => {
     const watcher = await cluster.client('tess', 1);
     const seen = new EventCollector(watcher);
     const ack = await watcher.send(LONG_QUESTION, { stream: true });
@@ -42,6 +42,30 @@ describe('SIGTERM drains gracefully', () => {
 
     const next = await watcher.send('Thanks!', { conversationId: ack.conversationId });
     expect((await seen.until(next.runId, 30_000)).at(-1)!.type).toBe('orchestration_completed');
+  });
+
+  it('a persistence instance stopped mid-run hands its work to the other: every event is logged, the answer stored', async () => {
+    const watcher = await cluster.client('pete', 1);
+    const seen = new EventCollector(watcher);
+    const [leaving] = cluster.running('persistence');
+    await cluster.waitReady(await cluster.startService('persistence'));
+    const ack = await watcher.send(LONG_QUESTION, { stream: true });
+    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta');
+    leaving.process.kill('SIGTERM');
+    const events = await seen.until(ack.runId, 40_000);
+    await leaving.exited;
+    expect(stoppedCleanly(leaving)).toBe(true);
+    expect(events.at(-1)!.type).toBe('orchestration_completed');
+    await waitFor(
+      async () => {
+        const res = await cluster.http(`/v1/runs/${ack.runId}`, { userId: 'pete' });
+        return res.ok && (await res.json()).lastEventId === events.at(-1)!.id;
+      },
+      20_000,
+      () => 'the run was not logged up to its terminal event',
+    );
+    const stored = await (await cluster.http(`/v1/conversations/${ack.conversationId}/messages`, { userId: 'pete' })).json();
+    expect(stored.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
   });
 
   it('a gateway stopped mid-run closes its sockets; the client reconnects elsewhere, resumes and loses nothing', async () => {
