@@ -74,6 +74,28 @@ describe('crash survival: SIGKILL of one process mid-run', () => {
     });
   });
 
+  it('a worker killed mid-stream: the retried step carries on after the stored deltas; they add up to the one answer', async () => {
+    const watcher = await cluster.client('wendy', 0);
+    const seen = new EventCollector(watcher);
+    const ack = await watcher.send(LONG_QUESTION, { stream: true });
+    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta');
+    const [worker] = cluster.running('worker');
+    const killedAt = Date.now();
+    await cluster.kill(worker, 'SIGKILL');
+    await cluster.startService('worker');
+    const events = await seen.until(ack.runId, 60_000);
+    const recoveryMs = Date.now() - killedAt;
+    expect(events.at(-1)!.type).toBe('orchestration_completed');
+    expect(runViolations(events, { stream: true })).toEqual([]);
+    await expectEndedOnce('wendy', seen, ack.runId, ack.conversationId, events);
+    recordScenario({
+      scenario: 'worker SIGKILL mid-stream',
+      ...countLoss(events, seen.of(ack.runId)),
+      recoveryMs,
+      notes: 'kill → terminal event; deltas add up to the message',
+    });
+  });
+
   it('an orchestrator killed mid-run: another instance takes the run over from JetStream; exactly one terminal event', async () => {
     const watcher = await cluster.client('ora', 1);
     const seen = new EventCollector(watcher);

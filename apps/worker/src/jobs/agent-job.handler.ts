@@ -6,6 +6,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';
 import { RunRespondListener } from '../human/run-respond.listener';
+import { EarlierAttempts } from './earlier-attempt';
 import { JobEventSink } from './job-event-sink';
 import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
 
@@ -25,6 +26,7 @@ export class AgentJobHandler {
     private readonly cancellations: RunCancellations,
     private readonly human: RunRespondListener,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly earlier: EarlierAttempts,
   ) {}
 
   async handle(job: Job<unknown>, stopSignal?: AbortSignal): Promise<AgentJobResult> {
@@ -49,15 +51,26 @@ export class AgentJobHandler {
         log.info('run already cancelled: step refused');
         throw new UnrecoverableError(CANCELLED);
       }
-      return await this.runStep(agent, data, step.signal, log);
+      return await this.runStep(agent, data, step.signal, log, job.attemptsStarted > 1);
     } finally {
       step.release();
     }
   }
 
-  /** Runs the agent; its events go out through the job's sink, all of them before this settles. */
-  private async runStep(agent: AnyAgentDefinition, data: AgentJob, signal: AbortSignal, log: Logger): Promise<AgentJobResult> {
+  /**
+   * Runs the agent; its events go out through the job's sink, all of them before this
+   * settles. A retried step (an earlier attempt failed or its worker died) carries on after
+   * the deltas that attempt stored, so the streamed text still adds up to the answer.
+   */
+  private async runStep(
+    agent: AnyAgentDefinition,
+    data: AgentJob,
+    signal: AbortSignal,
+    log: Logger,
+    retried: boolean,
+  ): Promise<AgentJobResult> {
     const sink = new JobEventSink(this.publisher, data, signal, log, this.model.deterministic);
+    if (retried) sink.carryOn(await this.earlier.of(data));
     try {
       const result = await runAgent(agent, {
         step: { runId: data.runId, conversationId: data.conversationId, messageId: data.messageId, step: data.step, stream: data.stream },

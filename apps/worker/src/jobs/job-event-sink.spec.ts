@@ -39,7 +39,7 @@ describe('JobEventSink', () => {
     const { sink, calls } = setup();
     await sink.emit('status', { step: 'generating', message: 'Writing…' });
     await sink.emit('agent_thinking', { agent: 'a', thought: 't' }, { latencyMs: 3 });
-    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2']);
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:e1', 'run-1:2:e2']);
     expect(calls[0].scope).toEqual({ userId: 'u', conversationId: 'c', runId: 'run-1' });
     expect(calls[1]).toMatchObject({ type: 'agent_thinking', trace: { latencyMs: 3 } });
   });
@@ -77,7 +77,25 @@ describe('JobEventSink', () => {
         .map((c) => (c.data as { delta: string }).delta)
         .join(''),
     ).toBe('Hello, world!');
-    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2', 'run-1:2:3']);
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:d1', 'run-1:2:d2', 'run-1:2:e1']);
+  });
+
+  it('a retry carries on after the deltas an earlier attempt stored, numbering its deltas after them', async () => {
+    const { sink, calls } = setup();
+    sink.carryOn({ deltaChars: new Map([['m', 7]]), lastDelta: 3 });
+    await sink.emit('status', { step: 'generating', message: '…' });
+    for (const t of ['Hel', 'lo', ', ', 'world']) await sink.emit('message_delta', { messageId: 'm', delta: t });
+    await sink.emit('message', {
+      messageId: 'm',
+      role: 'assistant',
+      content: 'Hello, world',
+      metadata: { intent: 'chitchat', sources: [] },
+    });
+    expect(calls.map((c) => [c.msgId, c.type === 'message_delta' ? (c.data as { delta: string }).delta : c.type])).toEqual([
+      ['run-1:2:e1', 'status'],
+      ['run-1:2:d4', 'world'],
+      ['run-1:2:e2', 'message'],
+    ]);
   });
 
   it('flushes a long run of deltas without waiting for the window', async () => {
@@ -92,10 +110,10 @@ describe('JobEventSink', () => {
     controller.abort();
     await sink.emit('message_delta', { messageId: 'm', delta: 'b' });
     sink.progress(1);
-    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1']);
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:e1']);
     expect(stored).toEqual([]);
     await sink.settled();
-    expect(stored).toEqual(['run-1:2:1']);
+    expect(stored).toEqual(['run-1:2:e1']);
     await inFlight;
   });
 
@@ -119,10 +137,10 @@ describe('JobEventSink', () => {
     const { sink, calls, stored } = setup({ publishDelayMs: 20 });
     await sink.emit('status', { step: 'a', message: '1' });
     await sink.emit('status', { step: 'b', message: '2' });
-    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:1', 'run-1:2:2']); // both sent
+    expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:e1', 'run-1:2:e2']); // both sent
     expect(stored).toEqual([]); // neither acknowledged yet
     await sink.flush();
-    expect(stored).toEqual(['run-1:2:1', 'run-1:2:2']);
+    expect(stored).toEqual(['run-1:2:e1', 'run-1:2:e2']);
   });
 
   it('flush() rejects when an event was not stored (the step then fails); settled() never throws', async () => {

@@ -19,8 +19,10 @@ const UNREPEATABLE: Partial<Record<AgentEventType, 'always' | 'model'>> = {
 
 /**
  * The sink of one job: publishes the step's events to the EVENTS stream.
- *  - msgId `<runId>:<step>:<n>` (n counts the step's events), so a retried job re-publishes
- *    the same ids and JetStream stores each event once. That is right only when a retry
+ *  - msgId `<runId>:<step>:e<n>` (n counts the step's events other than deltas), so a
+ *    retried job re-publishes the same ids and JetStream stores each event once. Deltas,
+ *    whose boundaries depend on timing, are `<runId>:<step>:d<k>`: a retry skips the text an
+ *    earlier attempt already stored (`carryOn`) and numbers its deltas after that attempt's. That is right only when a retry
  *    publishes the same events again: once a step has asked the user something, or has
  *    streamed text of a non-deterministic model, it is `unrepeatable` and the handler fails
  *    it for good instead of letting BullMQ retry it (a retry would re-ask, or mix two
@@ -39,6 +41,9 @@ export class JobEventSink implements EventSink {
   private readonly scope: RunScope;
   private readonly pending = new Set<Promise<unknown>>();
   private sent = 0;
+  private deltas = 0;
+  /** Characters of each message's deltas an earlier attempt already stored. */
+  private skip = new Map<string, number>();
   private fraction = 0;
   private failure?: unknown;
   private delta?: { messageId: string; text: string; timer: NodeJS.Timeout };
@@ -85,7 +90,13 @@ export class JobEventSink implements EventSink {
 
   /** Events published so far. */
   get count(): number {
-    return this.sent;
+    return this.sent + this.deltas;
+  }
+
+  /** A retry: carry on after the deltas an earlier attempt of this step stored. */
+  carryOn(earlier: { deltaChars: Map<string, number>; lastDelta: number }): void {
+    this.skip = new Map(earlier.deltaChars);
+    this.deltas = Math.max(this.deltas, earlier.lastDelta);
   }
 
   /** Resolves when nothing is in flight any more (whatever the outcome). */
@@ -101,7 +112,10 @@ export class JobEventSink implements EventSink {
   }
 
   private publish<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): void {
-    const msgId = `${this.job.runId}:${this.job.step}:${++this.sent}`;
+    const msgId =
+      type === 'message_delta'
+        ? `${this.job.runId}:${this.job.step}:d${++this.deltas}`
+        : `${this.job.runId}:${this.job.step}:e${++this.sent}`;
     const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
     this.track(
       published.catch((err) => {
@@ -111,7 +125,12 @@ export class JobEventSink implements EventSink {
     );
   }
 
-  private bufferDelta({ messageId, delta }: EventData<'message_delta'>): void {
+  private bufferDelta({ messageId, delta: text }: EventData<'message_delta'>): void {
+    // Text an earlier attempt already stored is not sent again.
+    const skip = Math.min(this.skip.get(messageId) ?? 0, text.length);
+    if (skip > 0) this.skip.set(messageId, (this.skip.get(messageId) ?? 0) - skip);
+    const delta = text.slice(skip);
+    if (delta === '') return;
     if (this.delta && this.delta.messageId !== messageId) this.flushDelta();
     this.delta ??= { messageId, text: '', timer: setTimeout(() => this.flushDelta(), DELTA_WINDOW_MS) };
     this.delta.text += delta;

@@ -5,10 +5,11 @@ import { RunCancellations } from '../cancellation/run-cancellations';
 import { RunRespondListener } from '../human/run-respond.listener';
 import { AgentJobHandler } from './agent-job.handler';
 import { AgentsWorker } from './agents.worker';
+import { EarlierAttempts } from './earlier-attempt';
 
 /** Agent jobs: the BullMQ worker, the job handler, cancellation of running steps, and the user's answers to waiting steps. */
 @Module({
   imports: [AgentsModule],
-  providers: [AgentsWorker, AgentJobHandler, RunCancellations, RunCancelListener, RunRespondListener],
+  providers: [AgentsWorker, AgentJobHandler, EarlierAttempts, RunCancellations, RunCancelListener, RunRespondListener],
 })
 export class JobsModule {}
