@@ -320,16 +320,18 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       }
     });
 
-    it('serves the web client and the Socket.IO client script', async () => {
+    it('serves the web client (one bundle with libs/client) and the Socket.IO client script', async () => {
       const page = await fetch(`${gw.url}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       const html = await page.text();
-      expect(html).toContain('/socket.io/socket.io.js');
-      expect(html).toContain('/app.js');
+      expect(html).toContain('src="app.js"');
+      expect(html).toContain('href="app.css"');
       const script = await fetch(`${gw.url}/app.js`);
       expect(script.status).toBe(200);
-      expect(await script.text()).toContain("'chat:send'");
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(await script.text()).toContain('chat:send');
+      expect((await fetch(`${gw.url}/app.css`)).status).toBe(200);
       const socketIoClient = await fetch(`${gw.url}/socket.io/socket.io.js`);
       expect(socketIoClient.status).toBe(200);
       expect((await socketIoClient.text()).length).toBeGreaterThan(1000);

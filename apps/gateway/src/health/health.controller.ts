@@ -1,10 +1,10 @@
+import { HealthChecks, type Readiness } from '@herald/messaging';
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ReadinessService, type Readiness } from './readiness.service';
 
 @Controller('health')
 export class HealthController {
-  constructor(private readonly readiness: ReadinessService) {}
+  constructor(private readonly checks: HealthChecks) {}
 
   /** 200 while the process serves HTTP. */
   @Get('live')
@@ -17,7 +17,7 @@ export class HealthController {
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   async ready(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
-    const readiness = await this.readiness.check();
+    const readiness = await this.checks.check();
     res.status(readiness.status === 'ready' ? 200 : 503);
     return readiness;
   }

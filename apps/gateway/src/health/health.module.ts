@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
-import { ReadinessService } from './readiness.service';
+import { PersistenceProbe } from './persistence-probe';
 
 @Module({
   controllers: [HealthController],
-  providers: [ReadinessService],
+  providers: [PersistenceProbe],
 })
 export class HealthModule {}

@@ -34,7 +34,7 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy, On
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' }).end(body);
       };
       if (req.method !== 'GET') return reply(405, JSON.stringify({ error: { code: 'INVALID_INPUT', message: 'GET only' } }));
-      if (path === '/health/live') return reply(200, JSON.stringify({ status: 'live' }));
+      if (path === '/health/live') return reply(200, JSON.stringify({ status: 'ok' }));
       if (path === '/health/ready') {
         return void this.checks.check().then((r) => reply(r.status === 'ready' ? 200 : 503, JSON.stringify(r)));
       }

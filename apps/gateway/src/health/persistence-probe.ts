@@ -1,0 +1,24 @@
+import { PERSISTENCE_RPC } from '@herald/contracts';
+import { HealthChecks, PersistenceClient } from '@herald/messaging';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+
+const PING_TIMEOUT_MS = 1500;
+
+/**
+ * The gateway reaches Postgres only through persistence: its readiness asks persistence to
+ * ping the database (NATS and Redis are registered by MessagingModule). Stopping turns
+ * readiness to `draining` at once, so load balancers stop sending new connections.
+ */
+@Injectable()
+export class PersistenceProbe implements OnModuleDestroy {
+  constructor(
+    private readonly checks: HealthChecks,
+    persistence: PersistenceClient,
+  ) {
+    checks.register('postgres', () => persistence.call(PERSISTENCE_RPC.ping, {}, PING_TIMEOUT_MS));
+  }
+
+  onModuleDestroy(): void {
+    this.checks.drain();
+  }
+}
