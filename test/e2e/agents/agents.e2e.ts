@@ -70,6 +70,24 @@ describe('the built-in agents end to end (local engine)', () => {
     expect(status).toBe('completed');
   });
 
+  it('cancelling a run that waits for the user ends it at once with run_cancelled; nothing is stored', async () => {
+    const client = await cluster.client('waiting-cancel');
+    const seen = collectRuns(client);
+    const ack = await client.send('sales by category please');
+    await seen.untilType(ack.runId, 'clarification_requested');
+    const cancelledAt = Date.now();
+    await expect(client.cancel(ack.runId)).resolves.toMatchObject({});
+    const events = await seen.until(ack.runId);
+    expect(Date.now() - cancelledAt).toBeLessThan(RESPONSE_TIMEOUT_MS); // not the question's timeout
+    expect(events.at(-1)?.type).toBe('run_cancelled');
+    expect(runViolations(events)).toEqual([]);
+    await sleep(300);
+    expect(seen.of(ack.runId)).toHaveLength(events.length);
+    const stored = await (await cluster.http(`/v1/conversations/${ack.conversationId}/messages`, { userId: 'waiting-cancel' })).json();
+    expect(stored.messages).toEqual([]);
+    await expect(client.cancel(ack.runId)).resolves.toMatchObject({ alreadyFinished: true });
+  });
+
   it('an approval granted exports the result; one refused ends that path politely', async () => {
     const client = await cluster.client('approver');
     const seen = collectRuns(client);
