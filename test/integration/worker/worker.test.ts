@@ -48,7 +48,7 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     const events = await h.settledEventsOf(job.runId);
     expect(events.map((e) => e.type)).toEqual(['agent_started', 'status', 'agent_thinking', 'agent_completed']);
     expect(events[1].data).toEqual({ step: 'routing', message: 'Classifying your query…' });
-    expect(events.map((e) => e.msgId)).toEqual([1, 2, 3, 4].map((n) => `${job.runId}:0:${n}`));
+    expect(events.map((e) => e.msgId)).toEqual([1, 2, 3, 4].map((n) => `${job.runId}:0:e${n}`));
     expect(events.every((e) => e.conversationId === job.conversationId && e.trace === undefined)).toBe(true);
     expectProgressWithin(events, 0.05, 0.15);
     expect(events.at(-1)!.progress).toBeCloseTo(0.15, 3);
