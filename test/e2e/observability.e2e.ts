@@ -36,6 +36,26 @@ describe('health and metrics of every service (real processes)', () => {
     }
   });
 
+  it('counts what each service did for a run: relayed events and latency, runs, jobs, queue depth, events written', async () => {
+    const client = await cluster.client('metered');
+    await (await client.ask('What is JetStream?')).done();
+    await sleep(500); // the event writer's batch
+    const text = async (app: string) => (await fetch(`${cluster.services.find((s) => s.app === app)!.url}/metrics`)).text();
+    const value = (metrics: string, pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
+    const gateway = await text('gateway');
+    expect(value(gateway, /^herald_gateway_events_relayed_total\{type="orchestration_completed"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(gateway, /^herald_gateway_relay_latency_seconds_count (\d+)/m)).toBeGreaterThan(5);
+    expect(gateway).toMatch(/^herald_nats_status_changes_total|^# HELP herald_nats_status_changes_total/m);
+    const orchestrator = await text('orchestrator');
+    expect(value(orchestrator, /^herald_runs_total\{outcome="orchestration_completed"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(orchestrator, /^herald_run_duration_seconds_count\{outcome="orchestration_completed"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    const worker = await text('worker');
+    expect(value(worker, /^herald_agent_jobs_total\{agent="reporting",outcome="completed"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(worker, /^herald_agent_queue_jobs\{state="waiting"\} (\d+)/m)).toBe(0);
+    const persistence = await text('persistence');
+    expect(value(persistence, /^herald_events_written_total (\d+)/m)).toBeGreaterThan(5);
+  });
+
   it('a service that is stopping says draining, then goes away', async () => {
     const extra = await cluster.startService('worker');
     await cluster.waitReady(extra);

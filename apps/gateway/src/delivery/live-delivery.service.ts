@@ -210,6 +210,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       return;
     }
     this.metrics.eventsRelayed.inc({ type: event.type });
+    this.metrics.relayLatency.observe(Math.max(0, Date.now() - Date.parse(event.ts)) / 1000);
     if (BigInt(event.id) > this.relayedUpTo) this.relayedUpTo = BigInt(event.id);
     this.server?.local.to(user.room).emit(SERVER_EVENTS.agentEvent, event);
     for (const receiver of user.receivers.values()) {

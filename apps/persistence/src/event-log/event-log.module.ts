@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { EventLogMetrics } from './event-log-metrics';
 import { EventLogQueries } from './event-log-queries.service';
 import { EventLogRepository } from './event-log.repository';
 import { EventWriter } from './event-writer';
 
-@Module({ providers: [EventLogRepository, EventWriter, EventLogQueries], exports: [EventLogQueries] })
+@Module({ providers: [EventLogRepository, EventWriter, EventLogQueries, EventLogMetrics], exports: [EventLogQueries] })
 export class EventLogModule {}

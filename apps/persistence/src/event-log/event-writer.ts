@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
+import { EventLogMetrics } from './event-log-metrics';
 import { ensureEventWriterConsumer } from './event-writer.consumer';
 import type { LoggedEvent } from './logged-event';
 import { MessageBatcher } from './message-batcher';
@@ -42,6 +43,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly eventLog: EventLogRepository,
+    private readonly metrics: EventLogMetrics,
   ) {}
 
   async onApplicationBootstrap() {
@@ -123,9 +125,13 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.write(pending);
       this.failures = 0;
+      this.metrics.written.inc(pending.length);
+      this.metrics.batchSize.observe(pending.length);
+      this.metrics.writeSeconds.observe((Date.now() - started) / 1000);
       this.logger.debug({ events: pending.length, ms: Date.now() - started }, 'events written');
     } catch (err) {
       this.failures += 1;
+      this.metrics.dbErrors.inc();
       const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
       for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged
@@ -151,6 +157,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private terminate(msg: JsMsg, reason: string): void {
+    this.metrics.dropped.inc();
     this.logger.warn({ seq: msg.seq, subject: msg.subject, reason }, 'event dropped from the event log');
     msg.term();
   }

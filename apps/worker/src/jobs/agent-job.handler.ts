@@ -8,6 +8,7 @@ import { RunCancellations } from '../cancellation/run-cancellations';
 import { RunRespondListener } from '../human/run-respond.listener';
 import { EarlierAttempts } from './earlier-attempt';
 import { JobEventSink } from './job-event-sink';
+import { JobMetrics } from './job-metrics';
 import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
 
 /**
@@ -27,6 +28,7 @@ export class AgentJobHandler {
     private readonly human: RunRespondListener,
     @Inject(CONFIG) private readonly config: Config,
     private readonly earlier: EarlierAttempts,
+    private readonly metrics: JobMetrics,
   ) {}
 
   async handle(job: Job<unknown>, stopSignal?: AbortSignal): Promise<AgentJobResult> {
@@ -51,7 +53,15 @@ export class AgentJobHandler {
         log.info('run already cancelled: step refused');
         throw new UnrecoverableError(CANCELLED);
       }
-      return await this.runStep(agent, data, step.signal, log, job.attemptsStarted > 1);
+      const done = this.metrics.start(agent.name);
+      try {
+        const result = await this.runStep(agent, data, step.signal, log, job.attemptsStarted > 1);
+        done('completed');
+        return result;
+      } catch (err) {
+        done(err instanceof Error && err.message === CANCELLED ? 'cancelled' : 'failed');
+        throw err;
+      }
     } finally {
       step.release();
     }

@@ -6,10 +6,11 @@ import { RunRespondListener } from '../human/run-respond.listener';
 import { AgentJobHandler } from './agent-job.handler';
 import { AgentsWorker } from './agents.worker';
 import { EarlierAttempts } from './earlier-attempt';
+import { JobMetrics } from './job-metrics';
 
 /** Agent jobs: the BullMQ worker, the job handler, cancellation of running steps, and the user's answers to waiting steps. */
 @Module({
   imports: [AgentsModule],
-  providers: [AgentsWorker, AgentJobHandler, EarlierAttempts, RunCancellations, RunCancelListener, RunRespondListener],
+  providers: [AgentsWorker, AgentJobHandler, EarlierAttempts, JobMetrics, RunCancellations, RunCancelListener, RunRespondListener],
 })
 export class JobsModule {}
