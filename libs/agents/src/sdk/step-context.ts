@@ -154,10 +154,14 @@ export class StepContext implements AgentContext {
     answer.catch(() => undefined);
     const startedAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
+    let expired = false;
     try {
       await request(requestId);
       const timedOut = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE)), Math.max(0, this.waitBudgetMs));
+        timer = setTimeout(() => {
+          expired = true;
+          reject(new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE));
+        }, Math.max(0, this.waitBudgetMs));
       });
       const response = await Promise.race([answer, timedOut]);
       if (!fitsRequest(kind, response)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'The answer does not fit the request.');
@@ -165,7 +169,9 @@ export class StepContext implements AgentContext {
       return response;
     } finally {
       clearTimeout(timer);
-      this.waitBudgetMs -= performance.now() - startedAt;
+      // A timer may fire a little before the clock says the budget is spent: a wait that
+      // timed out has used all of it.
+      this.waitBudgetMs = expired ? 0 : this.waitBudgetMs - (performance.now() - startedAt);
       this.signal.removeEventListener('abort', onAbort);
       if (!wait.signal.aborted) wait.abort(new Error('wait over'));
     }
