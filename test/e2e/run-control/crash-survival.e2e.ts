@@ -52,11 +52,18 @@ describe('crash survival: SIGKILL of one process mid-run', () => {
     }
   }
 
-  it('a worker killed mid-job: the job is taken over from its stalled lock, the run ends once with one answer', async () => {
-    const watcher = await cluster.client('wes', 1);
+  /**
+   * Kills the worker once `killWhen` has been seen, starts a new one, and expects the run
+   * taken over from the stalled lock to end once, well-formed, with one stored answer.
+   */
+  async function killWorkerMidRun(
+    userId: string,
+    opts: { stream: boolean; killWhen: (e: AgentEvent) => boolean; scenario: string; notes: string },
+  ) {
+    const watcher = await cluster.client(userId, opts.stream ? 0 : 1);
     const seen = new EventCollector(watcher);
-    const ack = await watcher.send(LONG_QUESTION);
-    await seen.untilSeen(ack.runId, (e) => e.type === 'agent_started' && e.data.agent === 'reporting');
+    const ack = await watcher.send(LONG_QUESTION, { stream: opts.stream });
+    await seen.untilSeen(ack.runId, opts.killWhen);
     const [worker] = cluster.running('worker');
     const killedAt = Date.now();
     await cluster.kill(worker, 'SIGKILL');
@@ -64,34 +71,25 @@ describe('crash survival: SIGKILL of one process mid-run', () => {
     const events = await seen.until(ack.runId, 60_000);
     const recoveryMs = Date.now() - killedAt;
     expect(events.at(-1)!.type).toBe('orchestration_completed');
-    expect(runViolations(events)).toEqual([]);
-    await expectEndedOnce('wes', seen, ack.runId, ack.conversationId, events);
-    recordScenario({
+    expect(runViolations(events, { stream: opts.stream })).toEqual([]);
+    await expectEndedOnce(userId, seen, ack.runId, ack.conversationId, events);
+    recordScenario({ scenario: opts.scenario, ...countLoss(events, seen.of(ack.runId)), recoveryMs, notes: opts.notes });
+  }
+
+  it('a worker killed mid-job: the job is taken over from its stalled lock, the run ends once with one answer', async () => {
+    await killWorkerMidRun('wes', {
+      stream: false,
+      killWhen: (e) => e.type === 'agent_started' && e.data.agent === 'reporting',
       scenario: 'worker SIGKILL mid-job',
-      ...countLoss(events, seen.of(ack.runId)),
-      recoveryMs,
       notes: 'kill → terminal event',
     });
   });
 
   it('a worker killed mid-stream: the retried step carries on after the stored deltas; they add up to the one answer', async () => {
-    const watcher = await cluster.client('wendy', 0);
-    const seen = new EventCollector(watcher);
-    const ack = await watcher.send(LONG_QUESTION, { stream: true });
-    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta');
-    const [worker] = cluster.running('worker');
-    const killedAt = Date.now();
-    await cluster.kill(worker, 'SIGKILL');
-    await cluster.startService('worker');
-    const events = await seen.until(ack.runId, 60_000);
-    const recoveryMs = Date.now() - killedAt;
-    expect(events.at(-1)!.type).toBe('orchestration_completed');
-    expect(runViolations(events, { stream: true })).toEqual([]);
-    await expectEndedOnce('wendy', seen, ack.runId, ack.conversationId, events);
-    recordScenario({
+    await killWorkerMidRun('wendy', {
+      stream: true,
+      killWhen: (e) => e.type === 'message_delta',
       scenario: 'worker SIGKILL mid-stream',
-      ...countLoss(events, seen.of(ack.runId)),
-      recoveryMs,
       notes: 'kill → terminal event; deltas add up to the message',
     });
   });
