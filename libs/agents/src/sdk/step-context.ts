@@ -158,10 +158,13 @@ export class StepContext implements AgentContext {
     try {
       await request(requestId);
       const timedOut = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          expired = true;
-          reject(new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE));
-        }, Math.max(0, this.waitBudgetMs));
+        timer = setTimeout(
+          () => {
+            expired = true;
+            reject(new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE));
+          },
+          Math.max(0, this.waitBudgetMs),
+        );
       });
       const response = await Promise.race([answer, timedOut]);
       if (!fitsRequest(kind, response)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'The answer does not fit the request.');
