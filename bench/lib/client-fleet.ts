@@ -5,18 +5,10 @@ import { benchScript } from './bench-paths';
 import { Histogram } from './histogram';
 import { BenchChild } from './ipc';
 
-export interface MergedRunsStats {
-  sent: number;
-  accepted: number;
-  refused: Record<string, number>;
-  completed: number;
-  otherTerminal: Record<string, number>;
-  events: number;
-  ack: Histogram;
-  started: Histogram;
-  terminal: Histogram;
-  relay: Histogram;
-}
+type LatencyField = 'ack' | 'started' | 'terminal' | 'relay';
+
+/** A client host's RunsStats, summed over the hosts, with each latency sample merged into a histogram. */
+export type MergedRunsStats = Omit<RunsStats, LatencyField> & Record<LatencyField, Histogram>;
 
 const TOKEN_TTL_SECONDS = 4 * 3600;
 

@@ -1,19 +1,10 @@
-import type { EventData, Trace } from '@herald/contracts';
+import type { EventData, EventType, Trace } from '@herald/contracts';
 
-/** The lifecycle events an agent's context emits (the run-level ones belong to the orchestrator). */
-export const AGENT_EVENT_TYPES = [
-  'status',
-  'agent_started',
-  'agent_thinking',
-  'tool_executing',
-  'tool_completed',
-  'agent_completed',
-  'clarification_requested',
-  'approval_requested',
-  'message_delta',
-  'message',
-] as const;
-export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+/** The run-level events: the orchestrator's, never an agent's. */
+type RunEventType = 'run_queued' | 'orchestration_started' | 'orchestration_completed' | 'run_cancelled' | 'error';
+
+/** The lifecycle events an agent's context emits: every event type of the contract but the run-level ones. */
+export type AgentEventType = Exclude<EventType, RunEventType>;
 
 /**
  * Where an agent's context writes its events. The worker's sink publishes them to the
