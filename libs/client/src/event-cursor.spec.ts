@@ -35,4 +35,11 @@ describe('EventCursor', () => {
     expect(c.holding).toBe(false);
     expect(c.lastId).toBe('9');
   });
+
+  it('starts after a given id, and refuses one that is not a decimal id', () => {
+    const c = new EventCursor('41');
+    expect(c.lastId).toBe('41');
+    expect(['40', '41', '42'].map((id) => c.offer(event(id)))).toEqual([false, false, true]);
+    expect(() => new EventCursor('4x')).toThrow(TypeError);
+  });
 });

@@ -7,8 +7,14 @@ const byId = (a: AgentEvent, b: AgentEvent) => (BigInt(a.id) < BigInt(b.id) ? -1
  * once and in increasing order, and holds live events while a resume replays older ones.
  */
 export class EventCursor {
-  private last = 0n;
+  private last: bigint;
   private held?: AgentEvent[];
+
+  /** `start`: the id of the last event already had (from an earlier session); `'0'` for none. */
+  constructor(start = '0') {
+    if (!/^\d+$/.test(start)) throw new TypeError(`an event id is a decimal string, not ${JSON.stringify(start)}`);
+    this.last = BigInt(start);
+  }
 
   /** The id of the last accepted event: the `after` of the next resume. */
   get lastId(): string {

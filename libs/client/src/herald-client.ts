@@ -36,7 +36,7 @@ interface HandshakeError extends Error {
  */
 export class HeraldClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
-  private readonly cursor = new EventCursor();
+  private readonly cursor: EventCursor;
   private readonly backoff: Backoff;
   private readonly eventListeners = new Set<EventListener>();
   private readonly statusListeners = new Set<StatusListener>();
@@ -51,6 +51,7 @@ export class HeraldClient {
 
   constructor(private readonly options: HeraldClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.cursor = new EventCursor(options.lastEventId);
     this.backoff = new Backoff(options.reconnect);
     this.socket = io(options.url, {
       transports: options.transports ?? ['websocket'],
@@ -201,14 +202,15 @@ export class HeraldClient {
   }
 
   private onReady(info: SessionReady): void {
-    const reconnected = this.session !== undefined;
     this.session = info;
     this.expired = false;
     this.backoff.reset();
     const first = this.firstConnect;
     this.firstConnect = undefined;
     first?.resolve(info);
-    if (!reconnected || this.options.autoResume === false || this.cursor.lastId === '0') {
+    // A reconnect resumes from the last delivered id; a first connection only when the
+    // client was given a `lastEventId` to start from (the cursor is past '0' only then).
+    if (this.options.autoResume === false || this.cursor.lastId === '0') {
       this.setStatus({ state: 'online', session: info });
       return;
     }

@@ -20,6 +20,12 @@ export interface HeraldClientOptions {
   transports?: ('websocket' | 'polling')[];
   /** Re-deliver missed events after every reconnect (default true). */
   autoResume?: boolean;
+  /**
+   * The id of the last event this user's client already has, from an earlier session (a
+   * page reload, another tab, another process): the first connection resumes after it,
+   * holding live events meanwhile, so nothing between then and now is missed or repeated.
+   */
+  lastEventId?: string;
   /** How long requests wait for an ack (default 10 s). */
   ackTimeoutMs?: number;
   /** Put the token in the query string instead of `auth` (for clients that cannot set auth). */

@@ -138,9 +138,12 @@ describe('crash survival: SIGKILL of one process mid-run', () => {
     tab.close();
     const cursor = before.events.at(-1)!.id;
 
-    const back = await cluster.client('gus', survivorIndex);
+    // A new client that starts from the last id it had: its first connection resumes after
+    // it and holds live events meanwhile (resuming by hand after connecting would let a live
+    // event move the cursor past ones the replay still has to deliver).
+    const back = await cluster.client('gus', survivorIndex, { lastEventId: cursor });
     const after = new EventCollector(back);
-    await back.resume(cursor);
+    await new Promise((caughtUp) => back.onCaughtUp(caughtUp));
     const recoveryMs = Date.now() - killedAt;
     const full = await watcher.until(ack.runId, 30_000);
     await after.until(ack.runId, 30_000);

@@ -90,9 +90,9 @@ describe('SIGTERM drains gracefully', () => {
     expect(stoppedCleanly(leaving)).toBe(true);
     tab.close();
 
-    const back = await cluster.client('troy', 1);
+    const back = await cluster.client('troy', 1, { lastEventId: before.events.at(-1)!.id });
     const after = new EventCollector(back);
-    await back.resume(before.events.at(-1)!.id);
+    await new Promise((caughtUp) => back.onCaughtUp(caughtUp));
     const recoveryMs = Date.now() - stoppedAt;
     const full = await watcher.until(ack.runId, 30_000);
     await after.until(ack.runId, 30_000);

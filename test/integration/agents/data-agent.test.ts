@@ -59,7 +59,8 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
   afterAll(async () => {
     await pool?.end();
     await admin?.end();
-    const c = new Client({ connectionString: BASE });
+    // The maintenance database: the one in DATABASE_URL may not exist on a fresh machine.
+    const c = new Client({ connectionString: new URL('/postgres', BASE).toString() });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await c.end();
