@@ -149,6 +149,9 @@ describe('deploy/k8s (Kustomize base and example overlay)', () => {
     expect(byName('Service', natsUrl.hostname)?.spec.ports.map((p: any) => p.port)).toContain(Number(natsUrl.port));
     const helm = load(join(k8s, 'nats/helm-values.yaml'))[0];
     expect(helm.config).toMatchObject({ cluster: { enabled: true, replicas: 3 }, jetstream: { enabled: true } });
+    // The streams are replicated on every server of the cluster, or losing one loses events.
+    expect(Number(byName('ConfigMap', 'herald-config')!.data!.NATS_STREAM_REPLICAS)).toBe(nats.spec.replicas);
+    expect(helm.config.cluster.replicas).toBe(nats.spec.replicas);
   });
 
   it('routes the example ingress to the gateway Service port', () => {
