@@ -10,6 +10,7 @@ import {
   runAgent,
   type SqlResult,
 } from '@herald/agents';
+import { ErrorCode, HeraldError } from '@herald/contracts';
 import { runMigrations } from '@herald/db';
 import { Client, Pool } from 'pg';
 
@@ -169,6 +170,17 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
     const rows = await warehouse.query('SELECT id FROM demo.orders ORDER BY id', 7, signal);
     expect(rows).toMatchObject({ rowCount: 7, truncated: true });
     expect(await orderCount()).toBe(1500);
+  });
+
+  it('statement_timeout stops a slow query past the guard: TIMEOUT, and the pool stays usable', async () => {
+    const warehouse = new PgDataWarehouse(pool, 200);
+    const signal = new AbortController().signal;
+    const startedAt = Date.now();
+    const err = await warehouse.query('SELECT pg_sleep(2)', 10, signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HeraldError);
+    expect(err).toMatchObject({ code: ErrorCode.TIMEOUT, message: 'The query took too long and was stopped.' });
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+    await expect(warehouse.query('SELECT 1 AS one', 10, signal)).resolves.toMatchObject({ rows: [[1]] });
   });
 
   it('exports only with approval; a refusal ends that path politely', async () => {
