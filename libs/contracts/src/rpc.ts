@@ -18,6 +18,11 @@ export const admitRunRequestSchema = z.object({
   content: z.string(),
   clientMessageId: z.string().optional(),
   options: runOptionsSchema,
+  /**
+   * Only acknowledge the earlier run of `clientMessageId` (the sender is over its rate limit,
+   * and a repeat must still get its first answer): start nothing; NOT_FOUND when there is none.
+   */
+  duplicateOnly: z.boolean().optional(),
 });
 export type AdmitRunRequest = z.infer<typeof admitRunRequestSchema>;
 

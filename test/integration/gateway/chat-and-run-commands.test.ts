@@ -189,6 +189,25 @@ describe('gateway: rate limit shared by instances', () => {
     expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
     expect(persistence.admitCalls.filter((c) => c.userId === 'careful')).toHaveLength(5 + 3 + 2);
   });
+
+  it('acks a repeated clientMessageId with its first run even at the limit, and still refuses new messages', async () => {
+    const socket = await connect(gwB, 'at-the-limit');
+    const first = await send(socket, { clientMessageId: 'kept' });
+    expect(first.ok).toBe(true);
+    expect((await send(socket)).ok).toBe(true);
+    expect((await send(socket)).ok).toBe(true);
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+
+    const onA = await connect(gwA, 'at-the-limit');
+    expect(await send(onA, { clientMessageId: 'kept' })).toEqual(first);
+    expect(await send(socket, { clientMessageId: 'kept', content: 'edited' })).toEqual(first);
+    const fresh = await send(onA, { clientMessageId: 'never-sent' });
+    expect(fresh).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(fresh.error!.retryAfterMs).toBeGreaterThan(0);
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+    const runs = new Set(persistence.admitCalls.filter((c) => c.userId === 'at-the-limit' && !c.duplicateOnly).map((c) => c.runId));
+    expect(runs.size).toBe(3);
+  });
 });
 
 describe('gateway: chat:send when a backing service is down', () => {

@@ -80,6 +80,18 @@ describe('persistence rpc', () => {
       expect(count).toBe(1);
     });
 
+    it('with duplicateOnly, answers only a repeated clientMessageId and otherwise starts nothing (NOT_FOUND)', async () => {
+      const first = await h.admit('olivia', { clientMessageId: 'over-limit' });
+      expect(await h.admit('olivia', { clientMessageId: 'over-limit', duplicateOnly: true })).toEqual({ ...first, duplicate: true });
+      expect(await errorCodeOf(h.admit('olivia', { clientMessageId: 'unseen', duplicateOnly: true }))).toBe(ErrorCode.NOT_FOUND);
+      expect(await errorCodeOf(h.admit('olivia', { duplicateOnly: true }))).toBe(ErrorCode.NOT_FOUND);
+      const [{ runs, conversations }] = await h.rows(
+        `SELECT (SELECT count(*)::int FROM runs WHERE user_id = 'olivia') AS runs,
+                (SELECT count(*)::int FROM conversations WHERE user_id = 'olivia') AS conversations`,
+      );
+      expect({ runs, conversations }).toEqual({ runs: 1, conversations: 1 });
+    });
+
     it('yields one run for two identical admits at the same moment', async () => {
       for (let round = 0; round < 5; round++) {
         const req = h.admitRequest('frank', { clientMessageId: `same-${round}` });

@@ -70,21 +70,29 @@ export class ChatService {
 
   private async admitAndPublish(userId: string, payload: unknown): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
     const input = parseInput(this.schema, payload);
-    await this.rateLimiter.consume(userId);
+    const request: AdmitRunRequest = {
+      userId,
+      conversationId: input.conversationId,
+      newConversationId: randomUUID(),
+      runId: randomUUID(),
+      messageId: randomUUID(),
+      userMessageId: randomUUID(),
+      content: input.content,
+      clientMessageId: input.clientMessageId,
+      options: input.options,
+    };
+    try {
+      await this.rateLimiter.consume(userId);
+    } catch (err) {
+      // Over the limit, a repeat of an earlier clientMessageId still gets its first answer
+      // (PROTOCOL.md §2): repeats do not count. Anything else stays refused.
+      const earlier = await this.earlierRunOverLimit(request, err);
+      return { accepted: await this.acknowledgeDuplicate(userId, earlier), duplicate: true };
+    }
 
     let admitted: AdmitRunReply;
     try {
-      admitted = await this.admit({
-        userId,
-        conversationId: input.conversationId,
-        newConversationId: randomUUID(),
-        runId: randomUUID(),
-        messageId: randomUUID(),
-        userMessageId: randomUUID(),
-        content: input.content,
-        clientMessageId: input.clientMessageId,
-        options: input.options,
-      });
+      admitted = await this.admit(request);
     } catch (err) {
       await this.rateLimiter.giveBack(userId);
       throw err;
@@ -93,10 +101,7 @@ export class ChatService {
     if (admitted.duplicate) {
       // Same clientMessageId: the first answer again, and it costs nothing.
       await this.rateLimiter.giveBack(userId);
-      // Still queued: its request may never have reached JetStream (a crash between admit and
-      // publish). Publishing again is harmless: JetStream drops duplicates by msgID.
-      if (admitted.status === 'queued') await this.publish(userId, admitted);
-      return { accepted: toResult(admitted), duplicate: true };
+      return { accepted: await this.acknowledgeDuplicate(userId, admitted), duplicate: true };
     }
 
     try {
@@ -106,6 +111,24 @@ export class ChatService {
       throw err;
     }
     return { accepted: toResult(admitted), duplicate: false };
+  }
+
+  /** The earlier run of a repeated clientMessageId when the limiter said RATE_LIMITED; `limited` rethrown otherwise. */
+  private async earlierRunOverLimit(request: AdmitRunRequest, limited: unknown): Promise<AdmitRunReply> {
+    if (!request.clientMessageId || !HeraldError.is(limited) || limited.code !== ErrorCode.RATE_LIMITED) throw limited;
+    try {
+      return await this.admit({ ...request, duplicateOnly: true });
+    } catch (err) {
+      throw HeraldError.is(err) && err.code === ErrorCode.NOT_FOUND ? limited : err;
+    }
+  }
+
+  /** The first answer of a repeated clientMessageId. */
+  private async acknowledgeDuplicate(userId: string, earlier: AdmitRunReply): Promise<ChatSendResult> {
+    // Still queued: its request may never have reached JetStream (a crash between admit and
+    // publish). Publishing again is harmless: JetStream drops duplicates by msgID.
+    if (earlier.status === 'queued') await this.publish(userId, earlier);
+    return toResult(earlier);
   }
 
   private async admit(request: AdmitRunRequest): Promise<AdmitRunReply> {

@@ -19,7 +19,7 @@ import { RUN_CONSTRAINT, RunRepository, type NewRun } from './run.repository';
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 /** A validated request: `target` is "new" or the (lower-cased) id of an existing conversation. */
-type AdmitInput = Omit<NewRun, 'conversationId'> & { target: string; newConversationId: string };
+type AdmitInput = Omit<NewRun, 'conversationId'> & { target: string; newConversationId: string; duplicateOnly: boolean };
 
 /**
  * `run.admit`: everything that decides whether a `chat:send` starts a run, in one
@@ -53,8 +53,9 @@ export class RunAdmission {
     if (input.clientMessageId) {
       const earlier = await this.runs.findByClientMessageId(db, input.userId, input.clientMessageId);
       if (earlier && Date.now() - earlier.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS) return toReply(earlier, true);
-      if (earlier) await this.runs.releaseClientMessageId(db, earlier.id);
+      if (earlier && !input.duplicateOnly) await this.runs.releaseClientMessageId(db, earlier.id);
     }
+    if (input.duplicateOnly) throw new HeraldError(ErrorCode.NOT_FOUND, 'No earlier run with this clientMessageId.');
     const conversationId = await this.resolveConversation(db, input);
     if (input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
       throw new HeraldError(ErrorCode.RUN_IN_PROGRESS, 'This conversation already has a run in progress.');
@@ -119,5 +120,6 @@ function validate(req: AdmitRunRequest): AdmitInput {
     clientMessageId,
     content,
     options: req.options,
+    duplicateOnly: req.duplicateOnly === true,
   };
 }

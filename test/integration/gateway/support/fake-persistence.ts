@@ -117,6 +117,7 @@ export class FakePersistence {
     const key = req.clientMessageId ? `${req.userId}\u0000${req.clientMessageId}` : undefined;
     const earlier = key ? this.idempotency.get(key) : undefined;
     if (earlier) return { ...earlier, duplicate: true, status: this.runs.get(earlier.runId)?.reply.status ?? earlier.status };
+    if (req.duplicateOnly) throw new HeraldError('NOT_FOUND', 'No earlier run with this clientMessageId.');
 
     let conversationId = req.conversationId;
     if (conversationId === 'new') {
