@@ -6,7 +6,7 @@
  * second, so the bench runs several and gives each a share of the users and of the rate.
  */
 import { subjects as subjectsOf } from '@herald/contracts';
-import { connectNats, encodeJson, EventPublisher } from '@herald/messaging';
+import { connectNats, encodeJson, EventPublisher, JetStreamPublisher } from '@herald/messaging';
 import type { NatsConnection } from 'nats';
 import { serveParent } from '../lib/ipc';
 import { paceOpenLoop } from '../lib/pacer';
@@ -47,7 +47,7 @@ serveParent(
       init = args;
       nc = await connectNats({ url: args.natsUrl, name: 'bench-producer' });
       runs = args.users.map(relayRun);
-      publisher = new EventPublisher(nc.jetstream(), subjectsOf(args.namespace));
+      publisher = new EventPublisher(new JetStreamPublisher(nc), subjectsOf(args.namespace));
       return { users: runs.length };
     },
     produce: async ({ rate, durationMs, tag }: ProduceRequest): Promise<ProduceResult> => {

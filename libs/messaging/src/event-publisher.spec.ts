@@ -1,7 +1,7 @@
 import { subjects } from '@herald/contracts';
-import type { JetStreamClient, PubAck } from 'nats';
 import { decodeJson } from './codec';
 import { EventPublisher } from './event-publisher';
+import type { StreamAck, StreamPublisher } from './jetstream-publisher';
 
 const scope = { userId: 'u1', conversationId: 'c1', runId: 'r1' };
 const noLeader = () => Object.assign(new Error('503'), { code: '503' });
@@ -11,18 +11,18 @@ function fakeJetStream(failures: Record<string, number>) {
   const stored: string[] = [];
   const attempts: string[] = [];
   const js = {
-    publish: jest.fn(async (_subject: string, data: Uint8Array, opts: { msgID: string }) => {
-      attempts.push(opts.msgID);
-      if ((failures[opts.msgID] ?? 0) > 0) {
-        failures[opts.msgID]--;
+    publish: jest.fn(async (_subject: string, data: Uint8Array, opts: { msgId: string }) => {
+      attempts.push(opts.msgId);
+      if ((failures[opts.msgId] ?? 0) > 0) {
+        failures[opts.msgId]--;
         await new Promise((r) => setTimeout(r, 5));
         throw noLeader();
       }
       stored.push(decodeJson<{ data: { delta: string } }>(data).data.delta);
-      return { seq: stored.length } as PubAck;
+      return { stream: 'EVENTS', seq: stored.length, duplicate: false } satisfies StreamAck;
     }),
   };
-  return { js: js as unknown as JetStreamClient, stored, attempts };
+  return { js: js as StreamPublisher, stored, attempts };
 }
 
 describe('EventPublisher', () => {

@@ -1,7 +1,7 @@
-import type { JetStreamClient } from 'nats';
 import type { EventData, EventType, StoredEvent, Subjects, Trace } from '@herald/contracts';
 import { encodeJson } from './codec';
 import { buildHeaders, HEADER } from './headers';
+import type { StreamPublisher } from './jetstream-publisher';
 import { PUBLISH_RETRY, retryTransient } from './nats';
 
 /** Who an event belongs to: it is published on a subject naming all three. */
@@ -32,7 +32,7 @@ export class EventPublisher {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly js: StreamPublisher,
     private readonly subjects: Subjects,
   ) {}
 
@@ -64,7 +64,7 @@ export class EventPublisher {
     const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
     const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
     const ack = await retryTransient(
-      () => this.js.publish(subject, encodeJson(event), { msgID: opts.msgId, timeout: PUBLISH_RETRY.attemptTimeoutMs, headers }),
+      () => this.js.publish(subject, encodeJson(event), { msgId: opts.msgId, timeoutMs: PUBLISH_RETRY.attemptTimeoutMs, headers }),
       PUBLISH_RETRY,
     );
     return ack.seq;

@@ -1,6 +1,7 @@
 export * from './codec';
 export * from './event-publisher';
 export * from './headers';
+export * from './jetstream-publisher';
 export * from './logger';
 export * from './nats';
 export * from './redis';

@@ -2,14 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ServiceMetrics } from '@herald/messaging';
 import { Counter, Histogram } from 'prom-client';
 
-/** The event writer's throughput, batch sizes and latency, and the database errors it rode out. */
+/** The event writer's throughput, batch sizes and latency (its database errors: DatabaseMetrics). */
 @Injectable()
 export class EventLogMetrics {
   readonly written: Counter;
   readonly dropped: Counter;
   readonly batchSize: Histogram;
   readonly writeSeconds: Histogram;
-  readonly dbErrors: Counter;
 
   constructor(metrics: ServiceMetrics) {
     const registers = [metrics.registry];
@@ -29,11 +28,6 @@ export class EventLogMetrics {
       name: 'herald_event_batch_write_seconds',
       help: 'How long one batched write (one transaction) took',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
-    });
-    this.dbErrors = new Counter({
-      name: 'herald_event_write_errors_total',
-      help: 'Batched writes the database refused (retried later)',
       registers,
     });
   }

@@ -5,6 +5,7 @@ import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import { ConsumerEvents, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
+import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { EventLogMetrics } from './event-log-metrics';
@@ -44,6 +45,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly eventLog: EventLogRepository,
     private readonly metrics: EventLogMetrics,
+    private readonly databaseMetrics: DatabaseMetrics,
   ) {}
 
   async onApplicationBootstrap() {
@@ -131,7 +133,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.debug({ events: pending.length, ms: Date.now() - started }, 'events written');
     } catch (err) {
       this.failures += 1;
-      this.metrics.dbErrors.inc();
+      this.databaseMetrics.failed('write_events', err);
       const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
       for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged

@@ -18,6 +18,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
+import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 
 import { RunAdmission } from '../runs/run-admission.service';
@@ -44,6 +45,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly conversations: ConversationQueries,
     private readonly eventLog: EventLogQueries,
     private readonly knowledge: KnowledgeIngest,
+    private readonly databaseMetrics: DatabaseMetrics,
   ) {}
 
   /** The operations, by name: exhaustive, so an operation added to the contract must be served. */
@@ -64,7 +66,14 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
   onApplicationBootstrap() {
     for (const [op, route] of Object.entries(this.routes()) as [PersistenceRpc, RpcRoute][]) {
       const subject = this.subjects.rpc(op);
-      const handler = (input: unknown) => this.track(guardRpc(input, () => route.handle(input)));
+      const handler = (input: unknown) =>
+        this.track(
+          guardRpc(
+            input,
+            () => route.handle(input),
+            (err) => this.databaseMetrics.failed(op, err),
+          ),
+        );
       this.subscriptions.push(serveRpc(this.nc, subject, RPC_QUEUE_GROUP, route.schema, handler, this.logger));
     }
     this.logger.info({ subjects: this.subjects.rpcAll, queue: RPC_QUEUE_GROUP }, 'serving persistence rpc');

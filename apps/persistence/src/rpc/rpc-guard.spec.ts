@@ -33,6 +33,19 @@ describe('guardRpc', () => {
     await expect(guardRpc({ ok: 'yes' }, async () => 42)).resolves.toBe(42);
   });
 
+  it('reports database errors, and only those, to onDatabaseError', async () => {
+    const seen: unknown[] = [];
+    const report = (err: unknown) => seen.push(err);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const missing = Object.assign(new Error('relation "x" does not exist'), { code: '42P01' });
+    await guardRpc({}, () => Promise.reject(refused), report).catch(() => undefined);
+    await guardRpc({}, () => Promise.reject(missing), report).catch(() => undefined);
+    await guardRpc({}, () => Promise.reject(new HeraldError(ErrorCode.NOT_FOUND, 'no')), report).catch(() => undefined);
+    await guardRpc({}, () => Promise.reject(new TypeError('oops')), report).catch(() => undefined);
+    await guardRpc({}, async () => 1, report);
+    expect(seen).toEqual([refused, missing]);
+  });
+
   it('finds NULs only in strings', () => {
     expect(containsNul({ a: 1, b: [true, null, 'x'] })).toBe(false);
     expect(containsNul(['\u0000'])).toBe(true);

@@ -12,13 +12,15 @@ export function containsNul(value: unknown, depth = 0): boolean {
  * Runs a handler the way every persistence RPC should: a payload Postgres cannot store is
  * INVALID_INPUT (never a user id silently changed), a database that is down is UNAVAILABLE,
  * so the caller knows nothing was done and may retry, and any other database error loses
- * its query parameters (users' data) before serveRpc logs it.
+ * its query parameters (users' data) before serveRpc logs it. `onDatabaseError` hears of
+ * every database error (for the metrics).
  */
-export async function guardRpc<R>(input: unknown, handle: () => Promise<R>): Promise<R> {
+export async function guardRpc<R>(input: unknown, handle: () => Promise<R>, onDatabaseError?: (err: unknown) => void): Promise<R> {
   if (containsNul(input)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'payload: must not contain NUL characters');
   try {
     return await handle();
   } catch (err) {
+    if (!HeraldError.is(err) && (isDatabaseUnavailable(err) || pgErrorCode(err))) onDatabaseError?.(err);
     if (!HeraldError.is(err) && isDatabaseUnavailable(err)) {
       throw new HeraldError(ErrorCode.UNAVAILABLE, 'The storage service is unavailable. Please try again shortly.');
     }

@@ -12,6 +12,7 @@ import {
 import { type Config, subjects, type Subjects } from '@herald/contracts';
 import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
+import { JetStreamPublisher } from '../jetstream-publisher';
 import type { Logger } from '../logger';
 import { connectNats, ensureStreams } from '../nats';
 import { createRedis, type Redis } from '../redis';
@@ -72,7 +73,8 @@ export class MessagingModule {
           return nc;
         },
       },
-      { provide: EventPublisher, inject: [NATS], useFactory: (nc: NatsConnection) => new EventPublisher(nc.jetstream(), s) },
+      { provide: JetStreamPublisher, inject: [NATS], useFactory: (nc: NatsConnection) => new JetStreamPublisher(nc) },
+      { provide: EventPublisher, inject: [JetStreamPublisher], useFactory: (js: JetStreamPublisher) => new EventPublisher(js, s) },
       { provide: PersistenceClient, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s, opts.rpcTimeoutMs) },
       MessagingShutdown,
     ];
@@ -81,6 +83,7 @@ export class MessagingModule {
       LOGGER,
       SUBJECTS,
       NATS,
+      JetStreamPublisher,
       EventPublisher,
       PersistenceClient,
       ServiceMetrics,

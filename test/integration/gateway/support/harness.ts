@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig, subjects, type AgentEvent, type Subjects } from '@herald/contracts';
 import { signDevToken } from '@herald/auth';
-import { createLogger, EventPublisher, type RunScope } from '@herald/messaging';
+import { createLogger, EventPublisher, JetStreamPublisher, type RunScope } from '@herald/messaging';
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { io, type Socket } from 'socket.io-client';
@@ -140,7 +140,7 @@ export class TestBus {
 
   static async open(namespace: string): Promise<TestBus> {
     const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: `test-${namespace}` });
-    return new TestBus(nc, namespace, new EventPublisher(nc.jetstream(), subjects(namespace)));
+    return new TestBus(nc, namespace, new EventPublisher(new JetStreamPublisher(nc), subjects(namespace)));
   }
 
   persistence(): FakePersistence {

@@ -12,7 +12,7 @@ import {
   type Subjects,
 } from '@herald/contracts';
 import { quoteIdentifier, withDatabase } from '@herald/db';
-import { EventPublisher, PersistenceClient } from '@herald/messaging';
+import { EventPublisher, JetStreamPublisher, PersistenceClient } from '@herald/messaging';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
@@ -70,7 +70,7 @@ export class PersistenceHarness {
     await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
     h.nc = await connect({ servers: NATS_URL });
     h.client = new PersistenceClient(h.nc, h.subjects);
-    h.publisher = new EventPublisher(h.nc.jetstream(), h.subjects);
+    h.publisher = new EventPublisher(new JetStreamPublisher(h.nc), h.subjects);
     h.db = new Client({ connectionString: h.databaseUrl });
     await h.db.connect();
     return h;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { type AgentJob, agentJobId, type EventType, loadConfig, type StoredEvent, subjects, type Subjects } from '@herald/contracts';
-import { createRedis, decodeJson, EventPublisher, type Redis } from '@herald/messaging';
+import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis } from '@herald/messaging';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -69,7 +69,7 @@ export class WorkerHarness {
       }),
     );
     h.nc = await connect({ servers: NATS_URL });
-    h.publisher = new EventPublisher(h.nc.jetstream(), h.subjects);
+    h.publisher = new EventPublisher(new JetStreamPublisher(h.nc), h.subjects);
     h.redis = createRedis(REDIS_URL);
     h.bullRedis = createRedis(REDIS_URL, undefined, { forBullmq: true });
     const opts = { connection: h.bullRedis, prefix: h.subjects.bullmqPrefix };
