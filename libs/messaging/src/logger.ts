@@ -17,16 +17,26 @@ export const REDACT_PATHS = [
   '*.password',
   'secret',
   '*.secret',
+  'apiKey',
+  '*.apiKey',
+  'LLM_API_KEY',
+  '*.LLM_API_KEY',
+  'JWT_SECRET',
+  '*.JWT_SECRET',
 ];
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
-    name: service,
-    level,
-    base: { service, pid: process.pid },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+/** A service's JSON logger; `destination` defaults to stdout (tests pass a stream to read the lines). */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name: service,
+      level,
+      base: { service, pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
 }
 
 /** Lets Nest's own messages go through pino, as JSON lines like everything else. */
