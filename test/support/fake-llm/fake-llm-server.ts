@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * markers in the last user message:
  *  - `[bad-sql]` write_sql always answers a query EXPLAIN refuses;
  *  - `[fail-500]` always 500; `[fail-401]` always 401; `[flaky]` a 429 (Retry-After: 0) and
- *    a 503 before it answers; `[slow]` waits SLOW_MS before answering; `[cut]` ends the
+ *    a 503 before it answers; `[retry-after-N]` a 429 with Retry-After: N before it answers; `[slow]` waits SLOW_MS before answering; `[cut]` ends the
  *    stream without `[DONE]`;
  *  - otherwise a forced tool call gets plausible arguments (classify_intent: by keywords;
  *    write_sql: a revenue-by-region query), and a completion streams REPLY in small chunks.
@@ -18,6 +18,8 @@ export const FAKE_SQL =
   'SELECT c.region, round(sum(o.amount), 2) AS revenue FROM demo.orders o JOIN demo.customers c ON c.id = o.customer_id GROUP BY 1 ORDER BY 2 DESC';
 
 export interface RecordedRequest {
+  /** When it arrived (performance.now()). */
+  at: number;
   authorization?: string;
   body: {
     model: string;
@@ -55,7 +57,7 @@ export class FakeLlmServer {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const body = JSON.parse(raw) as RecordedRequest['body'];
-    this.requests.push({ authorization: req.headers.authorization, body });
+    this.requests.push({ at: performance.now(), authorization: req.headers.authorization, body });
     const last = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const key = `${body.tools?.[0]?.function.name ?? 'chat'}:${last}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
@@ -65,6 +67,8 @@ export class FakeLlmServer {
     if (last.includes('[fail-401]')) return json(res, 401, { error: { message: 'invalid api key' } });
     if (last.includes('[flaky]') && attempt === 1) return json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '0' });
     if (last.includes('[flaky]') && attempt === 2) return json(res, 503, { error: { message: 'overloaded' } });
+    const retryAfter = /\[retry-after-(\d+)\]/.exec(last)?.[1];
+    if (retryAfter && attempt === 1) return json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': retryAfter });
     if (last.includes('[slow]')) await new Promise((r) => setTimeout(r, SLOW_MS).unref());
     if (res.destroyed) return;
 

@@ -1,5 +1,5 @@
 import { FakeLlmServer, REPLY, SLOW_MS } from '../../support/fake-llm/fake-llm-server';
-import { LlmError, OpenAiCompatibleProvider } from '@herald/agents';
+import { LlmError, MAX_RETRY_DELAY_MS, OpenAiCompatibleProvider, retryDelayMs } from '@herald/agents';
 
 describe('OpenAiCompatibleProvider against the fake server', () => {
   let server: FakeLlmServer;
@@ -57,6 +57,25 @@ describe('OpenAiCompatibleProvider against the fake server', () => {
     expect(server.requests.length - before).toBe(3);
   });
 
+  it('waits between attempts: the backoff doubles, and a Retry-After wins over it', async () => {
+    const gaps = async (content: string, backoffMs: number) => {
+      const before = server.requests.length;
+      await expect(provider({ backoffMs }).complete({ messages: [{ role: 'user', content }], signal: signal() })).resolves.toMatchObject({
+        text: REPLY,
+      });
+      const at = server.requests.slice(before).map((r) => r.at);
+      return at.slice(1).map((t, i) => t - at[i]);
+    };
+    // [flaky]: a 429 with Retry-After: 0 (no wait asked: the backoff), then a 503.
+    const [first, second] = await gaps('timed [flaky]', 150);
+    expect(first).toBeGreaterThanOrEqual(145);
+    expect(second).toBeGreaterThanOrEqual(295);
+    expect(second).toBeLessThan(300 + 1_000);
+    const [asked] = await gaps('timed [retry-after-1]', 5);
+    expect(asked).toBeGreaterThanOrEqual(995);
+    expect(asked).toBeLessThan(1_000 + 1_000);
+  });
+
   it('gives up after the retries with a retryable LLM_ERROR, and fails a 401 at once as not retryable', async () => {
     const before = server.requests.length;
     const failed = provider().complete({ messages: [{ role: 'user', content: '[fail-500]' }], signal: signal() });
@@ -97,5 +116,31 @@ describe('OpenAiCompatibleProvider against the fake server', () => {
     });
     setTimeout(() => controller.abort(new Error('cancelled by the user')), 50);
     await expect(call).rejects.toThrow('cancelled by the user');
+  });
+});
+
+describe('retryDelayMs', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z');
+
+  it('doubles the backoff with each retry, without jitter, up to MAX_RETRY_DELAY_MS', () => {
+    expect([0, 1, 2, 3, 4].map((attempt) => retryDelayMs(attempt, 250))).toEqual([250, 500, 1_000, 2_000, 4_000]);
+    expect(retryDelayMs(0, 250)).toBe(retryDelayMs(0, 250));
+    expect(retryDelayMs(10, 250)).toBe(MAX_RETRY_DELAY_MS);
+    expect(MAX_RETRY_DELAY_MS).toBe(10_000);
+  });
+
+  it.each([
+    ['2', 2_000],
+    ['0.5', 500],
+    [' 3 ', 3_000],
+    ['120', MAX_RETRY_DELAY_MS],
+    ['Sun, 01 Jun 2025 12:00:04 GMT', 4_000],
+    ['Sun, 01 Jun 2025 13:00:00 GMT', MAX_RETRY_DELAY_MS],
+  ])('honours Retry-After %p as %p ms, whatever the attempt', (header, expected) => {
+    for (const attempt of [0, 3]) expect(retryDelayMs(attempt, 250, header, now)).toBe(expected);
+  });
+
+  it.each(['0', '', 'soon', '-5', 'Sun, 01 Jun 2025 11:59:00 GMT'])('falls back to the backoff for Retry-After %p', (header) => {
+    expect(retryDelayMs(2, 250, header, now)).toBe(1_000);
   });
 });

@@ -7,6 +7,8 @@ export class LlmError extends HeraldError {
     readonly retryable: boolean,
     /** For the logs only: the status and what the endpoint said. */
     readonly detail?: string,
+    /** The endpoint's Retry-After header, when it sent one. */
+    readonly retryAfter?: string,
   ) {
     super(ErrorCode.LLM_ERROR, message);
     this.name = 'LlmError';

@@ -24,7 +24,7 @@ export interface OpenAiCompatibleOptions {
   maxRetries: number;
   /** USD per million tokens; costUsd is reported when given. */
   prices?: { promptPerMTok?: number; completionPerMTok?: number };
-  /** First backoff; doubles each retry (Retry-After wins when the endpoint sends one, up to 10 s). */
+  /** First backoff; doubles each retry (Retry-After wins when the endpoint sends one); see retryDelayMs. */
   backoffMs?: number;
 }
 
@@ -49,7 +49,8 @@ interface ChatResponse {
   usage: ModelUsage;
 }
 
-const MAX_RETRY_AFTER_MS = 10_000;
+/** The longest wait between two attempts, whatever the backoff or the endpoint's Retry-After says. */
+export const MAX_RETRY_DELAY_MS = 10_000;
 
 const INTENT_TOOL: ToolSpec = {
   name: 'classify_intent',
@@ -180,7 +181,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
         request.signal.throwIfAborted();
         const error = err instanceof LlmError ? err : new LlmError('The language model could not be reached.', true, String(err));
         if (!error.retryable || emitted || attempt >= this.opts.maxRetries) throw error;
-        await sleep(retryDelay(error, attempt, this.opts.backoffMs ?? 500), request.signal);
+        await sleep(retryDelayMs(attempt, this.opts.backoffMs ?? 500, error.retryAfter), request.signal);
       }
     }
   }
@@ -293,8 +294,7 @@ function parseArguments(args: string | undefined): unknown {
 async function statusError(res: Response): Promise<LlmError> {
   const detail = `${res.status} ${(await res.text().catch(() => '')).slice(0, 500)}`;
   const retryable = res.status === 429 || res.status >= 500;
-  const retryAfter = Number(res.headers.get('retry-after'));
-  const error = new LlmError(
+  return new LlmError(
     res.status === 429
       ? 'The language model is busy right now.'
       : retryable
@@ -302,14 +302,21 @@ async function statusError(res: Response): Promise<LlmError> {
         : 'The language model refused the request.',
     retryable,
     detail,
+    res.headers.get('retry-after') ?? undefined,
   );
-  return Number.isFinite(retryAfter) && retryAfter > 0
-    ? Object.assign(error, { retryAfterMs: Math.min(MAX_RETRY_AFTER_MS, retryAfter * 1000) })
-    : error;
 }
 
-function retryDelay(error: LlmError, attempt: number, backoffMs: number): number {
-  return error.retryAfterMs ?? backoffMs * 2 ** attempt;
+/**
+ * How long to wait before retry `attempt` (0 for the first retry): the endpoint's
+ * Retry-After when it asks for a wait (delay-seconds or an HTTP date), else `backoffMs`
+ * doubling with each retry; never more than MAX_RETRY_DELAY_MS. No jitter: one run's
+ * retries are sequential, and a Retry-After is already the server's own spreading.
+ */
+export function retryDelayMs(attempt: number, backoffMs: number, retryAfter?: string, now = Date.now()): number {
+  const header = retryAfter?.trim();
+  const asked = !header ? NaN : /^\d+(\.\d+)?$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
+  const delay = asked > 0 ? asked : backoffMs * 2 ** attempt;
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, delay));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
