@@ -16,12 +16,28 @@ const url = (def: string, protocols: RegExp) =>
         return false;
       }
     }, `must be a URL (${protocols.source})`);
-const optionalString = z.string().trim().min(1).optional().catch(undefined);
-const bool = (def: boolean) =>
+/** Unset (or empty) is unset; a value of only blanks is a mistake, not a way to switch a check off. */
+const optionalString = z.string().trim().min(1, 'must not be blank').optional();
+const optionalBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+  .optional();
+/** One or more NATS servers, comma-separated: nats:// or tls:// URLs. */
+const natsUrls = (def: string) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+    .string()
+    .default(def)
+    .refine(
+      (v) =>
+        v.split(',').every((part) => {
+          try {
+            return /^(nats|tls):$/.test(new URL(part.trim()).protocol);
+          } catch {
+            return false;
+          }
+        }),
+      'must be one or more nats:// or tls:// URLs, comma-separated',
+    );
 
 /**
  * Every environment variable Herald reads, validated once at start. Each app reads the
@@ -36,14 +52,15 @@ const configObject = z.object({
   INSTANCE_ID: optionalString,
   PORT: int(3000, 0, 65535),
   HEALTH_PORT: int(0, 0, 65535),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_URL: natsUrls('nats://127.0.0.1:4222'),
   REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
   JWT_SECRET: optionalString,
   JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
-  DEV_TOKENS: bool(true),
+  /** Default: on only while the development secret is in use; always off in production. */
+  DEV_TOKENS: optionalBool,
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
   MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
   EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
@@ -92,15 +109,19 @@ export const configSchema = configObject.superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
   }
+  if (c.NODE_ENV === 'production' && c.JWT_SECRET === DEV_JWT_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must not be the public development secret when NODE_ENV=production' });
+  }
   if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
   }
 });
 
-export type Config = z.infer<typeof configSchema> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS'> & {
   JWT_SECRET: string;
+  DEV_TOKENS: boolean;
   INSTANCE_ID: string;
-  /** True when JWT_SECRET was not set and the development default is in use. */
+  /** True when the public development secret is in use (JWT_SECRET unset, or set to it). */
   usingDevSecret: boolean;
 };
 
@@ -115,12 +136,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = result.data;
-  const usingDevSecret = !c.JWT_SECRET;
+  const JWT_SECRET = c.JWT_SECRET ?? DEV_JWT_SECRET;
+  const usingDevSecret = JWT_SECRET === DEV_JWT_SECRET;
   return {
     ...c,
-    JWT_SECRET: c.JWT_SECRET ?? DEV_JWT_SECRET,
+    JWT_SECRET,
     INSTANCE_ID: c.INSTANCE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
-    DEV_TOKENS: c.NODE_ENV === 'production' ? false : c.DEV_TOKENS,
+    // Dev tokens are signed with JWT_SECRET: with a real secret they would be real tokens for anyone.
+    DEV_TOKENS: c.NODE_ENV === 'production' ? false : (c.DEV_TOKENS ?? usingDevSecret),
     usingDevSecret,
   };
 }

@@ -27,7 +27,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway(ns, { MAX_MESSAGE_CHARS: '50' });
+    gw = await startTestGateway(ns, { MAX_MESSAGE_CHARS: '50', DEV_TOKENS: 'true' });
     bus = await TestBus.open(ns);
     persistence = bus.persistence();
     auth = { authorization: `Bearer ${await tokenFor('http-user')}` };
@@ -303,9 +303,12 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       await expectError(bad, 400, 'INVALID_INPUT');
     });
 
-    it('has no dev tokens when DEV_TOKENS is off', async () => {
+    it.each([
+      ['DEV_TOKENS is off', { DEV_TOKENS: 'false' }],
+      ['a real JWT_SECRET is set and DEV_TOKENS is not', {}],
+    ])('has no dev tokens when %s', async (_case, env) => {
       const ns2 = randomNamespace();
-      const strict = await startTestGateway(ns2, { DEV_TOKENS: 'false' });
+      const strict = await startTestGateway(ns2, env);
       const bus2 = await TestBus.open(ns2);
       try {
         const res = await fetch(`${strict.url}/v1/dev/token`, {

@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/** Runs a built app with only `env` (and PATH) and waits for it to exit. */
+function runApp(app: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'apps', app, 'dist', 'main.js')], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('configuration of a built app', () => {
+  it('stops the gateway with a non-zero exit and a message naming each bad variable', async () => {
+    const { code, output } = await runApp('gateway', { PORT: 'x', JWT_ISSUER: '   ', NATS_URL: 'localhost:4222' });
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(output).toMatch(/Invalid configuration/);
+    expect(output).toMatch(/PORT: must be a number/);
+    expect(output).toMatch(/JWT_ISSUER: must not be blank/);
+    expect(output).toMatch(/NATS_URL: must be one or more nats:\/\/ or tls:\/\/ URLs/);
+  });
+});
