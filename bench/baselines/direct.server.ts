@@ -141,7 +141,7 @@ serveParent(
     start: async ({ databaseUrl }: { databaseUrl: string }) => {
       pool = new Pool({ connectionString: databaseUrl, options: '-c default_transaction_read_only=on', max: 10 });
       pool.on('error', () => undefined);
-      resources = { knowledgeBase: new PgKnowledgeBase(pool) };
+      resources = { knowledgeBase: new PgKnowledgeBase(pool), agents: registry };
       const server = await startBaselineServer('direct', (socket) => {
         socket.on('chat:send', (payload: unknown, ack?: (res: unknown) => void) => {
           try {

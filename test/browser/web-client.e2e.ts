@@ -4,7 +4,8 @@ import { Cluster } from '../e2e/support/cluster';
 /**
  * The web client served by the gateway at `/`, in Chromium, against the four services as
  * real processes: sign in, ask and watch the timeline and the streamed answer, cancel a run,
- * lose the connection mid-run and catch up, reload and find the history.
+ * lose the connection mid-run and catch up, reload and find the history, answer an approval
+ * and a clarification in the timeline, and sign in with a pasted token where dev tokens are off.
  */
 describe('the web client in a browser', () => {
   let cluster: Cluster;
@@ -52,7 +53,7 @@ describe('the web client in a browser', () => {
       'reporting',
     ]);
     expect(await run.locator('.step.agent.open').count()).toBe(0);
-    await browser.screenshot('answer-and-timeline');
+    await browser.screenshot('answer-and-timeline', { readme: true });
     const tool = run.locator('details.tool').first();
     expect(await tool.getAttribute('open')).toBeNull(); // collapsed by default
     expect(await tool.locator('.tool-name').textContent()).toBe('knowledge_search');
@@ -118,15 +119,74 @@ describe('the web client in a browser', () => {
     await browser.screenshot('history-after-reload');
   });
 
-  it('tells the user when development sign-in is turned off', async () => {
+  it('answers an approval in place: the run waits, Approve, and it goes on to export', async () => {
+    await page().getByRole('button', { name: '+ New conversation' }).click();
+    await ask('Export the revenue by region as CSV');
+    const run = page().locator('.timeline .run').last();
+    const prompt = run.locator('.step.prompt');
+    await prompt.locator('.prompt-question').waitFor({ timeout: 30_000 });
+    expect(await prompt.locator('.prompt-question').textContent()).toMatch(/^Approve: Export 4 rows as .+\.csv\?$/);
+    expect(await prompt.locator('.prompt-details').textContent()).toContain('"format": "csv"');
+    await page().locator('.timeline .run[data-state="waiting"]').waitFor();
+    await browser.screenshot('approval-prompt');
+    await prompt.getByRole('button', { name: 'Approve' }).click();
+    await prompt.locator('.prompt-answered').waitFor();
+    expect(await prompt.locator('.prompt-answered').textContent()).toBe('You answered: Approved');
+    expect(await prompt.locator('button').count()).toBe(0);
+    await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
+    expect(await run.locator('details.tool .tool-name').allTextContents()).toContain('export_csv');
+    // The answer's Markdown table as a table, and the approved export as a download.
+    const answer = page().locator('.msg.assistant').last();
+    expect(await answer.locator('table th').allTextContents()).toEqual(['region', 'value']);
+    expect(await answer.locator('table tbody tr').count()).toBe(4);
+    expect(await answer.locator('.text').textContent()).not.toContain('|');
+    const download = answer.getByRole('link', { name: /^Download .+\.csv$/ });
+    expect(await download.getAttribute('href')).toMatch(/^blob:/);
+    await browser.screenshot('approved-export');
+  });
+
+  it('answers a clarification in place with one of its choices', async () => {
+    await page().getByRole('button', { name: '+ New conversation' }).click();
+    await ask('sales by category please');
+    const run = page().locator('.timeline .run').last();
+    const prompt = run.locator('.step.prompt');
+    await prompt.locator('.prompt-question').waitFor({ timeout: 30_000 });
+    expect(await prompt.locator('.prompt-question').textContent()).toMatch(/revenue \(USD\) or units sold/);
+    expect(await prompt.locator('.choices button').allTextContents()).toEqual(['revenue', 'units sold']);
+    await prompt.getByRole('button', { name: 'units sold' }).click();
+    await prompt.locator('.prompt-answered').waitFor();
+    expect(await prompt.locator('.prompt-answered').textContent()).toBe('You answered: units sold');
+    await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
+    expect(await page().locator('.msg.assistant').last().locator('.text').textContent()).toContain('Units sold by category');
+    await browser.screenshot('clarification-answered');
+  });
+
+  it('offers a pasted token, never a dev token, where development sign-in is off', async () => {
     const locked = await cluster.startService('gateway', { DEV_TOKENS: 'false' });
     await cluster.waitReady(locked);
-    await page().evaluate(() => localStorage.clear());
-    await page().goto(locked.url!);
-    await page().getByLabel('Your name').fill('mallory');
-    await page().getByRole('button', { name: 'Start chatting' }).click();
-    await page().getByRole('alert').filter({ hasText: 'Development sign-in is turned off' }).waitFor();
-    expect(await page().isVisible('#token')).toBe(true);
-    expect(await page().isVisible('#app')).toBe(false);
+    const asked: string[] = [];
+    const record = (request: { url(): string }) => asked.push(new URL(request.url()).pathname);
+    page().on('request', record);
+    try {
+      await page().goto(locked.url!);
+      await page().getByText('Development sign-in is off on this server').waitFor();
+      expect(await page().isVisible('#token')).toBe(true);
+      expect(await page().isVisible('#user-name')).toBe(false);
+      expect(await page().isVisible('#app')).toBe(false);
+      await browser.screenshot('sign-in-with-token');
+
+      await page().fill('#token', 'not-a-token');
+      await page().getByRole('button', { name: 'Start chatting' }).click();
+      await page().getByRole('alert').filter({ hasText: 'not a token that is still valid' }).waitFor();
+
+      await page().fill('#token', await cluster.token('mallory'));
+      await page().getByRole('button', { name: 'Start chatting' }).click();
+      await page().locator('#connection.online').waitFor();
+      expect(await page().textContent('#user')).toBe('mallory');
+      expect(asked).toContain('/v1/dev/config');
+      expect(asked.filter((path) => path.startsWith('/v1/dev/token'))).toEqual([]);
+    } finally {
+      page().off('request', record);
+    }
   });
 });

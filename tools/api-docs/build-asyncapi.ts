@@ -1,6 +1,7 @@
 import {
   admitRunReplySchema,
   admitRunRequestSchema,
+  CLIENT_EVENTS,
   EVENT_TYPES,
   eventsAfterReplySchema,
   ingestKnowledgeReplySchema,
@@ -22,6 +23,7 @@ import {
   runRequestSchema,
   runRespondCommandSchema,
   runRespondSchema,
+  SERVER_EVENTS,
   storedEventSchema,
   subjects,
   abandonRunRequestSchema,
@@ -81,43 +83,45 @@ export function buildAsyncApi(version: string): Doc {
     return ref(`#/components/messages/${name}`);
   };
 
-  // Socket.IO: server → client
-  const eventRefs = Object.fromEntries(
-    EVENT_TYPES.map((t) => [t, message(`agentEvent.${t}`, agentEventSchemas[t], `agent:event of type ${t}`)]),
-  );
-  channels['agent:event'] = {
-    address: 'agent:event',
-    title: 'agent:event',
-    description: 'Every lifecycle event of the user’s runs (PROTOCOL.md §3).',
-    servers: [ref('#/servers/gateway')],
-    messages: eventRefs,
+  // Socket.IO: the channels are the event names of libs/contracts (SERVER_EVENTS, CLIENT_EVENTS);
+  // the records below are keyed by them, so an event added there fails the build until documented.
+  const gateway = [ref('#/servers/gateway')];
+  const serverEvents: { [K in keyof typeof SERVER_EVENTS]: { description: string; messages: () => Doc } } = {
+    agentEvent: {
+      description: 'Every lifecycle event of the user’s runs (PROTOCOL.md §3).',
+      messages: () =>
+        Object.fromEntries(EVENT_TYPES.map((t) => [t, message(`agentEvent.${t}`, agentEventSchemas[t], `agent:event of type ${t}`)])),
+    },
+    sessionReady: {
+      description: 'The socket is joined to the user’s delivery.',
+      messages: () => ({ sessionReady: message('sessionReady', sessionReadySchema, 'the socket is joined to the user’s delivery') }),
+    },
+    sessionExpired: {
+      description: 'The token expired; the server disconnects.',
+      messages: () => ({ sessionExpired: message('sessionExpired', sessionExpiredSchema, 'the token expired; the server disconnects') }),
+    },
   };
-  channels['session:ready'] = {
-    address: 'session:ready',
-    servers: [ref('#/servers/gateway')],
-    messages: { sessionReady: message('sessionReady', sessionReadySchema, 'the socket is joined to the user’s delivery') },
-  };
-  channels['session:expired'] = {
-    address: 'session:expired',
-    servers: [ref('#/servers/gateway')],
-    messages: { sessionExpired: message('sessionExpired', sessionExpiredSchema, 'the token expired; the server disconnects') },
-  };
-  for (const name of ['agent:event', 'session:ready', 'session:expired']) {
+  for (const [key, name] of Object.entries(SERVER_EVENTS) as Array<[keyof typeof SERVER_EVENTS, string]>) {
+    const { description, messages: of } = serverEvents[key];
+    channels[name] = { address: name, title: name, description, servers: gateway, messages: of() };
     operations[`receive ${name}`] = { action: 'receive', channel: ref(`#/channels/${name}`), summary: `The client receives \`${name}\`.` };
   }
 
-  // Socket.IO: client → server, each with its ack
-  const requests: Array<[string, z.ZodType, z.ZodObject | undefined, string]> = [
-    ['chat:send', chatSendDocSchema, chatSendResultSchema, 'Send a message; starts a run.'],
-    ['run:cancel', runCancelSchema, runCancelResultSchema, 'Cancel a queued or running run.'],
-    ['run:respond', runRespondSchema, undefined, 'Answer a clarification or an approval.'],
-    ['events:resume', eventsResumeSchema, eventsResumeResultSchema, 'Re-deliver the events after `after`, then go live.'],
-  ];
-  for (const [name, payload, result, summary] of requests) {
+  // Client → server, each with its ack: [payload, ack result, summary].
+  const clientEvents: { [K in keyof typeof CLIENT_EVENTS]: [z.ZodType, z.ZodObject | undefined, string] } = {
+    chatSend: [chatSendDocSchema, chatSendResultSchema, 'Send a message; starts a run.'],
+    runCancel: [runCancelSchema, runCancelResultSchema, 'Cancel a queued or running run.'],
+    runRespond: [runRespondSchema, undefined, 'Answer a clarification or an approval.'],
+    eventsResume: [eventsResumeSchema, eventsResumeResultSchema, 'Re-deliver the events after `after`, then go live.'],
+  };
+  for (const [key, name] of Object.entries(CLIENT_EVENTS) as Array<[keyof typeof CLIENT_EVENTS, string]>) {
+    const [payload, result, summary] = clientEvents[key];
     const id = name.replace(':', '.');
     channels[name] = {
       address: name,
-      servers: [ref('#/servers/gateway')],
+      title: name,
+      description: summary,
+      servers: gateway,
       messages: { request: message(id, payload, summary), ack: message(`${id}.ack`, ackSchema(result), `the acknowledgement of ${name}`) },
     };
     operations[`send ${name}`] = {

@@ -8,7 +8,7 @@ import {
   runSnapshotSchema,
 } from '@herald/contracts';
 import { z } from 'zod';
-import { devTokenBodySchema, listConversationsQuerySchema } from '../../apps/gateway/src/http/query.schemas';
+import { devConfigReplySchema, devTokenBodySchema, listConversationsQuerySchema } from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
 import { agentEventSchemas, chatSendDocSchema, chatSendResultSchema, errorBodySchema, runCancelResultSchema } from './schemas';
 
@@ -170,6 +170,12 @@ export function buildOpenApi(version: string): Doc {
             '413': error('INVALID_INPUT: the body is larger than 1 MiB'),
             ...STANDARD_ERRORS,
           },
+        },
+      },
+      '/v1/dev/config': {
+        get: {
+          summary: 'Whether this gateway signs development tokens (the web page asks before offering a sign-in by name)',
+          responses: { '200': { description: '`devTokens`: `POST /v1/dev/token` answers', content: json(devConfigReplySchema) } },
         },
       },
       '/v1/dev/token': {

@@ -27,6 +27,8 @@ export const triageOutputSchema = z.object({
   confidence: z.number().min(0).max(1),
   /** Agent names to run next, in order. */
   plan: z.array(z.string()),
+  /** Those of them that may wait for the user (their steps get HUMAN_RESPONSE_TIMEOUT_MS more). */
+  interactive: z.array(z.string()).default([]),
 });
 export type TriageOutput = z.infer<typeof triageOutputSchema>;
 

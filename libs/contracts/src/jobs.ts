@@ -17,12 +17,6 @@ export const AGENT = {
 export const INTENTS = ['chitchat', 'question', 'data', 'report'] as const;
 export type Intent = (typeof INTENTS)[number];
 
-/**
- * Agents whose step may wait for the user (`ctx.ask`, `ctx.approve`): the supervisor gives
- * their steps HUMAN_RESPONSE_TIMEOUT_MS more than RUN_STEP_TIMEOUT_MS.
- */
-export const INTERACTIVE_AGENTS: ReadonlySet<string> = new Set([AGENT.data]);
-
 /** One step of a run: a sub-agent that a worker runs as a BullMQ job. */
 export const agentJobSchema = z.object({
   runId: z.string(),

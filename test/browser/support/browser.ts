@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -6,11 +6,14 @@ import { ROOT } from '../../e2e/support/cluster';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'test-output', 'browser');
+/** The README's picture of the page: rewritten by a screenshot marked `readme` when HERALD_UPDATE_SCREENSHOT=1 (never in CI). */
+export const README_SCREENSHOT = join(ROOT, 'docs', 'screenshot.png');
 
 export interface Browser {
   context: BrowserContext;
   page: Page;
-  screenshot(name: string): Promise<string>;
+  /** Saves `test-output/browser/<name>.png`; `readme` also refreshes docs/screenshot.png when HERALD_UPDATE_SCREENSHOT=1. */
+  screenshot(name: string, opts?: { readme?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -37,9 +40,10 @@ export async function launchBrowser(viewport = { width: 1440, height: 900 }): Pr
   return {
     context,
     page,
-    async screenshot(name) {
+    async screenshot(name, opts = {}) {
       const path = join(SCREENSHOTS, `${name}.png`);
       await page.screenshot({ path });
+      if (opts.readme && process.env.HERALD_UPDATE_SCREENSHOT === '1') copyFileSync(path, README_SCREENSHOT);
       return path;
     },
     async close() {

@@ -42,6 +42,7 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
       intent: 'question',
       confidence: expect.any(Number),
       plan: ['knowledge', 'reporting'],
+      interactive: [],
     });
     expect(result.usage?.promptTokens).toBeGreaterThan(0);
 

@@ -1,4 +1,5 @@
 import type { Conversation, ListConversationsReply, StoredMessage } from '@herald/contracts';
+import type { DevConfigReply } from '../../src/http/query.schemas';
 
 /** An HTTP error with the gateway's `{ error: { code, message } }` (PROTOCOL.md §6). */
 export class ApiError extends Error {
@@ -17,7 +18,12 @@ async function json<T>(res: Response): Promise<T> {
   return body as T;
 }
 
-/** `POST /v1/dev/token`: 404 when dev tokens are off (production, DEV_TOKENS=false or JWKS). */
+/** `GET /v1/dev/config`: whether this gateway signs development tokens (off in production, with DEV_TOKENS=false or JWKS). */
+export async function fetchDevConfig(): Promise<DevConfigReply> {
+  return json<DevConfigReply>(await fetch('/v1/dev/config'));
+}
+
+/** `POST /v1/dev/token`: asked only when `fetchDevConfig` said dev tokens are on (404 otherwise). */
 export async function fetchDevToken(userId: string): Promise<string> {
   const res = await fetch('/v1/dev/token', {
     method: 'POST',

@@ -1,7 +1,9 @@
-import type { EventData, StoredMessage } from '@herald/contracts';
+import type { DataOutput, EventData, StoredMessage } from '@herald/contracts';
+import { renderAnswer } from './answer-text';
 import { h, stickToBottom } from './dom';
 
 type Source = EventData<'message'>['metadata']['sources'][number];
+type Export = NonNullable<DataOutput['export']>;
 
 /**
  * The messages of one conversation: the stored ones (from HTTP), the user's new ones, and
@@ -19,7 +21,7 @@ export class MessageList {
     this.root.replaceChildren();
     for (const m of messages) {
       if (m.role === 'user') this.root.append(this.bubble('user', m.content));
-      else this.root.append(this.answer(m.id, m.content, sourcesOf(m.metadata)));
+      else this.root.append(this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata)));
     }
     // Bubbles of a run that is still going (not stored yet) stay after the stored ones.
     for (const node of live) if (node instanceof HTMLElement && node.dataset.pending && !this.root.contains(node)) this.root.append(node);
@@ -40,7 +42,7 @@ export class MessageList {
   final(data: EventData<'message'>): void {
     stickToBottom(this.scroller(), () => {
       const bubble = this.answerBubble(data.messageId);
-      bubble.replaceWith(this.answer(data.messageId, data.content, data.metadata.sources));
+      bubble.replaceWith(this.answer(data.messageId, data.content, data.metadata.sources, exportOf(data.metadata)));
     });
   }
 
@@ -78,11 +80,22 @@ export class MessageList {
     return h('article', { class: `msg ${role}`, 'data-pending': pending ? 'true' : undefined }, h('div', { class: 'text' }, content));
   }
 
-  private answer(messageId: string, content: string, sources: Source[]): HTMLElement {
+  private answer(messageId: string, content: string, sources: Source[], exported?: Export): HTMLElement {
     const node = h(
       'article',
       { class: 'msg assistant', 'data-message-id': messageId },
-      h('div', { class: 'text' }, ...withInlineCode(content)),
+      h('div', { class: 'text' }, ...renderAnswer(content)),
+      exported
+        ? h(
+            'a',
+            {
+              class: 'download',
+              download: exported.filename,
+              href: URL.createObjectURL(new Blob([exported.content], { type: 'text/csv' })),
+            },
+            `Download ${exported.filename}`,
+          )
+        : null,
       sources.length
         ? h(
             'ul',
@@ -101,7 +114,8 @@ function sourcesOf(metadata: Record<string, unknown> | null): Source[] {
   return Array.isArray(sources) ? sources.filter((s): s is Source => typeof s?.title === 'string' && typeof s?.score === 'number') : [];
 }
 
-/** `code` spans of an answer as <code> elements; everything stays text (never parsed as HTML). */
-export function withInlineCode(content: string): Array<string | HTMLElement> {
-  return content.split(/`([^`\n]+)`/).map((part, i) => (i % 2 === 1 ? h('code', {}, part) : part));
+/** The CSV the user approved exporting (the data agent's `metadata.export`). */
+function exportOf(metadata: Record<string, unknown> | null): Export | undefined {
+  const e = metadata?.export as Partial<Export> | undefined;
+  return typeof e?.filename === 'string' && typeof e.content === 'string' ? (e as Export) : undefined;
 }

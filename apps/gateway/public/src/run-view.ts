@@ -246,6 +246,7 @@ export class RunView {
     form.querySelectorAll('button, input').forEach((el) => ((el as HTMLButtonElement).disabled = true));
     try {
       await this.respond(this.runId, requestId, response);
+      form.closest('.step')?.classList.add('answered');
       form.replaceWith(h('p', { class: 'prompt-answered' }, `You answered: ${label}`));
     } catch (err) {
       form.querySelectorAll('button, input').forEach((el) => ((el as HTMLButtonElement).disabled = false));

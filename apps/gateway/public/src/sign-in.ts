@@ -50,12 +50,12 @@ export function forget(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** Signs in again after a reload with what was remembered, if anything. */
-export async function restore(): Promise<Identity | null> {
+/** Signs in again after a reload with what was remembered, if anything (a remembered name only while dev tokens are on). */
+export async function restore(devTokens: boolean): Promise<Identity | null> {
   const pasted = sessionStorage.getItem(TOKEN_KEY);
   if (pasted && expiryOf(pasted) * 1000 > Date.now()) return pastedIdentity(pasted);
   const userId = localStorage.getItem(USER_KEY);
-  if (!userId) return null;
+  if (!userId || !devTokens) return null;
   try {
     return devIdentity(userId, await fetchDevToken(userId));
   } catch {
@@ -63,21 +63,47 @@ export async function restore(): Promise<Identity | null> {
   }
 }
 
-/** The sign-in card: a user name for a dev token, or (when dev tokens are off) a pasted token. */
-export function signIn(): Promise<Identity> {
+const NOTE = {
+  dev: 'Development sign-in: the server signs a token for any name. It is off in production.',
+  token: 'Development sign-in is off on this server. Paste an access token (JWT) from your identity provider.',
+};
+
+/**
+ * The sign-in card: a user name for a dev token when the gateway signs them (`devTokens`),
+ * otherwise a pasted token. The page never asks for a dev token when they are off.
+ */
+export function signIn(devTokens: boolean): Promise<Identity> {
   const form = byId<HTMLFormElement>('sign-in');
+  const nameField = byId<HTMLElement>('name-field');
   const user = byId<HTMLInputElement>('user-name');
   const tokenField = byId<HTMLElement>('token-field');
   const tokenInput = byId<HTMLTextAreaElement>('token');
   const error = byId('sign-in-error');
+  const showError = (message: string) => {
+    error.textContent = message;
+    error.hidden = false;
+  };
+  const offerToken = () => {
+    nameField.hidden = true;
+    tokenField.hidden = false;
+    byId('sign-in-note').textContent = NOTE.token;
+    tokenInput.focus();
+  };
   byId('sign-in-screen').hidden = false;
-  user.focus();
+  byId('sign-in-note').textContent = NOTE.dev;
+  if (devTokens) {
+    nameField.hidden = false;
+    user.focus();
+  } else offerToken();
   return new Promise((resolve) => {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       error.hidden = true;
-      const pasted = tokenInput.value.trim();
-      if (!tokenField.hidden && pasted) {
+      if (!tokenField.hidden) {
+        const pasted = tokenInput.value.trim();
+        if (!pasted) return;
+        if (expiryOf(pasted) * 1000 <= Date.now())
+          return showError('This is not a token that is still valid (a JWT with an `exp` in the future).');
         sessionStorage.setItem(TOKEN_KEY, pasted);
         resolve(pastedIdentity(pasted));
         return;
@@ -89,15 +115,9 @@ export function signIn(): Promise<Identity> {
         localStorage.setItem(USER_KEY, userId);
         resolve(devIdentity(userId, token));
       } catch (err) {
-        const disabled = err instanceof ApiError && err.status === 404;
-        error.textContent = disabled
-          ? 'Development sign-in is turned off on this server (production, or DEV_TOKENS=false). Paste a token from your identity provider instead.'
-          : `Could not sign in: ${(err as Error).message}`;
-        error.hidden = false;
-        if (disabled) {
-          tokenField.hidden = false;
-          tokenInput.focus();
-        }
+        // Turned off since the page asked (a gateway restarted with other settings).
+        if (err instanceof ApiError && err.status === 404) offerToken();
+        else showError(`Could not sign in: ${(err as Error).message}`);
       }
     });
   });

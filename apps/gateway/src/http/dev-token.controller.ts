@@ -1,21 +1,32 @@
 import { type Config, ErrorCode, HeraldError, parseInput } from '@herald/contracts';
 import { CONFIG } from '@herald/messaging';
 import { signDevToken } from '@herald/auth';
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { devTokenBodySchema } from './query.schemas';
+import { Body, Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { type DevConfigReply, devTokenBodySchema } from './query.schemas';
 
 export const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
 
-/** `POST /v1/dev/token { userId }`: a token for the demo page, only when DEV_TOKENS is on. */
-@Controller('v1/dev/token')
+/** Development sign-in for the web page: whether it is on, and a token for a user name when it is. */
+@Controller('v1/dev')
 export class DevTokenController {
   constructor(@Inject(CONFIG) private readonly config: Config) {}
 
-  @Post()
+  /** Off in production (loadConfig forces it), and impossible with JWKS: we hold no signing key. */
+  private get devTokens(): boolean {
+    return this.config.DEV_TOKENS && !this.config.JWKS_URL;
+  }
+
+  /** `GET /v1/dev/config`: what the page needs to know before it offers a sign-in (no token needed). */
+  @Get('config')
+  devConfig(): DevConfigReply {
+    return { devTokens: this.devTokens };
+  }
+
+  /** `POST /v1/dev/token { userId }`: 404 when dev tokens are off. */
+  @Post('token')
   @HttpCode(200)
   async issue(@Body() body: unknown): Promise<{ token: string }> {
-    // Off in production (loadConfig forces it), and impossible with JWKS: we hold no signing key.
-    if (!this.config.DEV_TOKENS || this.config.JWKS_URL) throw new HeraldError(ErrorCode.NOT_FOUND, 'Not found.');
+    if (!this.devTokens) throw new HeraldError(ErrorCode.NOT_FOUND, 'Not found.');
     const { userId } = parseInput(devTokenBodySchema, body);
     const token = await signDevToken(userId, this.config.JWT_SECRET, {
       ttlSeconds: DEV_TOKEN_TTL_SECONDS,

@@ -10,3 +10,7 @@ export const listConversationsQuerySchema = z.object({
 export const devTokenBodySchema = z.strictObject({
   userId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
 });
+
+/** `GET /v1/dev/config`: whether `POST /v1/dev/token` signs tokens on this gateway. */
+export const devConfigReplySchema = z.object({ devTokens: z.boolean() });
+export type DevConfigReply = z.infer<typeof devConfigReplySchema>;

@@ -186,9 +186,12 @@ describe('RunSupervisor', () => {
     }
   });
 
-  it('gives steps that may wait for the user the response timeout on top of the step timeout', async () => {
+  it('gives the steps triage says may wait for the user the response timeout on top of the step timeout', async () => {
     const ctx = setup({
-      results: { triage: { output: { intent: 'data', plan: ['data', 'reporting'] } }, data: { output: { title: 't' } } },
+      results: {
+        triage: { output: { intent: 'data', plan: ['data', 'reporting'], interactive: ['data'] } },
+        data: { output: { title: 't' } },
+      },
     });
     await ctx.supervisor.execute(request(), 1, () => undefined);
     const run = (ctx as unknown as { supervisor: { steps: { run: jest.Mock } } }).supervisor.steps.run;
@@ -197,6 +200,25 @@ describe('RunSupervisor', () => {
       ['data', 6000],
       ['reporting', 1000],
     ]);
+  });
+
+  it('runs an agent it has never heard of when triage plans it, handing its output on under its name', async () => {
+    const ctx = setup({
+      results: {
+        triage: { output: { intent: 'question', plan: ['orders', 'knowledge', 'reporting'], interactive: ['orders'] } },
+        orders: { output: { orderId: '10042', status: 'delivered' } },
+      },
+    });
+    await ctx.supervisor.execute(request(), 1, () => undefined);
+    const run = (ctx as unknown as { supervisor: { steps: { run: jest.Mock } } }).supervisor.steps.run;
+    expect(run.mock.calls.map(([job, o]) => [job.agent, o.timeoutMs])).toEqual([
+      ['triage', 1000],
+      ['orders', 6000],
+      ['knowledge', 1000],
+      ['reporting', 1000],
+    ]);
+    expect(ctx.jobs.at(-1)!.input).toMatchObject({ intent: 'question', orders: { orderId: '10042', status: 'delivered' } });
+    expect(ctx.published.at(-1)!.type).toBe('orchestration_completed');
   });
 
   it('sanitises the plan and adds up cost', async () => {

@@ -6,7 +6,6 @@ import {
   ErrorCode,
   HeraldError,
   type HistoryMessage,
-  INTERACTIVE_AGENTS,
   parseJobFailureReason,
   PERSISTENCE_RPC,
   type RunRequest,
@@ -32,19 +31,24 @@ const DEFAULT_STEP_WEIGHT = 0.35;
 /** At most this many steps after triage (reporting included). */
 const MAX_PLANNED_STEPS = 6;
 
-/** What a run's steps hand on to each other: each step's input is all of it. */
+/**
+ * What a run's steps hand on to each other: each step's input is all of it. The knowledge
+ * step's passages go under `passages`, any other step's output under its agent's name
+ * (`data`, or a newly registered agent's).
+ */
 interface Findings {
   question: string;
   intent: string;
   passages: unknown[];
-  data?: Record<string, unknown>;
+  [agent: string]: unknown;
 }
 
 /**
  * The run use case: wait for the conversation's turn (onBusy), then triage, which plans the
- * next steps by intent (chitchat → reporting; question → knowledge, reporting; data → data,
- * reporting; report → knowledge, data, reporting), each a BullMQ job on a worker, and end
- * the run with exactly one terminal event whatever happens.
+ * next steps from the intent and the agents registered for it (built-ins: chitchat →
+ * reporting; question → knowledge, reporting; data → data, reporting; report → knowledge,
+ * data, reporting) and says which of them may wait for the user; each step is a BullMQ job
+ * on a worker; the run ends with exactly one terminal event whatever happens.
  */
 @Injectable()
 export class RunSupervisor {
@@ -129,7 +133,7 @@ export class RunSupervisor {
     const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let step = 0;
-    const runStep = async (agent: string, [from, to]: readonly [number, number]) => {
+    const runStep = async (agent: string, [from, to]: readonly [number, number], interactive = false) => {
       const job: AgentJob = {
         ...scope,
         messageId: request.messageId,
@@ -143,7 +147,7 @@ export class RunSupervisor {
         traceparent: formatTraceparent(childSpan(scope.traceparent)),
       };
       // A step that may wait for the user gets that wait on top of its own time limit.
-      const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (INTERACTIVE_AGENTS.has(agent) ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);
+      const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (interactive ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);
       const result = await this.steps.run(job, {
         signal,
         timeoutMs,
@@ -161,11 +165,12 @@ export class RunSupervisor {
     const triage = await runStep(AGENT.triage, PROGRESS.triage);
     findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
     const plan = planOf(triage.plan);
+    const interactive = new Set(Array.isArray(triage.interactive) ? triage.interactive : []);
     const shares = progressShares(plan, PROGRESS.triage[1], PROGRESS.end);
     for (const [i, agent] of plan.entries()) {
-      const output = await runStep(agent, shares[i]);
+      const output = await runStep(agent, shares[i], interactive.has(agent));
       if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
-      else if (agent === AGENT.data) findings.data = output;
+      else if (!(agent in findings)) findings[agent] = output;
     }
     return usage;
   }

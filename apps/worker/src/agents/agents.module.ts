@@ -16,10 +16,11 @@ import { createKnowledgePool } from './knowledge-pool';
     { provide: DATA_POOL, inject: [CONFIG, LOGGER], useFactory: createDataPool },
     {
       provide: AGENT_RESOURCES,
-      inject: [KB_POOL, DATA_POOL],
-      useFactory: (kb: Pool, data: Pool): AgentResources => ({
+      inject: [KB_POOL, DATA_POOL, AGENT_REGISTRY],
+      useFactory: (kb: Pool, data: Pool, agents: AgentRegistry): AgentResources => ({
         knowledgeBase: new PgKnowledgeBase(kb),
         dataWarehouse: new PgDataWarehouse(data),
+        agents,
       }),
     },
   ],

@@ -1,4 +1,4 @@
-import { AGENT, knowledgeOutputSchema, reportingOutputSchema, triageOutputSchema } from '@herald/contracts';
+import { AGENT, INTENTS, knowledgeOutputSchema, reportingOutputSchema, triageOutputSchema } from '@herald/contracts';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import { MemoryKnowledgeBase } from '../knowledge/memory-knowledge-base';
 import { LocalEngine } from '../models/local/local-engine';
@@ -24,7 +24,7 @@ function opts(sink: MemoryEventSink, input: unknown, extra: Partial<RunAgentOpti
     traceLevel: 'none',
     sink,
     model: new LocalEngine(),
-    resources: { knowledgeBase: new MemoryKnowledgeBase(chunks) },
+    resources: { knowledgeBase: new MemoryKnowledgeBase(chunks), agents: new AgentRegistry(builtInAgents) },
     signal: new AbortController().signal,
     ...extra,
   };
@@ -33,6 +33,20 @@ function opts(sink: MemoryEventSink, input: unknown, extra: Partial<RunAgentOpti
 describe('built-in agents', () => {
   it('are registered under the AGENT names', () => {
     expect(new AgentRegistry(builtInAgents).names().sort()).toEqual([AGENT.data, AGENT.knowledge, AGENT.reporting, AGENT.triage].sort());
+  });
+
+  it('make up the plan of each intent from what they declare, reporting last; data may wait for the user', () => {
+    const registry = new AgentRegistry(builtInAgents);
+    const plans = Object.fromEntries(INTENTS.map((intent) => [intent, registry.planFor(intent)]));
+    const data = { agent: 'data', interactive: true };
+    const knowledge = { agent: 'knowledge', interactive: false };
+    const reporting = { agent: 'reporting', interactive: false };
+    expect(plans).toEqual({
+      chitchat: [reporting],
+      question: [knowledge, reporting],
+      data: [data, reporting],
+      report: [knowledge, data, reporting],
+    });
   });
 
   describe('triage', () => {
@@ -46,6 +60,7 @@ describe('built-in agents', () => {
         intent: 'question',
         confidence: expect.any(Number),
         plan: ['knowledge', 'reporting'],
+        interactive: [],
       });
       expect(sink.ofType('status')[0].data).toEqual({ step: 'routing', message: 'Classifying your query…' });
       expect(sink.ofType('agent_thinking')[0].data.thought.length).toBeGreaterThan(10);
@@ -53,7 +68,12 @@ describe('built-in agents', () => {
 
     it('routes chitchat straight to reporting', async () => {
       const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question: 'hello!' }));
-      expect(output).toMatchObject({ intent: 'chitchat', plan: ['reporting'] });
+      expect(output).toMatchObject({ intent: 'chitchat', plan: ['reporting'], interactive: [] });
+    });
+
+    it('plans a data question with the data step marked as waiting for the user', async () => {
+      const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question: 'What was the revenue by region in 2025?' }));
+      expect(output).toMatchObject({ intent: 'data', plan: ['data', 'reporting'], interactive: ['data'] });
     });
 
     it('puts the reasoning in the trace at full', async () => {

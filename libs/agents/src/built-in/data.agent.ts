@@ -26,6 +26,8 @@ export const dataAgent = defineAgent<DataInput, DataOutput>({
   name: AGENT.data,
   description: 'Answers questions about the sales dataset with a read-only SQL query.',
   input: dataInputSchema,
+  plan: { intents: ['data', 'report'], order: 20 },
+  interactive: true, // it asks when the question is ambiguous, and for approval to export
 
   async run(ctx, { question, intent }) {
     const warehouse = ctx.resources.dataWarehouse;

@@ -1,4 +1,4 @@
-import { AGENT, type ReportingInput, reportingInputSchema, type ReportingOutput } from '@herald/contracts';
+import { AGENT, INTENTS, type ReportingInput, reportingInputSchema, type ReportingOutput } from '@herald/contracts';
 import { defineAgent } from '../sdk/agent-definition';
 import { reportingSystemPrompt } from './reporting.prompts';
 
@@ -11,6 +11,7 @@ export const reportingAgent = defineAgent<ReportingInput, ReportingOutput>({
   name: AGENT.reporting,
   description: 'Writes the answer and cites its sources.',
   input: reportingInputSchema,
+  plan: { intents: INTENTS, order: 100 }, // the supervisor always ends with it
 
   async run(ctx, { question, intent, passages, data }) {
     await ctx.status('generating', intent === 'report' ? 'Writing the report…' : 'Writing the answer…');

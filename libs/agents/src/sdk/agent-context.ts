@@ -2,6 +2,7 @@ import type { EventData, HistoryMessage, TraceLevel } from '@herald/contracts';
 import type { DataWarehouse } from '../data/data-warehouse';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
 import type { ModelProvider } from '../models/model-provider';
+import type { AgentPlanner } from './agent-registry';
 import type { Approval } from './human-channel';
 import type { TraceFields } from './trace';
 
@@ -10,6 +11,8 @@ export interface AgentResources {
   knowledgeBase: KnowledgeBase;
   /** The data agent's dataset (read-only); absent where none is configured. */
   dataWarehouse?: DataWarehouse;
+  /** The registered agents, which triage plans from (the worker's AgentRegistry). */
+  agents?: AgentPlanner;
 }
 
 /** Which run and step an agent is working for. */

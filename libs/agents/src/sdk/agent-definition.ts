@@ -1,3 +1,4 @@
+import type { Intent } from '@herald/contracts';
 import type { z } from 'zod';
 import type { AgentContext } from './agent-context';
 
@@ -10,9 +11,25 @@ export interface AgentDefinition<I = unknown, O extends AgentOutput = AgentOutpu
   readonly description: string;
   /** Validates the job's `input` before anything is emitted; invalid input fails the job for good. */
   readonly input?: z.ZodType<I, unknown>;
+  /**
+   * When the supervisor runs this agent: for each of `intents`, after triage, in `order`
+   * with the other planned agents (lower first; the built-ins: knowledge 10, data 20,
+   * reporting 100, always last). Without it the agent is only run when asked for by name.
+   */
+  readonly plan?: AgentPlacement;
+  /**
+   * The agent may wait for the user (`ctx.ask`, `ctx.approve`): the supervisor gives its step
+   * HUMAN_RESPONSE_TIMEOUT_MS on top of RUN_STEP_TIMEOUT_MS.
+   */
+  readonly interactive?: boolean;
   run(ctx: AgentContext, input: I): Promise<O>;
   /** A one-line `agent_completed.summary` of the output. */
   summarize?(output: O): string | undefined;
+}
+
+export interface AgentPlacement {
+  readonly intents: readonly Intent[];
+  readonly order: number;
 }
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;

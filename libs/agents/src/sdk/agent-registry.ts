@@ -1,9 +1,24 @@
+import type { Intent } from '@herald/contracts';
 import type { AgentDefinition, AgentOutput } from './agent-definition';
 
 export type AnyAgentDefinition = AgentDefinition<unknown, AgentOutput>;
 
-/** The agents a worker can run, by name (the BullMQ job name). */
-export class AgentRegistry {
+/** A step of a run's plan: the agent, and whether it may wait for the user. */
+export interface PlannedStep {
+  agent: string;
+  interactive: boolean;
+}
+
+/** What triage plans from: the steps that serve an intent. */
+export interface AgentPlanner {
+  planFor(intent: Intent): PlannedStep[];
+}
+
+/**
+ * The agents a worker can run, by name (the BullMQ job name), and the plans they make up:
+ * each agent says which intents it serves and where (AgentDefinition.plan).
+ */
+export class AgentRegistry implements AgentPlanner {
   private readonly agents = new Map<string, AnyAgentDefinition>();
 
   constructor(agents: readonly AnyAgentDefinition[] = []) {
@@ -22,5 +37,13 @@ export class AgentRegistry {
 
   names(): string[] {
     return [...this.agents.keys()];
+  }
+
+  /** The agents that serve `intent`, by their plan order (ties: registration order). */
+  planFor(intent: Intent): PlannedStep[] {
+    return [...this.agents.values()]
+      .filter((a) => a.plan?.intents.includes(intent))
+      .sort((a, b) => a.plan!.order - b.plan!.order)
+      .map((a) => ({ agent: a.name, interactive: a.interactive === true }));
   }
 }
