@@ -62,6 +62,14 @@ describe('chat:send validation', () => {
     expect(() => parseInput(schema, { conversationId: 'new', content: '   ' })).toThrow(/content/);
   });
 
+  it('counts content in characters (code points), not UTF-16 units', () => {
+    const emoji = '😀'; // two UTF-16 units, one character
+    expect(codeOf({ ...valid, content: emoji.repeat(20) })).toBeUndefined();
+    expect(codeOf({ ...valid, content: `${emoji.repeat(19)}x` })).toBeUndefined();
+    expect(codeOf({ ...valid, content: emoji.repeat(21) })).toBe('INVALID_INPUT');
+    expect(codeOf({ ...valid, content: `  ${'é'.repeat(20)}  ` })).toBeUndefined();
+  });
+
   it('accepts a 64-character clientMessageId and content exactly at the limit', () => {
     expect(codeOf({ ...valid, content: 'x'.repeat(20), clientMessageId: 'k'.repeat(64) })).toBeUndefined();
   });

@@ -20,6 +20,11 @@ export const runOptionsSchema = z.strictObject({
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
+/** Characters as a person counts them (code points), not UTF-16 units: an emoji is one, not two. */
+export function characterCount(s: string): number {
+  return [...s].length;
+}
+
 /** `chat:send` (PROTOCOL.md §2); also the body of `POST /v1/conversations/:id/messages`. */
 export function chatSendSchema(maxMessageChars: number) {
   return z.strictObject({
@@ -27,7 +32,12 @@ export function chatSendSchema(maxMessageChars: number) {
     content: z
       .string({ error: 'must be a string' })
       .transform((s) => s.trim())
-      .pipe(z.string().min(1, 'must not be empty').max(maxMessageChars, `must be at most ${maxMessageChars} characters`)),
+      .pipe(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .refine((s) => characterCount(s) <= maxMessageChars, `must be at most ${maxMessageChars} characters`),
+      ),
     clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID, `must be at most ${MAX_CLIENT_MESSAGE_ID} characters`).optional(),
     options: runOptionsSchema.default({ traceLevel: 'none', stream: false, onBusy: 'enqueue' }),
   });
