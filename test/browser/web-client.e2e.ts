@@ -1,3 +1,4 @@
+import type { Locator } from 'playwright-core';
 import { type Browser, launchBrowser } from './support/browser';
 import { Cluster } from '../e2e/support/cluster';
 
@@ -119,21 +120,32 @@ describe('the web client in a browser', () => {
     await browser.screenshot('history-after-reload');
   });
 
-  it('answers an approval in place: the run waits, Approve, and it goes on to export', async () => {
+  /** Asks in a new conversation and waits for the run's prompt in the timeline. */
+  async function askUntilPrompt(question: string) {
     await page().getByRole('button', { name: '+ New conversation' }).click();
-    await ask('Export the revenue by region as CSV');
+    await ask(question);
     const run = page().locator('.timeline .run').last();
     const prompt = run.locator('.step.prompt');
     await prompt.locator('.prompt-question').waitFor({ timeout: 30_000 });
-    expect(await prompt.locator('.prompt-question').textContent()).toMatch(/^Approve: Export 4 rows as .+\.csv\?$/);
-    expect(await prompt.locator('.prompt-details').textContent()).toContain('"format": "csv"');
     await page().locator('.timeline .run[data-state="waiting"]').waitFor();
-    await browser.screenshot('approval-prompt');
-    await prompt.getByRole('button', { name: 'Approve' }).click();
+    return { run, prompt };
+  }
+
+  /** Clicks one of the prompt's buttons; the prompt then says what was answered, and the run goes on to complete. */
+  async function answerPrompt(prompt: Locator, button: string, answered: string) {
+    await prompt.getByRole('button', { name: button }).click();
     await prompt.locator('.prompt-answered').waitFor();
-    expect(await prompt.locator('.prompt-answered').textContent()).toBe('You answered: Approved');
+    expect(await prompt.locator('.prompt-answered').textContent()).toBe(`You answered: ${answered}`);
     expect(await prompt.locator('button').count()).toBe(0);
     await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
+  }
+
+  it('answers an approval in place: the run waits, Approve, and it goes on to export', async () => {
+    const { run, prompt } = await askUntilPrompt('Export the revenue by region as CSV');
+    expect(await prompt.locator('.prompt-question').textContent()).toMatch(/^Approve: Export 4 rows as .+\.csv\?$/);
+    expect(await prompt.locator('.prompt-details').textContent()).toContain('"format": "csv"');
+    await browser.screenshot('approval-prompt');
+    await answerPrompt(prompt, 'Approve', 'Approved');
     expect(await run.locator('details.tool .tool-name').allTextContents()).toContain('export_csv');
     // The answer's Markdown table as a table, and the approved export as a download.
     const answer = page().locator('.msg.assistant').last();
@@ -146,17 +158,10 @@ describe('the web client in a browser', () => {
   });
 
   it('answers a clarification in place with one of its choices', async () => {
-    await page().getByRole('button', { name: '+ New conversation' }).click();
-    await ask('sales by category please');
-    const run = page().locator('.timeline .run').last();
-    const prompt = run.locator('.step.prompt');
-    await prompt.locator('.prompt-question').waitFor({ timeout: 30_000 });
+    const { prompt } = await askUntilPrompt('sales by category please');
     expect(await prompt.locator('.prompt-question').textContent()).toMatch(/revenue \(USD\) or units sold/);
     expect(await prompt.locator('.choices button').allTextContents()).toEqual(['revenue', 'units sold']);
-    await prompt.getByRole('button', { name: 'units sold' }).click();
-    await prompt.locator('.prompt-answered').waitFor();
-    expect(await prompt.locator('.prompt-answered').textContent()).toBe('You answered: units sold');
-    await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
+    await answerPrompt(prompt, 'units sold', 'units sold');
     expect(await page().locator('.msg.assistant').last().locator('.text').textContent()).toContain('Units sold by category');
     await browser.screenshot('clarification-answered');
   });
