@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEV_JWT_SECRET } from '@herald/contracts';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
@@ -73,6 +75,37 @@ describe('edges: auth, bad input, limits (real processes)', () => {
       const ready = await connected(open(cluster.gatewayUrl(1), undefined, { token }));
       expect(ready).toMatchObject({ userId: 'query-user', serverTime: expect.any(String), instanceId: expect.any(String) });
     });
+
+    it('never logs a ?token= query token, accepted or refused, on socket or SSE (even at LOG_LEVEL=trace)', async () => {
+      const verbose = await cluster.startService('gateway', { LOG_LEVEL: 'trace' });
+      await cluster.waitReady(verbose);
+      try {
+        const token = await cluster.token('logged-user');
+        const garbage = `not-a-jwt-${randomUUID()}`;
+        for (const url of [cluster.gatewayUrl(0), verbose.url]) {
+          const socket = open(url, undefined, { token });
+          await connected(socket);
+          socket.disconnect();
+          expect((await refused(open(url, undefined, { token: garbage }))).data?.code).toBe('UNAUTHORIZED');
+          const sse = new AbortController();
+          const res = await fetch(`${url}/v1/events?token=${encodeURIComponent(token)}`, { signal: sse.signal });
+          expect(res.status).toBe(200);
+          sse.abort();
+          expect((await fetch(`${url}/v1/events?token=${garbage}`)).status).toBe(401);
+        }
+        await sleep(500); // the logs reach their files through pipes
+        const logs = readdirSync(cluster.logDir)
+          .filter((f) => f.endsWith('.log'))
+          .map((f) => readFileSync(join(cluster.logDir, f), 'utf8'))
+          .join('\n');
+        expect(logs).toMatch(/socket handshake refused/); // what the test did was logged, without the token
+        const signature = token.split('.')[2];
+        expect(logs).not.toContain(signature);
+        expect(logs).not.toContain(garbage);
+      } finally {
+        await cluster.kill(verbose);
+      }
+    }, 40_000);
 
     it('expires the session with session:expired when the token runs out', async () => {
       const token = await cluster.token('short-lived', 2);
