@@ -4,7 +4,7 @@
 # dependencies only and runs as the unprivileged `node` user.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json* ./
+COPY package.json package-lock.json ./
 COPY apps/gateway/package.json apps/gateway/
 COPY apps/orchestrator/package.json apps/orchestrator/
 COPY apps/worker/package.json apps/worker/
@@ -15,7 +15,9 @@ COPY libs/agents/package.json libs/agents/
 COPY libs/db/package.json libs/db/
 COPY libs/auth/package.json libs/auth/
 COPY libs/client/package.json libs/client/
-RUN npm install --no-audit --no-fund
+# Exactly the lockfile's versions (it lists the optional native packages of every platform,
+# so it installs on amd64 and arm64 alike); npm ci stops if package.json and it disagree.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY apps apps
 COPY libs libs

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_KEYS } from '@herald/contracts';
 import { parse } from 'yaml';
@@ -61,10 +61,51 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('builds in one stage and runs from another: production dependencies, non-root, the locked versions', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+    const named = (name: string) => stages.find((s) => new RegExp(`^FROM \\S+ AS ${name}\\b`, 'i').test(s));
+    const build = named('build');
+    const runtime = stages.at(-1)!;
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(build).toBeDefined();
+    expect(runtime).not.toBe(build);
+    // The build stage installs exactly the lockfile, compiles, then drops dev dependencies.
+    expect(build).toMatch(/^COPY package\.json package-lock\.json \.\/$/m);
+    expect(build).toMatch(/^RUN npm ci\b/m);
+    expect(build).toMatch(/npm prune --omit=dev/);
+    // The image that runs: what the build stage made, as the unprivileged node user.
+    expect(runtime).toMatch(/^COPY --from=build\b.* \/app\/node_modules /m);
+    expect(runtime).not.toMatch(/^RUN npm (ci|install)\b/m);
+    const users = [...runtime.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
+    expect(runtime.indexOf(`USER ${users.at(-1)}`)).toBeLessThan(runtime.search(/^CMD /m));
+  });
+
+  it('copies the package.json of every workspace before installing, so npm ci sees the whole workspace', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const workspaces = ['apps', 'libs'].flatMap((dir) =>
+      readdirSync(join(root, dir), { withFileTypes: true })
+        .filter((e) => e.isDirectory() && existsSync(join(root, dir, e.name, 'package.json')))
+        .map((e) => `${dir}/${e.name}`),
+    );
+    expect(workspaces).toEqual(expect.arrayContaining(APPS.map((a) => `apps/${a}`)));
+    const install = dockerfile.search(/^RUN npm ci\b/m);
+    for (const ws of workspaces) {
+      const copy = dockerfile.search(new RegExp(`^COPY ${ws}/package\\.json ${ws}/$`, 'm'));
+      expect({ ws, copied: copy >= 0 && copy < install }).toEqual({ ws, copied: true });
+    }
+  });
+
   it('builds the web client into the image', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/node tools\/build-web\.mjs/);
     expect(dockerfile).toMatch(/COPY tools tools/);
     expect(existsSync(join(root, 'tools/build-web.mjs'))).toBe(true);
+    // `nx build` of the gateway (its package.json script) makes the bundle it serves, too.
+    const gateway = JSON.parse(readFileSync(join(root, 'apps/gateway/package.json'), 'utf8'));
+    expect(gateway.scripts.build).toMatch(/node \.\.\/\.\.\/tools\/build-web\.mjs/);
+    expect(gateway.nx.targets.build.outputs).toContain('{projectRoot}/public/dist');
   });
 });
