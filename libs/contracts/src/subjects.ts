@@ -42,6 +42,8 @@ export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_R
 export interface Subjects {
   readonly namespace: string;
   readonly runRequest: string;
+  /** Where the gateway publishes a conversation's run requests (under runRequest). */
+  runRequestOf(conversationId: string): string;
   readonly runCancel: string;
   readonly runRespond: string;
   readonly conversationReleased: string;
@@ -75,6 +77,7 @@ export function subjects(namespace = 'herald'): Subjects {
   return {
     namespace: ns,
     runRequest: `${ns}.cmd.run.request`,
+    runRequestOf: (conversationId) => `${ns}.cmd.run.request.${conversationId}`,
     runCancel: `${ns}.cmd.run.cancel`,
     runRespond: `${ns}.cmd.run.respond`,
     conversationReleased: `${ns}.sys.conversation.released`,

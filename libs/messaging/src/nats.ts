@@ -88,7 +88,7 @@ async function upsertStreams(jsm: JetStreamManager, s: Subjects, eventRetentionH
   });
   await upsertStream(jsm, {
     name: s.streams.runs,
-    subjects: [s.runRequest],
+    subjects: [s.runRequest, s.runRequestOf('*')],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

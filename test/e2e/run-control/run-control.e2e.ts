@@ -158,4 +158,38 @@ describe('run control with two orchestrators and two gateways', () => {
       [second.runId, 'assistant'],
     ]);
   });
+
+  // Last: it leaves two new orchestrators with a short ack wait.
+  it('two messages to one conversation through two gateways start in the order they were accepted, even when the later reaches an orchestrator first', async () => {
+    // A user each (the rate limit is per user), sending through both gateways.
+    const users = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async (i) => {
+        const a = await cluster.client(`gia${i}`, 0);
+        return { a, b: await cluster.client(`gia${i}`, 1), seen: new EventCollector(a) };
+      }),
+    );
+    // The first messages go to orchestrators that stop (frozen, then killed): they come back to a
+    // new one only once their ack wait lapses, while the second messages reach it at once.
+    const holders = cluster.running('orchestrator');
+    holders.forEach((o) => o.process.kill('SIGSTOP'));
+    const firsts = await Promise.all(users.map(({ a }) => a.send(LONG_QUESTION)));
+    await sleep(500);
+    await Promise.all(holders.map((o) => cluster.kill(o, 'SIGKILL')));
+    const fresh = { RUNS_ACK_WAIT_MS: '3000' };
+    for (let i = 0; i < 2; i++) await cluster.waitReady(await cluster.startService('orchestrator', fresh));
+    const seconds = await Promise.all(users.map(({ b }, i) => b.send('And in short?', { conversationId: firsts[i].conversationId })));
+
+    for (const [i, { seen }] of users.entries()) {
+      const firstEvents = await seen.until(firsts[i].runId, 60_000);
+      const secondEvents = await seen.until(seconds[i].runId, 60_000);
+      expect(firstEvents.at(-1)!.type).toBe('orchestration_completed');
+      expect(secondEvents.at(-1)!.type).toBe('orchestration_completed');
+      expect(runViolations(firstEvents)).toEqual([]);
+      expect(runViolations(secondEvents)).toEqual([]);
+      expect(firstEvents.some((e) => e.type === 'run_queued')).toBe(false);
+      expect(secondEvents[0]).toMatchObject({ type: 'run_queued', data: { position: 1 } });
+      const started = secondEvents.find((e) => e.type === 'orchestration_started')!;
+      expect(BigInt(started.id)).toBeGreaterThan(BigInt(firstEvents.at(-1)!.id));
+    }
+  }, 180_000);
 });

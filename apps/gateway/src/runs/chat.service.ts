@@ -156,7 +156,7 @@ export class ChatService {
     try {
       await orUnavailable(
         () =>
-          this.js.publish(this.subjects.runRequest, encodeJson(request), {
+          this.js.publish(this.subjects.runRequestOf(request.conversationId), encodeJson(request), {
             msgID: request.runId,
             timeout: TIMEOUTS.natsPublishMs,
             headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: request.runId, [HEADER.traceparent]: request.traceparent }),

@@ -1,19 +1,28 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
-import type { NatsConnection, Subscription } from 'nats';
+import type { JetStreamManager, NatsConnection, SeqMsgRequest, Subscription } from 'nats';
 
 /** How long an active run holds its conversation without a heartbeat (a crashed holder frees it). */
 export const LANE_LEASE_MS = 30_000;
 const POLL_MS = 500;
+/** How long a run that left its lane is remembered as gone (as long as RUNS keeps a request). */
+const LEFT_TTL_MS = 24 * 3600 * 1000;
+/** At most this many earlier requests of one conversation are looked at (a lane is short). */
+const MAX_EARLIER = 64;
 
-// KEYS[1] queue zset, KEYS[2] active key; ARGV[1] runId, ARGV[2] lease ms.
+// KEYS[1] queue zset, KEYS[2] active key, KEYS[3..] the "left" keys of the earlier requests;
+// ARGV[1] runId, ARGV[2] lease ms, ARGV[3..] the earlier requests' run ids. An earlier request
+// must be in the lane (waiting or active) or have left it: one that has not joined yet goes first.
 const TRY_START = `
 local active = redis.call('GET', KEYS[2])
 if active == ARGV[1] then return 1 end
 if active then return 0 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0)
 if first[1] ~= ARGV[1] then return 0 end
+for i = 3, #ARGV do
+  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) and redis.call('EXISTS', KEYS[i]) == 0 then return 0 end
+end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 1`;
@@ -23,11 +32,18 @@ const IF_HOLDER = (op: string) => `if redis.call('GET', KEYS[1]) == ARGV[1] then
  * One lane per conversation, in Redis so every orchestrator instance shares it: at most one
  * active run per conversation, the others wait in admission order (the RUNS stream
  * sequence). This is how `onBusy: enqueue` and `interrupt` hold across instances.
+ *
+ * Two requests accepted nearly at once may reach two instances in either order, so a run
+ * also waits for every earlier request of its conversation still in the RUNS stream (on the
+ * conversation's subject) to have joined the lane: the later one never starts first.
  */
 @Injectable()
 export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
   private readonly waiters = new Map<string, Set<() => void>>();
   private subscription?: Subscription;
+  private jsm?: Promise<JetStreamManager>;
+  /** The admission order (RUNS stream sequence) of the runs of this instance that joined a lane. */
+  private readonly orders = new Map<string, number>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -56,17 +72,24 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
 
   /** Joins the lane; `priority` runs (interrupts) go before everything already waiting. */
   async join(conversationId: string, runId: string, order: number, priority = false): Promise<void> {
+    this.orders.set(runId, order);
     await this.redis.zadd(this.queueKey(conversationId), 'NX', priority ? -order : order, runId);
   }
 
+  /** Starts the run (one that joined) if it is its conversation's turn. */
   async tryStart(conversationId: string, runId: string): Promise<boolean> {
+    const order = this.orders.get(runId);
+    if (order === undefined) throw new Error(`run ${runId} tried to start without joining its lane`);
+    const earlier = await this.earlierRequests(conversationId, order);
     const started = await this.redis.eval(
       TRY_START,
-      2,
+      2 + earlier.length,
       this.queueKey(conversationId),
       this.activeKey(conversationId),
+      ...earlier.map((id) => this.leftKey(id)),
       runId,
       LANE_LEASE_MS,
+      ...earlier,
     );
     return started === 1;
   }
@@ -95,9 +118,35 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
 
   /** Leaves the lane, whether the run was waiting or active, and wakes the next one. */
   async leave(conversationId: string, runId: string): Promise<void> {
+    this.orders.delete(runId);
+    // Marked first: its request stays in the RUNS stream until acknowledged, and must not hold back the next run.
+    await this.redis.set(this.leftKey(runId), '1', 'PX', LEFT_TTL_MS);
     await this.redis.zrem(this.queueKey(conversationId), runId);
     const released = await this.redis.eval(IF_HOLDER(`'DEL', KEYS[1]`), 1, this.activeKey(conversationId), runId);
     if (released === 1) this.nc.publish(this.subjects.conversationReleased, encodeJson({ conversationId }));
+  }
+
+  /** The run ids of the conversation's requests still in the RUNS stream with a sequence below `order`. */
+  private async earlierRequests(conversationId: string, order: number): Promise<string[]> {
+    this.jsm ??= this.nc.jetstreamManager();
+    const jsm = await this.jsm;
+    const subject = this.subjects.runRequestOf(conversationId);
+    const runIds: string[] = [];
+    for (let seq = 1; seq < order && runIds.length < MAX_EARLIER;) {
+      // STREAM.MSG.GET's next_by_subj (the first on the subject at or after seq), which nats.js types only for direct gets.
+      const query: SeqMsgRequest = Object.assign({ seq }, { next_by_subj: subject });
+      let msg;
+      try {
+        msg = await jsm.streams.getMessage(this.subjects.streams.runs, query);
+      } catch (err) {
+        if ((err as { code?: string }).code === '404') break; // none left
+        throw err;
+      }
+      if (msg.seq >= order) break;
+      runIds.push(decodeJson<{ runId: string }>(msg.data).runId);
+      seq = msg.seq + 1;
+    }
+    return runIds;
   }
 
   private nextRelease(conversationId: string, signal: AbortSignal): Promise<void> {
@@ -123,5 +172,9 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
 
   private activeKey(conversationId: string) {
     return `${this.subjects.redisPrefix}conv:${conversationId}:active`;
+  }
+
+  private leftKey(runId: string) {
+    return `${this.subjects.redisPrefix}run:${runId}:left`;
   }
 }
