@@ -1,12 +1,13 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
+import { io, type Socket } from 'socket.io-client';
 import { Cluster, sleep } from './support/cluster';
 import { runViolations } from './support/invariants';
 
-/** Events of `runId` collected on a client until the run's terminal event. */
-function collect(client: HeraldClient) {
+/** Events of `runId` collected from `subscribe` until the run's terminal event. */
+function collectFrom(subscribe: (listener: (e: AgentEvent) => void) => void) {
   const events: AgentEvent[] = [];
-  client.onEvent((e) => events.push(e));
+  subscribe((e) => events.push(e));
   return {
     events,
     of: (runId: string) => events.filter((e) => e.runId === runId),
@@ -27,25 +28,65 @@ function collect(client: HeraldClient) {
   };
 }
 
+/** Through the typed client (which drops an id not greater than the last it delivered). */
+const collect = (client: HeraldClient) => collectFrom((listener) => client.onEvent(listener));
+
+/** Ids that do not strictly increase, in the order they arrived. */
+function nonIncreasingIds(events: AgentEvent[]): string[] {
+  return events.filter((e, i) => i > 0 && BigInt(e.id) <= BigInt(events[i - 1].id)).map((e) => e.id);
+}
+
 describe('the pipeline, end to end (4 services, 2 gateways)', () => {
   let cluster: Cluster;
+  const rawSockets: Socket[] = [];
+
+  /**
+   * Every `agent:event` exactly as the gateway emits it, on a plain socket.io-client socket
+   * (no HeraldClient, so nothing is filtered): what the id-order checks must see.
+   */
+  async function rawCollect(userId: string, gateway: number) {
+    const socket = io(cluster.gatewayUrl(gateway), {
+      transports: ['websocket'],
+      auth: { token: await cluster.token(userId) },
+      reconnection: false,
+      forceNew: true,
+    });
+    rawSockets.push(socket);
+    const seen = collectFrom((listener) => socket.on('agent:event', listener));
+    await new Promise((resolve, reject) => {
+      socket.once('session:ready', resolve);
+      socket.once('connect_error', reject);
+    });
+    return seen;
+  }
+
+  /** One raw stream per gateway for `userId`. */
+  const rawOnEachGateway = (userId: string) => Promise.all([rawCollect(userId, 0), rawCollect(userId, 1)]);
 
   beforeAll(async () => {
     cluster = await Cluster.start({ gateways: 2 });
   }, 60_000);
 
   afterAll(async () => {
+    rawSockets.forEach((s) => s.disconnect());
     await cluster?.stop();
   }, 30_000);
 
   it('streams a question through every stage and stores the exchange', async () => {
     const alice = await cluster.client('alice');
     const seen = collect(alice);
+    const raw = await rawOnEachGateway('alice');
     const ack = await alice.send('What is NATS JetStream and how does Herald use it?', { stream: true, traceLevel: 'summary' });
     expect(ack).toMatchObject({ conversationId: expect.any(String), runId: expect.any(String), messageId: expect.any(String) });
 
     const events = await seen.until(ack.runId);
     expect(runViolations(events, { stream: true })).toEqual([]);
+    for (const stream of raw) {
+      const rawEvents = await stream.until(ack.runId);
+      expect(runViolations(rawEvents, { stream: true })).toEqual([]);
+      expect(nonIncreasingIds(stream.events)).toEqual([]);
+      expect(rawEvents).toEqual(events);
+    }
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('orchestration_started');
     expect(types.at(-1)).toBe('orchestration_completed');
@@ -137,25 +178,30 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
       await cluster.client('*', 0),
       await cluster.client('>', 1),
     ];
-    const seen = tabs.map(collect);
+    const seen = [...tabs.map(collect), ...(await rawOnEachGateway('carol'))];
     const leaked: AgentEvent[] = [];
     intruders.forEach((c) => c.onEvent((e) => leaked.push(e)));
+    const rawIntruders = [...(await rawOnEachGateway('mallory')), await rawCollect('*', 0), await rawCollect('>', 1)];
 
     const ack = await tabs[0].send('How are events delivered to browser tabs?', { stream: true });
     const runs = await Promise.all(seen.map((s) => s.until(ack.runId)));
-    expect(runViolations(runs[0], { stream: true })).toEqual([]);
     const ids = runs[0].map((e) => e.id);
-    for (const r of runs) expect(r.map((e) => e.id)).toEqual(ids);
+    for (const r of runs) {
+      expect(runViolations(r, { stream: true })).toEqual([]);
+      expect(r.map((e) => e.id)).toEqual(ids);
+    }
     // The gateways answered from different instances.
     expect(new Set(tabs.map((t) => t.sessionInfo?.instanceId)).size).toBe(2);
     await sleep(200);
     expect(leaked).toEqual([]);
+    expect(rawIntruders.flatMap((r) => r.events)).toEqual([]);
   });
 
   it('keeps ids increasing for one user across runs, conversations and gateways', async () => {
     const a = await cluster.client('dave', 0);
     const b = await cluster.client('dave', 1);
     const seenA = collect(a);
+    const raw = await rawOnEachGateway('dave');
     const r1 = await a.send('What is a run?');
     const r2 = await b.send('Thanks!');
     await seenA.until(r1.runId);
@@ -164,6 +210,13 @@ describe('the pipeline, end to end (4 services, 2 gateways)', () => {
     expect(ids).toEqual([...ids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
     expect(new Set(ids).size).toBe(ids.length);
     expect(r1.conversationId).not.toBe(r2.conversationId);
+    // The same, on what each gateway emits: the typed client would hide an id that went backwards.
+    for (const stream of raw) {
+      expect(runViolations(await stream.until(r1.runId))).toEqual([]);
+      expect(runViolations(await stream.until(r2.runId))).toEqual([]);
+      expect(nonIncreasingIds(stream.events)).toEqual([]);
+      expect(stream.events.map((e) => e.id)).toEqual(seenA.events.map((e) => e.id));
+    }
   });
 
   it('keeps one user out of another user’s conversations, messages and runs', async () => {
