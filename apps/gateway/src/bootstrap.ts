@@ -50,7 +50,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   const logger = opts.logger ?? createLogger('gateway', config.LOG_LEVEL);
   if (config.usingDevSecret && !config.JWKS_URL) {
     logger.warn(
-      'JWT_SECRET is not set: tokens are signed and verified with the public development secret. Never run like this in production.',
+      'JWT_SECRET is unset (or is the development default): tokens are signed and verified with the public development secret. Never run like this in production.',
     );
   }
   const app = await createGateway(config, logger);
