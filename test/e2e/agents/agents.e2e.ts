@@ -149,5 +149,25 @@ describe('the built-in agents end to end (local engine)', () => {
     const completed = events.at(-1)!;
     if (completed.type !== 'orchestration_completed') throw new Error(completed.type);
     expect(completed.data.usage?.totalTokens).toBeGreaterThan(0);
+
+    // A question: knowledge_search's retrieval scores are in its trace at full only.
+    const asked = await client.send('What is NATS JetStream?', { traceLevel });
+    const answered = await seen.until(asked.runId);
+    expect(runViolations(answered)).toEqual([]);
+    const search = answered.find((e) => e.type === 'tool_completed' && e.data.tool === 'knowledge_search');
+    if (search?.type !== 'tool_completed') throw new Error('no knowledge_search');
+    expect(search.data).toMatchObject({ ok: true, output: { count: expect.any(Number) } });
+    const found = (search.data.output as { results: Array<{ score: number }> }).results;
+    expect(found.length).toBeGreaterThan(0);
+    if (traceLevel === 'full')
+      expect(search.trace).toEqual({
+        latencyMs: expect.any(Number),
+        query: 'What is NATS JetStream?',
+        scores: found.map((r) => r.score),
+      });
+    else if (traceLevel === 'summary') expect(search.trace).toEqual({ latencyMs: expect.any(Number) });
+    else expect(search.trace).toBeUndefined();
+    const grading = answered.find((e) => e.type === 'agent_thinking' && e.data.agent === 'knowledge' && /^Kept/.test(e.data.thought));
+    expect(grading?.trace?.scores).toEqual(traceLevel === 'full' ? found.map((r) => r.score) : undefined);
   });
 });

@@ -1,7 +1,14 @@
 import { FakeLlmServer, REPLY } from '../../support/fake-llm/fake-llm-server';
 import { Cluster } from '../support/cluster';
+import { waitFor } from '../support/event-collector';
 import { runViolations } from '../support/invariants';
 import { collectRuns } from './run-collector';
+
+interface LogLine {
+  runId?: string;
+  agent?: string;
+  err?: { type?: string; code?: string; stack?: string };
+}
 
 /** The cluster with LLM_BASE_URL pointing at the local fake OpenAI-compatible server. */
 describe('the OpenAI-compatible provider end to end (fake server)', () => {
@@ -75,7 +82,7 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     expect(events.at(-1)?.type).toBe('orchestration_completed');
   });
 
-  it('a model failure: error LLM_ERROR, retryable, with no internals', async () => {
+  it('a model failure: error LLM_ERROR, retryable, with no internals; the worker log has the stack, with the run id', async () => {
     const client = await cluster.client('llm-fail');
     const seen = collectRuns(client);
     const ack = await client.send('hello [fail-500]');
@@ -83,7 +90,18 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     expect(runViolations(events)).toEqual([]);
     const last = events.at(-1)!;
     expect(last).toMatchObject({ type: 'error', data: { code: 'LLM_ERROR', retryable: true } });
-    expect(JSON.stringify(last.data)).not.toMatch(/model\.py|\/srv|500/);
+    expect(Object.keys(last.data).sort()).toEqual(['code', 'message', 'retryable']);
+    expect(JSON.stringify(last.data)).not.toMatch(/model\.py|\/srv|500|stack|\bat \S+ \(|\.js:\d+/);
+    // The worker's log has the stack, with the run id (pino writes it shortly after).
+    const logged = () => (cluster.logLines('worker-0') as LogLine[]).find((l) => l.runId === ack.runId && typeof l.err?.stack === 'string');
+    await waitFor(
+      () => logged() !== undefined,
+      5_000,
+      () => `no worker log line with run ${ack.runId} and a stack`,
+    );
+    const line = logged()!;
+    expect(line.err!.stack).toMatch(/^LlmError: The language model failed\.\n\s+at /);
+    expect(line).toMatchObject({ agent: 'triage', err: { type: 'LlmError', code: 'LLM_ERROR' } });
   });
 
   it('a step over its time limit: error TIMEOUT', async () => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { signDevToken } from '@herald/auth';
@@ -139,6 +139,19 @@ export class Cluster {
       encoding: 'utf8',
     });
     if (res.status !== 0) throw new Error(`migration failed: ${res.stderr || res.stdout}`);
+  }
+
+  /** The JSON (pino) lines a service (`worker-0`...) has logged so far; other output is skipped. */
+  logLines(name: string): Array<Record<string, unknown>> {
+    return readFileSync(join(this.logDir, `${name}.log`), 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
   }
 
   /** Starts one more instance of an app; its stdout/stderr go to test-output/e2e/<ns>/. */
