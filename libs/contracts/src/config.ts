@@ -64,6 +64,8 @@ const configObject = z.object({
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
   MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
   EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
+  /** The gateway's SSE comment heartbeat (PROTOCOL.md §6 promises one at least every 15 s). */
+  SSE_HEARTBEAT_MS: int(10_000, 100, 15_000),
   LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
   WORKER_CONCURRENCY: int(16, 1, 1000),
   RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
