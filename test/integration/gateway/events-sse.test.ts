@@ -15,8 +15,11 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
   };
   const bearer = async (userId: string) => ({ authorization: `Bearer ${await tokenFor(userId)}` });
 
+  /** Short, so that a heartbeat shows up within the test. */
+  const HEARTBEAT_MS = 300;
+
   beforeAll(async () => {
-    gw = await startTestGateway(ns);
+    gw = await startTestGateway(ns, { SSE_HEARTBEAT_MS: String(HEARTBEAT_MS) });
     bus = await TestBus.open(ns);
   });
 
@@ -46,6 +49,9 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     const sse = await connect('', await bearer('sse-live'));
     expect(sse.response.status).toBe(200);
     expect(sse.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // Behind proxies: nginx must not buffer it, nothing may cache it.
+    expect(sse.response.headers.get('x-accel-buffering')).toBe('no');
+    expect(sse.response.headers.get('cache-control')).toMatch(/^no-cache\b/);
     // The opening comment comes once live delivery is in place: everything published after it arrives.
     await waitFor(() => sse.comments.includes('connected'), 3000, 'the opening comment');
     const id = await bus.status({ userId: 'sse-live', conversationId: 'c', runId: 'r' }, 'live!');
@@ -55,6 +61,16 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     expect(sse.events).toEqual([
       { id, type: 'status', envelope: expect.objectContaining({ id, type: 'status', data: { step: 'test', message: 'live!' } }) },
     ]);
+  });
+
+  it('sends a comment heartbeat every SSE_HEARTBEAT_MS while nothing happens', async () => {
+    const sse = await connect('', await bearer('sse-quiet'));
+    await waitFor(() => sse.comments.includes('connected'), 3000, 'the opening comment');
+    const openedAt = Date.now();
+    await waitFor(() => sse.comments.filter((c) => c === 'keep-alive').length >= 2, 3000, 'two heartbeats');
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(HEARTBEAT_MS); // paced, not a burst
+    expect(sse.events).toEqual([]);
+    expect(sse.ended).toBe(false);
   });
 
   it('accepts the token as ?token= (EventSource cannot set headers)', async () => {

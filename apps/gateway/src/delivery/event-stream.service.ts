@@ -1,4 +1,5 @@
-import { LOGGER, type Logger } from '@herald/messaging';
+import type { Config } from '@herald/contracts';
+import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
@@ -28,11 +29,12 @@ export class EventStreamService implements OnModuleDestroy {
     private readonly replay: EventReplayService,
     private readonly metrics: GatewayMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async open(user: StreamUser, after: string | undefined, res: Response): Promise<void> {
     const key = `sse:${randomUUID()}`;
-    const stream = new SseStream(res);
+    const stream = new SseStream(res, this.config.SSE_HEARTBEAT_MS);
     const cancelExpiry = scheduleAt(user.expiresAt, () => stream.close());
     this.streams.set(key, stream);
     this.metrics.sseStreams.inc();

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AgentEvent } from '@herald/contracts';
 import type { Response } from 'express';
-import { SSE_HEARTBEAT_MS, SseStream } from './sse-stream';
+import { configSchema } from '@herald/contracts';
+import { SseStream } from './sse-stream';
+
+const HEARTBEAT_MS = 10_000;
 
 class FakeResponse extends EventEmitter {
   chunks: string[] = [];
@@ -42,7 +45,7 @@ describe('SseStream', () => {
 
   it('sends text/event-stream headers and events as id / event / one data line', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response);
+    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     stream.open();
     stream.send(event);
     expect(res.statusCode).toBe(200);
@@ -54,20 +57,26 @@ describe('SseStream', () => {
     stream.close();
   });
 
-  it('writes a comment at least every 15 s', () => {
+  it('writes a comment every heartbeat interval', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response);
+    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     stream.open();
     const before = res.chunks.length;
-    jest.advanceTimersByTime(15_000);
-    expect(SSE_HEARTBEAT_MS).toBeLessThanOrEqual(15_000);
-    expect(res.chunks.slice(before).some((c) => c.startsWith(':'))).toBe(true);
+    jest.advanceTimersByTime(HEARTBEAT_MS - 1);
+    expect(res.chunks.slice(before)).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(res.chunks.slice(before)).toEqual([': keep-alive\n\n']);
     stream.close();
+  });
+
+  it('cannot be configured to leave more than 15 s between comments (PROTOCOL.md §6)', () => {
+    expect(configSchema.parse({}).SSE_HEARTBEAT_MS).toBe(10_000);
+    expect(configSchema.safeParse({ SSE_HEARTBEAT_MS: '15001' }).success).toBe(false);
   });
 
   it('closes once, stops the heartbeat, and tells its listeners', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response);
+    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     const closed = jest.fn();
     stream.onClose(closed);
     stream.open();
@@ -83,7 +92,7 @@ describe('SseStream', () => {
 
   it('drops a client that does not read', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response);
+    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     stream.open();
     res.writableLength = 2 * 1024 * 1024;
     stream.send(event);

@@ -1,20 +1,24 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { Response } from 'express';
 
-/** PROTOCOL.md §6 promises a comment line at least every 15 s. */
-export const SSE_HEARTBEAT_MS = 10_000;
 /** A client this far behind is dropped; it reconnects with Last-Event-ID. */
 export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const SSE_RETRY_MS = 3000;
 
-/** One Server-Sent Events response: `id` = event id, `event` = type, `data` = the envelope. */
+/**
+ * One Server-Sent Events response: `id` = event id, `event` = type, `data` = the envelope,
+ * and a comment every `heartbeatMs` (SSE_HEARTBEAT_MS) so that proxies keep it open.
+ */
 export class SseStream {
   private heartbeat: NodeJS.Timeout | undefined;
   private opened = false;
   private closed = false;
   private readonly closeListeners: Array<() => void> = [];
 
-  constructor(private readonly res: Response) {
+  constructor(
+    private readonly res: Response,
+    private readonly heartbeatMs: number,
+  ) {
     res.on('close', () => this.close());
   }
 
@@ -29,7 +33,7 @@ export class SseStream {
     this.res.setHeader('X-Accel-Buffering', 'no');
     this.res.flushHeaders();
     this.write(`retry: ${SSE_RETRY_MS}\n: connected\n\n`);
-    this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), this.heartbeatMs);
     this.heartbeat.unref();
   }
 
