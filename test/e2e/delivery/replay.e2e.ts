@@ -6,6 +6,7 @@ import { SseClient } from '../../integration/gateway/support/sse-client';
 import { Cluster } from '../support/cluster';
 import { EventCollector, waitFor } from '../support/event-collector';
 import { runViolations } from '../support/invariants';
+import { untilRunLogged } from '../support/stored';
 
 /** Every `agent:event` the socket receives, before the client's own dedup. */
 function rawEvents(client: HeraldClient): AgentEvent[] {
@@ -24,18 +25,6 @@ describe('nothing lost: replay and resume (4 services, 2 gateways)', () => {
   afterAll(async () => {
     await cluster?.stop();
   }, 30_000);
-
-  /** Waits until persistence has logged the run up to its terminal event. */
-  async function logged(userId: string, runId: string, lastEventId: string) {
-    await waitFor(
-      async () => {
-        const res = await cluster.http(`/v1/runs/${runId}`, { userId });
-        return res.ok && (await res.json()).lastEventId === lastEventId;
-      },
-      20_000,
-      () => `run ${runId} not logged up to ${lastEventId}`,
-    );
-  }
 
   it('gives a client that was away everything of a run that went on without it, final answer included, on the other gateway', async () => {
     const watcher = new EventCollector(await cluster.client('olive', 1));
@@ -69,8 +58,8 @@ describe('nothing lost: replay and resume (4 services, 2 gateways)', () => {
     const firstEvents = await watcher.until(first.runId);
     const second = await sender.send('How do cancellations work?');
     const secondEvents = await watcher.until(second.runId);
-    await logged(user, first.runId, firstEvents.at(-1)!.id);
-    await logged(user, second.runId, secondEvents.at(-1)!.id);
+    await untilRunLogged(cluster, user, first.runId, firstEvents.at(-1)!.id);
+    await untilRunLogged(cluster, user, second.runId, secondEvents.at(-1)!.id);
     const all = [...watcher.events];
 
     // Drop from the stream everything before the middle of the second run.
