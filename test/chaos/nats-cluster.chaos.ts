@@ -3,6 +3,7 @@ import { subjects } from '@herald/contracts';
 import { Cluster, sleep } from '../e2e/support/cluster';
 import { EventCollector } from '../e2e/support/event-collector';
 import { runViolations } from '../e2e/support/invariants';
+import { storedEvents } from '../e2e/support/stored';
 import { NatsServer, untilJetStream } from './support/infra-servers';
 import { countLoss, recordScenario } from './support/scenario-results';
 
@@ -63,16 +64,14 @@ describe('chaos: a three-node NATS cluster with JetStream replicas = 3', () => {
     const next = await untilAccepted(() => client.send('And after the node is gone?', { conversationId: first.conversationId }));
     expect((await seen.until(next.runId, 60_000)).at(-1)!.type).toBe('orchestration_completed');
 
-    const probe = await cluster.client('cleo', 1);
-    const stored = new EventCollector(probe);
-    await untilAccepted(() => probe.resume('0'));
-    expect(stored.events.map((e) => e.id)).toEqual(seen.events.map((e) => e.id));
-    expect(stored.events).toEqual(seen.events);
+    const stored = await untilAccepted(() => storedEvents(cluster, 'cleo', 1));
+    expect(stored.map((e) => e.id)).toEqual(seen.events.map((e) => e.id));
+    expect(stored).toEqual(seen.events);
     recordScenario({
       scenario: 'NATS cluster: stream leader SIGKILL mid-run',
-      ...countLoss(stored.events, seen.events),
+      ...countLoss(stored, seen.events),
       recoveryMs,
       notes: 'kill → the run in flight completed',
     });
-  });
+  }, 180_000);
 });

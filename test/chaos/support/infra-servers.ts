@@ -46,7 +46,8 @@ abstract class OwnServer {
 
   async start(): Promise<void> {
     const { file, args, uid, gid } = this.command();
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], uid, gid, cwd: this.dir });
+    // Its own process group, so that a crash takes every process of the server (Postgres' backends too).
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], uid, gid, cwd: this.dir, detached: true });
     const log = createWriteStream(join(LOG_DIR, `${this.name}.log`), { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -65,9 +66,12 @@ abstract class OwnServer {
     return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** By default the server's own graceful stop; SIGKILL is a crash. */
+  /** By default the server's own graceful stop; SIGKILL is a crash of every process of the server. */
   async stop(signal: NodeJS.Signals = this.gracefulSignal): Promise<void> {
-    if (this.running) this.process!.kill(signal);
+    if (this.running) {
+      if (signal === 'SIGKILL') process.kill(-this.process!.pid!, signal);
+      else this.process!.kill(signal);
+    }
     await this.exited;
   }
 
