@@ -146,11 +146,11 @@ export function buildAsyncApi(version: string): Doc {
   };
   natsChannel(
     'runRequests',
-    address(s.runRequest),
-    namespaceParam,
+    address(s.runRequestOf('{conversation}')),
+    { ...namespaceParam, conversation: eventParams.conversation },
     'runRequest',
     runRequestSchema,
-    `JetStream stream \`{NAMESPACE}_RUNS\` (work queue): accepted runs, for an orchestrator.`,
+    `JetStream stream \`{NAMESPACE}_RUNS\` (work queue): accepted runs, for an orchestrator, one subject per conversation (the stream's order is the conversation's admission order).`,
   );
   natsChannel(
     'runCancel',

@@ -28,7 +28,7 @@ describe('persistence event writer', () => {
     }, `run ${run.runId} to be ${status}`);
   const eventRows = (run: Run) =>
     h.rows<{ id: string; user_id: string; type: string; envelope: { type: string; progress: number } }>(
-      `SELECT id::text, user_id, type, envelope FROM events WHERE run_id = $1 ORDER BY id`,
+      `SELECT id::text, user_id, type, envelope FROM events WHERE run_id = $1 ORDER BY events.id`,
       [run.runId],
     );
 
