@@ -3,7 +3,7 @@ import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
-import { scheduleAt } from '../common/schedule-at';
+import { Deadlines } from '../common/deadlines';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { isLaterEventId } from './event-id';
 import { EventReplayService } from './event-replay.service';
@@ -23,6 +23,8 @@ export interface StreamUser {
 @Injectable()
 export class EventStreamService implements OnModuleDestroy {
   private readonly streams = new Map<string, SseStream>();
+  /** A stream ends when its token expires. */
+  private readonly expiries = new Deadlines<SseStream>((stream) => stream.close());
 
   constructor(
     private readonly delivery: LiveDeliveryService,
@@ -35,16 +37,17 @@ export class EventStreamService implements OnModuleDestroy {
   async open(user: StreamUser, after: string | undefined, res: Response): Promise<void> {
     const key = `sse:${randomUUID()}`;
     const stream = new SseStream(res, this.config.SSE_HEARTBEAT_MS);
-    const cancelExpiry = scheduleAt(user.expiresAt, () => stream.close());
     this.streams.set(key, stream);
     this.metrics.sseStreams.inc();
     stream.onClose(() => {
       this.streams.delete(key);
-      cancelExpiry();
+      this.expiries.delete(stream);
       this.delivery.detach(key);
       this.metrics.sseStreams.dec();
     });
 
+    this.expiries.add(stream, user.expiresAt);
+    if (stream.isClosed) return; // expired already (or the client left): nothing to attach
     const attached = this.delivery.attachWriter(
       key,
       user.userId,

@@ -11,6 +11,8 @@ import { toAgentEvent } from './agent-event.codec';
 /** Live events held back for one paused receiver before it is told to reconnect instead. */
 export const MAX_HELD_EVENTS = 10_000;
 const RETRY_FLUSH_MS = 500;
+/** Shared by every receiver that has no replay running (one promise, not one per connection). */
+const SETTLED: Promise<unknown> = Promise.resolve();
 
 /** One local room per user: everything this instance delivers addresses a user, never a socket. */
 export function userRoom(userId: string): string {
@@ -23,8 +25,8 @@ interface Receiver {
   userId: string;
   socket?: HeraldSocket;
   write?: (event: AgentEvent) => void;
-  /** Ends the receiver's connection (it reconnects and resumes). */
-  drop: () => void;
+  /** Ends a stream's connection (it reconnects and resumes); a socket's is closed directly. */
+  drop?: () => void;
   /** Resolves true once the user's subscription is registered, false if the receiver left first. */
   attached: Promise<boolean>;
   registered: boolean;
@@ -83,7 +85,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
    * from then on every event of the user reaches it. False if the socket left meanwhile.
    */
   attach(socket: HeraldSocket): Promise<boolean> {
-    return this.add({ key: socket.id, userId: socket.data.userId, socket, drop: () => socket.conn.close() });
+    return this.add({ key: socket.id, userId: socket.data.userId, socket });
   }
 
   /** Like attach, for a receiver that writes events itself (an SSE stream). */
@@ -152,7 +154,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       pauses: 0,
       held: [],
       covered: [],
-      exclusive: Promise.resolve(),
+      exclusive: SETTLED,
     };
     receiver.attached = user.registered.then(() => {
       if (this.receivers.get(receiver.key) !== receiver || (receiver.socket && !receiver.socket.connected)) return false;
@@ -239,7 +241,8 @@ export class LiveDeliveryService implements OnApplicationShutdown {
     this.logger.warn({ receiver: receiver.key }, 'too many live events held during a replay; closing the connection');
     receiver.held = [];
     this.detach(receiver.key);
-    receiver.drop();
+    if (receiver.socket) receiver.socket.conn.close();
+    else receiver.drop?.();
   }
 
   private release(receiver: Receiver, covered: (event: AgentEvent) => boolean): void {

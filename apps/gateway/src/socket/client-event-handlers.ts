@@ -37,10 +37,19 @@ export class ClientEventHandlers {
     ]);
   }
 
+  /**
+   * One `onAny` listener per socket (not one per event: memory per idle connection counts),
+   * which dispatches known events to their handler and answers unknown ones.
+   */
   bind(socket: HeraldSocket): void {
     let inFlight = 0;
-    const dispatch = async (event: string, handler: ClientEventHandler, args: unknown[]) => {
+    socket.onAny(async (event: unknown, ...args: unknown[]) => {
+      const handler = this.handlers.get(event as ClientEventName);
       const { payload, ack } = splitClientArgs(args);
+      if (!handler) {
+        ack?.({ ok: false, error: { code: ErrorCode.INVALID_INPUT, message: `Unknown event "${String(event).slice(0, 64)}".` } });
+        return;
+      }
       if (inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
         ack?.({ ok: false, error: { code: ErrorCode.RATE_LIMITED, message: 'Too many requests at once.', retryAfterMs: 1000 } });
         return;
@@ -56,17 +65,6 @@ export class ClientEventHandlers {
         inFlight--;
       }
       ack?.(response);
-    };
-
-    for (const [event, handler] of this.handlers) {
-      socket.on(event, (...args: unknown[]) => void dispatch(event, handler, args));
-    }
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (this.handlers.has(event as ClientEventName)) return;
-      splitClientArgs(args).ack?.({
-        ok: false,
-        error: { code: ErrorCode.INVALID_INPUT, message: `Unknown event "${String(event).slice(0, 64)}".` },
-      });
     });
   }
 }

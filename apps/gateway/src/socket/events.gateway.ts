@@ -13,7 +13,7 @@ import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { ClientEventHandlers } from './client-event-handlers';
-import { scheduleAt } from '../common/schedule-at';
+import { Deadlines } from '../common/deadlines';
 import { socketAuthMiddleware } from './socket-auth.middleware';
 
 /**
@@ -27,7 +27,8 @@ export class EventsGateway
 {
   @WebSocketServer() private readonly server: HeraldServer;
   private draining = false;
-  private readonly expiryTimers = new Map<string, () => void>();
+  /** Each socket is told `session:expired` and closed when its token expires. */
+  private readonly expiries = new Deadlines<HeraldSocket>((socket) => this.expire(socket));
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -45,10 +46,8 @@ export class EventsGateway
 
   handleConnection(socket: HeraldSocket): void {
     this.metrics.connectedSockets.inc();
-    this.expiryTimers.set(
-      socket.id,
-      scheduleAt(socket.data.expiresAt, () => this.expire(socket)),
-    );
+    this.expiries.add(socket, socket.data.expiresAt);
+    if (socket.disconnected) return; // its token expired during the handshake
     this.handlers.bind(socket);
     void this.delivery.attach(socket).then((attached) => {
       if (!attached) return;
@@ -62,14 +61,14 @@ export class EventsGateway
 
   handleDisconnect(socket: HeraldSocket): void {
     this.metrics.connectedSockets.dec();
-    this.expiryTimers.get(socket.id)?.();
-    this.expiryTimers.delete(socket.id);
+    this.expiries.delete(socket);
     this.delivery.detach(socket.id);
   }
 
   /** Shutting down: refuse new handshakes, and drop open connections so clients reconnect elsewhere. */
   onModuleDestroy(): void {
     this.draining = true;
+    this.expiries.clear();
     const sockets = [...this.server.of('/').sockets.values()];
     this.logger.info({ sockets: sockets.length }, 'closing socket connections for shutdown');
     for (const socket of sockets) socket.conn.close();

@@ -17,4 +17,14 @@ export class HeraldIoAdapter extends IoAdapter {
   override createIOServer(port: number, options?: ServerOptions): Server {
     return super.createIOServer(port, { ...options, ...SOCKET_OPTIONS } as ServerOptions);
   }
+
+  /**
+   * Herald's gateway has no `@SubscribeMessage` handlers (ClientEventHandlers binds one
+   * listener per socket itself), yet Nest's adapter builds an rxjs disconnect pipeline for
+   * every socket all the same: about 1 KB per idle connection, for nothing.
+   */
+  override bindMessageHandlers(...args: Parameters<IoAdapter['bindMessageHandlers']>): void {
+    const [, handlers] = args;
+    if (handlers.length > 0) super.bindMessageHandlers(...args);
+  }
 }
