@@ -8,3 +8,4 @@ export * from './redis';
 export * from './rpc';
 export * from './nest';
 export * from './trace-context';
+export * from './stream-sequence';

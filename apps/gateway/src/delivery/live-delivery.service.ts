@@ -1,5 +1,5 @@
 import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
-import { HEADER, type Logger, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger, LOGGER, NATS, streamSequenceOf, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
@@ -206,7 +206,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
   }
 
   private relay(user: UserDelivery, msg: Msg): void {
-    const event = toAgentEvent(msg.headers?.get(HEADER.sequence) || undefined, msg.data);
+    const event = toAgentEvent(streamSequenceOf(msg), msg.data);
     if (!event) {
       this.logger.warn({ subject: msg.subject }, 'dropped a live message that is not a valid event');
       return;

@@ -24,16 +24,16 @@ function message(body: unknown, opts: { user?: string; subject?: string; raw?: U
 }
 
 describe('parseEventMessage', () => {
-  it('reads a valid event with its sequence as id and the user from the header', () => {
-    const result = parseEventMessage(message(event, { user: 'a.b *>' }));
+  it('reads a valid event with its sequence as id and the user encoded in its subject (the one it was delivered to)', () => {
+    const result = parseEventMessage(message(event, { subject: s.events('a.b *>', conversationId, runId), user: 'someone else' }));
     expect(result).toEqual({
       ok: true,
       event: { id: 42, userId: 'a.b *>', conversationId, runId, type: 'status', envelope: event, at: event.ts },
     });
   });
 
-  it('falls back to the user encoded in the subject', () => {
-    const result = parseEventMessage(message(event, { subject: s.events('bob@example.com', conversationId, runId) }));
+  it('falls back to the Herald-User header when the subject is not an event subject', () => {
+    const result = parseEventMessage(message(event, { subject: 'legacy.subject', user: 'bob@example.com' }));
     expect(result.ok && result.event.userId).toBe('bob@example.com');
   });
 

@@ -3,6 +3,8 @@ import { decodeJson, HEADER, readHeader } from '@herald/messaging';
 import type { JsMsg } from 'nats';
 import type { LoggedEvent } from './logged-event';
 
+const NUL_ESCAPE = '\\u0000';
+
 export type ParsedEventMessage = { ok: true; event: LoggedEvent } | { ok: false; reason: string };
 
 /** What the parser needs of a JetStream message. */
@@ -20,7 +22,10 @@ export function parseEventMessage(msg: EventMessage, now: Date = new Date()): Pa
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
-  const parsed = storedEventSchema.safeParse(withoutNul(body));
+  // JSON can only carry U+0000 escaped: without the escape in the raw bytes there is none to drop.
+  const parsed = storedEventSchema.safeParse(
+    Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).includes(NUL_ESCAPE) ? withoutNul(body) : body,
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, reason: `not a valid event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` };
@@ -47,14 +52,15 @@ export function parseEventMessage(msg: EventMessage, now: Date = new Date()): Pa
   };
 }
 
+/** The user: from the event subject (no header decoding per event), else the Herald-User header. */
 function userOf(msg: EventMessage): string | undefined {
+  const fromSubject = parseEventSubject(msg.subject)?.userId;
+  if (fromSubject) return fromSubject;
   try {
-    const fromHeader = readHeader(msg.headers, HEADER.user);
-    if (fromHeader) return fromHeader;
+    return readHeader(msg.headers, HEADER.user) || undefined;
   } catch {
-    // A header that is not valid percent-encoding: fall back to the subject.
+    return undefined; // a header that is not valid percent-encoding
   }
-  return parseEventSubject(msg.subject)?.userId || undefined;
 }
 
 /** Postgres text and jsonb cannot hold U+0000: drop it from every string of the event. */
