@@ -36,22 +36,23 @@ export class EventLogRepository {
     return this.dataSource.transaction(async (db) => {
       const inserted = await this.insertEvents(db, events);
       const byRun = groupByRun(events);
-      let runsUpdated = 0;
-      let runsCompleted = 0;
       // Runs are locked in id order so that two instances never wait on each other in a cycle.
+      const changed: Array<{ id: string; run: RunProgress }> = [];
+      const completing: string[] = [];
       for (const run of await this.lockRuns(db, [...byRun.keys()])) {
         const runEvents = byRun.get(run.id) ?? [];
         const before = toProgress(run);
         const after = applyRunEvents(before, runEvents);
-        if (JSON.stringify(after) !== JSON.stringify(before)) {
-          await this.updateRun(db, run.id, after);
-          runsUpdated += 1;
-        }
+        if (!sameProgress(after, before)) changed.push({ id: run.id, run: after });
         // Whichever of `message` and `orchestration_completed` is written last stores the
         // messages: the run's row lock makes the other one's rows visible by then.
         const mayComplete = runEvents.some((e) => e.type === 'message' || e.type === 'orchestration_completed');
-        if (after.status === 'completed' && mayComplete && (await this.storeMessages(db, run.id))) runsCompleted += 1;
+        if (after.status === 'completed' && mayComplete) completing.push(run.id);
       }
+      await this.updateRuns(db, changed);
+      let runsCompleted = 0;
+      for (const runId of completing) if (await this.storeMessages(db, runId)) runsCompleted += 1;
+      const runsUpdated = changed.length;
       return { inserted, runsUpdated, runsCompleted };
     });
   }
@@ -92,17 +93,29 @@ export class EventLogRepository {
     return rows;
   }
 
-  private async updateRun(db: EntityManager, id: string, run: RunProgress): Promise<void> {
+  /** Every changed run of the batch in one statement (one round trip, not one per run). */
+  private async updateRuns(db: EntityManager, changed: ReadonlyArray<{ id: string; run: RunProgress }>): Promise<void> {
+    if (changed.length === 0) return;
+    const rows = changed.map(({ id, run }) => ({
+      id,
+      status: run.status,
+      progress: run.progress,
+      last_event_id: run.lastEventId,
+      started_at: run.startedAt,
+      ended_at: run.endedAt,
+    }));
     await sql(
       db,
       `UPDATE runs
-          SET status = $2,
-              progress = GREATEST(progress, $3::real),
-              last_event_id = GREATEST(last_event_id, $4::bigint),
-              started_at = COALESCE(started_at, $5::timestamptz),
-              ended_at = COALESCE(ended_at, $6::timestamptz)
-        WHERE id = $1`,
-      [id, run.status, run.progress, run.lastEventId, run.startedAt, run.endedAt],
+          SET status = c.status,
+              progress = GREATEST(runs.progress, c.progress),
+              last_event_id = GREATEST(runs.last_event_id, c.last_event_id),
+              started_at = COALESCE(runs.started_at, c.started_at),
+              ended_at = COALESCE(runs.ended_at, c.ended_at)
+         FROM jsonb_to_recordset($1::jsonb)
+           AS c(id uuid, status text, progress real, last_event_id bigint, started_at timestamptz, ended_at timestamptz)
+        WHERE runs.id = c.id`,
+      [JSON.stringify(rows)],
     );
   }
 
@@ -149,6 +162,16 @@ function groupByRun(events: readonly LoggedEvent[]): Map<string, RunEvent[]> {
     byRun.set(e.runId, list);
   }
   return byRun;
+}
+
+function sameProgress(a: RunProgress, b: RunProgress): boolean {
+  return (
+    a.status === b.status &&
+    a.progress === b.progress &&
+    a.lastEventId === b.lastEventId &&
+    a.startedAt === b.startedAt &&
+    a.endedAt === b.endedAt
+  );
 }
 
 function toProgress(row: RunRow): RunProgress {
