@@ -25,12 +25,14 @@ export interface BenchOptions {
   p99LimitMs: number;
   clientHosts: number;
   producers: number;
+  /** Events of the backlog persistence drains while the relay runs (Herald; 0: skip). */
+  backlog: number;
   /** Herald's services write V8 CPU profiles (node --cpu-prof) to test-output/bench-profiles. */
   profile: boolean;
 }
 
 const USAGE = `npm run bench -- [--quick] [--no-record] [--targets herald,direct,bare] [--workloads memory,relay,runs]
-  [--step-ms 3000] [--repeats 3] [--relay-users 200,1000] [--idle 5000] [--client-hosts 2] [--producers 2] [--profile]`;
+  [--step-ms 3000] [--repeats 3] [--relay-users 200,1000] [--idle 5000] [--client-hosts 2] [--producers 2] [--backlog 150000] [--profile]`;
 
 /** Parses the command line; `--quick` is a short run for development. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -76,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     clientHosts: num('client-hosts', 2),
     producers: num('producers', 2),
     profile: argv.includes('--profile'),
+    backlog: value('backlog') === '0' ? 0 : num('backlog', quick ? 40_000 : 150_000),
   };
 }
 

@@ -1,8 +1,14 @@
+import { type EventData, subjects } from '@herald/contracts';
+import { connectNats, EventPublisher, JetStreamPublisher } from '@herald/messaging';
 import { Client } from 'pg';
 import { Cluster } from '../../test/e2e/support/cluster';
 import type { NamedPid } from '../lib/proc-stat';
+import { relayEvent, relayRun } from '../lib/relay-event';
 import { RelayProducers } from './relay-producers';
 import type { ProduceOutcome, Target } from './target';
+
+/** Runs the backlog is spread over (each publishes in order, awaiting its acks, as a run does). */
+const BACKLOG_RUNS = 500;
 
 /** The bench's environment for every Herald service: no token delay, no rate limit in the way. */
 export const HERALD_BENCH_ENV = {
@@ -59,14 +65,67 @@ export class HeraldTarget implements Target {
     return this.producers.produce(users, rate, durationMs, tag);
   }
 
+  /** Stops the persistence service (its durable consumer keeps its place in the stream). */
+  async stopPersistence(): Promise<void> {
+    for (const service of this.cluster.running('persistence')) await this.cluster.kill(service, 'SIGTERM');
+  }
+
+  /** Starts a persistence service and resolves once it is ready. */
+  async startPersistence(): Promise<void> {
+    await this.cluster.waitReady(await this.cluster.startService('persistence'));
+  }
+
+  /**
+   * Publishes `count` events to the EVENTS stream as the worker does (EventPublisher), as
+   * fast as acks come back, for users no client is connected as: a backlog for persistence.
+   */
+  async publishBacklog(count: number): Promise<{ firstId: number; lastId: number }> {
+    const nc = await connectNats({ url: this.cluster.natsUrl, name: 'bench-backlog' });
+    try {
+      const publisher = new EventPublisher(new JetStreamPublisher(nc), subjects(this.cluster.namespace));
+      const runs = Array.from({ length: BACKLOG_RUNS }, (_, i) => relayRun(`backlog-${i % 200}`));
+      const perRun = Math.ceil(count / runs.length);
+      let firstId = Infinity;
+      let lastId = 0;
+      await Promise.all(
+        runs.map(async (run, r) => {
+          for (let i = 0; i < perRun && r * perRun + i < count; i++) {
+            const event = relayEvent(run, 'backlog');
+            const id = await publisher.publish(run, 'message_delta', event.data as EventData<'message_delta'>, {
+              progress: event.progress,
+              msgId: `${run.runId}:b${i}`,
+            });
+            firstId = Math.min(firstId, id);
+            lastId = Math.max(lastId, id);
+          }
+        }),
+      );
+      return { firstId, lastId };
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /** Rows of the event log with ids in [firstId, lastId]. */
+  async storedBetween(firstId: number, lastId: number): Promise<number> {
+    const { rows } = await (
+      await this.database()
+    ).query<{ n: string }>('SELECT count(*)::bigint AS n FROM events WHERE id BETWEEN $1 AND $2', [firstId, lastId]);
+    return Number(rows[0].n);
+  }
+
   /** Rows in the Postgres event log (what persistence has written so far). */
   async storedEvents(): Promise<number> {
+    const { rows } = await (await this.database()).query<{ n: string }>('SELECT count(*)::bigint AS n FROM events');
+    return Number(rows[0].n);
+  }
+
+  private async database(): Promise<Client> {
     if (!this.db) {
       this.db = new Client({ connectionString: this.cluster.databaseUrl });
       await this.db.connect();
     }
-    const { rows } = await this.db.query<{ n: string }>('SELECT count(*)::bigint AS n FROM events');
-    return Number(rows[0].n);
+    return this.db;
   }
 
   async stop(): Promise<void> {

@@ -32,6 +32,18 @@ export interface PersistenceSample {
   catchUpSeconds: number;
 }
 
+/** Persistence draining a backlog into Postgres while the relay runs at half rate. */
+export interface BacklogDrain {
+  backlog: number;
+  /** Rows written per second, from the first row after persistence started to the last. */
+  rowsPerSecond: number;
+  seconds: number;
+  /** The relay's windows meanwhile, at the half rate. */
+  relayWindows: number;
+  relayPassed: boolean;
+  relay: LatencySummary;
+}
+
 export interface RelayResult {
   users: number;
   steps: StepRecord<RelayWindow>[];
@@ -46,6 +58,8 @@ export interface RelayResult {
     cpuMicrosPerEvent: Record<string, number>;
     persistence?: PersistenceSample;
   };
+  /** Herald: the event log's write rate with a backlog to drain, while the relay runs. */
+  backlogDrain?: BacklogDrain;
 }
 
 const CATCH_UP_BOUND_MS = 20_000;
@@ -155,7 +169,59 @@ export async function runRelay(
         }
       : {}),
   };
+  if (target instanceof HeraldTarget && opts.backlog > 0) result.backlogDrain = await drainBacklog(target, fleet, users, rate, opts, log);
   return result;
+}
+
+const DRAIN_BOUND_MS = 60_000;
+
+/**
+ * Persistence's sustained write rate: it is stopped, a backlog of events goes into the
+ * stream, and it is started again while relay windows run at the half rate. The backlog
+ * precedes the relay's events in the stream, so the rate is the backlog's rows over the
+ * time from its first row stored to its last.
+ */
+async function drainBacklog(
+  target: HeraldTarget,
+  fleet: ClientFleet,
+  users: string[],
+  rate: number,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<BacklogDrain> {
+  await target.stopPersistence();
+  log(`  backlog: publishing ${opts.backlog} events with persistence stopped…`);
+  const { firstId, lastId } = await target.publishBacklog(opts.backlog);
+  await target.startPersistence();
+  const windows: RelayWindow[] = [];
+  let drained = false;
+  const relay = (async () => {
+    do windows.push(await relayWindow(target, fleet, users, rate, opts, 'none'));
+    while (!drained);
+  })();
+  let first = 0;
+  let stored = 0;
+  const deadline = Date.now() + DRAIN_BOUND_MS;
+  while (stored < opts.backlog && Date.now() < deadline) {
+    await sleep(50);
+    stored = await target.storedBetween(firstId, lastId);
+    if (stored > 0 && !first) first = Date.now();
+  }
+  const seconds = (Date.now() - first) / 1000;
+  drained = true;
+  await relay;
+  const drain: BacklogDrain = {
+    backlog: opts.backlog,
+    rowsPerSecond: stored >= opts.backlog && seconds > 0 ? stored / seconds : NaN,
+    seconds,
+    relayWindows: windows.length,
+    relayPassed: windows.every((w) => w.pass),
+    relay: medianSummary(windows.map((w) => w.relay)),
+  };
+  log(
+    `  backlog: ${stored}/${opts.backlog} rows in ${fmt(seconds, 1)} s = ${fmt(drain.rowsPerSecond, 0)} rows/s; relay at ${rate}/s meanwhile: ${windows.length} windows, p99 ${fmt(drain.relay.p99)} ms, ${drain.relayPassed ? 'passed' : 'FAILED'}`,
+  );
+  return drain;
 }
 
 /** CPU use of each process during a window, as a share of one core. */

@@ -58,15 +58,19 @@ export class EventLogRepository {
   }
 
   private async insertEvents(db: EntityManager, events: readonly LoggedEvent[]): Promise<number> {
-    const rows = events.map((e) => ({
-      id: e.id,
-      user_id: e.userId,
-      conversation_id: e.conversationId,
-      run_id: e.runId,
-      type: e.type,
-      envelope: e.envelope,
-      created_at: e.at,
-    }));
+    // In id order, so that two transactions inserting overlapping batches wait on each
+    // other's rows in the same order and never deadlock.
+    const rows = [...events]
+      .sort((a, b) => a.id - b.id)
+      .map((e) => ({
+        id: e.id,
+        user_id: e.userId,
+        conversation_id: e.conversationId,
+        run_id: e.runId,
+        type: e.type,
+        envelope: e.envelope,
+        created_at: e.at,
+      }));
     const { count } = await sql(
       db,
       `INSERT INTO events (id, user_id, conversation_id, run_id, type, envelope, created_at)

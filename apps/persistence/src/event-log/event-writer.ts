@@ -14,8 +14,10 @@ import type { LoggedEvent } from './logged-event';
 import { MessageBatcher } from './message-batcher';
 
 const BATCH = { maxSize: 500, lingerMs: 5, maxWaitMs: 50 };
-/** Messages JetStream hands this instance ahead of the batch being written. */
-const PULL_WINDOW = 1000;
+/** Messages JetStream hands this instance ahead of the batches being written. */
+const PULL_WINDOW = 1500;
+/** Batches written at once, each in its own transaction (idempotent, runs locked in id order). */
+const WRITES_IN_FLIGHT = 2;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const RESTART_DELAY_MS = 1000;
@@ -88,12 +90,18 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.stopped) await messages.close();
     void this.closeWhenConsumerIsGone(messages);
     const batcher = new MessageBatcher<JsMsg>(messages[Symbol.asyncIterator](), BATCH);
+    const writing = new Set<Promise<void>>();
     try {
-      // Ends when the consumer is closed (shutdown) or fails; a batch in hand is written first.
+      // Ends when the consumer is closed (shutdown) or fails; the batches in hand are written first.
+      // Up to WRITES_IN_FLIGHT batches are written at once (as several instances would):
+      // the next batch is read while a transaction waits on Postgres.
       for (let batch = await batcher.next(); batch.length > 0; batch = await batcher.next()) {
-        await this.process(batch);
+        const written: Promise<void> = this.process(batch).finally(() => writing.delete(written));
+        writing.add(written);
+        if (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
       }
     } finally {
+      await Promise.all(writing);
       await messages.close().catch(() => undefined);
       (await batcher.leftover().catch(() => undefined))?.nak();
     }
