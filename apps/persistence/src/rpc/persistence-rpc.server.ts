@@ -63,7 +63,8 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     };
   }
 
-  onApplicationBootstrap() {
+  /** Resolves once the NATS server has the subscriptions: a started instance answers at once. */
+  async onApplicationBootstrap() {
     for (const [op, route] of Object.entries(this.routes()) as [PersistenceRpc, RpcRoute][]) {
       const subject = this.subjects.rpc(op);
       const handler = (input: unknown) =>
@@ -76,6 +77,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
         );
       this.subscriptions.push(serveRpc(this.nc, subject, RPC_QUEUE_GROUP, route.schema, handler, this.logger));
     }
+    await this.nc.flush();
     this.logger.info({ subjects: this.subjects.rpcAll, queue: RPC_QUEUE_GROUP }, 'serving persistence rpc');
   }
 
