@@ -25,7 +25,7 @@ import { BareRelayTarget, DirectTarget } from './targets/baseline.targets';
 import { HeraldTarget } from './targets/herald.target';
 import type { Target, TargetName } from './targets/target';
 import { runMemory } from './workloads/memory.workload';
-import { runRelay } from './workloads/relay.workload';
+import { drainBacklog, runRelay } from './workloads/relay.workload';
 import { runRuns } from './workloads/runs.workload';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -79,6 +79,11 @@ async function benchTarget(target: Target, fleet: ClientFleet, opts: BenchOption
   }
   if (opts.workloads.includes('relay'))
     for (const users of moreRelay) results.relay.push(await runRelay(target, fleet, await population(fleet, target, users), opts, log));
+  // Last, since it stops and replaces persistence: the event log drains a backlog while the
+  // relay runs at the first population's half rate.
+  const first = results.relay[0];
+  if (target instanceof HeraldTarget && opts.backlog > 0 && first?.half)
+    first.backlogDrain = await drainBacklog(target, fleet, await population(fleet, target, first.users), first.half.rate, opts, log);
   return results;
 }
 

@@ -48,8 +48,11 @@ export class HeraldTarget implements Target {
     return this.cluster.gateways.map((g) => g.url);
   }
 
+  /** The services running now (a stopped persistence is replaced by a new one). */
   processes(): NamedPid[] {
-    return this.cluster.services.map((s) => ({ name: s.name, pid: s.process.pid ?? -1 }));
+    return this.cluster.services
+      .filter((s) => s.process.exitCode === null && s.process.signalCode === null)
+      .map((s) => ({ name: s.name, pid: s.process.pid ?? -1 }));
   }
 
   loadProcesses(): NamedPid[] {

@@ -58,7 +58,7 @@ export interface RelayResult {
     cpuMicrosPerEvent: Record<string, number>;
     persistence?: PersistenceSample;
   };
-  /** Herald: the event log's write rate with a backlog to drain, while the relay runs. */
+  /** Herald: the event log's write rate with a backlog to drain, while the relay runs at this population's half rate. */
   backlogDrain?: BacklogDrain;
 }
 
@@ -169,7 +169,6 @@ export async function runRelay(
         }
       : {}),
   };
-  if (target instanceof HeraldTarget && opts.backlog > 0) result.backlogDrain = await drainBacklog(target, fleet, users, rate, opts, log);
   return result;
 }
 
@@ -181,7 +180,7 @@ const DRAIN_BOUND_MS = 60_000;
  * precedes the relay's events in the stream, so the rate is the backlog's rows over the
  * time from its first row stored to its last.
  */
-async function drainBacklog(
+export async function drainBacklog(
   target: HeraldTarget,
   fleet: ClientFleet,
   users: string[],
