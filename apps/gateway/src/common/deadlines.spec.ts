@@ -26,10 +26,16 @@ describe('Deadlines', () => {
     expect(d.size).toBe(0);
   });
 
-  it('expires at once an item whose deadline has passed', () => {
+  it('expires an item whose deadline has passed right after the current turn, unless it is deleted first', () => {
     const onExpire = jest.fn();
-    new Deadlines<string>(onExpire).add('late', Date.now() - 1);
-    expect(onExpire).toHaveBeenCalledWith('late');
+    const d = new Deadlines<string>(onExpire);
+    d.add('late', Date.now() - 1);
+    d.add('gone', Date.now() - 1);
+    expect(onExpire).not.toHaveBeenCalled(); // never inside the caller's turn
+    d.delete('gone');
+    jest.runAllTicks(); // the microtask queue (faked with the timers)
+    expect(onExpire.mock.calls).toEqual([['late']]);
+    expect(d.size).toBe(0);
   });
 
   it('forgets a deleted item, and a re-added item keeps only its new deadline', () => {

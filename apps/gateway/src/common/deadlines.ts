@@ -1,3 +1,6 @@
+/** The bucket of items due when they were added. */
+const DUE_NOW = -1;
+
 export interface DeadlinesOptions {
   /** How often due items are looked for (default 1 s): an item expires at most this late. */
   tickMs?: number;
@@ -15,6 +18,8 @@ export class Deadlines<T> {
   /** Bucket number (deadline / tick, rounded up) → its items. */
   private readonly buckets = new Map<number, Set<T>>();
   private readonly bucketOf = new Map<T, number>();
+  /** Items whose deadline had passed when added. */
+  private readonly dueNow = new Set<T>();
   /** Every bucket below this one has been expired. */
   private nextBucket: number;
   private timer?: NodeJS.Timeout;
@@ -32,11 +37,14 @@ export class Deadlines<T> {
     return this.bucketOf.size;
   }
 
-  /** Expires `item` once `atMs` has passed; at once if it already has. Replaces an earlier deadline of the item. */
+  /** Expires `item` once `atMs` has passed (in a microtask if it already has). Replaces an earlier deadline of the item. */
   add(item: T, atMs: number): void {
     this.delete(item);
     if (atMs <= this.now()) {
-      this.onExpire(item);
+      // Due already: expired right after the caller's turn (never inside it), unless deleted first.
+      this.bucketOf.set(item, DUE_NOW);
+      this.dueNow.add(item);
+      if (this.dueNow.size === 1) queueMicrotask(() => this.expireDueNow());
       return;
     }
     const bucket = Math.ceil(atMs / this.tickMs);
@@ -55,6 +63,10 @@ export class Deadlines<T> {
     const bucket = this.bucketOf.get(item);
     if (bucket === undefined) return;
     this.bucketOf.delete(item);
+    if (bucket === DUE_NOW) {
+      this.dueNow.delete(item);
+      return;
+    }
     const items = this.buckets.get(bucket)!;
     items.delete(item);
     if (items.size === 0) this.buckets.delete(bucket);
@@ -63,9 +75,19 @@ export class Deadlines<T> {
 
   /** Forgets every item without expiring it. */
   clear(): void {
+    this.dueNow.clear();
     this.buckets.clear();
     this.bucketOf.clear();
     this.stop();
+  }
+
+  private expireDueNow(): void {
+    const due = [...this.dueNow];
+    this.dueNow.clear();
+    for (const item of due) {
+      this.bucketOf.delete(item);
+      this.onExpire(item);
+    }
   }
 
   private expireDue(): void {

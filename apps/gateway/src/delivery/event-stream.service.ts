@@ -47,7 +47,6 @@ export class EventStreamService implements OnModuleDestroy {
     });
 
     this.expiries.add(stream, user.expiresAt);
-    if (stream.isClosed) return; // expired already (or the client left): nothing to attach
     const attached = this.delivery.attachWriter(
       key,
       user.userId,

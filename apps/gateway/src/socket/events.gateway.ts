@@ -46,8 +46,9 @@ export class EventsGateway
 
   handleConnection(socket: HeraldSocket): void {
     this.metrics.connectedSockets.inc();
+    // A token that expired during the handshake ends the socket right after this turn,
+    // once Nest has bound its disconnect handler.
     this.expiries.add(socket, socket.data.expiresAt);
-    if (socket.disconnected) return; // its token expired during the handshake
     this.handlers.bind(socket);
     void this.delivery.attach(socket).then((attached) => {
       if (!attached) return;
