@@ -1,10 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { subjects } from '@herald/contracts';
-import { HEADER, parseTraceparent, readHeader } from '@herald/messaging';
-import { connect } from 'nats';
 import { io } from 'socket.io-client';
 import { Cluster, sleep } from './support/cluster';
+import { eventTraceparents } from './support/stored';
 
 describe('health and metrics of every service (real processes)', () => {
   let cluster: Cluster;
@@ -75,47 +73,34 @@ describe('health and metrics of every service (real processes)', () => {
     const run = await client.ask('What is JetStream?');
     await run.done();
 
-    const s = subjects(cluster.namespace);
-    const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-    try {
-      const consumer = await nc.jetstream().consumers.get(s.streams.events, {
-        filterSubjects: `${s.namespace}.evt.*.${run.ack.conversationId}.${run.runId}`,
-      });
-      const traces = [];
-      // A fetch ends once its expiry passes with nothing more to deliver.
-      for await (const m of await consumer.fetch({ max_messages: 1000, expires: 1000 })) {
-        traces.push(parseTraceparent(readHeader(m.headers, HEADER.traceparent)));
-      }
-      expect(traces.length).toBeGreaterThan(5);
-      expect(traces.every((t) => t !== undefined)).toBe(true);
-      const traceIds = new Set(traces.map((t) => t!.traceId));
-      expect(traceIds.size).toBe(1);
-      // The supervisor's span and one per step (triage, knowledge, reporting).
-      expect(new Set(traces.map((t) => t!.spanId)).size).toBeGreaterThanOrEqual(4);
+    const traces = await eventTraceparents(cluster, run.ack.conversationId, run.runId);
+    expect(traces.length).toBeGreaterThan(5);
+    expect(traces.every((t) => t !== undefined)).toBe(true);
+    const traceIds = new Set(traces.map((t) => t!.traceId));
+    expect(traceIds.size).toBe(1);
+    // The events' publishers: the run's span and each worker job's (triage, knowledge, reporting).
+    expect(new Set(traces.map((t) => t!.spanId)).size).toBeGreaterThanOrEqual(4);
 
-      // The gateway's, the orchestrator's and the worker's log lines for this run carry the
-      // same trace id, and who and where it was: the user and the conversation.
-      const [traceId] = traceIds;
-      await sleep(200);
-      for (const name of ['gateway-0', 'orchestrator-0', 'worker-0']) {
-        const log = readFileSync(join(cluster.logDir, `${name}.log`), 'utf8');
-        const lines = log
-          .split('\n')
-          .filter((l) => l.includes(run.runId))
-          .map((l) => JSON.parse(l));
-        const traced = lines.filter((l) => l.traceId === traceId);
-        expect({ name, traced: traced.length > 0 }).toEqual({ name, traced: true });
-        for (const line of traced) {
-          expect({ name, msg: line.msg, userId: line.userId, conversationId: line.conversationId }).toEqual({
-            name,
-            msg: line.msg,
-            userId: 'traced',
-            conversationId: run.ack.conversationId,
-          });
-        }
+    // The gateway's, the orchestrator's and the worker's log lines for this run carry the
+    // same trace id, and who and where it was: the user and the conversation.
+    const [traceId] = traceIds;
+    await sleep(200);
+    for (const name of ['gateway-0', 'orchestrator-0', 'worker-0']) {
+      const log = readFileSync(join(cluster.logDir, `${name}.log`), 'utf8');
+      const lines = log
+        .split('\n')
+        .filter((l) => l.includes(run.runId))
+        .map((l) => JSON.parse(l));
+      const traced = lines.filter((l) => l.traceId === traceId);
+      expect({ name, traced: traced.length > 0 }).toEqual({ name, traced: true });
+      for (const line of traced) {
+        expect({ name, msg: line.msg, userId: line.userId, conversationId: line.conversationId }).toEqual({
+          name,
+          msg: line.msg,
+          userId: 'traced',
+          conversationId: run.ack.conversationId,
+        });
       }
-    } finally {
-      await nc.close();
     }
   });
 

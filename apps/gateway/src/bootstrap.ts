@@ -1,5 +1,5 @@
 import { type Config, loadConfig } from '@herald/contracts';
-import { createLogger, PinoNestLogger, type Logger } from '@herald/messaging';
+import { createLogger, initTracing, PinoNestLogger, type Logger } from '@herald/messaging';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +48,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Nes
 export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  initTracing('gateway', config, logger);
   if (config.usingDevSecret && !config.JWKS_URL) {
     logger.warn(
       'JWT_SECRET is unset (or is the development default): tokens are signed and verified with the public development secret. Never run like this in production.',

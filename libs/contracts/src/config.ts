@@ -101,6 +101,8 @@ const configObject = z.object({
   /** The price table: USD per million prompt / completion tokens; costUsd is reported when set. */
   LLM_PROMPT_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   LLM_COMPLETION_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
+  /** OpenTelemetry: the OTLP/HTTP base URL spans go to (`/v1/traces` is appended); unset: no spans are exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -9,3 +9,4 @@ export * from './rpc';
 export * from './nest';
 export * from './trace-context';
 export * from './stream-sequence';
+export * from './tracing';

@@ -1,4 +1,6 @@
-import type { AgentEvent } from '@herald/contracts';
+import { type AgentEvent, subjects } from '@herald/contracts';
+import { HEADER, parseTraceparent, readHeader, type TraceContext } from '@herald/messaging';
+import { connect } from 'nats';
 import type { Cluster } from './cluster';
 import { EventCollector, waitFor } from './event-collector';
 
@@ -38,4 +40,23 @@ export async function untilRunLogged(cluster: Cluster, userId: string, runId: st
     timeoutMs,
     () => `run ${runId} was not logged up to event ${lastEventId}`,
   );
+}
+
+/** The trace context (`traceparent` header) of every event of a run, as the EVENTS stream stores them. */
+export async function eventTraceparents(cluster: Cluster, conversationId: string, runId: string): Promise<Array<TraceContext | undefined>> {
+  const s = subjects(cluster.namespace);
+  const nc = await connect({ servers: cluster.natsUrl.split(',') });
+  try {
+    const consumer = await nc.jetstream().consumers.get(s.streams.events, {
+      filterSubjects: `${s.namespace}.evt.*.${conversationId}.${runId}`,
+    });
+    const traces: Array<TraceContext | undefined> = [];
+    // A fetch ends once its expiry passes with nothing more to deliver.
+    for await (const m of await consumer.fetch({ max_messages: 1000, expires: 1000 })) {
+      traces.push(parseTraceparent(readHeader(m.headers, HEADER.traceparent)));
+    }
+    return traces;
+  } finally {
+    await nc.close();
+  }
 }

@@ -7,7 +7,7 @@ import {
   type ListConversationsReply,
 } from '@herald/contracts';
 import { PersistenceClient } from '@herald/messaging';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { z } from 'zod';
 import { ChatService } from '../runs/chat.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
@@ -40,11 +40,16 @@ export class ConversationsController {
     return listMessagesReplySchema.parse(reply);
   }
 
-  /** Same body and answer as `chat:send`; `:id` may be `new`. */
+  /** Same body and answer as `chat:send`; `:id` may be `new`. A W3C `traceparent` header makes the run part of the caller's trace. */
   @Post(':id/messages')
   @HttpCode(202)
-  send(@CurrentUser() userId: string, @Param('id') id: string, @Body() body: unknown): Promise<ChatSendResult> {
+  send(
+    @CurrentUser() userId: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('traceparent') traceparent?: string,
+  ): Promise<ChatSendResult> {
     const conversationId = id === 'new' ? id : uuidParam(id);
-    return this.chat.send(userId, withParam(body, 'conversationId', conversationId));
+    return this.chat.send(userId, withParam(body, 'conversationId', conversationId), traceparent);
   }
 }

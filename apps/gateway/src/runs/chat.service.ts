@@ -14,16 +14,16 @@ import {
 } from '@herald/contracts';
 import {
   buildHeaders,
-  childSpan,
   CONFIG,
   encodeJson,
-  formatTraceparent,
   HEADER,
-  parseTraceparent,
   type Logger,
   LOGGER,
   PersistenceClient,
+  SpanKind,
+  startSpan,
   SUBJECTS,
+  type TracedSpan,
 } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -57,18 +57,29 @@ export class ChatService {
     this.schema = chatSendSchema(config.MAX_MESSAGE_CHARS);
   }
 
-  async send(userId: string, payload: unknown): Promise<ChatSendResult> {
+  /**
+   * `traceparent`: the caller's W3C trace context (an HTTP request's header), whose child the
+   * `chat:send` span becomes; without it, the span is the root of the run's trace.
+   */
+  async send(userId: string, payload: unknown, traceparent?: string): Promise<ChatSendResult> {
+    const span = startSpan('chat:send', { parent: traceparent, kind: SpanKind.SERVER });
     try {
-      const result = await this.admitAndPublish(userId, payload);
+      const result = await this.admitAndPublish(userId, payload, span);
       this.metrics.chatSend.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
+      span.endWith(result.duplicate ? 'duplicate' : 'accepted');
       return result.accepted;
     } catch (err) {
       this.metrics.chatSend.inc({ outcome: HeraldError.is(err) ? err.code.toLowerCase() : 'internal' });
+      span.end(err);
       throw err;
     }
   }
 
-  private async admitAndPublish(userId: string, payload: unknown): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
+  private async admitAndPublish(
+    userId: string,
+    payload: unknown,
+    span: TracedSpan,
+  ): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
     const input = parseInput(this.schema, payload);
     const request: AdmitRunRequest = {
       userId,
@@ -87,7 +98,7 @@ export class ChatService {
       // Over the limit, a repeat of an earlier clientMessageId still gets its first answer
       // (PROTOCOL.md §2): repeats do not count. Anything else stays refused.
       const earlier = await this.earlierRunOverLimit(request, err);
-      return { accepted: await this.acknowledgeDuplicate(userId, earlier), duplicate: true };
+      return { accepted: await this.acknowledgeDuplicate(userId, earlier, span), duplicate: true };
     }
 
     let admitted: AdmitRunReply;
@@ -101,11 +112,11 @@ export class ChatService {
     if (admitted.duplicate) {
       // Same clientMessageId: the first answer again, and it costs nothing.
       await this.rateLimiter.giveBack(userId);
-      return { accepted: await this.acknowledgeDuplicate(userId, admitted), duplicate: true };
+      return { accepted: await this.acknowledgeDuplicate(userId, admitted, span), duplicate: true };
     }
 
     try {
-      await this.publish(userId, admitted);
+      await this.publish(userId, admitted, span);
     } catch (err) {
       await Promise.all([this.abandon(userId, admitted.runId), this.rateLimiter.giveBack(userId)]);
       throw err;
@@ -124,10 +135,10 @@ export class ChatService {
   }
 
   /** The first answer of a repeated clientMessageId. */
-  private async acknowledgeDuplicate(userId: string, earlier: AdmitRunReply): Promise<ChatSendResult> {
+  private async acknowledgeDuplicate(userId: string, earlier: AdmitRunReply, span: TracedSpan): Promise<ChatSendResult> {
     // Still queued: its request may never have reached JetStream (a crash between admit and
     // publish). Publishing again is harmless: JetStream drops duplicates by msgID.
-    if (earlier.status === 'queued') await this.publish(userId, earlier);
+    if (earlier.status === 'queued') await this.publish(userId, earlier, span);
     return toResult(earlier);
   }
 
@@ -141,7 +152,8 @@ export class ChatService {
     return parsed.data;
   }
 
-  private async publish(userId: string, admitted: AdmitRunReply): Promise<void> {
+  /** The run request carries `span`'s traceparent (also as a NATS header): the run's trace. */
+  private async publish(userId: string, admitted: AdmitRunReply, span: TracedSpan): Promise<void> {
     const request: RunRequest = {
       runId: admitted.runId,
       userId,
@@ -151,8 +163,9 @@ export class ChatService {
       content: admitted.content,
       options: admitted.options,
       acceptedAt: admitted.acceptedAt,
-      traceparent: formatTraceparent(childSpan()),
+      traceparent: span.traceparent,
     };
+    span.setAttributes({ runId: request.runId, conversationId: request.conversationId });
     try {
       await orUnavailable(
         () =>
@@ -168,8 +181,7 @@ export class ChatService {
       this.logger.error({ runId: request.runId, err: String(err) }, 'could not publish a run request');
       throw new HeraldError(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE);
     }
-    const traceId = parseTraceparent(request.traceparent)?.traceId;
-    this.logger.info({ userId, runId: request.runId, conversationId: request.conversationId, traceId }, 'run accepted');
+    this.logger.info({ userId, runId: request.runId, conversationId: request.conversationId, traceId: span.traceId }, 'run accepted');
   }
 
   /** The run was admitted but cannot be handed on: mark it failed so it blocks nothing. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   AGENT,
   type AgentJob,
+  type AgentJobResult,
   type Config,
   ErrorCode,
   HeraldError,
@@ -13,7 +14,7 @@ import {
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
-import { childSpan, CONFIG, formatTraceparent, LOGGER, type Logger, PersistenceClient, type RunScope } from '@herald/messaging';
+import { CONFIG, LOGGER, type Logger, PersistenceClient, type RunScope, SpanKind, startSpan, type TracedSpan } from '@herald/messaging';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
@@ -67,12 +68,17 @@ export class RunSupervisor {
    * stream sequence); `keepAlive` is called periodically while the run is held.
    */
   async execute(request: RunRequest, order: number, keepAlive: () => void): Promise<void> {
-    const span = childSpan(request.traceparent);
+    // The run's span, a child of the gateway's chat:send span; each step's span is its child.
+    const span = startSpan('run', {
+      parent: request.traceparent,
+      kind: SpanKind.CONSUMER,
+      attributes: { runId: request.runId, conversationId: request.conversationId },
+    });
     const scope: RunScope = {
       userId: request.userId,
       conversationId: request.conversationId,
       runId: request.runId,
-      traceparent: formatTraceparent(span),
+      traceparent: span.traceparent,
     };
     const log = this.logger.child({
       runId: request.runId,
@@ -89,6 +95,7 @@ export class RunSupervisor {
     try {
       if (await this.alreadyEnded(request)) {
         log.info('run request for a run that already ended: ignored');
+        span.endWith('already_ended');
         return;
       }
       if (await this.cancellation.isCancelled(request.runId)) throw new RunAborted('cancelled by the user');
@@ -103,8 +110,9 @@ export class RunSupervisor {
         request.options.traceLevel === 'none' ? undefined : { latencyMs, tokens: usage.totalTokens },
       );
       log.info({ durationMs: latencyMs }, 'run completed');
+      span.endWith('completed');
     } catch (err) {
-      await this.endWithFailure(scope, err, signal, log);
+      await this.endWithFailure(scope, err, signal, log, span);
     } finally {
       clearInterval(timer);
       this.cancellation.unregister(request.runId);
@@ -134,6 +142,12 @@ export class RunSupervisor {
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let step = 0;
     const runStep = async (agent: string, [from, to]: readonly [number, number], interactive = false) => {
+      // The step's span covers its BullMQ job; the worker's span for the job is its child.
+      const stepSpan = startSpan(`step ${agent}`, {
+        parent: scope.traceparent,
+        kind: SpanKind.PRODUCER,
+        attributes: { runId: scope.runId, conversationId: scope.conversationId, agent, step },
+      });
       const job: AgentJob = {
         ...scope,
         messageId: request.messageId,
@@ -144,15 +158,22 @@ export class RunSupervisor {
         traceLevel: request.options.traceLevel,
         stream: request.options.stream,
         progress: { from, to },
-        traceparent: formatTraceparent(childSpan(scope.traceparent)),
+        traceparent: stepSpan.traceparent,
       };
       // A step that may wait for the user gets that wait on top of its own time limit.
       const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (interactive ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);
-      const result = await this.steps.run(job, {
-        signal,
-        timeoutMs,
-        stop: () => this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' }),
-      });
+      let result: AgentJobResult;
+      try {
+        result = await this.steps.run(job, {
+          signal,
+          timeoutMs,
+          stop: () => this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' }),
+        });
+      } catch (err) {
+        endTraced(stepSpan, err, signal);
+        throw err;
+      }
+      stepSpan.endWith('completed');
       if (result.usage) {
         usage.promptTokens += result.usage.promptTokens;
         usage.completionTokens += result.usage.completionTokens;
@@ -190,11 +211,10 @@ export class RunSupervisor {
     return reply.messages;
   }
 
-  private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, log: Logger) {
+  private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, log: Logger, span: TracedSpan) {
+    endTraced(span, err, signal);
     try {
-      // A timed-out step's stopWorkers() broadcast also reaches this instance's cancellation and
-      // aborts the run's signal: the timeout is still the cause.
-      if (!(err instanceof StepTimeout) && (err instanceof RunAborted || signal.aborted)) {
+      if (cancelled(err, signal)) {
         const reason = err instanceof RunAborted ? err.reason : signal.reason instanceof RunAborted ? signal.reason.reason : 'cancelled';
         await this.events.terminal(scope, 'run_cancelled', { reason });
         log.info({ reason }, 'run cancelled');
@@ -219,6 +239,20 @@ export class RunSupervisor {
       throw publishErr;
     }
   }
+}
+
+/**
+ * The run was cancelled (the user, an interrupt). A timed-out step's stopWorkers() broadcast
+ * also reaches this instance's cancellation and aborts the run's signal: the timeout is still the cause.
+ */
+function cancelled(err: unknown, signal: AbortSignal): boolean {
+  return !(err instanceof StepTimeout) && (err instanceof RunAborted || signal.aborted);
+}
+
+/** Ends a span with the way its work ended: cancelled is no error; anything else is. */
+function endTraced(span: TracedSpan, err: unknown, signal: AbortSignal): void {
+  if (cancelled(err, signal)) span.endWith('cancelled');
+  else span.end(err);
 }
 
 /** What the user reads for each code a step can fail with: never the internal reason. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
 import { type AgentJob, agentJobSchema, type AgentJobResult, type Config } from '@herald/contracts';
-import { CONFIG, EventPublisher, LOGGER, type Logger, parseTraceparent } from '@herald/messaging';
+import { CONFIG, EventPublisher, LOGGER, type Logger, SpanKind, startSpan } from '@herald/messaging';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';
@@ -35,12 +35,19 @@ export class AgentJobHandler {
     const data = parseJob(job);
     const agent = this.agents.get(data.agent);
     if (!agent) throw invalidJob(`no agent named "${data.agent}"`);
+    // The job's span, a child of the supervisor's step span; the step's events carry it.
+    const span = startSpan(`agent ${agent.name}`, {
+      parent: data.traceparent,
+      kind: SpanKind.CONSUMER,
+      attributes: { runId: data.runId, conversationId: data.conversationId, agent: agent.name, step: data.step },
+    });
+    const traced: AgentJob = { ...data, traceparent: span.traceparent };
     const log = this.logger.child({
       jobId: job.id,
       runId: data.runId,
       conversationId: data.conversationId,
       userId: data.userId,
-      traceId: parseTraceparent(data.traceparent)?.traceId,
+      traceId: span.traceId,
       step: data.step,
       agent: agent.name,
       attempt: job.attemptsMade + 1,
@@ -55,13 +62,18 @@ export class AgentJobHandler {
       }
       const done = this.metrics.start(agent.name);
       try {
-        const result = await this.runStep(agent, data, step.signal, log, job.attemptsStarted > 1);
+        const result = await this.runStep(agent, traced, step.signal, log, job.attemptsStarted > 1);
         done('completed');
+        span.endWith('completed');
         return result;
       } catch (err) {
-        done(err instanceof Error && err.message === CANCELLED ? 'cancelled' : 'failed');
+        done(isCancellation(err) ? 'cancelled' : 'failed');
         throw err;
       }
+    } catch (err) {
+      if (isCancellation(err)) span.endWith('cancelled');
+      else span.end(err);
+      throw err;
     } finally {
       step.release();
     }
@@ -106,6 +118,10 @@ export class AgentJobHandler {
       await sink.settled();
     }
   }
+}
+
+function isCancellation(err: unknown): boolean {
+  return err instanceof Error && err.message === CANCELLED;
 }
 
 function parseJob(job: Job<unknown>): AgentJob {

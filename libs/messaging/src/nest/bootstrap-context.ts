@@ -2,10 +2,11 @@ import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Config } from '@herald/contracts';
 import { createLogger, type Logger, PinoNestLogger } from '../logger';
+import { initTracing } from '../tracing';
 
 /**
  * Starts a service that has no HTTP server (orchestrator, worker, persistence) as a Nest
- * application context, logging through pino, stopping gracefully on SIGTERM/SIGINT.
+ * application context, logging through pino, tracing (initTracing), stopping gracefully on SIGTERM/SIGINT.
  */
 export async function bootstrapContext(
   service: string,
@@ -13,6 +14,7 @@ export async function bootstrapContext(
   root: (config: Config, logger: Logger) => DynamicModule | Promise<DynamicModule>,
 ): Promise<INestApplicationContext> {
   const logger = createLogger(service, config.LOG_LEVEL);
+  initTracing(service, config, logger);
   const app = await NestFactory.createApplicationContext(await root(config, logger), {
     logger: new PinoNestLogger(logger),
     // Errors at start reach the caller (main.ts prints them and exits; tests see them).

@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import { connectNats, ensureStreams } from '../nats';
 import { createRedis, type Redis } from '../redis';
 import { PersistenceClient } from '../rpc';
+import { shutdownTracing } from '../tracing';
 import { HealthChecks } from './health-checks';
 import { HealthServer } from './health-server';
 import { ServiceMetrics } from './service-metrics';
@@ -124,6 +125,8 @@ class MessagingShutdown implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.closeNats(), closeRedis(this.redis), closeRedis(this.bullRedis)]);
+    // Last: the spans of the work that just stopped go out too.
+    await within(shutdownTracing(), SHUTDOWN_STEP_MS).catch(() => undefined);
   }
 
   private async closeNats(): Promise<void> {
