@@ -193,3 +193,27 @@ describe('tracing: one run is one OpenTelemetry trace, exported over OTLP (real 
     expect(receiver.bodies.some((b) => b.includes(canary))).toBe(false);
   });
 });
+
+describe('tracing: a stopping service sends the spans it still holds (real processes)', () => {
+  it('flushes on SIGTERM: with a batch delay far longer than the test, the spans arrive as the services stop', async () => {
+    const receiver = await OtlpReceiver.start();
+    const cluster = await Cluster.start({
+      gateways: 1,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' },
+    });
+    let stopped = false;
+    try {
+      const client = await cluster.client('flushed');
+      const run = await client.ask('What is JetStream?');
+      await run.done();
+      await sleep(500);
+      expect(receiver.spans).toEqual([]);
+      stopped = true;
+      await cluster.stop();
+      expect(complete(receiver.spans, run.runId)).toBe(true);
+    } finally {
+      if (!stopped) await cluster.stop();
+      await receiver.close();
+    }
+  }, 60_000);
+});
