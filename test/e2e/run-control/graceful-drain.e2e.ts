@@ -165,8 +165,8 @@ describe('SIGTERM drains gracefully', () => {
             stored,
             sseReceived.map((e) => e.envelope as unknown as AgentEvent),
           ),
-          recoveryMs,
-          notes: 'stop → SSE Last-Event-ID on the other gateway',
+          recoveryMs: sseRecoveryMs,
+          notes: 'SSE reconnect with Last-Event-ID to the other gateway → caught up',
         });
       } finally {
         sseBack.close();
