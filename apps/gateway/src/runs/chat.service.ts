@@ -17,6 +17,7 @@ import {
   CONFIG,
   encodeJson,
   HEADER,
+  JetStreamPublisher,
   type Logger,
   LOGGER,
   PersistenceClient,
@@ -27,8 +28,6 @@ import {
 } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient } from 'nats';
-import { JETSTREAM } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
@@ -48,7 +47,7 @@ export class ChatService {
   constructor(
     @Inject(CONFIG) config: Config,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
-    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    private readonly js: JetStreamPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly persistence: PersistenceClient,
     private readonly rateLimiter: SendRateLimiter,
@@ -170,8 +169,8 @@ export class ChatService {
       await orUnavailable(
         () =>
           this.js.publish(this.subjects.runRequestOf(request.conversationId), encodeJson(request), {
-            msgID: request.runId,
-            timeout: TIMEOUTS.natsPublishMs,
+            msgId: request.runId,
+            timeoutMs: TIMEOUTS.natsPublishMs,
             headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: request.runId, [HEADER.traceparent]: request.traceparent }),
           }),
         TIMEOUTS.natsPublishMs + 500,
