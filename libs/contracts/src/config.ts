@@ -5,17 +5,19 @@ export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max).default(def);
+/** Whether `value` parses as a URL whose protocol (`nats:`, `redis:`, …) matches. */
+function isUrlOf(value: string, protocols: RegExp): boolean {
+  try {
+    return protocols.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
 const url = (def: string, protocols: RegExp) =>
   z
     .string()
     .default(def)
-    .refine((v) => {
-      try {
-        return protocols.test(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL (${protocols.source})`);
+    .refine((v) => isUrlOf(v, protocols), `must be a URL (${protocols.source})`);
 /** Unset (or empty) is unset; a value of only blanks is a mistake, not a way to switch a check off. */
 const optionalString = z.string().trim().min(1, 'must not be blank').optional();
 const optionalBool = z
@@ -28,14 +30,7 @@ const natsUrls = (def: string) =>
     .string()
     .default(def)
     .refine(
-      (v) =>
-        v.split(',').every((part) => {
-          try {
-            return /^(nats|tls):$/.test(new URL(part.trim()).protocol);
-          } catch {
-            return false;
-          }
-        }),
+      (v) => v.split(',').every((part) => isUrlOf(part.trim(), /^(nats|tls):$/)),
       'must be one or more nats:// or tls:// URLs, comma-separated',
     );
 
