@@ -88,6 +88,8 @@ async function upsertStreams(jsm: JetStreamManager, s: Subjects, eventRetentionH
   });
   await upsertStream(jsm, {
     name: s.streams.runs,
+    // Gateways publish per conversation; the bare subject is still taken for requests that
+    // gateways from before that change published during a rolling upgrade.
     subjects: [s.runRequest, s.runRequestOf('*')],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
