@@ -48,6 +48,17 @@ describe('persistence rpc', () => {
       });
     });
 
+    it('does not take over another user’s conversation whose id comes as the new conversation’s', async () => {
+      const owned = await h.admit('paula');
+      const err = await errorOf(h.admit('mallory', { newConversationId: owned.conversationId }));
+      expect(err).toEqual({ code: ErrorCode.NOT_FOUND, message: 'Conversation not found' });
+      const rows = await h.rows(`SELECT user_id FROM runs WHERE conversation_id = $1`, [owned.conversationId]);
+      expect(rows).toEqual([{ user_id: 'paula' }]);
+      // The same user sending to "new" with the id of a conversation of theirs adds to it.
+      const again = await h.admit('paula', { newConversationId: owned.conversationId });
+      expect(again).toMatchObject({ conversationId: owned.conversationId, duplicate: false, status: 'queued' });
+    });
+
     it('adds a run to an existing conversation of the user', async () => {
       const first = await h.admit('carol');
       const second = await h.admit('carol', { conversationId: first.conversationId.toUpperCase() });
@@ -269,6 +280,38 @@ describe('persistence rpc', () => {
       });
       expect(all.messages.map((m) => m.content)).toEqual(['hello', 'hi there']);
       expect(await h.call(PERSISTENCE_RPC.history, { conversationId: randomUUID(), limit: 10 })).toEqual({ messages: [] });
+    });
+
+    it('answers history once the run admitted before this one has ended and its messages are stored', async () => {
+      const earlier = await h.admit('nina');
+      const later = await h.admit('nina', { conversationId: earlier.conversationId });
+      await h.rows(`UPDATE runs SET status = 'running' WHERE id = $1`, [earlier.runId]);
+      const asked = Date.now();
+      const answer = h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+        conversationId: earlier.conversationId,
+        runId: later.runId,
+        limit: 10,
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      await h.rows(
+        `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at) VALUES
+           ($1, $3, $4, 'user', 'first question', NULL, now() - interval '1 second'),
+           ($2, $3, $4, 'assistant', 'first answer', NULL, now())`,
+        [randomUUID(), randomUUID(), earlier.conversationId, earlier.runId],
+      );
+      await h.rows(`UPDATE runs SET status = 'completed' WHERE id = $1`, [earlier.runId]);
+      expect((await answer).messages).toEqual([
+        { role: 'user', content: 'first question' },
+        { role: 'assistant', content: 'first answer' },
+      ]);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(200);
+      // The earlier run itself (nothing before it) and a request without a run do not wait.
+      const own = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+        conversationId: earlier.conversationId,
+        runId: earlier.runId,
+        limit: 1,
+      });
+      expect(own.messages).toEqual([{ role: 'assistant', content: 'first answer' }]);
     });
   });
 

@@ -42,13 +42,13 @@ export class ConversationQueries {
     if (!isUuid(req.conversationId)) return { messages: [] };
     const conversationId = req.conversationId.toLowerCase();
     const db = this.dataSource.manager;
-    if (req.runId && isUuid(req.runId)) {
-      // The event writer may still be storing the run that ran just before this one.
-      const deadline = Date.now() + HISTORY_SETTLE_MS;
-      while ((await this.conversations.hasEarlierActiveRun(db, conversationId, req.runId.toLowerCase())) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
-      }
+    const runId = req.runId && isUuid(req.runId) ? req.runId.toLowerCase() : null;
+    // The event writer may still be storing the run that ran just before this one.
+    const deadline = Date.now() + HISTORY_SETTLE_MS;
+    for (;;) {
+      const { earlierRunActive, messages } = await this.conversations.history(db, conversationId, req.limit, runId);
+      if (!earlierRunActive || Date.now() >= deadline) return { messages };
+      await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
     }
-    return { messages: await this.conversations.history(db, conversationId, req.limit) };
   }
 }

@@ -14,12 +14,14 @@ export interface ConversationPageRow extends Conversation {
 @Injectable()
 export class ConversationRepository {
   /** Inserts a new conversation; does nothing if the id exists (a retried admit). */
-  async insertIfAbsent(db: EntityManager, c: { id: string; userId: string; title: string }): Promise<void> {
-    await sql(db, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
+  /** Resolves true if this call created it (the row is then this transaction's until it ends). */
+  async insertIfAbsent(db: EntityManager, c: { id: string; userId: string; title: string }): Promise<boolean> {
+    const { count } = await sql(db, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
       c.id,
       c.userId,
       c.title,
     ]);
+    return count > 0;
   }
 
   /** The user's conversation, row-locked until the transaction ends; null if missing or not theirs. */
@@ -72,33 +74,33 @@ export class ConversationRepository {
     }));
   }
 
-  /** True while a run of the conversation admitted before `runId` has started but its end is not yet written. */
-  async hasEarlierActiveRun(db: EntityManager, conversationId: string, runId: string): Promise<boolean> {
-    const { rows } = await sql<{ active: boolean }>(
+  /**
+   * The last `limit` messages, oldest first (the model's context), and whether a run of the
+   * conversation accepted before `runId` is still running or waiting (its messages are not
+   * stored yet), in one round trip.
+   */
+  async history(
+    db: EntityManager,
+    conversationId: string,
+    limit: number,
+    runId: string | null,
+  ): Promise<{ earlierRunActive: boolean; messages: HistoryMessage[] }> {
+    const { rows } = await sql<{ earlier_run_active: boolean; messages: HistoryMessage[] }>(
       db,
-      `SELECT EXISTS (
-         SELECT 1 FROM runs r, runs me
-          WHERE me.id = $2 AND r.conversation_id = $1 AND r.id <> me.id
-            AND r.created_at <= me.created_at AND r.status IN ('running', 'waiting')
-       ) AS active`,
-      [conversationId, runId],
+      `SELECT $3::uuid IS NOT NULL AND EXISTS (
+                SELECT 1 FROM runs r, runs me
+                 WHERE me.id = $3::uuid AND r.conversation_id = $1 AND r.id <> me.id
+                   AND r.created_at <= me.created_at AND r.status IN ('running', 'waiting')
+              ) AS earlier_run_active,
+              COALESCE((
+                SELECT json_agg(json_build_object('role', role, 'content', content) ORDER BY created_at, id)
+                  FROM (SELECT role, content, created_at, id FROM messages
+                         WHERE conversation_id = $1
+                         ORDER BY created_at DESC, id DESC
+                         LIMIT $2) latest
+              ), '[]'::json) AS messages`,
+      [conversationId, limit, runId],
     );
-    return rows[0]?.active === true;
-  }
-
-  /** The last `limit` messages, oldest first: the model's context. */
-  async history(db: EntityManager, conversationId: string, limit: number): Promise<HistoryMessage[]> {
-    const { rows } = await sql<HistoryMessage>(
-      db,
-      `SELECT role, content FROM (
-         SELECT role, content, created_at, id FROM messages
-          WHERE conversation_id = $1
-          ORDER BY created_at DESC, id DESC
-          LIMIT $2
-       ) latest
-       ORDER BY created_at, id`,
-      [conversationId, limit],
-    );
-    return rows;
+    return { earlierRunActive: rows[0]?.earlier_run_active === true, messages: rows[0]?.messages ?? [] };
   }
 }

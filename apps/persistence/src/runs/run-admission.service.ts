@@ -67,8 +67,10 @@ export class RunAdmission {
   /** Creates the conversation for "new"; otherwise locks the user's own conversation. */
   private async resolveConversation(db: EntityManager, input: AdmitInput): Promise<string> {
     const id = input.target === 'new' ? input.newConversationId : input.target;
+    // A conversation this transaction just created is the user's and already locked by it.
     if (input.target === 'new') {
-      await this.conversations.insertIfAbsent(db, { id, userId: input.userId, title: deriveConversationTitle(input.content) });
+      const created = await this.conversations.insertIfAbsent(db, { id, userId: input.userId, title: deriveConversationTitle(input.content) });
+      if (created) return id;
     }
     const conversation = await this.conversations.findOwnedForUpdate(db, id, input.userId);
     if (!conversation) throw conversationNotFound();

@@ -41,11 +41,13 @@ export class RunRepository {
     return db.exists(RunEntity, { where: { conversationId, status: In([...ACTIVE_RUN_STATUSES]) } });
   }
 
+  /** Inserts the run `queued` and returns its row, in one round trip. */
   async insert(db: EntityManager, run: NewRun): Promise<RunEntity> {
-    await sql(
+    const { rows } = await sql<{ created_at: Date }>(
       db,
       `INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued')`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued')
+       RETURNING created_at`,
       [
         run.id,
         run.userId,
@@ -57,7 +59,22 @@ export class RunRepository {
         JSON.stringify(run.options),
       ],
     );
-    return db.findOneByOrFail(RunEntity, { id: run.id });
+    return db.create(RunEntity, {
+      id: run.id,
+      userId: run.userId,
+      conversationId: run.conversationId,
+      messageId: run.messageId,
+      userMessageId: run.userMessageId,
+      clientMessageId: run.clientMessageId,
+      content: run.content,
+      options: run.options,
+      status: 'queued',
+      progress: 0,
+      lastEventId: null,
+      createdAt: rows[0].created_at,
+      startedAt: null,
+      endedAt: null,
+    });
   }
 
   /** A run still `queued` becomes `failed`; resolves true if it did. */

@@ -7,7 +7,6 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'events' })
 @Index('events_user_id_idx', ['userId', 'id'])
-@Index('events_conversation_id_idx', ['conversationId', 'id'])
 @Index('events_run_idx', ['runId'])
 export class EventEntity {
   /** bigint: TypeORM hands it over as a decimal string, which is also how clients see ids. */

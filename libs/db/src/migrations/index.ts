@@ -1,9 +1,15 @@
 import { InitialSchema1795334000000 } from './1795334000000-initial-schema.migration';
 import { SeedKnowledgeBase1795334000001 } from './1795334000001-seed-knowledge-base.migration';
 import { DemoDataset1795334000002 } from './1795334000002-demo-dataset.migration';
+import { DropEventsConversationIndex1795334000003 } from './1795334000003-drop-events-conversation-index.migration';
 
-export { InitialSchema1795334000000, SeedKnowledgeBase1795334000001, DemoDataset1795334000002 };
+export { InitialSchema1795334000000, SeedKnowledgeBase1795334000001, DemoDataset1795334000002, DropEventsConversationIndex1795334000003 };
 export { DEMO_READER_ROLE, DEMO_SCHEMA } from './1795334000002-demo-dataset.migration';
 
 /** Every migration, oldest first. Hand-written SQL; the schema is never synchronized. */
-export const MIGRATIONS = [InitialSchema1795334000000, SeedKnowledgeBase1795334000001, DemoDataset1795334000002];
+export const MIGRATIONS = [
+  InitialSchema1795334000000,
+  SeedKnowledgeBase1795334000001,
+  DemoDataset1795334000002,
+  DropEventsConversationIndex1795334000003,
+];
