@@ -11,22 +11,56 @@ const LEFT_TTL_MS = 24 * 3600 * 1000;
 /** At most this many earlier requests of one conversation are looked at (a lane is short). */
 const MAX_EARLIER = 64;
 
-// KEYS[1] queue zset, KEYS[2] active key, KEYS[3..] the "left" keys of the earlier requests;
-// ARGV[1] runId, ARGV[2] lease ms, ARGV[3..] the earlier requests' run ids. An earlier request
-// must be in the lane (waiting or active) or have left it: one that has not joined yet goes first.
-const TRY_START = `
-local active = redis.call('GET', KEYS[2])
-if active == ARGV[1] then return 1 end
-if active then return 0 end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0)
-if first[1] ~= ARGV[1] then return 0 end
-for i = 3, #ARGV do
-  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) and redis.call('EXISTS', KEYS[i]) == 0 then return 0 end
+// Starts `run` if it is its conversation's turn: nothing active, first in the queue, and every
+// earlier request in the lane (waiting or active) or gone from it: one that has not joined yet
+// goes first. The earlier requests' run ids are ARGV[from..], their "left" keys KEYS[from..].
+// TRY_START and JOIN_AND_TRY_START both include it, so the rule is written once.
+const TRY_START_FN = `
+local function try_start(queue, active_key, run, lease, from)
+  local active = redis.call('GET', active_key)
+  if active == run then return 1 end
+  if active then return 0 end
+  local first = redis.call('ZRANGE', queue, 0, 0)
+  if first[1] ~= run then return 0 end
+  for i = from, #ARGV do
+    if not redis.call('ZSCORE', queue, ARGV[i]) and redis.call('EXISTS', KEYS[i]) == 0 then return 0 end
+  end
+  redis.call('SET', active_key, run, 'PX', lease)
+  redis.call('ZREM', queue, run)
+  return 1
+end`;
+
+// KEYS[1] queue zset, KEYS[2] active key, KEYS[3..] the earlier requests' "left" keys;
+// ARGV[1] runId, ARGV[2] lease ms, ARGV[3..] the earlier requests' run ids.
+const TRY_START = `${TRY_START_FN}
+return try_start(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 3)`;
+
+// Join and first start attempt in one round trip. KEYS[1] queue zset, KEYS[2] active key,
+// KEYS[3] the run's cancel flag, KEYS[4..] the earlier requests' "left" keys; ARGV[1] runId,
+// ARGV[2] lease ms, ARGV[3] queue score, ARGV[4..] the earlier requests' run ids.
+// -1: cancelled (and not joined), 1: started, 0: waiting in the lane.
+const JOIN_AND_TRY_START = `${TRY_START_FN}
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[1])
+return try_start(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4)`;
+
+// KEYS[1] the run's "left" key, KEYS[2] queue zset, KEYS[3] active key; ARGV[1] runId,
+// ARGV[2] left TTL ms. 1 when the run was the active one and released the conversation.
+// The run is marked left because its request stays in the RUNS stream until acknowledged and
+// must not hold back the next run; one script, so leaving is one round trip.
+const LEAVE = `
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('GET', KEYS[3]) == ARGV[1] then
+  redis.call('DEL', KEYS[3])
+  return 1
 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-return 1`;
-const IF_HOLDER = (op: string) => `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(${op}) end return 0`;
+return 0`;
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+/** What joining a lane came to. */
+export type JoinOutcome = 'started' | 'waiting' | 'cancelled';
 
 /**
  * One lane per conversation, in Redis so every orchestrator instance shares it: at most one
@@ -70,10 +104,27 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
     this.subscription?.unsubscribe();
   }
 
-  /** Joins the lane; `priority` runs (interrupts) go before everything already waiting. */
-  async join(conversationId: string, runId: string, order: number, priority = false): Promise<void> {
+  /**
+   * Joins the lane and starts the run if it is its conversation's turn, in one round trip;
+   * `priority` runs (interrupts) go before everything already waiting. A run whose cancel
+   * flag is set does not join: 'cancelled'.
+   */
+  async joinAndTryStart(conversationId: string, runId: string, order: number, priority = false): Promise<JoinOutcome> {
     this.orders.set(runId, order);
-    await this.redis.zadd(this.queueKey(conversationId), 'NX', priority ? -order : order, runId);
+    const earlier = await this.earlierRequests(conversationId, order);
+    const outcome = await this.redis.eval(
+      JOIN_AND_TRY_START,
+      3 + earlier.length,
+      this.queueKey(conversationId),
+      this.activeKey(conversationId),
+      this.subjects.keys.runCancelled(runId),
+      ...earlier.map((id) => this.leftKey(id)),
+      runId,
+      LANE_LEASE_MS,
+      priority ? -order : order,
+      ...earlier,
+    );
+    return outcome === 1 ? 'started' : outcome === -1 ? 'cancelled' : 'waiting';
   }
 
   /** Starts the run (one that joined) if it is its conversation's turn. */
@@ -113,16 +164,21 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
   }
 
   async renew(conversationId: string, runId: string): Promise<void> {
-    await this.redis.eval(IF_HOLDER(`'PEXPIRE', KEYS[1], ARGV[2]`), 1, this.activeKey(conversationId), runId, LANE_LEASE_MS);
+    await this.redis.eval(RENEW, 1, this.activeKey(conversationId), runId, LANE_LEASE_MS);
   }
 
   /** Leaves the lane, whether the run was waiting or active, and wakes the next one. */
   async leave(conversationId: string, runId: string): Promise<void> {
     this.orders.delete(runId);
-    // Marked first: its request stays in the RUNS stream until acknowledged, and must not hold back the next run.
-    await this.redis.set(this.leftKey(runId), '1', 'PX', LEFT_TTL_MS);
-    await this.redis.zrem(this.queueKey(conversationId), runId);
-    const released = await this.redis.eval(IF_HOLDER(`'DEL', KEYS[1]`), 1, this.activeKey(conversationId), runId);
+    const released = await this.redis.eval(
+      LEAVE,
+      3,
+      this.leftKey(runId),
+      this.queueKey(conversationId),
+      this.activeKey(conversationId),
+      runId,
+      LEFT_TTL_MS,
+    );
     if (released === 1) this.nc.publish(this.subjects.conversationReleased, encodeJson({ conversationId }));
   }
 

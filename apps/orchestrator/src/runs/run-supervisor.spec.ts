@@ -44,7 +44,7 @@ function setup(
     terminal: jest.fn(async (_s, type: string, data: unknown) => published.push({ type, data, progress: 1 })),
   } as unknown as RunEvents;
   const lanes = {
-    join: jest.fn(async () => undefined),
+    joinAndTryStart: jest.fn(async () => (opts.cancelledBeforeStart ? 'cancelled' : opts.busy ? 'waiting' : 'started')),
     tryStart: jest.fn(async () => !opts.busy),
     position: jest.fn(async () => 2),
     waitTurn: jest.fn(async () => undefined),
@@ -55,7 +55,6 @@ function setup(
   const cancellation = {
     register: jest.fn(() => controller.signal),
     unregister: jest.fn(),
-    isCancelled: jest.fn(async () => !!opts.cancelledBeforeStart),
     cancel: jest.fn(async () => undefined),
     stopWorkers: jest.fn(),
   } as unknown as RunCancellation;
@@ -93,7 +92,8 @@ describe('RunSupervisor', () => {
     for (let i = 1; i < jobs.length; i++) expect(jobs[i].progress.from).toBeGreaterThanOrEqual(jobs[i - 1].progress.to);
     expect(published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);
     expect(published[1].data).toMatchObject({ usage: { promptTokens: 13, completionTokens: 5, totalTokens: 18 } });
-    expect(lanes.join).toHaveBeenCalledWith('c1', 'r1', 7, false);
+    expect(lanes.joinAndTryStart).toHaveBeenCalledWith('c1', 'r1', 7, false);
+    expect(lanes.tryStart).not.toHaveBeenCalled();
     expect(lanes.leave).toHaveBeenCalledWith('c1', 'r1');
   });
 
@@ -120,18 +120,45 @@ describe('RunSupervisor', () => {
   });
 
   it('interrupt cancels the active run first and jumps the queue', async () => {
-    const { supervisor, lanes, cancellation } = setup();
+    const { supervisor, lanes, cancellation, published } = setup();
+    (lanes.joinAndTryStart as jest.Mock).mockResolvedValue('waiting');
     (lanes.activeRun as jest.Mock).mockResolvedValue('r0');
     await supervisor.execute(request({ onBusy: 'interrupt' }), 5, () => undefined);
-    expect(lanes.join).toHaveBeenCalledWith('c1', 'r1', 5, true);
+    expect(lanes.joinAndTryStart).toHaveBeenCalledWith('c1', 'r1', 5, true);
     expect(cancellation.cancel).toHaveBeenCalledWith(expect.objectContaining({ runId: 'r0' }));
+    // Joined with priority, then the active run is cancelled, then it tries to start.
+    const join = (lanes.joinAndTryStart as jest.Mock).mock.invocationCallOrder[0];
+    const cancel = (cancellation.cancel as jest.Mock).mock.invocationCallOrder[0];
+    const start = (lanes.tryStart as jest.Mock).mock.invocationCallOrder[0];
+    expect(join).toBeLessThan(cancel);
+    expect(cancel).toBeLessThan(start);
+    expect(published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);
+  });
+
+  it('interrupt cancels nothing when it started at once (nothing was active)', async () => {
+    const { supervisor, lanes, cancellation } = setup();
+    await supervisor.execute(request({ onBusy: 'interrupt' }), 5, () => undefined);
+    expect(lanes.joinAndTryStart).toHaveBeenCalledWith('c1', 'r1', 5, true);
+    expect(cancellation.cancel).not.toHaveBeenCalled();
+    expect(lanes.tryStart).not.toHaveBeenCalled();
+  });
+
+  it('interrupt that still cannot start after cancelling the active run announces its place and waits', async () => {
+    const { supervisor, lanes, cancellation, published } = setup({ busy: true });
+    (lanes.activeRun as jest.Mock).mockResolvedValue('r0');
+    await supervisor.execute(request({ onBusy: 'interrupt' }), 5, () => undefined);
+    expect(cancellation.cancel).toHaveBeenCalledWith(expect.objectContaining({ runId: 'r0' }));
+    expect(published[0]).toEqual({ type: 'run_queued', data: { position: 2 } });
+    expect(lanes.waitTurn).toHaveBeenCalled();
   });
 
   it('ends a run cancelled before it started with run_cancelled only', async () => {
-    const { supervisor, published, jobs } = setup({ cancelledBeforeStart: true });
+    const { supervisor, published, jobs, lanes } = setup({ cancelledBeforeStart: true });
     await supervisor.execute(request(), 1, () => undefined);
     expect(jobs).toEqual([]);
     expect(published).toEqual([{ type: 'run_cancelled', data: { reason: 'cancelled by the user' }, progress: 1 }]);
+    expect(lanes.waitTurn).not.toHaveBeenCalled();
+    expect(lanes.leave).toHaveBeenCalledWith('c1', 'r1');
   });
 
   it('ends a run cancelled mid-step with run_cancelled and runs no further step', async () => {

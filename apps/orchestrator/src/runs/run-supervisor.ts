@@ -98,7 +98,6 @@ export class RunSupervisor {
         span.endWith('already_ended');
         return;
       }
-      if (await this.cancellation.isCancelled(request.runId)) throw new RunAborted('cancelled by the user');
       await this.takeTurn(request, order, scope, signal);
       await this.events.started(scope, PROGRESS.started);
       const usage = await this.runSteps(request, scope, signal);
@@ -120,18 +119,25 @@ export class RunSupervisor {
     }
   }
 
-  /** Applies onBusy: start now, or announce the position and wait (an interrupt cancels the active run first). */
+  /**
+   * Applies onBusy: start now, or announce the position and wait (an interrupt cancels the
+   * active run first). A run flagged cancelled (a cancel that raced its start) never joins.
+   */
   private async takeTurn(request: RunRequest, order: number, scope: RunScope, signal: AbortSignal) {
     const { conversationId, runId } = request;
     const interrupt = request.options.onBusy === 'interrupt';
-    await this.lanes.join(conversationId, runId, order, interrupt);
+    // The cancel check, the join and the first start attempt are one Redis round trip.
+    const outcome = await this.lanes.joinAndTryStart(conversationId, runId, order, interrupt);
+    if (outcome === 'cancelled') throw new RunAborted('cancelled by the user');
+    if (outcome === 'started') return;
+    // Not started: an interrupt cancels the run holding the conversation, then tries again.
     if (interrupt) {
       const active = await this.lanes.activeRun(conversationId);
       if (active && active !== runId) {
         await this.cancellation.cancel({ runId: active, userId: request.userId, reason: 'interrupted by a newer message' });
       }
+      if (await this.lanes.tryStart(conversationId, runId)) return;
     }
-    if (await this.lanes.tryStart(conversationId, runId)) return;
     await this.events.queued(scope, await this.lanes.position(conversationId, runId));
     await this.lanes.waitTurn(conversationId, runId, signal);
   }
