@@ -24,6 +24,7 @@ import {
   runRespondCommandSchema,
   runRespondSchema,
   SERVER_EVENTS,
+  stepSettledNoticeSchema,
   storedEventSchema,
   subjects,
   abandonRunRequestSchema,
@@ -190,6 +191,14 @@ export function buildAsyncApi(version: string): Doc {
     'conversationReleased',
     z.object({ conversationId: z.string() }),
     'Core NATS: a conversation has no active run any more.',
+  );
+  natsChannel(
+    'stepSettled',
+    address(s.stepSettled),
+    namespaceParam,
+    'stepSettledNotice',
+    stepSettledNoticeSchema,
+    'Core NATS, from the workers to the orchestrators: a step’s BullMQ job completed (with its result) or failed for good (with its failed reason), once BullMQ has recorded it.',
   );
   operations['publish run request'] = {
     action: 'send',

@@ -44,6 +44,18 @@ export const agentJobResultSchema = z.object({
 });
 export type AgentJobResult = z.infer<typeof agentJobResultSchema>;
 
+/**
+ * What a worker publishes (core NATS, fire and forget) once BullMQ has recorded that a
+ * step's job completed, with its return value, or failed with no retry left, with its
+ * failed reason. The supervisor waiting for the job reads its state from Redis as well, so
+ * a lost notice only delays it.
+ */
+export const stepSettledNoticeSchema = z.discriminatedUnion('state', [
+  z.object({ jobId: z.string(), state: z.literal('completed'), result: z.unknown() }),
+  z.object({ jobId: z.string(), state: z.literal('failed'), reason: z.string() }),
+]);
+export type StepSettledNotice = z.infer<typeof stepSettledNoticeSchema>;
+
 export function agentJobId(runId: string, step: number): string {
   return `${runId}-${step}`;
 }

@@ -10,6 +10,7 @@
  *   <ns>.live.<user>.<conversation>.<run> core NATS: EVENTS republished with Nats-Sequence, for gateways
  *   <ns>.rpc.persistence.<op>             core NATS request/reply to the persistence service
  *   <ns>.sys.conversation.released        core NATS: a conversation has no active run any more
+ *   <ns>.sys.step.settled                 core NATS: a step's BullMQ job completed or failed for good (workers → orchestrators)
  */
 
 export const NAMESPACE_RE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -47,6 +48,8 @@ export interface Subjects {
   readonly runCancel: string;
   readonly runRespond: string;
   readonly conversationReleased: string;
+  /** Where a worker says a step's job has settled for good (StepSettledNotice). */
+  readonly stepSettled: string;
   readonly eventsAll: string;
   readonly liveAll: string;
   events(userId: string, conversationId: string, runId: string): string;
@@ -81,6 +84,7 @@ export function subjects(namespace = 'herald'): Subjects {
     runCancel: `${ns}.cmd.run.cancel`,
     runRespond: `${ns}.cmd.run.respond`,
     conversationReleased: `${ns}.sys.conversation.released`,
+    stepSettled: `${ns}.sys.step.settled`,
     eventsAll: `${ns}.evt.>`,
     liveAll: `${ns}.live.>`,
     events: (userId, conversationId, runId) => `${ns}.evt.${userToken(userId)}.${conversationId}.${runId}`,

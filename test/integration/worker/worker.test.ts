@@ -1,4 +1,4 @@
-import { AGENT, agentJobResultSchema, knowledgeOutputSchema, triageOutputSchema } from '@herald/contracts';
+import { AGENT, agentJobId, agentJobResultSchema, knowledgeOutputSchema, triageOutputSchema } from '@herald/contracts';
 import { encodeJson } from '@herald/messaging';
 import { Job } from 'bullmq';
 import type { Pool } from 'pg';
@@ -234,6 +234,42 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     expect((await Job.fromId(h.queue, added.id!))?.attemptsMade).toBe(1);
     await h.quiet(200);
     for (const runId of [bad.runId, unknown.runId, badInput.runId]) expect(h.eventsOf(runId)).toEqual([]);
+  });
+
+  it('publishes one step-settled notice, with the result, once the job is recorded as completed', async () => {
+    const job = agentJob(AGENT.triage, 0, { question: 'What is NATS JetStream?' });
+    const jobId = agentJobId(job.runId, job.step);
+    const result = await h.run(job);
+    await h.waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival));
+    await sleep(200);
+    expect(h.noticesOf(jobId)).toEqual([{ jobId, state: 'completed', result, stateOnArrival: 'completed' }]);
+  });
+
+  it('publishes one failed notice for a job failed for good, none for the attempts BullMQ retries', async () => {
+    // Searching fails (UNAVAILABLE, retryable) until the table is back: all three attempts fail.
+    const job = agentJob(AGENT.knowledge, 1, { question: 'How does JetStream store messages?', intent: 'question' });
+    const jobId = agentJobId(job.runId, job.step);
+    await h.sql('ALTER TABLE kb_chunks RENAME TO kb_chunks_away');
+    try {
+      await expect(h.run(job)).rejects.toThrow(/UNAVAILABLE/);
+    } finally {
+      await h.sql('ALTER TABLE kb_chunks_away RENAME TO kb_chunks');
+    }
+    const failed = await Job.fromId(h.queue, jobId);
+    expect(failed?.attemptsMade).toBe(3);
+    await h.waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival));
+    await sleep(200);
+    expect(h.noticesOf(jobId)).toEqual([{ jobId, state: 'failed', reason: failed!.failedReason, stateOnArrival: 'failed' }]);
+
+    // An UnrecoverableError fails the job for good at its first attempt.
+    const unknown = agentJob('nobody', 0, { question: 'x' });
+    const unknownId = agentJobId(unknown.runId, unknown.step);
+    await expect(h.run(unknown)).rejects.toThrow(/no agent named "nobody"/);
+    await h.waitFor(() => h.noticesOf(unknownId).some((n) => n.stateOnArrival));
+    await sleep(200);
+    expect(h.noticesOf(unknownId)).toEqual([
+      { jobId: unknownId, state: 'failed', reason: expect.stringMatching(/no agent named "nobody"/), stateOnArrival: 'failed' },
+    ]);
   });
 
   it('reads the knowledge base through a read-only connection', async () => {

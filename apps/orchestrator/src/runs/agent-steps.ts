@@ -1,8 +1,10 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
-import { Queue, QueueEvents } from 'bullmq';
+import { BULLMQ_REDIS, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { Queue } from 'bullmq';
+import type { NatsConnection } from 'nats';
 import { RunAborted, RunCancellation } from './run-cancellation';
+import { StepSettlements } from './step-settlements';
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;
@@ -30,25 +32,33 @@ export class StepFailed extends Error {
 
 /**
  * Runs one sub-agent step as a BullMQ job and waits for its result. The job id is derived
- * from the run and step, so a re-delivered run request does not start a step twice.
+ * from the run and step, so a re-delivered run request does not start a step twice. That the
+ * job has settled comes from the workers' step-settled notices and from its state in Redis
+ * (StepSettlements).
  */
 @Injectable()
-export class AgentSteps implements OnApplicationShutdown {
+export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
   private readonly queue: Queue;
-  private readonly queueEvents: QueueEvents;
+  private readonly settlements: StepSettlements;
 
   constructor(
     @Inject(BULLMQ_REDIS) connection: Redis,
+    @Inject(NATS) nc: NatsConnection,
     @Inject(SUBJECTS) subjects: Subjects,
+    @Inject(LOGGER) logger: Logger,
     private readonly cancellation: RunCancellation,
   ) {
-    const opts = { connection, prefix: subjects.bullmqPrefix };
-    this.queue = new Queue(subjects.queues.agents, opts);
-    this.queueEvents = new QueueEvents(subjects.queues.agents, { ...opts, connection: connection.duplicate() });
+    this.queue = new Queue(subjects.queues.agents, { connection, prefix: subjects.bullmqPrefix });
+    this.settlements = new StepSettlements(nc, subjects.stepSettled, this.queue, connection, logger);
   }
 
+  async onModuleInit() {
+    await this.settlements.start();
+  }
+
+  /** After the runs in flight have finished (RunConsumer drains them in onModuleDestroy). */
   async onApplicationShutdown() {
-    await this.queueEvents.close();
+    this.settlements.stop();
     await this.queue.close();
   }
 
@@ -59,14 +69,29 @@ export class AgentSteps implements OnApplicationShutdown {
    */
   async run(job: AgentJob, opts: { signal: AbortSignal; timeoutMs: number; stop: () => void }): Promise<AgentJobResult> {
     opts.signal.throwIfAborted();
-    const added = await this.queue.add(job.agent, job, {
-      jobId: agentJobId(job.runId, job.step),
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 250 },
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
-    const finished = added.waitUntilFinished(this.queueEvents);
+    const jobId = agentJobId(job.runId, job.step);
+    const wait = this.settlements.wait(jobId);
+    try {
+      await this.queue.add(job.agent, job, {
+        jobId,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 250 },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 24 * 3600 },
+      });
+      // A re-delivered run request finds the job it queued before, which may have settled already.
+      wait.queued();
+      return await this.outcome(job, wait.settled, opts);
+    } finally {
+      wait.release();
+    }
+  }
+
+  private async outcome(
+    job: AgentJob,
+    finished: Promise<unknown>,
+    opts: { signal: AbortSignal; timeoutMs: number; stop: () => void },
+  ): Promise<AgentJobResult> {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const interrupted = new Promise<'aborted' | 'timeout'>((resolve) => {
@@ -78,7 +103,9 @@ export class AgentSteps implements OnApplicationShutdown {
       const outcome = await Promise.race([finished.then((value) => ({ value })), interrupted]);
       if (typeof outcome === 'object') return agentJobResultSchema.parse(outcome.value);
       opts.stop();
-      await Promise.race([finished.catch(() => undefined), sleep(SETTLE_AFTER_STOP_MS)]);
+      let settleTimer: NodeJS.Timeout | undefined;
+      await Promise.race([finished.catch(() => undefined), new Promise((r) => (settleTimer = setTimeout(r, SETTLE_AFTER_STOP_MS)))]);
+      clearTimeout(settleTimer);
       if (outcome === 'timeout') throw new StepTimeout(job.agent);
       throw opts.signal.reason;
     } catch (err) {
@@ -90,7 +117,6 @@ export class AgentSteps implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
       if (onAbort) opts.signal.removeEventListener('abort', onAbort);
-      finished.catch(() => undefined);
     }
   }
 
@@ -110,8 +136,4 @@ export class AgentSteps implements OnApplicationShutdown {
     const flagged = await this.cancellation.isCancelled(job.runId).catch(() => false);
     return flagged ? new RunAborted('cancelled_by_user') : new StepFailed(job.agent, JOB_CANCELLED);
   }
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

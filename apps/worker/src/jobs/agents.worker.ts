@@ -1,12 +1,17 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { AgentJobResult, Config, Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, CONFIG, LOGGER, type Logger, type Redis, SUBJECTS } from '@herald/messaging';
+import type { AgentJobResult, Config, StepSettledNotice, Subjects } from '@herald/contracts';
+import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Worker } from 'bullmq';
+import type { NatsConnection } from 'nats';
 import { AgentJobHandler } from './agent-job.handler';
 
 /**
  * The BullMQ worker on the `agents` queue: takes up to WORKER_CONCURRENCY jobs at once and
  * hands each to the AgentJobHandler. Closing waits for the active jobs to finish.
+ *
+ * Once BullMQ has recorded that a job settled for good (completed, or failed with no retry
+ * left), a step-settled notice tells the orchestrators (core NATS, fire and forget: the
+ * supervisor also reads the job's state from Redis, so a lost notice only delays it).
  */
 @Injectable()
 export class AgentsWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -16,6 +21,7 @@ export class AgentsWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(BULLMQ_REDIS) private readonly connection: Redis,
+    @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly handler: AgentJobHandler,
   ) {}
@@ -34,7 +40,25 @@ export class AgentsWorker implements OnApplicationBootstrap, OnModuleDestroy {
       },
     );
     this.worker.on('error', (err) => this.logger.error({ err }, 'bullmq worker error'));
+    // Both events come once BullMQ has recorded the attempt's outcome in Redis.
+    this.worker.on('completed', (job, result) => {
+      if (job.id) this.notify({ jobId: job.id, state: 'completed', result });
+    });
+    this.worker.on('failed', (job, err) => {
+      // finishedOn is only set when BullMQ moved the job to the failed set (attempts
+      // exhausted, or an UnrecoverableError); a failed attempt that it retries has none.
+      if (job?.id && job.finishedOn) this.notify({ jobId: job.id, state: 'failed', reason: job.failedReason ?? err.message });
+    });
     this.logger.info({ queue: this.subjects.queues.agents, concurrency: this.config.WORKER_CONCURRENCY }, 'taking agent jobs');
+  }
+
+  private notify(notice: StepSettledNotice) {
+    try {
+      this.nc.publish(this.subjects.stepSettled, encodeJson(notice));
+    } catch (err) {
+      // Closed connection, payload over NATS's limit: the supervisor reads the state from Redis.
+      this.logger.warn({ err, jobId: notice.jobId }, 'step-settled notice not published');
+    }
   }
 
   async onModuleDestroy() {

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import { type AgentJob, agentJobId, type EventType, loadConfig, type StoredEvent, subjects, type Subjects } from '@herald/contracts';
+import {
+  type AgentJob,
+  agentJobId,
+  type EventType,
+  loadConfig,
+  type StepSettledNotice,
+  type StoredEvent,
+  subjects,
+  type Subjects,
+} from '@herald/contracts';
 import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis } from '@herald/messaging';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';
@@ -31,16 +40,21 @@ function dbUrl(name: string): string {
   return url.toString();
 }
 
+/** A step-settled notice as received, with the job's state read from Redis on its arrival. */
+export type ReceivedNotice = StepSettledNotice & { stateOnArrival?: string };
+
 /**
  * A worker running in-process on its own namespace and database, a BullMQ queue used
- * exactly as the orchestrator uses it, and every event of the namespace read back live
- * from the EVENTS stream.
+ * exactly as the orchestrator uses it, every event of the namespace read back live from the
+ * EVENTS stream, and every step-settled notice the worker publishes. Tests wait for jobs with
+ * BullMQ's QueueEvents, independently of the notices they check.
  */
 export class WorkerHarness {
   readonly namespace = `t${randomBytes(5).toString('hex')}`;
   readonly subjects: Subjects = subjects(this.namespace);
   readonly dbName = `herald_test_${this.namespace}`;
   readonly events: ReadEvent[] = [];
+  readonly notices: ReceivedNotice[] = [];
   app!: INestApplicationContext;
   nc!: NatsConnection;
   publisher!: EventPublisher;
@@ -78,6 +92,7 @@ export class WorkerHarness {
     h.queueEvents = new QueueEvents(h.subjects.queues.agents, { ...opts, connection: h.queueEventsRedis });
     await h.queueEvents.waitUntilReady();
     await h.readEvents();
+    await h.readNotices();
     return h;
   }
 
@@ -105,6 +120,10 @@ export class WorkerHarness {
 
   eventsOf(runId: string): ReadEvent[] {
     return this.events.filter((e) => e.runId === runId);
+  }
+
+  noticesOf(jobId: string): ReceivedNotice[] {
+    return this.notices.filter((n) => n.jobId === jobId);
   }
 
   typesOf(runId: string): EventType[] {
@@ -161,6 +180,29 @@ export class WorkerHarness {
         this.events.push({ ...decodeJson<StoredEvent>(m.data), seq: m.seq, subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') });
       }
     })();
+  }
+
+  private async readNotices() {
+    this.nc.subscribe(this.subjects.stepSettled, {
+      callback: (err, msg) => {
+        if (err) return;
+        const notice: ReceivedNotice = decodeJson<StepSettledNotice>(msg.data);
+        this.notices.push(notice);
+        void this.queue.getJobState(notice.jobId).then((state) => (notice.stateOnArrival = state));
+      },
+    });
+    await this.nc.flush();
+  }
+
+  /** Runs SQL on the worker's database as its owner (the worker itself reads it read-only). */
+  async sql(text: string): Promise<void> {
+    const db = new Client({ connectionString: dbUrl(this.dbName) });
+    await db.connect();
+    try {
+      await db.query(text);
+    } finally {
+      await db.end();
+    }
   }
 
   private async createDatabase(chunks: Chunk[]) {
