@@ -18,7 +18,7 @@ import { ROOT } from '../test/e2e/support/cluster';
 import { benchUsers, ClientFleet } from './lib/client-fleet';
 import { killAllChildren } from './lib/ipc';
 import { KbDatabase } from './lib/kb-database';
-import { machineInfo } from './lib/machine';
+import { machineInfo, probeSpeed } from './lib/machine';
 import { type BenchOptions, parseOptions } from './lib/options';
 import { type BenchResults, renderMarkdown, type TargetResults } from './lib/report';
 import { BareRelayTarget, DirectTarget } from './targets/baseline.targets';
@@ -111,6 +111,10 @@ async function main(): Promise<void> {
     options: opts,
     targets: {},
   };
+  results.machine.speedAtStart = await probeSpeed();
+  log(
+    `speed probe: CPU loop ${results.machine.speedAtStart.cpuLoopMs} ms, loopback round trip ${results.machine.speedAtStart.loopbackRoundTripUs} µs`,
+  );
   const watchdog = setTimeout(
     () => {
       console.error(`bench: over ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000} minutes; stopping`);
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
     }
   }
   results.finishedAt = new Date().toISOString();
+  if (!aborted) results.machine.speedAtEnd = await probeSpeed();
   if (aborted) {
     process.exitCode = 130;
     return;
