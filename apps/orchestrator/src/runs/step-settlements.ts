@@ -5,12 +5,19 @@ import type { NatsConnection, Subscription } from 'nats';
 
 /** How often the jobs still awaited are read from Redis, in case their notice was lost. */
 export const SETTLED_CHECK_MS = 1_000;
+/**
+ * A job just queued is first read from Redis this long after, if it has not settled by then:
+ * most steps settle sooner and never cost the read, and a job that had settled before anyone
+ * waited (a redelivered run request) is still found at once.
+ */
+export const FIRST_CHECK_MS = 100;
 
 type Settlement = { state: 'completed'; result: unknown } | { state: 'failed'; reason: string };
 
 interface Waiter {
   /** Set once the job is queued: a job not queued yet is not looked for in Redis. */
   queued: boolean;
+  firstCheck?: NodeJS.Timeout;
   settle(settlement: Settlement): void;
 }
 
@@ -18,7 +25,7 @@ interface Waiter {
 export interface StepWait {
   /** Resolves with the job's return value; rejects with an Error whose message is its failed reason. */
   readonly settled: Promise<unknown>;
-  /** The job is queued (or was already): reads its state now, then with every periodic check. */
+  /** The job is queued (or was already): reads its state FIRST_CHECK_MS later unless settled, then with every periodic check. */
   queued(): void;
   /** Stops waiting (the step is over, settled or not). */
   release(): void;
@@ -94,13 +101,14 @@ export class StepSettlements {
       queued: () => {
         waiter.queued = true;
         this.timer ??= setInterval(() => void this.checkAll(), this.checkEveryMs).unref();
-        void this.check([jobId]);
+        waiter.firstCheck = setTimeout(() => void this.check([jobId]), Math.min(FIRST_CHECK_MS, this.checkEveryMs)).unref();
       },
       release: () => this.remove(jobId, waiter),
     };
   }
 
   private remove(jobId: string, waiter: Waiter) {
+    clearTimeout(waiter.firstCheck);
     const set = this.waiters.get(jobId);
     if (!set?.delete(waiter) || set.size > 0) return;
     this.waiters.delete(jobId);
