@@ -61,6 +61,18 @@ export function agentJobId(runId: string, step: number): string {
 }
 
 /**
+ * How the supervisor queues a step (BullMQ job options besides its id): three attempts with
+ * backoff (a worker that dies mid-step leaves it to another), completed jobs kept an hour and
+ * failed ones a day for inspection.
+ */
+export const AGENT_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 250 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;
+
+/**
  * The failed reason of a job whose cause has a client-safe code: `CODE: message`, or
  * `CODE (final): message` when trying again cannot help (the supervisor's `error` then says
  * `retryable: false`).

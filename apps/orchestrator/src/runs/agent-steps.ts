@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
+import { AGENT_JOB_OPTIONS, type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
 import { BULLMQ_REDIS, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
@@ -72,13 +72,7 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     const jobId = agentJobId(job.runId, job.step);
     const wait = this.settlements.wait(jobId);
     try {
-      await this.queue.add(job.agent, job, {
-        jobId,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 250 },
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: { age: 24 * 3600 },
-      });
+      await this.queue.add(job.agent, job, { ...AGENT_JOB_OPTIONS, jobId });
       // A re-delivered run request finds the job it queued before, which may have settled already.
       wait.queued();
       return await this.outcome(job, wait.settled, opts);

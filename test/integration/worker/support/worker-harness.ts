@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
+  AGENT_JOB_OPTIONS,
   type AgentJob,
   agentJobId,
   type EventType,
@@ -98,13 +99,7 @@ export class WorkerHarness {
 
   /** Queues a step as the orchestrator does (same job name, id and options). */
   add(job: AgentJob, jobId = agentJobId(job.runId, job.step)): Promise<Job> {
-    return this.queue.add(job.agent, job, {
-      jobId,
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 250 },
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
+    return this.queue.add(job.agent, job, { ...AGENT_JOB_OPTIONS, jobId });
   }
 
   /** Queues a step and waits for its result. */
