@@ -34,9 +34,9 @@ export interface StepWait {
 /**
  * Learns when BullMQ jobs have settled for good: from the workers' notices on the
  * step-settled subject (one subscription for the instance; a notice for a job nobody here
- * waits for costs a Map lookup), and from the jobs' state in Redis, read once a job is queued
- * and then every SETTLED_CHECK_MS for all the jobs still awaited together (one pipelined
- * round trip), so that a lost notice (a NATS blip, a worker killed between recording the
+ * waits for costs a Map lookup), and from the jobs' state in Redis, read FIRST_CHECK_MS after
+ * a job is queued unless it has settled by then, and every SETTLED_CHECK_MS for all the jobs
+ * still awaited together (one pipelined round trip), so that a lost notice (a NATS blip, a worker killed between recording the
  * outcome and publishing it) or a job that had settled before anyone waited only delays the
  * step. This replaces BullMQ's QueueEvents, whose blocking read of the queue's whole event
  * stream cost every orchestrator a Redis command and its parsing per event of every job.
