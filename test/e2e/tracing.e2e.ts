@@ -101,7 +101,8 @@ function complete(spans: ExportedSpan[], runId: string): boolean {
   if (!run) return false;
   const steps = trace.filter((s) => s.name.startsWith('step '));
   const jobs = trace.filter((s) => s.service === 'worker');
-  return trace.some((s) => s.name === 'chat:send') && steps.length >= 2 && jobs.length >= steps.length;
+  const reads = trace.filter((s) => s.service === 'persistence');
+  return trace.some((s) => s.name === 'chat:send') && steps.length >= 2 && jobs.length >= steps.length && reads.length >= 3;
 }
 
 describe('tracing: one run is one OpenTelemetry trace, exported over OTLP (real processes)', () => {
@@ -123,14 +124,14 @@ describe('tracing: one run is one OpenTelemetry trace, exported over OTLP (real 
     await receiver?.close();
   }, 30_000);
 
-  it('exports the spans of gateway, orchestrator and worker in one trace: chat:send → run → step <agent> → agent <agent>', async () => {
+  it('exports the spans of gateway, orchestrator, persistence and worker in one trace: chat:send → run → step <agent> → agent <agent>', async () => {
     const client = await cluster.client('traced', 1);
     const run = await client.ask(`What is JetStream? ${canary}`);
     await run.done();
     await receiver.waitFor((spans) => complete(spans, run.runId));
     const { run: runSpan, trace } = runTrace(receiver.spans, run.runId);
 
-    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', 'orchestrator', 'worker']));
+    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', 'orchestrator', 'persistence', 'worker']));
     expect(trace.every((s) => /^[0-9a-f]{32}$/.test(s.traceId) && /^[0-9a-f]{16}$/.test(s.spanId))).toBe(true);
     // Every span of this run is in the run's trace: nothing of it went to another trace.
     const ofRun = receiver.spans.filter((s) => s.attributes['herald.run_id'] === run.runId);
@@ -142,6 +143,17 @@ describe('tracing: one run is one OpenTelemetry trace, exported over OTLP (real 
     expect(send.attributes).toMatchObject({ 'herald.run_id': run.runId, 'herald.conversation_id': run.ack.conversationId });
     expect(runSpan!.parentSpanId).toBe(send.spanId);
     expect(runSpan!.attributes).toMatchObject({ 'herald.conversation_id': run.ack.conversationId, 'herald.outcome': 'completed' });
+
+    // Persistence answers the gateway's admission in a child of chat:send, the run's reads in children of the run.
+    const reads = trace.filter((s) => s.service === 'persistence');
+    expect(reads.map((s) => [s.name, s.parentSpanId]).sort()).toEqual(
+      [
+        ['rpc conversation.history', runSpan!.spanId],
+        ['rpc run.admit', send.spanId],
+        ['rpc run.get', runSpan!.spanId],
+      ].sort(),
+    );
+    expect(reads.every((s) => s.attributes['herald.outcome'] === 'ok')).toBe(true);
 
     // Each step is a child of the run; each worker job a child of its step, for the same agent.
     const steps = trace.filter((s) => s.service === 'orchestrator' && s.name.startsWith('step '));

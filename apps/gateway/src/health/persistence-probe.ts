@@ -15,7 +15,7 @@ export class PersistenceProbe implements OnModuleDestroy {
     private readonly checks: HealthChecks,
     persistence: PersistenceClient,
   ) {
-    checks.register('postgres', () => persistence.call(PERSISTENCE_RPC.ping, {}, PING_TIMEOUT_MS));
+    checks.register('postgres', () => persistence.call(PERSISTENCE_RPC.ping, {}, { timeoutMs: PING_TIMEOUT_MS }));
   }
 
   onModuleDestroy(): void {

@@ -29,6 +29,6 @@ export class KnowledgeController {
       throw new HeraldError(ErrorCode.FORBIDDEN, 'Adding to the knowledge base needs an admin token.');
     }
     const request = parseInput(ingestKnowledgeRequestSchema, body);
-    return this.persistence.call<IngestKnowledgeReply>(PERSISTENCE_RPC.ingestKnowledge, request, 30_000);
+    return this.persistence.call<IngestKnowledgeReply>(PERSISTENCE_RPC.ingestKnowledge, request, { timeoutMs: 30_000 });
   }
 }

@@ -96,13 +96,13 @@ export class ChatService {
     } catch (err) {
       // Over the limit, a repeat of an earlier clientMessageId still gets its first answer
       // (PROTOCOL.md §2): repeats do not count. Anything else stays refused.
-      const earlier = await this.earlierRunOverLimit(request, err);
+      const earlier = await this.earlierRunOverLimit(request, err, span);
       return { accepted: await this.acknowledgeDuplicate(userId, earlier, span), duplicate: true };
     }
 
     let admitted: AdmitRunReply;
     try {
-      admitted = await this.admit(request);
+      admitted = await this.admit(request, span);
     } catch (err) {
       await this.rateLimiter.giveBack(userId);
       throw err;
@@ -124,10 +124,10 @@ export class ChatService {
   }
 
   /** The earlier run of a repeated clientMessageId when the limiter said RATE_LIMITED; `limited` rethrown otherwise. */
-  private async earlierRunOverLimit(request: AdmitRunRequest, limited: unknown): Promise<AdmitRunReply> {
+  private async earlierRunOverLimit(request: AdmitRunRequest, limited: unknown, span: TracedSpan): Promise<AdmitRunReply> {
     if (!request.clientMessageId || !HeraldError.is(limited) || limited.code !== ErrorCode.RATE_LIMITED) throw limited;
     try {
-      return await this.admit({ ...request, duplicateOnly: true });
+      return await this.admit({ ...request, duplicateOnly: true }, span);
     } catch (err) {
       throw HeraldError.is(err) && err.code === ErrorCode.NOT_FOUND ? limited : err;
     }
@@ -141,8 +141,8 @@ export class ChatService {
     return toResult(earlier);
   }
 
-  private async admit(request: AdmitRunRequest): Promise<AdmitRunReply> {
-    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.admitRun, request);
+  private async admit(request: AdmitRunRequest, span: TracedSpan): Promise<AdmitRunReply> {
+    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.admitRun, request, { traceparent: span.traceparent });
     const parsed = admitRunReplySchema.safeParse(reply);
     if (!parsed.success) {
       this.logger.error({ issues: parsed.error.issues.slice(0, 3) }, 'run.admit answered with an invalid reply');

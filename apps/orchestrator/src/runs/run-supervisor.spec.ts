@@ -87,7 +87,18 @@ describe('RunSupervisor', () => {
     expect(jobs.map((j) => j.step)).toEqual([0, 1, 2]);
     expect(jobs[2].input).toMatchObject({ question: 'What is JetStream?', intent: 'question', passages: [{ id: 'p1' }] });
     expect(jobs[0].history).toEqual([{ role: 'user', content: 'earlier' }]);
-    expect(persistence.call).toHaveBeenCalledWith('conversation.history', { conversationId: 'c1', runId: 'r1', limit: 10 });
+    expect(persistence.call).toHaveBeenCalledWith(
+      'conversation.history',
+      { conversationId: 'c1', runId: 'r1', limit: 10 },
+      { traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/) },
+    );
+    // The run's reads from persistence are in the run's trace, as its steps are.
+    const traceOf = (traceparent: string | undefined) => traceparent?.split('-')[1];
+    const calls = (persistence.call as jest.Mock).mock.calls as Array<[string, unknown, { traceparent?: string }]>;
+    expect(calls.map(([op, , opts]) => [op, traceOf(opts.traceparent)])).toEqual([
+      ['run.get', traceOf(jobs[0].traceparent)],
+      ['conversation.history', traceOf(jobs[0].traceparent)],
+    ]);
     // Progress ranges are contiguous and increasing.
     for (let i = 1; i < jobs.length; i++) expect(jobs[i].progress.from).toBeGreaterThanOrEqual(jobs[i - 1].progress.to);
     expect(published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);

@@ -93,7 +93,7 @@ export class RunSupervisor {
       void this.lanes.renew(request.conversationId, request.runId).catch(() => undefined);
     }, KEEPALIVE_MS);
     try {
-      if (await this.alreadyEnded(request)) {
+      if (await this.alreadyEnded(request, scope.traceparent)) {
         log.info('run request for a run that already ended: ignored');
         span.endWith('already_ended');
         return;
@@ -143,7 +143,7 @@ export class RunSupervisor {
   }
 
   private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal): Promise<Usage> {
-    const history = await this.loadHistory(request.conversationId, request.runId);
+    const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
     const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let step = 0;
@@ -203,17 +203,21 @@ export class RunSupervisor {
   }
 
   /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
-  private async alreadyEnded(request: RunRequest): Promise<boolean> {
-    const run = await this.persistence.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: request.userId, runId: request.runId });
+  private async alreadyEnded(request: RunRequest, traceparent: string | undefined): Promise<boolean> {
+    const run = await this.persistence.call<RunSnapshot>(
+      PERSISTENCE_RPC.getRun,
+      { userId: request.userId, runId: request.runId },
+      { traceparent },
+    );
     return ENDED.has(run.status);
   }
 
-  private async loadHistory(conversationId: string, runId: string): Promise<HistoryMessage[]> {
-    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
-      conversationId,
-      runId,
-      limit: HISTORY_LIMIT,
-    });
+  private async loadHistory(conversationId: string, runId: string, traceparent: string | undefined): Promise<HistoryMessage[]> {
+    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(
+      PERSISTENCE_RPC.history,
+      { conversationId, runId, limit: HISTORY_LIMIT },
+      { traceparent },
+    );
     return reply.messages;
   }
 

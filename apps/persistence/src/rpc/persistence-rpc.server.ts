@@ -75,7 +75,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
             (err) => this.databaseMetrics.failed(op, err),
           ),
         );
-      this.subscriptions.push(serveRpc(this.nc, subject, RPC_QUEUE_GROUP, route.schema, handler, this.logger));
+      this.subscriptions.push(serveRpc(this.nc, subject, RPC_QUEUE_GROUP, route.schema, handler, this.logger, `rpc ${op}`));
     }
     await this.nc.flush();
     this.logger.info({ subjects: this.subjects.rpcAll, queue: RPC_QUEUE_GROUP }, 'serving persistence rpc');
