@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PERSISTENCE_RPC, type AdmitRunReply, type RunSnapshot, type StoredMessage } from '@herald/contracts';
 import { encodeJson } from '@herald/messaging';
+import { Client } from 'pg';
+import { EVENT_WRITER_ACK_WAIT_MS, EVENT_WRITER_HEARTBEAT_MS } from '../../../apps/persistence/src/event-log/event-writer.consumer';
 import { PersistenceHarness, sleep, waitFor } from './support/persistence-harness';
 
 type Run = { userId: string; conversationId: string; runId: string };
@@ -241,6 +243,34 @@ describe('persistence event writer', () => {
     expect((await eventRows(run)).map((r) => r.id)).toEqual(ids.map(String));
     expect(await h.rows(`SELECT id FROM messages WHERE run_id = $1`, [run.runId])).toHaveLength(2);
   });
+
+  it('keeps the events of a write that waits longer than the ack wait: JetStream redelivers none of them', async () => {
+    const jsm = await h.nc.jetstreamManager();
+    const consumerInfo = () => jsm.consumers.info(h.subjects.streams.events, h.subjects.consumers.persistenceEvents);
+    expect((await consumerInfo()).config.ack_wait).toBe(EVENT_WRITER_ACK_WAIT_MS * 1_000_000);
+    const before = await consumerInfo();
+    const { run, reply } = await admitted('judy');
+    // A transaction holding the event log's table: the writer's insert waits on it.
+    const locker = new Client({ connectionString: h.databaseUrl });
+    await locker.connect();
+    let ids: number[];
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+      ids = await publishCompletedRun(run, reply.messageId);
+      await sleep(EVENT_WRITER_ACK_WAIT_MS + 2 * EVENT_WRITER_HEARTBEAT_MS);
+      expect((await snapshot(run)).status).toBe('queued');
+    } finally {
+      await locker.query('COMMIT').catch(() => undefined);
+      await locker.end();
+    }
+    await runStatus(run, 'completed');
+    expect((await eventRows(run)).map((r) => r.id)).toEqual(ids.map(String));
+    const after = await consumerInfo();
+    // Delivered once each, none again: the writer reported them in progress while it waited.
+    expect(after.num_redelivered - before.num_redelivered).toBe(0);
+    expect(after.delivered.consumer_seq - before.delivered.consumer_seq).toBe(ids.length);
+  }, 40_000);
 
   it('terminates only the event the database refuses, and writes the rest of its batch', async () => {
     const { run } = await admitted('heidi');

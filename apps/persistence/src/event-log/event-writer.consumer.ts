@@ -1,7 +1,14 @@
 import type { Subjects } from '@herald/contracts';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type JetStreamManager } from 'nats';
 
-export const EVENT_WRITER_ACK_WAIT_MS = 30_000;
+/**
+ * How long JetStream waits for an event's ack before handing it to another instance: how long
+ * the events a crashed instance had taken stay out of the event log. Writes that take longer
+ * keep their events (EVENT_WRITER_HEARTBEAT_MS), so only a dead instance loses them.
+ */
+export const EVENT_WRITER_ACK_WAIT_MS = 10_000;
+/** How often an instance tells JetStream it is still working on the events it holds. */
+export const EVENT_WRITER_HEARTBEAT_MS = 3_000;
 export const EVENT_WRITER_MAX_ACK_PENDING = 20_000;
 
 /** JetStream's API error code for "consumer not found". */

@@ -9,7 +9,7 @@ import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { EventLogMetrics } from './event-log-metrics';
-import { ensureEventWriterConsumer } from './event-writer.consumer';
+import { ensureEventWriterConsumer, EVENT_WRITER_HEARTBEAT_MS } from './event-writer.consumer';
 import type { LoggedEvent } from './logged-event';
 import { MessageBatcher } from './message-batcher';
 
@@ -40,6 +40,9 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
   private loop?: Promise<void>;
   private readonly stopping = new AbortController();
   private failures = 0;
+  /** Events taken in a batch and not yet acknowledged (or handed back), with when they were last reported in progress. */
+  private readonly held = new Map<JsMsg, number>();
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -52,6 +55,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap() {
     await ensureEventWriterConsumer(await this.nc.jetstreamManager(), this.subjects);
+    this.heartbeat = setInterval(() => this.reportProgress(), EVENT_WRITER_HEARTBEAT_MS).unref();
     this.loop = this.run();
     this.logger.info({ stream: this.subjects.streams.events, durable: this.subjects.consumers.persistenceEvents }, 'writing events');
   }
@@ -61,6 +65,24 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping.abort();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
+    clearInterval(this.heartbeat);
+  }
+
+  /**
+   * A batch that waits long on Postgres (a lock, a slow disk) keeps its events: JetStream is
+   * told they are in progress, so it hands them to another instance only if this one dies.
+   */
+  private reportProgress(): void {
+    const due = Date.now() - EVENT_WRITER_HEARTBEAT_MS;
+    for (const [msg, since] of this.held) {
+      if (since > due) continue;
+      msg.working();
+      this.held.set(msg, Date.now());
+    }
+  }
+
+  private release(batch: readonly JsMsg[]): void {
+    for (const msg of batch) this.held.delete(msg);
   }
 
   private get stopped(): boolean {
@@ -124,6 +146,16 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
+    const taken = Date.now();
+    for (const msg of batch) this.held.set(msg, taken);
+    try {
+      await this.writeBatch(batch);
+    } finally {
+      this.release(batch);
+    }
+  }
+
+  private async writeBatch(batch: JsMsg[]): Promise<void> {
     const pending: Pending[] = [];
     for (const msg of batch) {
       const parsed = parseEventMessage(msg);
@@ -145,6 +177,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
       const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
       for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged
+      this.release(batch); // handed back: no longer in progress here
       await this.pause(retryInMs);
     }
   }
