@@ -69,7 +69,11 @@ export class RunAdmission {
     const id = input.target === 'new' ? input.newConversationId : input.target;
     // A conversation this transaction just created is the user's and already locked by it.
     if (input.target === 'new') {
-      const created = await this.conversations.insertIfAbsent(db, { id, userId: input.userId, title: deriveConversationTitle(input.content) });
+      const created = await this.conversations.insertIfAbsent(db, {
+        id,
+        userId: input.userId,
+        title: deriveConversationTitle(input.content),
+      });
       if (created) return id;
     }
     const conversation = await this.conversations.findOwnedForUpdate(db, id, input.userId);
