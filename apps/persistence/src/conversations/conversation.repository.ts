@@ -13,8 +13,10 @@ export interface ConversationPageRow extends Conversation {
 /** SQL for conversations and their stored messages. Every method takes the manager to run in. */
 @Injectable()
 export class ConversationRepository {
-  /** Inserts a new conversation; does nothing if the id exists (a retried admit). */
-  /** Resolves true if this call created it (the row is then this transaction's until it ends). */
+  /**
+   * Inserts a new conversation; does nothing if the id exists (a retried admit). Resolves true
+   * if this call created it (the row is then this transaction's until it ends).
+   */
   async insertIfAbsent(db: EntityManager, c: { id: string; userId: string; title: string }): Promise<boolean> {
     const { count } = await sql(db, `INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
       c.id,

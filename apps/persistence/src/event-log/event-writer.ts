@@ -145,24 +145,28 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Writes a batch; after a failure (the batch handed back), pauses before the next one. */
   private async process(batch: JsMsg[]): Promise<void> {
     const taken = Date.now();
     for (const msg of batch) this.held.set(msg, taken);
+    let retryInMs: number | undefined;
     try {
-      await this.writeBatch(batch);
+      retryInMs = await this.writeBatch(batch);
     } finally {
-      this.release(batch);
+      this.release(batch); // acknowledged or handed back: no longer in progress here
     }
+    if (retryInMs !== undefined) await this.pause(retryInMs);
   }
 
-  private async writeBatch(batch: JsMsg[]): Promise<void> {
+  /** Resolves with the delay before trying again when the batch was handed back. */
+  private async writeBatch(batch: JsMsg[]): Promise<number | undefined> {
     const pending: Pending[] = [];
     for (const msg of batch) {
       const parsed = parseEventMessage(msg);
       if (parsed.ok) pending.push({ msg, event: parsed.event });
       else this.terminate(msg, parsed.reason);
     }
-    if (pending.length === 0) return;
+    if (pending.length === 0) return undefined;
     const started = Date.now();
     try {
       await this.write(pending);
@@ -171,14 +175,14 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics.batchSize.observe(pending.length);
       this.metrics.writeSeconds.observe((Date.now() - started) / 1000);
       this.logger.debug({ events: pending.length, ms: Date.now() - started }, 'events written');
+      return undefined;
     } catch (err) {
       this.failures += 1;
       this.databaseMetrics.failed('write_events', err);
       const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
       for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged
-      this.release(batch); // handed back: no longer in progress here
-      await this.pause(retryInMs);
+      return retryInMs;
     }
   }
 

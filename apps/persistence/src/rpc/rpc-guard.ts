@@ -20,11 +20,13 @@ export async function guardRpc<R>(input: unknown, handle: () => Promise<R>, onDa
   try {
     return await handle();
   } catch (err) {
-    if (!HeraldError.is(err) && (isDatabaseUnavailable(err) || pgErrorCode(err))) onDatabaseError?.(err);
-    if (!HeraldError.is(err) && isDatabaseUnavailable(err)) {
+    if (HeraldError.is(err)) throw err;
+    if (isDatabaseUnavailable(err)) {
+      onDatabaseError?.(err);
       throw new HeraldError(ErrorCode.UNAVAILABLE, 'The storage service is unavailable. Please try again shortly.');
     }
-    if (!HeraldError.is(err) && pgErrorCode(err)) {
+    if (pgErrorCode(err)) {
+      onDatabaseError?.(err);
       const { message, ...details } = describeDatabaseError(err);
       throw Object.assign(new Error(`database error: ${message}`), details);
     }
