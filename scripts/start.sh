@@ -4,5 +4,6 @@ source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/infra.sh"
 build
 say "migrating the database…"
-node libs/db/dist/migrate.cli.js
-exec node scripts/run-all.js
+NODE_ENV="${NODE_ENV:-development}" node libs/db/dist/migrate.cli.js
+say "starting Herald in development mode (NODE_ENV=${NODE_ENV:-development})…"
+NODE_ENV="${NODE_ENV:-development}" exec node scripts/run-all.js

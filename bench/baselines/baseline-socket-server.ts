@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { TokenVerifier } from '@herald/auth';
-import { DEV_JWT_SECRET, SERVER_EVENTS, userToken } from '@herald/contracts';
+import { SERVER_EVENTS, userToken } from '@herald/contracts';
+import { CLUSTER_JWT_SECRET } from '../../test/e2e/support/cluster';
 import { Server, type Socket } from 'socket.io';
 
 /** The user's room: every baseline addresses users, never sockets, as the gateway does. */
@@ -20,7 +21,7 @@ export interface BaselineServer {
  * socket joined to its user's room, then `session:ready`.
  */
 export async function startBaselineServer(name: string, onConnection: (socket: Socket) => void = () => undefined): Promise<BaselineServer> {
-  const verifier = new TokenVerifier({ mode: 'secret', secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET });
+  const verifier = new TokenVerifier({ mode: 'secret', secret: process.env.JWT_SECRET ?? CLUSTER_JWT_SECRET });
   const http = createServer();
   const io = new Server(http, {
     path: '/socket.io',

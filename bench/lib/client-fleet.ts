@@ -1,5 +1,5 @@
 import { signDevToken } from '@herald/auth';
-import { DEV_JWT_SECRET } from '@herald/contracts';
+import { CLUSTER_JWT_SECRET } from '../../test/e2e/support/cluster';
 import type { BenchUser, RelayStats, RunsStats } from '../agents/client-host';
 import { benchScript } from './bench-paths';
 import { Histogram } from './histogram';
@@ -46,7 +46,7 @@ export class ClientFleet {
   async connect(userIds: string[], urls: string[]): Promise<void> {
     const users: BenchUser[][] = this.hosts.map(() => []);
     for (let i = 0; i < userIds.length; i++) {
-      const token = await signDevToken(userIds[i], DEV_JWT_SECRET, { ttlSeconds: TOKEN_TTL_SECONDS });
+      const token = await signDevToken(userIds[i], CLUSTER_JWT_SECRET, { ttlSeconds: TOKEN_TTL_SECONDS });
       const n = this.connected + i;
       users[n % this.hosts.length].push({ userId: userIds[i], token, url: urls[n % urls.length] });
     }

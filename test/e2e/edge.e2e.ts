@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_JWT_SECRET } from '@herald/contracts';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
-import { Cluster, sleep } from './support/cluster';
+import { Cluster, CLUSTER_JWT_SECRET, sleep } from './support/cluster';
 
 /** A raw socket.io-client socket, for payloads the typed client would never send. */
 function rawSocket(url: string, auth: Record<string, unknown> | undefined, query?: Record<string, string>): Socket {
@@ -55,7 +54,7 @@ describe('edges: auth, bad input, limits (real processes)', () => {
         .setSubject('x')
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode('not-the-secret-not-the-secret-0000'));
-      const secret = new TextEncoder().encode(DEV_JWT_SECRET);
+      const secret = new TextEncoder().encode(CLUSTER_JWT_SECRET);
       const expired = await new SignJWT({})
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('x')

@@ -1,6 +1,5 @@
-import { DEV_JWT_SECRET } from '@herald/contracts';
 import { signDevToken } from '@herald/auth';
-import { Cluster } from './support/cluster';
+import { Cluster, CLUSTER_JWT_SECRET } from './support/cluster';
 
 describe('POST /v1/knowledge (real processes)', () => {
   let cluster: Cluster;
@@ -8,7 +7,7 @@ describe('POST /v1/knowledge (real processes)', () => {
 
   beforeAll(async () => {
     cluster = await Cluster.start({ gateways: 1 });
-    adminToken = await signDevToken('kb-admin', DEV_JWT_SECRET, { ttlSeconds: 600, role: 'admin' });
+    adminToken = await signDevToken('kb-admin', CLUSTER_JWT_SECRET, { ttlSeconds: 600, role: 'admin' });
   }, 60_000);
 
   afterAll(async () => {

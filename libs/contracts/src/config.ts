@@ -5,6 +5,11 @@ export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max).default(def);
+/** Whether a URL's hostname is a loopback address or `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 /** Whether `value` parses as a URL whose protocol (`nats:`, `redis:`, …) matches. */
 function isUrlOf(value: string, protocols: RegExp): boolean {
   try {
@@ -39,24 +44,52 @@ const natsUrls = (def: string) =>
  * whole schema, so a misconfigured deployment fails the same way everywhere.
  */
 const configObject = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /**
+   * Unset is production: Herald fails closed. `development` (what `npm start` sets) is the only
+   * mode that runs without JWT_SECRET or JWKS_URL, on loopback, with the public development secret.
+   */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HERALD_NAMESPACE: z
     .string()
     .default('herald')
     .refine((v) => NAMESPACE_RE.test(v), `must match ${NAMESPACE_RE.source}`),
   INSTANCE_ID: optionalString,
   PORT: int(3000, 0, 65535),
+  /** The gateway's listen address; default 127.0.0.1 in development, every interface otherwise. */
+  HOST: optionalString,
+  /** Web origins allowed to call the gateway from a browser (Socket.IO and HTTP), comma-separated; default: only the page's own origin. */
+  CORS_ORIGINS: optionalString,
+  /** /health/* and /metrics of the services without an HTTP API (0: any free port). */
   HEALTH_PORT: int(0, 0, 65535),
+  /** The gateway's /metrics, kept off the public port (0: any free port). */
+  METRICS_PORT: int(9464, 0, 65535),
   NATS_URL: natsUrls('nats://127.0.0.1:4222'),
+  /** NATS credentials: a user and password (deploy/nats/nats-server.conf has one user per service), a token, or a .creds file. */
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  NATS_CREDS: optionalString,
   REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
   DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
   JWT_SECRET: optionalString,
   JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
+  /** The longest lifetime (`exp - iat`) of a token Herald accepts. */
+  JWT_MAX_TTL_SECONDS: int(86_400, 60, 366 * 86_400),
+  /** Clock skew allowed on `exp`, `nbf` and `iat`. */
+  JWT_CLOCK_TOLERANCE_SECONDS: int(30, 0, 600),
   /** Default: on only while the development secret is in use; always off in production. */
   DEV_TOKENS: optionalBool,
   RATE_LIMIT_PER_MINUTE: int(10, 1, 1_000_000),
+  /** Socket.IO connections and SSE streams of one user, across all gateway instances. */
+  MAX_CONNECTIONS_PER_USER: int(20, 1, 100_000),
+  /** Authenticated HTTP GETs under /v1 of one user per minute, across all gateway instances. */
+  READ_RATE_LIMIT_PER_MINUTE: int(600, 1, 1_000_000),
+  /** Events one `events:resume` call replays at most (then `more: true`). */
+  REPLAY_MAX_EVENTS: int(10_000, 1, 1_000_000),
+  /** Replays (events:resume, SSE, protocol resumes) of one user at once, across all gateway instances. */
+  MAX_CONCURRENT_REPLAYS_PER_USER: int(4, 1, 1000),
   MAX_MESSAGE_CHARS: int(8000, 1, 1_000_000),
   EVENT_RETENTION_HOURS: int(24, 1, 24 * 365),
   /** The gateway's SSE comment heartbeat (PROTOCOL.md §6 promises one at least every 15 s). */
@@ -105,21 +138,37 @@ const configObject = z.object({
 export const CONFIG_KEYS: readonly string[] = Object.keys(configObject.shape);
 
 export const configSchema = configObject.superRefine((c, ctx) => {
-  if (c.NODE_ENV === 'production' && !c.JWT_SECRET && !c.JWKS_URL) {
-    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production (or set JWKS_URL)' });
+  // Fail closed: only an explicit development mode runs on the public development secret.
+  if (c.NODE_ENV !== 'development' && !c.JWT_SECRET && !c.JWKS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message: `is required (or set JWKS_URL) unless NODE_ENV=development; NODE_ENV is ${c.NODE_ENV}`,
+    });
   }
-  if (c.NODE_ENV === 'production' && c.JWT_SECRET === DEV_JWT_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must not be the public development secret when NODE_ENV=production' });
+  if (c.NODE_ENV !== 'development' && c.JWT_SECRET === DEV_JWT_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must not be the public development secret unless NODE_ENV=development' });
+  }
+  if (c.JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [c.JWT_ISSUER ? 'JWT_AUDIENCE' : 'JWT_ISSUER'],
+      message: 'is required with JWKS_URL (a key set is usually shared by many applications)',
+    });
+  }
+  if (c.JWKS_URL && new URL(c.JWKS_URL).protocol !== 'https:' && !isLoopbackHost(new URL(c.JWKS_URL).hostname)) {
+    ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'must be https (http only on loopback)' });
   }
   if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
   }
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS' | 'HOST'> & {
   JWT_SECRET: string;
   DEV_TOKENS: boolean;
   INSTANCE_ID: string;
+  HOST: string;
   /** True when the public development secret is in use (JWT_SECRET unset, or set to it). */
   usingDevSecret: boolean;
 };
@@ -141,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     JWT_SECRET,
     INSTANCE_ID: c.INSTANCE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
+    HOST: c.HOST ?? (c.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
     // Dev tokens are signed with JWT_SECRET: with a real secret they would be real tokens for anyone.
     DEV_TOKENS: c.NODE_ENV === 'production' ? false : (c.DEV_TOKENS ?? usingDevSecret),
     usingDevSecret,

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { signDevToken } from '@herald/auth';
 import { HeraldClient, type HeraldClientOptions } from '@herald/client';
-import { DEV_JWT_SECRET, subjects } from '@herald/contracts';
+import { subjects } from '@herald/contracts';
 import IORedis from 'ioredis';
 import { connect } from 'nats';
 import { Client } from 'pg';
@@ -17,6 +17,8 @@ function findRoot(from: string): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
   throw new Error(`no nx.json above ${from}`);
 }
+/** The clusters' JWT_SECRET: a real (non-development) secret, so the services run as in production. */
+export const CLUSTER_JWT_SECRET = 'herald-cluster-test-secret-0123456789abcdef';
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/herald';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -101,6 +103,8 @@ export class Cluster {
   get env(): Record<string, string> {
     return {
       NODE_ENV: 'test',
+      JWT_SECRET: CLUSTER_JWT_SECRET,
+      METRICS_PORT: '0',
       HERALD_NAMESPACE: this.namespace,
       NATS_URL: this.natsUrl,
       REDIS_URL: this.redisUrl,
@@ -203,7 +207,7 @@ export class Cluster {
   }
 
   token(userId: string, ttlSeconds = 3600, extra: { secret?: string } = {}): Promise<string> {
-    return signDevToken(userId, extra.secret ?? DEV_JWT_SECRET, { ttlSeconds });
+    return signDevToken(userId, extra.secret ?? CLUSTER_JWT_SECRET, { ttlSeconds });
   }
 
   /** A connected client of `userId` on gateway `gateway`. */
