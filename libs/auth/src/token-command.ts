@@ -39,8 +39,9 @@ export function parseTokenArgs(argv: readonly string[]): ParsedArgs {
 
 /**
  * `npm run token -- <userId> [--ttl <seconds>] [--role <role>]`: prints a development token on stdout and
- * nothing else. Refuses in production and when JWKS_URL is set (those tokens come from the
- * identity provider). Returns the process exit code.
+ * nothing else. NODE_ENV defaults to development here. Refuses in production, when JWKS_URL is
+ * set (those tokens come from the identity provider), a lifetime over JWT_MAX_TTL_SECONDS, and a
+ * role with the public development secret. Returns the process exit code.
  */
 export async function runTokenCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const args = parseTokenArgs(argv);
@@ -50,13 +51,22 @@ export async function runTokenCommand(argv: readonly string[], env: NodeJS.Proce
   }
   let config;
   try {
-    config = loadConfig(env);
+    // A development command: an unset NODE_ENV means development here, not production.
+    config = loadConfig({ NODE_ENV: 'development', ...env });
   } catch (err) {
     io.err(err instanceof ConfigError ? err.message : String(err));
     return 1;
   }
   if (config.NODE_ENV === 'production') {
     io.err('Refusing to sign a development token with NODE_ENV=production.');
+    return 1;
+  }
+  if (args.ttlSeconds > config.JWT_MAX_TTL_SECONDS) {
+    io.err(`--ttl may not exceed JWT_MAX_TTL_SECONDS (${config.JWT_MAX_TTL_SECONDS}): Herald would refuse the token.`);
+    return 1;
+  }
+  if (args.role && config.usingDevSecret) {
+    io.err('--role needs a real JWT_SECRET: tokens signed with the public development secret carry no role.');
     return 1;
   }
   if (config.JWKS_URL) {

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
+import { DEV_JWT_SECRET } from '@herald/contracts';
 import { signDevToken } from './dev-token';
+import { isAdmin } from './roles';
 import { TokenVerifier } from './token-verifier';
 import { UnauthorizedError } from './unauthorized.error';
 
@@ -9,8 +11,11 @@ const SECRET = 'test-secret-0123456789-0123456789-abcdef';
 const enc = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nowSec = () => Math.floor(Date.now() / 1000);
 
+/** `iat` is now unless the payload names it (`iat: undefined` leaves it out). */
+const issuedNow = (payload: JWTPayload): JWTPayload => ('iat' in payload ? payload : { iat: nowSec(), ...payload });
+
 async function hs256(payload: JWTPayload, secret = SECRET, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).sign(new TextEncoder().encode(secret));
+  return new SignJWT(issuedNow(payload)).setProtectedHeader({ alg: 'HS256', ...header }).sign(new TextEncoder().encode(secret));
 }
 
 async function expectRefused(verifier: TokenVerifier, token: unknown, reason?: RegExp): Promise<UnauthorizedError> {
@@ -26,8 +31,10 @@ async function expectRefused(verifier: TokenVerifier, token: unknown, reason?: R
   return refused;
 }
 
+const CONFIG = { JWT_SECRET: SECRET, JWKS_URL: undefined, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined };
+
 describe('TokenVerifier (HS256 secret)', () => {
-  const verifier = TokenVerifier.fromConfig({ JWT_SECRET: SECRET, JWKS_URL: undefined, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined });
+  const verifier = TokenVerifier.fromConfig(CONFIG);
 
   it('accepts a valid token and returns the user, expiry and claims', async () => {
     const exp = nowSec() + 600;
@@ -46,12 +53,51 @@ describe('TokenVerifier (HS256 secret)', () => {
     expect(result.expiresAt).toBeLessThanOrEqual(Date.now() + 61_000);
   });
 
-  it.each(['*', '>', 'a.b c', 'x'.repeat(128), 'user@example.com', 'ünï 😀'])('accepts the user id %j as data', async (sub) => {
-    expect((await verifier.verify(await hs256({ sub, exp: nowSec() + 60 }))).userId).toBe(sub);
+  it.each(['*', '>', 'a.b c', 'x'.repeat(128), '😀'.repeat(128), 'user@example.com', 'ünï 😀', '\uFFFD'])(
+    'accepts the user id %j as data',
+    async (sub) => {
+      expect((await verifier.verify(await hs256({ sub, exp: nowSec() + 60 }))).userId).toBe(sub);
+    },
+  );
+
+  it.each([
+    ['a lone high surrogate', 'x\uD800'],
+    ['a lone low surrogate', '\uDC00x'],
+    ['a reversed pair', '\uDE00\uD83D'],
+    ['a NUL', 'a\u0000b'],
+    ['a newline', 'a\nb'],
+    ['DEL', 'a\u007F'],
+    ['a C1 control', 'a\u0085'],
+    ['129 characters', '😀'.repeat(129)],
+  ])('refuses a sub with %s', async (_label, sub) => {
+    await expectRefused(verifier, await hs256({ sub, exp: nowSec() + 60 }), /sub/);
+  });
+
+  it('refuses a token without iat', async () => {
+    await expectRefused(verifier, await hs256({ sub: 'alice', exp: nowSec() + 60, iat: undefined }), /iat/);
+  });
+
+  it('refuses a token issued in the future (beyond the clock tolerance), accepts one within it', async () => {
+    await expectRefused(verifier, await hs256({ sub: 'alice', iat: nowSec() + 120, exp: nowSec() + 600 }), /iat/);
+    expect((await verifier.verify(await hs256({ sub: 'alice', iat: nowSec() + 10, exp: nowSec() + 600 }))).userId).toBe('alice');
+  });
+
+  it('refuses a token that lives longer than JWT_MAX_TTL_SECONDS (default a day)', async () => {
+    const now = nowSec();
+    await expectRefused(verifier, await hs256({ sub: 'alice', iat: now, exp: now + 100 * 365 * 86_400 }), /longer/);
+    await expectRefused(verifier, await hs256({ sub: 'alice', iat: now, exp: now + 86_401 }), /longer/);
+    expect((await verifier.verify(await hs256({ sub: 'alice', iat: now, exp: now + 86_400 }))).userId).toBe('alice');
+    const short = TokenVerifier.fromConfig({ ...CONFIG, JWT_MAX_TTL_SECONDS: 60 });
+    await expectRefused(short, await hs256({ sub: 'alice', iat: now, exp: now + 61 }), /longer than 60/);
+  });
+
+  it('honours the role claim with a real secret', async () => {
+    const claims = (await verifier.verify(await hs256({ sub: 'alice', exp: nowSec() + 60, role: 'admin', roles: ['admin'] }))).claims;
+    expect(claims).toMatchObject({ role: 'admin', roles: ['admin'] });
   });
 
   it('refuses an expired token', async () => {
-    await expectRefused(verifier, await hs256({ sub: 'alice', exp: nowSec() - 10 }), /ERR_JWT_EXPIRED/);
+    await expectRefused(verifier, await hs256({ sub: 'alice', iat: nowSec() - 600, exp: nowSec() - 60 }), /ERR_JWT_EXPIRED/);
   });
 
   it('refuses a token without exp', async () => {
@@ -103,6 +149,20 @@ describe('TokenVerifier (HS256 secret)', () => {
   });
 });
 
+describe('TokenVerifier with the public development secret', () => {
+  const verifier = TokenVerifier.fromConfig({ ...CONFIG, JWT_SECRET: DEV_JWT_SECRET });
+
+  it('proves a name but never a role: anyone can sign with that secret', async () => {
+    const result = await verifier.verify(
+      await hs256({ sub: 'mallory', exp: nowSec() + 60, role: 'admin', roles: ['admin'] }, DEV_JWT_SECRET),
+    );
+    expect(result.userId).toBe('mallory');
+    expect(result.claims).not.toHaveProperty('role');
+    expect(result.claims).not.toHaveProperty('roles');
+    expect(isAdmin(result.claims)).toBe(false);
+  });
+});
+
 describe('TokenVerifier with JWT_ISSUER / JWT_AUDIENCE', () => {
   const verifier = TokenVerifier.fromConfig({ JWT_SECRET: SECRET, JWKS_URL: undefined, JWT_ISSUER: 'herald-idp', JWT_AUDIENCE: 'herald' });
   const exp = () => nowSec() + 60;
@@ -129,6 +189,8 @@ describe('TokenVerifier with JWT_ISSUER / JWT_AUDIENCE', () => {
 });
 
 describe('TokenVerifier (JWKS: RS256 / ES256)', () => {
+  const ISSUER = 'https://idp.example.com/';
+  const AUDIENCE = 'herald';
   let server: Server;
   let jwksUrl: string;
   let rsa: { publicKey: KeyLike; privateKey: KeyLike };
@@ -150,15 +212,25 @@ describe('TokenVerifier (JWKS: RS256 / ES256)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
-    verifier = TokenVerifier.fromConfig({ JWT_SECRET: SECRET, JWKS_URL: jwksUrl, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined });
+    verifier = TokenVerifier.fromConfig({ JWT_SECRET: SECRET, JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
   });
 
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  /** Signed for Herald (its issuer and audience) unless the payload says otherwise. */
   const sign = (alg: 'RS256' | 'ES256', kid: string, key: KeyLike, payload: JWTPayload) =>
-    new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(key);
+    new SignJWT(issuedNow({ iss: ISSUER, aud: AUDIENCE, ...payload })).setProtectedHeader({ alg, kid }).sign(key);
+
+  it('refuses a token the same key set issued for another application (other aud or iss)', async () => {
+    await expectRefused(verifier, await sign('RS256', 'rsa-1', rsa.privateKey, { sub: 'x', exp: nowSec() + 60, aud: 'other-app' }), /aud/);
+    await expectRefused(
+      verifier,
+      await sign('RS256', 'rsa-1', rsa.privateKey, { sub: 'x', exp: nowSec() + 60, iss: 'https://other' }),
+      /iss/,
+    );
+  });
 
   it('accepts RS256 tokens signed by a published key', async () => {
     expect(verifier.mode).toBe('jwks');
@@ -191,12 +263,22 @@ describe('TokenVerifier (JWKS: RS256 / ES256)', () => {
   });
 
   it('refuses expired and exp-less tokens', async () => {
-    await expectRefused(verifier, await sign('ES256', 'ec-1', ec.privateKey, { sub: 'x', exp: nowSec() - 5 }), /EXPIRED/);
+    await expectRefused(
+      verifier,
+      await sign('ES256', 'ec-1', ec.privateKey, { sub: 'x', iat: nowSec() - 600, exp: nowSec() - 60 }),
+      /EXPIRED/,
+    );
     await expectRefused(verifier, await sign('ES256', 'ec-1', ec.privateKey, { sub: 'x' }), /exp/);
   });
 
   it('refuses (without hanging) when the JWKS cannot be fetched', async () => {
-    const offline = new TokenVerifier({ mode: 'jwks', jwksUrl: 'http://127.0.0.1:9/jwks.json', jwksTimeoutMs: 1000 });
+    const offline = new TokenVerifier({
+      mode: 'jwks',
+      jwksUrl: 'http://127.0.0.1:9/jwks.json',
+      jwksTimeoutMs: 1000,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
     const token = await sign('RS256', 'rsa-1', rsa.privateKey, { sub: 'x', exp: nowSec() + 60 });
     await expectRefused(offline, token);
   });

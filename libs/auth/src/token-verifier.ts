@@ -1,7 +1,7 @@
-import type { Config } from '@herald/contracts';
+import { type Config, DEV_JWT_SECRET } from '@herald/contracts';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { UnauthorizedError } from './unauthorized.error';
-import { isValidUserId, MAX_USER_ID_LENGTH } from './user-id';
+import { isValidUserId, USER_ID_RULE } from './user-id';
 
 /** Longer strings are refused before any parsing: no JWT Herald accepts is this big. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -16,23 +16,45 @@ export interface VerifiedToken {
   claims: JWTPayload;
 }
 
-export type TokenVerifierConfig = Pick<Config, 'JWT_SECRET' | 'JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>;
+export type TokenVerifierConfig = Pick<Config, 'JWT_SECRET' | 'JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'> &
+  Partial<Pick<Config, 'JWT_MAX_TTL_SECONDS' | 'JWT_CLOCK_TOLERANCE_SECONDS'>>;
+
+/** PROTOCOL.md §1's defaults: a day at most between `iat` and `exp`, 30 s of clock skew. */
+export const DEFAULT_MAX_TTL_SECONDS = 86_400;
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
+interface ClaimRules {
+  issuer?: string;
+  audience?: string;
+  /** `exp - iat` may not exceed this (default 86400). */
+  maxTtlSeconds?: number;
+  /** Skew allowed on `exp`, `nbf` and a future `iat` (default 30). */
+  clockToleranceSeconds?: number;
+}
+
+/** Claims that grant rights: never honoured on a token anyone could have signed. */
+const ROLE_CLAIMS = ['role', 'roles'] as const;
 
 export type TokenVerifierOptions =
-  | { mode: 'secret'; secret: string; issuer?: string; audience?: string }
-  | { mode: 'jwks'; jwksUrl: string; issuer?: string; audience?: string; jwksTimeoutMs?: number };
+  ({ mode: 'secret'; secret: string } & ClaimRules) | ({ mode: 'jwks'; jwksUrl: string; jwksTimeoutMs?: number } & ClaimRules);
 
 /**
  * Verifies Herald's bearer tokens (PROTOCOL.md §1): HS256 with a shared secret, or, when a
  * JWKS URL is configured, RS256/ES256 with the keys it publishes (and then never HS256, so a
  * token signed with a public key as an HMAC secret is refused). `alg: none` is never allowed,
- * `exp` is required, `nbf` is honoured, `iss`/`aud` are checked when configured.
+ * `exp` and `iat` are required, `exp - iat` is at most the maximum lifetime, `iat` is not in
+ * the future, `nbf` is honoured (all within the clock tolerance), `iss`/`aud` are checked when
+ * configured (loadConfig requires both with a JWKS), and `sub` must be a valid user id.
  */
 export class TokenVerifier {
   private readonly verifyJwt: (token: string, options: JWTVerifyOptions) => Promise<JWTVerifyResult>;
   private readonly algorithms: string[];
 
+  /** True when the secret is the public development one: its tokens prove a name, never a role. */
+  private readonly publicSecret: boolean;
+
   constructor(private readonly opts: TokenVerifierOptions) {
+    this.publicSecret = opts.mode === 'secret' && opts.secret === DEV_JWT_SECRET;
     if (opts.mode === 'jwks') {
       const keySet = createRemoteJWKSet(new URL(opts.jwksUrl), {
         timeoutDuration: opts.jwksTimeoutMs ?? 5000,
@@ -49,7 +71,12 @@ export class TokenVerifier {
   }
 
   static fromConfig(config: TokenVerifierConfig): TokenVerifier {
-    const claims = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+    const claims: ClaimRules = {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      maxTtlSeconds: config.JWT_MAX_TTL_SECONDS,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    };
     return config.JWKS_URL
       ? new TokenVerifier({ mode: 'jwks', jwksUrl: config.JWKS_URL, ...claims })
       : new TokenVerifier({ mode: 'secret', secret: config.JWT_SECRET, ...claims });
@@ -64,23 +91,30 @@ export class TokenVerifier {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('no token');
     if (token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError('token too long');
 
+    const tolerance = this.opts.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    const maxTtl = this.opts.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
     let payload: JWTPayload;
     try {
       const result = await this.verifyJwt(token, {
         algorithms: this.algorithms,
-        requiredClaims: ['exp'],
+        requiredClaims: ['exp', 'iat'],
         issuer: this.opts.issuer,
         audience: this.opts.audience,
+        clockTolerance: tolerance,
       });
       payload = result.payload;
     } catch (err) {
       throw new UnauthorizedError(describeJoseError(err));
     }
 
-    if (!isValidUserId(payload.sub)) {
-      throw new UnauthorizedError(`sub must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters`);
-    }
-    return { userId: payload.sub, expiresAt: (payload.exp as number) * 1000, claims: payload };
+    // jose checks that both are numbers; the window between them is Herald's rule.
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    if (iat > Date.now() / 1000 + tolerance) throw new UnauthorizedError('iat is in the future');
+    if (exp - iat > maxTtl) throw new UnauthorizedError(`the token lives longer than ${maxTtl} s (exp - iat)`);
+    if (!isValidUserId(payload.sub)) throw new UnauthorizedError(`sub must be ${USER_ID_RULE}`);
+    if (this.publicSecret) for (const claim of ROLE_CLAIMS) delete payload[claim];
+    return { userId: payload.sub, expiresAt: exp * 1000, claims: payload };
   }
 }
 

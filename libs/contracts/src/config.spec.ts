@@ -1,9 +1,20 @@
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config';
 
 describe('loadConfig', () => {
-  it('has working defaults and flags the dev secret', () => {
-    const c = loadConfig({});
+  const DEV = { NODE_ENV: 'development' };
+  const SECRET = 'x'.repeat(40);
+
+  it('has working defaults in development and flags the dev secret', () => {
+    const c = loadConfig(DEV);
     expect(c).toMatchObject({
+      HOST: '127.0.0.1',
+      METRICS_PORT: 9464,
+      JWT_MAX_TTL_SECONDS: 86400,
+      JWT_CLOCK_TOLERANCE_SECONDS: 30,
+      MAX_CONNECTIONS_PER_USER: 20,
+      READ_RATE_LIMIT_PER_MINUTE: 600,
+      REPLAY_MAX_EVENTS: 10000,
+      MAX_CONCURRENT_REPLAYS_PER_USER: 4,
       PORT: 3000,
       NATS_URL: 'nats://127.0.0.1:4222',
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -17,7 +28,31 @@ describe('loadConfig', () => {
     });
   });
 
+  it('fails closed: unset NODE_ENV is production, which needs a real secret and listens everywhere', () => {
+    expect(() => loadConfig({})).toThrow(/JWT_SECRET: is required .*NODE_ENV=development/);
+    const c = loadConfig({ JWT_SECRET: SECRET });
+    expect(c).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', DEV_TOKENS: false, usingDevSecret: false });
+    expect(loadConfig({ JWT_SECRET: SECRET, HOST: '10.0.0.5' }).HOST).toBe('10.0.0.5');
+    expect(loadConfig({ ...DEV, HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+
+  it('requires issuer and audience with JWKS_URL, and https except on loopback', () => {
+    const jwks = { JWKS_URL: 'https://idp.example.com/jwks.json' };
+    expect(() => loadConfig(jwks)).toThrow(/JWT_ISSUER: is required with JWKS_URL/);
+    expect(() => loadConfig({ ...jwks, JWT_ISSUER: 'https://idp.example.com/' })).toThrow(/JWT_AUDIENCE: is required with JWKS_URL/);
+    const claims = { JWT_ISSUER: 'https://idp.example.com/', JWT_AUDIENCE: 'herald' };
+    expect(loadConfig({ ...jwks, ...claims }).JWKS_URL).toBe(jwks.JWKS_URL);
+    expect(() => loadConfig({ JWKS_URL: 'http://idp.example.com/jwks.json', ...claims })).toThrow(/JWKS_URL: must be https/);
+    for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
+      expect(loadConfig({ JWKS_URL: `http://${host}:8080/jwks.json`, ...claims }).JWKS_URL).toContain(host);
+    }
+  });
+
   it.each([
+    [{ NODE_ENV: 'test' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'test', JWT_SECRET: DEV_JWT_SECRET }, 'JWT_SECRET'],
+    [{ JWT_MAX_TTL_SECONDS: '0' }, 'JWT_MAX_TTL_SECONDS'],
+    [{ MAX_CONNECTIONS_PER_USER: '0' }, 'MAX_CONNECTIONS_PER_USER'],
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
@@ -53,15 +88,15 @@ describe('loadConfig', () => {
 
   it('accepts one or more nats:// and tls:// servers, comma-separated', () => {
     const NATS_URL = 'nats://a:4222, tls://b:4222,nats://user:pw@c';
-    expect(loadConfig({ NATS_URL }).NATS_URL).toBe(NATS_URL);
+    expect(loadConfig({ ...DEV, NATS_URL }).NATS_URL).toBe(NATS_URL);
   });
 
   it('keeps the JWT issuer and audience checks it is given', () => {
-    expect(loadConfig({ JWT_ISSUER: ' https://issuer ', JWT_AUDIENCE: 'herald' })).toMatchObject({
+    expect(loadConfig({ ...DEV, JWT_ISSUER: ' https://issuer ', JWT_AUDIENCE: 'herald' })).toMatchObject({
       JWT_ISSUER: 'https://issuer',
       JWT_AUDIENCE: 'herald',
     });
-    expect(loadConfig({ JWT_ISSUER: '' }).JWT_ISSUER).toBeUndefined();
+    expect(loadConfig({ ...DEV, JWT_ISSUER: '' }).JWT_ISSUER).toBeUndefined();
   });
 
   it.each([
@@ -72,7 +107,7 @@ describe('loadConfig', () => {
     [{ DEV_TOKENS: 'false' }, false],
     [{ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) }, false],
   ])('enables dev tokens by default only with the development secret: %p -> %p', (env, devTokens) => {
-    expect(loadConfig(env as NodeJS.ProcessEnv).DEV_TOKENS).toBe(devTokens);
+    expect(loadConfig({ ...DEV, ...env } as NodeJS.ProcessEnv).DEV_TOKENS).toBe(devTokens);
   });
 
   it('never enables dev tokens in production', () => {

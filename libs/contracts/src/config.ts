@@ -147,7 +147,11 @@ export const configSchema = configObject.superRefine((c, ctx) => {
     });
   }
   if (c.NODE_ENV !== 'development' && c.JWT_SECRET === DEV_JWT_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must not be the public development secret unless NODE_ENV=development' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message: 'must not be the public development secret unless NODE_ENV=development',
+    });
   }
   if (c.JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
     ctx.addIssue({

@@ -38,7 +38,17 @@ describe('gateway: socket authentication and session', () => {
     ['an empty token', async () => ({ auth: { token: '' } })],
     ['a non-string token', async () => ({ auth: { token: { nested: true } } })],
     ['garbage', async () => ({ auth: { token: 'not-a-jwt' } })],
-    ['an expired token', async () => ({ auth: { token: await sign({ sub: 'alice', exp: nowSec() - 30 }) } })],
+    ['an expired token', async () => ({ auth: { token: await sign({ sub: 'alice', iat: nowSec() - 600, exp: nowSec() - 60 }) } })],
+    ['a token without iat', async () => ({ auth: { token: await sign({ sub: 'alice', exp: nowSec() + 600 }) } })],
+    [
+      'a token valid for 100 years',
+      async () => ({ auth: { token: await sign({ sub: 'alice', iat: nowSec(), exp: nowSec() + 100 * 365 * 86_400 }) } }),
+    ],
+    ['a sub with a lone surrogate', async () => ({ auth: { token: await sign({ sub: 'x\uD800', iat: nowSec(), exp: nowSec() + 600 }) } })],
+    [
+      'a sub with a control character',
+      async () => ({ auth: { token: await sign({ sub: 'x\u0000', iat: nowSec(), exp: nowSec() + 600 }) } }),
+    ],
     ['a token without exp', async () => ({ auth: { token: await sign({ sub: 'alice' }) } })],
     [
       'a forged token (other secret)',

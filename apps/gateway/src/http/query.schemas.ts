@@ -1,3 +1,4 @@
+import { isValidUserId, USER_ID_RULE } from '@herald/contracts';
 import { z } from 'zod';
 
 /** `GET /v1/conversations?limit=&before=` */
@@ -8,7 +9,7 @@ export const listConversationsQuerySchema = z.object({
 
 /** `POST /v1/dev/token` */
 export const devTokenBodySchema = z.strictObject({
-  userId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  userId: z.string().refine(isValidUserId, `must be ${USER_ID_RULE}`),
 });
 
 /** `GET /v1/dev/config`: whether `POST /v1/dev/token` signs tokens on this gateway. */
