@@ -33,4 +33,17 @@ describe('configuration of a built app', () => {
     expect(output).toMatch(/JWT_ISSUER: must not be blank/);
     expect(output).toMatch(/NATS_URL: must be one or more nats:\/\/ or tls:\/\/ URLs/);
   });
+
+  it.each(['gateway', 'orchestrator', 'worker', 'persistence'])(
+    'fails closed: %s will not start without JWT_SECRET or JWKS_URL unless NODE_ENV=development',
+    async (app) => {
+      for (const env of [{}, { NODE_ENV: 'production' }, { NODE_ENV: 'test' }, { JWT_SECRET: 'herald-dev-secret-change-me-0123456789' }]) {
+        const { code, output } = await runApp(app, env);
+        expect({ env, code }).toEqual({ env, code: expect.any(Number) });
+        expect(code).not.toBe(0);
+        expect(output).toMatch(/JWT_SECRET/);
+      }
+    },
+    60_000,
+  );
 });

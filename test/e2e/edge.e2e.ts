@@ -260,11 +260,12 @@ describe('edges: auth, bad input, limits (real processes)', () => {
       expect(empty.status).toBe(400);
     });
 
-    it('serves health, metrics and the web page', async () => {
+    it('serves health and the web page on the public port, metrics on METRICS_PORT only', async () => {
       expect((await cluster.http('/health/live')).status).toBe(200);
       const ready = await cluster.http('/health/ready');
       expect(ready.status).toBe(200);
-      const metrics = await (await cluster.http('/metrics')).text();
+      expect((await cluster.http('/metrics')).status).toBe(404);
+      const metrics = await (await fetch(cluster.gateways[0].metricsUrl)).text();
       expect(metrics).toMatch(/process_cpu_seconds_total/);
       const page = await cluster.http('/');
       expect(page.status).toBe(200);

@@ -29,7 +29,7 @@ describe('health and metrics of every service (real processes)', () => {
       const body = await ready.json();
       expect(body.status).toBe('ready');
       expect(Object.keys(body.checks).sort()).toEqual([...expected[service.app]].sort());
-      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      const metrics = await (await fetch(service.metricsUrl)).text();
       expect(metrics).toMatch(/^process_cpu_seconds_total /m);
       expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
     }
@@ -39,7 +39,7 @@ describe('health and metrics of every service (real processes)', () => {
     const client = await cluster.client('metered');
     await (await client.ask('What is JetStream?')).done();
     await sleep(500); // the event writer's batch
-    const text = async (app: string) => (await fetch(`${cluster.services.find((s) => s.app === app)!.url}/metrics`)).text();
+    const text = async (app: string) => (await fetch(cluster.services.find((s) => s.app === app)!.metricsUrl)).text();
     const value = (metrics: string, pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
     const gateway = await text('gateway');
     expect(value(gateway, /^herald_gateway_events_relayed_total\{type="orchestration_completed"\} (\d+)/m)).toBeGreaterThanOrEqual(1);

@@ -194,14 +194,14 @@ export function buildOpenApi(version: string): Doc {
         get: {
           summary: 'Readiness: NATS, Postgres and Redis',
           responses: {
-            '200': { description: '`{ status: ready, checks }`' },
+            '200': { description: '`{ status: ready, checks }`: each check `{ ok, latencyMs? }`, never an error text' },
             '503': { description: '`{ status: unavailable | draining, checks }`' },
           },
         },
       },
       '/metrics': {
         get: {
-          summary: 'Prometheus metrics',
+          summary: 'Prometheus metrics, on METRICS_PORT (default 9464), not the public port',
           responses: { '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },

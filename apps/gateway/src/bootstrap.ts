@@ -1,5 +1,5 @@
 import { type Config, loadConfig } from '@herald/contracts';
-import { createLogger, initTracing, PinoNestLogger, type Logger } from '@herald/messaging';
+import { createLogger, HealthServer, initTracing, PinoNestLogger, type Logger } from '@herald/messaging';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { jsonBody } from './http/json-body';
+import { OriginPolicy } from './http/origin-policy';
 import { HeraldIoAdapter } from './socket/herald-io.adapter';
 
 /** The web client as `npm run build:web` bundles it (apps/gateway/public/dist), found from src/ and dist/ alike. */
@@ -24,6 +25,8 @@ export interface RunningGateway {
   app: NestExpressApplication;
   port: number;
   url: string;
+  /** `/metrics`, on METRICS_PORT (never the public port). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -36,10 +39,13 @@ export async function createGateway(config: Config, logger: Logger): Promise<Nes
   });
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.enableCors();
+  // Browsers: the page's own origin and CORS_ORIGINS only, refused before anything is read.
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
+  app.use(origins.middleware());
+  app.enableCors({ origin: origins.listed === '*' ? true : origins.listed, exposedHeaders: ['ETag', 'Retry-After'], maxAge: 600 });
   app.use(...jsonBody());
   app.useGlobalFilters(new HttpErrorFilter(logger));
-  app.useWebSocketAdapter(new HeraldIoAdapter(app));
+  app.useWebSocketAdapter(new HeraldIoAdapter(app, origins));
   app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' });
   return app;
 }
@@ -51,13 +57,22 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   initTracing('gateway', config, logger);
   if (config.usingDevSecret && !config.JWKS_URL) {
     logger.warn(
-      'JWT_SECRET is unset (or is the development default): tokens are signed and verified with the public development secret. Never run like this in production.',
+      { host: config.HOST },
+      'development mode: tokens are signed with the public development secret (they prove a name, never a role). Set JWT_SECRET or JWKS_URL for anything else.',
     );
   }
   const app = await createGateway(config, logger);
   if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, config.HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
-  logger.info({ port, instanceId: config.INSTANCE_ID, namespace: config.HERALD_NAMESPACE }, 'gateway listening');
-  return { app, port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  const host = reachableHost(config.HOST);
+  const metricsUrl = `http://${host}:${app.get(HealthServer).port}/metrics`;
+  logger.info({ host: config.HOST, port, instanceId: config.INSTANCE_ID, namespace: config.HERALD_NAMESPACE }, 'gateway listening');
+  return { app, port, url: `http://${host}:${port}`, metricsUrl, close: () => app.close() };
+}
+
+/** Where a local client reaches a server bound to `host` (every interface: loopback). */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -36,6 +36,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...DEV, HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
   });
 
+  it('lets the database commands, which handle no token, run without a secret', () => {
+    expect(loadConfig({}, { tokens: false })).toMatchObject({ NODE_ENV: 'production', usingDevSecret: true, DEV_TOKENS: false });
+    expect(() => loadConfig({ PORT: 'x' }, { tokens: false })).toThrow(/PORT/);
+  });
+
   it('requires issuer and audience with JWKS_URL, and https except on loopback', () => {
     const jwks = { JWKS_URL: 'https://idp.example.com/jwks.json' };
     expect(() => loadConfig(jwks)).toThrow(/JWT_ISSUER: is required with JWKS_URL/);

@@ -138,21 +138,6 @@ const configObject = z.object({
 export const CONFIG_KEYS: readonly string[] = Object.keys(configObject.shape);
 
 export const configSchema = configObject.superRefine((c, ctx) => {
-  // Fail closed: only an explicit development mode runs on the public development secret.
-  if (c.NODE_ENV !== 'development' && !c.JWT_SECRET && !c.JWKS_URL) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['JWT_SECRET'],
-      message: `is required (or set JWKS_URL) unless NODE_ENV=development; NODE_ENV is ${c.NODE_ENV}`,
-    });
-  }
-  if (c.NODE_ENV !== 'development' && c.JWT_SECRET === DEV_JWT_SECRET) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['JWT_SECRET'],
-      message: 'must not be the public development secret unless NODE_ENV=development',
-    });
-  }
   if (c.JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
     ctx.addIssue({
       code: 'custom',
@@ -165,6 +150,25 @@ export const configSchema = configObject.superRefine((c, ctx) => {
   }
   if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+  }
+  // NATS credentials: a user with its password, a token, or a creds file; one of them.
+  if (c.NATS_USER && !c.NATS_PASSWORD) {
+    ctx.addIssue({ code: 'custom', path: ['NATS_PASSWORD'], message: 'is required with NATS_USER' });
+  }
+  if (c.NATS_PASSWORD && !c.NATS_USER) {
+    ctx.addIssue({ code: 'custom', path: ['NATS_USER'], message: 'is required with NATS_PASSWORD' });
+  }
+  const natsMethods = [
+    c.NATS_USER || c.NATS_PASSWORD ? 'NATS_USER' : '',
+    c.NATS_TOKEN ? 'NATS_TOKEN' : '',
+    c.NATS_CREDS ? 'NATS_CREDS' : '',
+  ];
+  if (natsMethods.filter(Boolean).length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [natsMethods.filter(Boolean)[1]],
+      message: 'set only one way to authenticate to NATS: NATS_USER with NATS_PASSWORD, NATS_TOKEN, or NATS_CREDS',
+    });
   }
 });
 
@@ -179,13 +183,31 @@ export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS' | 'HOST'> &
 
 export class ConfigError extends Error {}
 
+export interface LoadConfigOptions {
+  /**
+   * Whether the caller verifies or signs tokens, and so needs JWT_SECRET or JWKS_URL outside
+   * development (default true: every service). The database commands (migrate, kb:ingest) do not.
+   */
+  tokens?: boolean;
+}
+
+/** Fail closed: only an explicit development mode runs on the public development secret. */
+function secretIssues(c: z.infer<typeof configSchema>): string[] {
+  if (c.NODE_ENV === 'development') return [];
+  if (!c.JWT_SECRET && !c.JWKS_URL)
+    return [`JWT_SECRET: is required (or set JWKS_URL) unless NODE_ENV=development; NODE_ENV is ${c.NODE_ENV}`];
+  if (c.JWT_SECRET === DEV_JWT_SECRET) return ['JWT_SECRET: must not be the public development secret unless NODE_ENV=development'];
+  return [];
+}
+
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = configSchema.safeParse(cleaned);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  const issues = result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (result.success && opts.tokens !== false) issues.push(...secretIssues(result.data));
+  if (!result.success || issues.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${issues.map((line) => `  ${line}`).join('\n')}`);
   }
   const c = result.data;
   const JWT_SECRET = c.JWT_SECRET ?? DEV_JWT_SECRET;

@@ -10,7 +10,7 @@ async function main(targets: string[]): Promise<void> {
   if (targets.length === 0) throw new Error('usage: npm run kb:ingest -- <file or folder> [...]');
   const files = targets.flatMap(ingestiblePaths);
   if (files.length === 0) throw new Error(`no .md, .markdown or .txt files in ${targets.join(', ')}`);
-  const config = loadConfig();
+  const config = loadConfig(process.env, { tokens: false });
   const db = createDataSource(config.DATABASE_URL, { poolSize: 1, applicationName: 'herald-kb-ingest' });
   await db.initialize();
   try {

@@ -5,7 +5,7 @@ import { runMigrations } from './run-migrations';
 
 /** `npm run db:migrate`: creates the database if needed and applies pending migrations. */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { tokens: false });
   const target = redactDatabaseUrl(config.DATABASE_URL);
   const started = Date.now();
   const applied = await runMigrations(config.DATABASE_URL);

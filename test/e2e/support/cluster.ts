@@ -7,7 +7,7 @@ import { signDevToken } from '@herald/auth';
 import { HeraldClient, type HeraldClientOptions } from '@herald/client';
 import { subjects } from '@herald/contracts';
 import IORedis from 'ioredis';
-import { connect } from 'nats';
+import { connect, type ConnectionOptions } from 'nats';
 import { Client } from 'pg';
 
 /** The workspace root (the folder with nx.json), from the sources or from a compiled copy. */
@@ -38,6 +38,10 @@ export interface ClusterOptions {
   nodeArgs?: Partial<Record<AppName, string[]>>;
   /** Infrastructure other than the machine's (chaos tests start their own servers). */
   natsUrl?: string;
+  /** Credentials for the cluster's own NATS connection (cleanup), for a server at natsUrl that refuses anonymous clients. */
+  natsAuth?: Pick<ConnectionOptions, 'user' | 'pass' | 'inboxPrefix'>;
+  /** HERALD_NAMESPACE (default: a random `e2e…`), e.g. one a NATS configuration was written for. */
+  namespace?: string;
   redisUrl?: string;
   /** The Postgres server; the cluster's own database is created on it. */
   databaseUrl?: string;
@@ -62,6 +66,8 @@ export interface Service {
   exited: Promise<number | null>;
   /** The gateway's HTTP API, or the health/metrics port of the other apps. */
   url: string;
+  /** `/metrics`: the gateway's METRICS_PORT, the others' health port. */
+  metricsUrl: string;
 }
 
 /**
@@ -70,13 +76,14 @@ export interface Service {
  * database of their own, with as many gateways as asked.
  */
 export class Cluster {
-  readonly namespace = `e2e${randomBytes(4).toString('hex')}`;
+  readonly namespace: string;
   readonly databaseUrl: string;
   readonly services: Service[] = [];
   readonly logDir: string;
   private readonly clients: HeraldClient[] = [];
 
   private constructor(private readonly opts: ClusterOptions) {
+    this.namespace = opts.namespace ?? `e2e${randomBytes(4).toString('hex')}`;
     const url = new URL(opts.databaseUrl ?? BASE_DB);
     url.pathname = `/herald_${this.namespace}`;
     this.databaseUrl = url.toString();
@@ -162,12 +169,13 @@ export class Cluster {
   async startService(app: AppName, env: Record<string, string> = {}): Promise<Service> {
     const index = this.services.filter((s) => s.app === app).length;
     const name = `${app}-${index}`;
-    // The gateway serves health and metrics on PORT; the other apps on HEALTH_PORT.
+    // The gateway serves health on PORT and metrics on METRICS_PORT; the other apps both on HEALTH_PORT.
     const port = await freePort();
+    const metricsPort = app === 'gateway' ? await freePort() : port;
     const fullEnv = {
       ...this.env,
       INSTANCE_ID: name,
-      ...(app === 'gateway' ? { PORT: String(port) } : { HEALTH_PORT: String(port) }),
+      ...(app === 'gateway' ? { PORT: String(port), METRICS_PORT: String(metricsPort) } : { HEALTH_PORT: String(port) }),
       ...this.opts.appEnv?.[app],
       ...env,
     };
@@ -179,7 +187,15 @@ export class Cluster {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const service: Service = { app, name, process: child, env: fullEnv, exited, url: `http://127.0.0.1:${port}` };
+    const service: Service = {
+      app,
+      name,
+      process: child,
+      env: fullEnv,
+      exited,
+      url: `http://127.0.0.1:${port}`,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    };
     this.services.push(service);
     return service;
   }
@@ -233,7 +249,7 @@ export class Cluster {
 
   private async cleanup() {
     const s = subjects(this.namespace);
-    const nc = await connect({ servers: this.natsUrl.split(',') });
+    const nc = await connect({ servers: this.natsUrl.split(','), ...this.opts.natsAuth });
     const jsm = await nc.jetstreamManager();
     for (const stream of Object.values(s.streams)) await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();

@@ -257,10 +257,14 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       try {
         const ready = await fetch(`${lonely.url}/health/ready`);
         expect(ready.status).toBe(503);
-        expect(await ready.json()).toMatchObject({
+        const body = await ready.json();
+        expect(body).toMatchObject({
           status: 'unavailable',
           checks: { nats: { ok: true }, redis: { ok: true }, postgres: { ok: false } },
         });
+        // Status only: no error text, no versions, nothing about the deployment.
+        expect(body.checks.postgres).toEqual({ ok: false });
+        expect(JSON.stringify(body)).not.toMatch(/error|timed out|no answer|version/i);
       } finally {
         await lonely.close();
         await bus2.cleanup();
@@ -271,8 +275,10 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       const client = await connectClient(gw.url, await tokenFor('metered'));
       await bus.status({ userId: 'metered', conversationId: 'c', runId: 'r' });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const res = await fetch(`${gw.url}/metrics`);
+      const res = await fetch(gw.metricsUrl);
       expect(res.status).toBe(200);
+      expect(new URL(gw.metricsUrl).port).not.toBe(String(gw.port));
+      expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
       const text = await res.text();
       expect(text).toMatch(/^herald_gateway_connected_sockets 1$/m);

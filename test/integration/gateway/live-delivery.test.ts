@@ -14,7 +14,7 @@ import {
 } from './support/harness';
 
 async function metric(gw: RunningGateway, name: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  const text = await (await fetch(gw.metricsUrl)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : NaN;
 }

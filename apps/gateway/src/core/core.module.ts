@@ -23,7 +23,16 @@ export class CoreModule {
   static forRoot({ config, logger }: CoreOptions): DynamicModule {
     return {
       module: CoreModule,
-      imports: [MessagingModule.forRoot({ service: 'gateway', config, logger, redis: true, rpcTimeoutMs: TIMEOUTS.persistenceMs })],
+      imports: [
+        MessagingModule.forRoot({
+          service: 'gateway',
+          config,
+          logger,
+          redis: true,
+          metricsServer: true,
+          rpcTimeoutMs: TIMEOUTS.persistenceMs,
+        }),
+      ],
       providers: [
         {
           provide: JETSTREAM_MANAGER,

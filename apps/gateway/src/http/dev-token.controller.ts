@@ -1,7 +1,9 @@
 import { type Config, ErrorCode, HeraldError, parseInput } from '@herald/contracts';
 import { CONFIG } from '@herald/messaging';
 import { signDevToken } from '@herald/auth';
-import { Body, Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import { OriginPolicy } from './origin-policy';
 import { type DevConfigReply, devTokenBodySchema } from './query.schemas';
 
 export const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
@@ -22,11 +24,17 @@ export class DevTokenController {
     return { devTokens: this.devTokens };
   }
 
-  /** `POST /v1/dev/token { userId }`: 404 when dev tokens are off. */
+  /**
+   * `POST /v1/dev/token { userId }`: 404 when dev tokens are off; 403 for a page of any other
+   * origin than the gateway's own, CORS_ORIGINS or not (no other site signs in its visitors).
+   * The token carries no role.
+   */
   @Post('token')
   @HttpCode(200)
-  async issue(@Body() body: unknown): Promise<{ token: string }> {
+  async issue(@Body() body: unknown, @Headers() headers: IncomingHttpHeaders): Promise<{ token: string }> {
     if (!this.devTokens) throw new HeraldError(ErrorCode.NOT_FOUND, 'Not found.');
+    if (!OriginPolicy.sameOrigin(headers))
+      throw new HeraldError(ErrorCode.FORBIDDEN, 'Development tokens are only for the page this gateway serves.');
     const { userId } = parseInput(devTokenBodySchema, body);
     const token = await signDevToken(userId, this.config.JWT_SECRET, {
       ttlSeconds: DEV_TOKEN_TTL_SECONDS,

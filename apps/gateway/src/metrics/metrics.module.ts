@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { GatewayMetrics } from './gateway-metrics.service';
-import { MetricsController } from './metrics.controller';
 
+/** The gateway's metrics; MessagingModule serves them on METRICS_PORT, never on the public port. */
 @Global()
 @Module({
-  controllers: [MetricsController],
   providers: [GatewayMetrics],
   exports: [GatewayMetrics],
 })

@@ -1,7 +1,9 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server, ServerOptions } from 'socket.io';
+import type { OriginPolicy } from '../http/origin-policy';
 
-/** PROTOCOL.md §1 and §7: path, transports, heartbeat, frame size limit, open CORS. */
+/** PROTOCOL.md §1 and §7: path, transports, heartbeat, frame size limit. */
 export const SOCKET_OPTIONS: Partial<ServerOptions> = {
   path: '/socket.io',
   transports: ['polling', 'websocket'],
@@ -9,13 +11,30 @@ export const SOCKET_OPTIONS: Partial<ServerOptions> = {
   pingTimeout: 20_000,
   // A bigger frame closes that one connection (engine.io / ws enforce it).
   maxHttpBufferSize: 64 * 1024,
-  cors: { origin: '*' },
   serveClient: true,
 };
 
 export class HeraldIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly origins: OriginPolicy,
+  ) {
+    super(app);
+  }
+
+  /**
+   * A browser page of another origin is refused at the handshake (CORS does not cover
+   * WebSocket: the server must look at `Origin` itself); CORS headers for polling name only
+   * CORS_ORIGINS (the page's own origin needs none).
+   */
   override createIOServer(port: number, options?: ServerOptions): Server {
-    return super.createIOServer(port, { ...options, ...SOCKET_OPTIONS } as ServerOptions);
+    const listed = this.origins.listed;
+    return super.createIOServer(port, {
+      ...options,
+      ...SOCKET_OPTIONS,
+      cors: { origin: listed === '*' ? true : listed },
+      allowRequest: (req, callback) => callback(null, this.origins.allows(req.headers)),
+    } as ServerOptions);
   }
 
   /**

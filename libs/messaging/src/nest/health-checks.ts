@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Logger } from '../logger';
+import { LOGGER } from './tokens';
 
+/** What `/health/ready` says of one dependency: up or down, never why (the log says why). */
 export interface DependencyCheck {
   ok: boolean;
   latencyMs?: number;
-  error?: string;
 }
 
 export interface Readiness {
@@ -22,6 +24,8 @@ export class HealthChecks {
   private readonly probes = new Map<string, () => Promise<unknown>>();
   private draining = false;
 
+  constructor(@Optional() @Inject(LOGGER) private readonly logger?: Logger) {}
+
   register(name: string, probe: () => Promise<unknown>): void {
     this.probes.set(name, probe);
   }
@@ -32,14 +36,20 @@ export class HealthChecks {
   }
 
   async check(): Promise<Readiness> {
-    const entries = await Promise.all([...this.probes].map(async ([name, probe]) => [name, await run(probe)] as const));
+    const entries = await Promise.all(
+      [...this.probes].map(async ([name, probe]) => {
+        const { check, error } = await run(probe);
+        if (error) this.logger?.warn({ dependency: name, err: error }, `readiness: ${name} is down`);
+        return [name, check] as const;
+      }),
+    );
     const checks = Object.fromEntries(entries);
     const ok = entries.every(([, c]) => c.ok);
     return { status: this.draining ? 'draining' : ok ? 'ready' : 'unavailable', checks };
   }
 }
 
-async function run(probe: () => Promise<unknown>): Promise<DependencyCheck> {
+async function run(probe: () => Promise<unknown>): Promise<{ check: DependencyCheck; error?: string }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -49,9 +59,9 @@ async function run(probe: () => Promise<unknown>): Promise<DependencyCheck> {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]);
-    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+    return { check: { ok: true, latencyMs: Math.round(performance.now() - started) } };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { check: { ok: false }, error: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);
   }

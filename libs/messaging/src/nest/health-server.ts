@@ -7,10 +7,20 @@ import { HealthChecks } from './health-checks';
 import { ServiceMetrics } from './service-metrics';
 import { CONFIG, LOGGER } from './tokens';
 
+/** What the operations port serves, and where. */
+export interface HealthServerOptions {
+  port: number;
+  /** `/health/live` and `/health/ready` too (services without an HTTP API); else `/metrics` alone. */
+  health: boolean;
+}
+
+export const HEALTH_SERVER_OPTIONS = Symbol('HEALTH_SERVER_OPTIONS');
+
 /**
- * The small HTTP port of a service that has no HTTP API (orchestrator, worker, persistence)
- * for probes and scraping: `/health/live`, `/health/ready`, `/metrics`. HEALTH_PORT picks
- * the port (0: any free port, logged).
+ * A service's small operations port, never its public one: for a service without an HTTP API
+ * (orchestrator, worker, persistence) `/health/live`, `/health/ready` and `/metrics` on
+ * HEALTH_PORT; for the gateway `/metrics` alone on METRICS_PORT (its probes use the public
+ * port, its metrics stay off it). Port 0 picks any free port (logged); it binds HOST.
  */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -21,6 +31,7 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy, On
     private readonly metrics: ServiceMetrics,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HEALTH_SERVER_OPTIONS) private readonly options: HealthServerOptions,
   ) {}
 
   get port(): number | undefined {
@@ -34,8 +45,8 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy, On
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' }).end(body);
       };
       if (req.method !== 'GET') return reply(405, JSON.stringify({ error: { code: 'INVALID_INPUT', message: 'GET only' } }));
-      if (path === '/health/live') return reply(200, JSON.stringify({ status: 'ok' }));
-      if (path === '/health/ready') {
+      if (this.options.health && path === '/health/live') return reply(200, JSON.stringify({ status: 'ok' }));
+      if (this.options.health && path === '/health/ready') {
         return void this.checks.check().then((r) => reply(r.status === 'ready' ? 200 : 503, JSON.stringify(r)));
       }
       if (path === '/metrics') return void this.metrics.text().then((text) => reply(200, text, this.metrics.registry.contentType));
@@ -43,10 +54,11 @@ export class HealthServer implements OnApplicationBootstrap, OnModuleDestroy, On
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.HEALTH_PORT, () => resolve());
+      server.listen(this.options.port, this.config.HOST, () => resolve());
     });
     this.server = server;
-    this.logger.info({ healthPort: this.port }, 'health and metrics on /health/live, /health/ready, /metrics');
+    if (this.options.health) this.logger.info({ healthPort: this.port }, 'health and metrics on /health/live, /health/ready, /metrics');
+    else this.logger.info({ metricsPort: this.port }, 'metrics on /metrics');
   }
 
   /** Probes see `draining` as soon as the service starts stopping; the port closes last. */

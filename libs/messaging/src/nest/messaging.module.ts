@@ -14,12 +14,12 @@ import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
 import { JetStreamPublisher } from '../jetstream-publisher';
 import type { Logger } from '../logger';
-import { connectNats, ensureStreams } from '../nats';
+import { connectNats, ensureStreams, natsCredentials } from '../nats';
 import { createRedis, type Redis } from '../redis';
-import { PersistenceClient } from '../rpc';
+import { RpcClient } from '../rpc';
 import { shutdownTracing } from '../tracing';
 import { HealthChecks } from './health-checks';
-import { HealthServer } from './health-server';
+import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server';
 import { ServiceMetrics } from './service-metrics';
 import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
 
@@ -32,10 +32,12 @@ export interface MessagingModuleOptions {
   redis?: boolean;
   /** Provide BULLMQ_REDIS (a connection for BullMQ queues and workers). */
   bullmq?: boolean;
-  /** How long a persistence request waits for its answer (default 5 s). */
+  /** How long a storage RPC call waits for its answer (default 5 s). */
   rpcTimeoutMs?: number;
   /** Serve /health/live, /health/ready and /metrics on HEALTH_PORT (services without an HTTP API). */
   healthServer?: boolean;
+  /** Serve /metrics alone on METRICS_PORT (the gateway: health on its public port, metrics off it). */
+  metricsServer?: boolean;
 }
 
 const SHUTDOWN_STEP_MS = 3000;
@@ -43,7 +45,7 @@ const SHUTDOWN_STEP_MS = 3000;
 /**
  * The connections every service shares, once: configuration, logger and subjects; NATS,
  * with Herald's streams ensured before anything uses it; the EVENTS publisher and the
- * persistence client; Redis when asked. They close last, after the service's own modules
+ * storage RPC client; Redis when asked. They close last, after the service's own modules
  * have stopped taking work (onModuleDestroy runs before onApplicationShutdown).
  */
 @Global()
@@ -62,7 +64,14 @@ export class MessagingModule {
         provide: NATS,
         inject: [ServiceMetrics, HealthChecks],
         useFactory: async (metrics: ServiceMetrics, checks: HealthChecks) => {
-          const nc = await connectNats({ url: config.NATS_URL, name: `${opts.service}-${config.INSTANCE_ID}`, logger });
+          const nc = await connectNats({
+            url: config.NATS_URL,
+            name: `${opts.service}-${config.INSTANCE_ID}`,
+            logger,
+            credentials: natsCredentials(config),
+            // Refused credentials (logged fatal by connectNats): restarting is all that can help.
+            onFatal: () => process.exit(1),
+          });
           await ensureStreams(await nc.jetstreamManager(), s, {
             eventRetentionHours: config.EVENT_RETENTION_HOURS,
             replicas: config.NATS_STREAM_REPLICAS,
@@ -76,7 +85,16 @@ export class MessagingModule {
       },
       { provide: JetStreamPublisher, inject: [NATS], useFactory: (nc: NatsConnection) => new JetStreamPublisher(nc) },
       { provide: EventPublisher, inject: [JetStreamPublisher], useFactory: (js: JetStreamPublisher) => new EventPublisher(js, s) },
-      { provide: PersistenceClient, inject: [NATS], useFactory: (nc: NatsConnection) => new PersistenceClient(nc, s, opts.rpcTimeoutMs) },
+      {
+        provide: RpcClient,
+        inject: [NATS, ServiceMetrics],
+        useFactory: (nc: NatsConnection, metrics: ServiceMetrics) =>
+          new RpcClient(nc, s, {
+            timeoutMs: opts.rpcTimeoutMs,
+            logger,
+            onFailure: (op, reason) => metrics.rpcFailures.inc({ op, reason }),
+          }),
+      },
       MessagingShutdown,
     ];
     const exported: Array<symbol | Type> = [
@@ -86,7 +104,7 @@ export class MessagingModule {
       NATS,
       JetStreamPublisher,
       EventPublisher,
-      PersistenceClient,
+      RpcClient,
       ServiceMetrics,
       HealthChecks,
     ];
@@ -109,7 +127,13 @@ export class MessagingModule {
       providers.push(redisProvider(BULLMQ_REDIS, 'bullmq_redis', true));
       exported.push(BULLMQ_REDIS);
     }
-    if (opts.healthServer) providers.push(HealthServer);
+    if (opts.healthServer || opts.metricsServer) {
+      const options: HealthServerOptions = opts.healthServer
+        ? { port: config.HEALTH_PORT, health: true }
+        : { port: config.METRICS_PORT, health: false };
+      providers.push({ provide: HEALTH_SERVER_OPTIONS, useValue: options }, HealthServer);
+      exported.push(HealthServer);
+    }
     return { module: MessagingModule, providers, exports: exported };
   }
 }

@@ -20,6 +20,7 @@ export function testConfig(namespace: string, env: Record<string, string> = {}):
     NODE_ENV: 'test',
     HERALD_NAMESPACE: namespace,
     PORT: '0',
+    METRICS_PORT: '0',
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     INSTANCE_ID: `gw-${randomBytes(3).toString('hex')}`,
