@@ -14,7 +14,8 @@ describe('the web client in a browser', () => {
 
   beforeAll(async () => {
     // A per-token delay makes a run last a few seconds: long enough to cancel it or to drop the connection.
-    cluster = await Cluster.start({ gateways: 1, env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '30' } });
+    // The page's development sign-in: on with the cluster's real secret (off by default outside development).
+    cluster = await Cluster.start({ gateways: 1, env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '30', DEV_TOKENS: 'true' } });
     browser = await launchBrowser();
   }, 90_000);
 
