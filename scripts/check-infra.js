@@ -9,8 +9,25 @@ const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/herald';
 
+/** The services' NATS credentials, when set (a development NATS usually has none). */
+function natsAuth() {
+  const { NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS } = process.env;
+  if (NATS_CREDS) return { authenticator: require('nats').credsAuthenticator(require('node:fs').readFileSync(NATS_CREDS)) };
+  if (NATS_TOKEN) return { token: NATS_TOKEN };
+  if (NATS_USER) return { user: NATS_USER, pass: NATS_PASSWORD, inboxPrefix: `_INBOX_${NATS_USER.replace(/[^A-Za-z0-9_-]/g, '_')}` };
+  return {};
+}
+
 async function checkNats() {
-  const nc = await connect({ servers: NATS_URL.split(','), timeout: 3000 });
+  let nc;
+  try {
+    nc = await connect({ servers: NATS_URL.split(','), timeout: 3000, ...natsAuth() });
+  } catch (err) {
+    if (/authorization violation/i.test(err.message)) {
+      throw new Error(`NATS at ${NATS_URL} refuses the credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS): ${err.message}`);
+    }
+    throw err;
+  }
   try {
     const jsm = await nc.jetstreamManager({ timeout: 3000 });
     await jsm.getAccountInfo();

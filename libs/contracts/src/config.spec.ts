@@ -96,6 +96,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...DEV, NATS_URL }).NATS_URL).toBe(NATS_URL);
   });
 
+  it('takes NATS credentials of one kind: a user with its password, a token, or a creds file', () => {
+    expect(loadConfig({ ...DEV, NATS_USER: 'gateway', NATS_PASSWORD: 'p1' })).toMatchObject({ NATS_USER: 'gateway', NATS_PASSWORD: 'p1' });
+    expect(loadConfig({ ...DEV, NATS_TOKEN: 't1' }).NATS_TOKEN).toBe('t1');
+    expect(loadConfig({ ...DEV, NATS_CREDS: '/run/secrets/herald.creds' }).NATS_CREDS).toBe('/run/secrets/herald.creds');
+    expect(() => loadConfig({ ...DEV, NATS_USER: 'gateway' })).toThrow(/NATS_PASSWORD: is required with NATS_USER/);
+    expect(() => loadConfig({ ...DEV, NATS_PASSWORD: 'p1' })).toThrow(/NATS_USER: is required with NATS_PASSWORD/);
+    expect(() => loadConfig({ ...DEV, NATS_USER: 'gateway', NATS_PASSWORD: 'p1', NATS_TOKEN: 't1' })).toThrow(
+      /NATS_TOKEN: set only one way/,
+    );
+    expect(() => loadConfig({ ...DEV, NATS_TOKEN: 't1', NATS_CREDS: '/x.creds' })).toThrow(/NATS_CREDS: set only one way/);
+    expect(() => loadConfig({ ...DEV, NATS_PASSWORD: '  ' })).toThrow(/NATS_PASSWORD: must not be blank/);
+  });
+
   it('keeps the JWT issuer and audience checks it is given', () => {
     expect(loadConfig({ ...DEV, JWT_ISSUER: ' https://issuer ', JWT_AUDIENCE: 'herald' })).toMatchObject({
       JWT_ISSUER: 'https://issuer',

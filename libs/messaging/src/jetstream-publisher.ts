@@ -9,6 +9,7 @@ import {
   type Subscription,
 } from 'nats';
 import { decodeJson } from './codec';
+import { inboxPrefixOf } from './nats';
 
 /** JetStream's answer to a publish it stored (or recognised as a duplicate of a stored one). */
 export interface StreamAck {
@@ -54,13 +55,15 @@ const SWEEP_MS = 100;
  * which made it cost ~48 µs of CPU per publish against ~8 µs here (bench/RESULTS.md).
  */
 export class JetStreamPublisher implements StreamPublisher {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private next = 0;
   private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly nc: NatsConnection) {
+    // The connection's own inbox prefix: a NATS user may subscribe to its own inboxes only.
+    this.prefix = `${createInbox(inboxPrefixOf(nc))}.`;
     this.subscription = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.settle(msg) });
     void nc.closed().then(() => this.close());
   }

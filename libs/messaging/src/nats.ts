@@ -1,32 +1,136 @@
-import { connect, type NatsConnection, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy, nanos } from 'nats';
-import type { Subjects } from '@herald/contracts';
+import { readFileSync } from 'node:fs';
+import {
+  connect,
+  credsAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+  type JetStreamManager,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+  DiscardPolicy,
+  nanos,
+} from 'nats';
+import { type Config, ConfigError, type Subjects } from '@herald/contracts';
 import type { Logger } from './logger';
+
+/** How a service authenticates to NATS: NATS_USER with NATS_PASSWORD, NATS_TOKEN, or NATS_CREDS (a .creds file). */
+export interface NatsCredentials {
+  user?: string;
+  password?: string;
+  token?: string;
+  /** The path of a .creds file (a user JWT and its NKey seed). */
+  creds?: string;
+}
 
 export interface NatsOptions {
   url: string;
   name: string;
   logger?: Logger;
+  /** None: an anonymous connection (a development NATS without authorization). */
+  credentials?: NatsCredentials;
+  /**
+   * Called when the connection closes on its own (not by close() or drain()): nats.js gives up
+   * reconnecting when the server refuses the credentials twice in a row. It is logged (fatal)
+   * before; a service exits here, as nothing it does works without NATS.
+   */
+  onFatal?: (err: Error) => void;
 }
 
-/** Connects to NATS and keeps reconnecting forever: a NATS restart must not end a service. */
-export async function connectNats({ url, name, logger }: NatsOptions): Promise<NatsConnection> {
-  const nc = await connect({
-    servers: url.split(',').map((s) => s.trim()),
-    name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    waitOnFirstConnect: false,
-    pingInterval: 10_000,
-  });
+/** The NATS credentials of a configuration (loadConfig has checked that at most one kind is set). */
+export function natsCredentials(config: Pick<Config, 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_TOKEN' | 'NATS_CREDS'>): NatsCredentials {
+  return { user: config.NATS_USER, password: config.NATS_PASSWORD, token: config.NATS_TOKEN, creds: config.NATS_CREDS };
+}
+
+/**
+ * The prefix of a connection's reply inboxes (request/reply, JetStream acks and pulls): with a
+ * user, `_INBOX_<user>`, so that deploy/nats/nats-server.conf lets each service subscribe to its
+ * own replies only (`_INBOX_<user>.>`) rather than to everyone's (`_INBOX.>`).
+ */
+export function natsInboxPrefix(user: string | undefined): string | undefined {
+  return user ? `_INBOX_${user.replace(/[^A-Za-z0-9_-]/g, '_')}` : undefined;
+}
+
+/** The inbox prefix a connection was opened with (nats.js keeps its options on the connection). */
+export function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  return (nc as unknown as { options?: ConnectionOptions }).options?.inboxPrefix;
+}
+
+/** NATS refused the connection's credentials: a configuration error, named by its variables. */
+export class NatsAuthError extends ConfigError {}
+
+/** The variables that hold the credentials in use, for messages. */
+function credentialVariables(c: NatsCredentials): string {
+  if (c.creds) return `NATS_CREDS (${c.creds})`;
+  if (c.token) return 'NATS_TOKEN';
+  if (c.user) return `NATS_USER/NATS_PASSWORD (user "${c.user}")`;
+  return 'no credentials (set NATS_USER and NATS_PASSWORD, NATS_TOKEN or NATS_CREDS)';
+}
+
+function authOptions(c: NatsCredentials): Partial<ConnectionOptions> {
+  if (c.creds) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(c.creds);
+    } catch (err) {
+      throw new NatsAuthError(`NATS_CREDS: cannot read ${c.creds}: ${(err as Error).message}`);
+    }
+    return { authenticator: credsAuthenticator(creds) };
+  }
+  if (c.token) return { token: c.token };
+  if (c.user) return { user: c.user, pass: c.password, inboxPrefix: natsInboxPrefix(c.user) };
+  return {};
+}
+
+function isAuthError(err: unknown): err is NatsError {
+  return err instanceof NatsError && err.isAuthError();
+}
+
+/**
+ * Connects to NATS and keeps reconnecting forever: a NATS restart must not end a service.
+ * Credentials the server refuses are not retried: the first connection fails with a
+ * NatsAuthError naming the variables to fix (logged fatal), and a connection that the server
+ * later refuses (rotated passwords) is closed by nats.js after the second refusal, logged
+ * fatal and reported to `onFatal`.
+ */
+export async function connectNats({ url, name, logger, credentials = {}, onFatal }: NatsOptions): Promise<NatsConnection> {
+  const servers = url.split(',').map((s) => s.trim());
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: false,
+      pingInterval: 10_000,
+      ...authOptions(credentials),
+    });
+  } catch (err) {
+    if (!isAuthError(err)) throw err;
+    const refused = new NatsAuthError(`NATS at ${url} refused ${credentialVariables(credentials)}: ${err.message}`);
+    logger?.fatal({ nats: err.code }, refused.message);
+    throw refused;
+  }
   if (logger) {
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+        if (s.permissionContext) {
+          // A subject this service's NATS user may not use (deploy/nats/nats-server.conf).
+          const { operation, subject } = s.permissionContext;
+          logger.error({ nats: s.type, data: String(s.data), operation, subject }, `nats refused a ${operation} to ${subject}`);
+        } else if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
           logger.warn({ nats: s.type, data: String(s.data) }, `nats ${s.type}`);
         }
       }
     })();
   }
+  void nc.closed().then((err) => {
+    if (!err) return; // closed or drained on purpose
+    const fatal = isAuthError(err) ? new NatsAuthError(`NATS at ${url} refused ${credentialVariables(credentials)}: ${err.message}`) : err;
+    logger?.fatal({ nats: (err as Partial<NatsError>).code }, `nats connection closed: ${fatal.message}`);
+    onFatal?.(fatal);
+  });
   return nc;
 }
 

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, sleep } from './cluster';
+import { natsConfFor, NATS_USERS, type NatsUser, passwordVariable } from './nats-conf';
+
+/**
+ * A nats-server of the test's own on a free loopback port, run with Herald's configuration
+ * (rendered for `namespace`) and a random password per service in its environment. Its log
+ * (permission violations included) is kept in `logFile`.
+ */
+export class AuthNatsServer {
+  private process?: ChildProcess;
+  private exited?: Promise<void>;
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    readonly logFile: string,
+    readonly passwords: Record<NatsUser, string>,
+  ) {}
+
+  static async start(namespace: string, logDir: string): Promise<AuthNatsServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-nats-auth-'));
+    mkdirSync(logDir, { recursive: true });
+    // Letters and digits, starting with a letter (the config parser reads a leading digit as a number).
+    const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, `p${randomBytes(16).toString('hex')}`])) as Record<NatsUser, string>;
+    const server = new AuthNatsServer(await freePort(), dir, join(logDir, 'nats-server.log'), passwords);
+    await server.run(natsConfFor(namespace));
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** NATS_USER/NATS_PASSWORD of a service, as its environment. */
+  envOf(user: NatsUser): Record<string, string> {
+    return { NATS_USER: user, NATS_PASSWORD: this.passwords[user] };
+  }
+
+  /** The server's log so far. */
+  log(): string {
+    return readFileSync(this.logFile, 'utf8');
+  }
+
+  /** The permission violations the server has logged so far. */
+  violations(): string[] {
+    return this.log()
+      .split('\n')
+      .filter((line) => /(Publish|Subscription) Violation/.test(line));
+  }
+
+  private async run(conf: string): Promise<void> {
+    const confFile = join(this.dir, 'nats-server.conf');
+    writeFileSync(confFile, conf);
+    const env = { PATH: process.env.PATH ?? '', ...Object.fromEntries(NATS_USERS.map((u) => [passwordVariable(u), this.passwords[u]])) };
+    const child = spawn(
+      '/usr/sbin/nats-server',
+      ['-c', confFile, '-a', '127.0.0.1', '-p', String(this.port), '-sd', join(this.dir, 'js')],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.process = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    await untilListening(this.port, child);
+  }
+
+  async stop(): Promise<void> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
+    await this.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function untilListening(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => (socket.destroy(), resolve(false)));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nats-server not listening on ${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
