@@ -49,6 +49,26 @@ describe('docker-compose.yml', () => {
     for (const infra of ['nats', 'postgres', 'redis', 'gateway-2']) expect(services[infra].restart).toBe('unless-stopped');
   });
 
+  it('runs NATS with deploy/nats/nats-server.conf, its four passwords required, and each service as its own NATS user', () => {
+    const nats = services.nats;
+    const confAt = nats.command[nats.command.indexOf('-c') + 1];
+    const mount = (nats.volumes as string[]).find((v) => v.split(':')[1] === confAt);
+    expect(mount?.split(':')[0]).toBe('./deploy/nats/nats-server.conf');
+    expect(existsSync(join(root, 'deploy/nats/nats-server.conf'))).toBe(true);
+    for (const app of APPS) {
+      const variable = `HERALD_NATS_${app.toUpperCase()}_PASSWORD`;
+      // `${VAR:?message}`: compose refuses to start without it rather than run on a default.
+      expect(nats.environment[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?.+\\}$`));
+    }
+    const users = new Map(heraldServices.filter(([name]) => name !== 'migrate').map(([name, s]) => [name, s.environment]));
+    expect([...users.keys()].sort()).toEqual(['gateway-1', 'gateway-2', 'orchestrator', 'persistence', 'worker']);
+    for (const [name, env] of users) {
+      const app = name.replace(/-\d+$/, '');
+      expect({ name, user: env.NATS_USER }).toEqual({ name, user: app });
+      expect(env.NATS_PASSWORD).toMatch(new RegExp(`^\\$\\{HERALD_NATS_${app.toUpperCase()}_PASSWORD:\\?.+\\}$`));
+    }
+  });
+
   it('health-checks every service on the port it serves /health/ready on', () => {
     for (const name of ['gateway-1', 'gateway-2']) {
       const port = services[name].environment.PORT;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_KEYS } from '@herald/contracts';
 import { parseAllDocuments } from 'yaml';
+import { NATS_USERS, parseNatsConf, passwordVariable, readNatsConf } from '../e2e/support/nats-conf';
 
 /** No cluster here: these tests read deploy/k8s and check what can be checked without one. */
 const root = resolve(__dirname, '../..');
@@ -152,6 +153,39 @@ describe('deploy/k8s (Kustomize base and example overlay)', () => {
     // The streams are replicated on every server of the cluster, or losing one loses events.
     expect(Number(byName('ConfigMap', 'herald-config')!.data!.NATS_STREAM_REPLICAS)).toBe(nats.spec.replicas);
     expect(helm.config.cluster.replicas).toBe(nats.spec.replicas);
+  });
+
+  it("runs NATS with deploy/nats/nats-server.conf's users and permissions, each service as its own user, the passwords from a Secret", () => {
+    const canonical = parseNatsConf(readNatsConf()).authorization;
+    expect(parseNatsConf(byName('ConfigMap', 'nats-config')!.data!['nats.conf']).authorization).toEqual(canonical);
+    const [nats] = containersOf(byName('StatefulSet', 'nats')!);
+    expect(nats.envFrom).toContainEqual({ secretRef: { name: 'herald-nats' } });
+    const natsSecret = (overlayKustomization.secretGenerator as any[]).find((g) => g.name === 'herald-nats');
+    expect(natsSecret.literals.map((l: string) => l.split('=')[0]).sort()).toEqual(NATS_USERS.map(passwordVariable).sort());
+    for (const app of APPS) {
+      const env = containersOf(byName('Deployment', `herald-${app}`)!)[0].env as any[];
+      expect(env.find((e) => e.name === 'NATS_USER')).toEqual({ name: 'NATS_USER', value: app });
+      expect(env.find((e) => e.name === 'NATS_PASSWORD')).toEqual({
+        name: 'NATS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'herald-nats', key: `HERALD_NATS_${app.toUpperCase()}_PASSWORD` } },
+      });
+    }
+    // The Helm alternative: the same authorization (the chart writes `<< $VAR >>` unquoted), the same Secret.
+    const helm = load(join(k8s, 'nats/helm-values.yaml'))[0];
+    const helmUsers = (helm.config.merge.authorization.users as any[]).map((u) => ({
+      ...u,
+      password: u.password.replace(/^<< (.*) >>$/, '$1'),
+      permissions: {
+        ...u.permissions,
+        ...('allow_responses' in u.permissions ? { allow_responses: String(u.permissions.allow_responses) } : {}),
+      },
+    }));
+    expect({ users: helmUsers }).toEqual(canonical);
+    for (const user of NATS_USERS) {
+      expect(helm.container.env[passwordVariable(user)]).toEqual({
+        valueFrom: { secretKeyRef: { name: 'herald-nats', key: passwordVariable(user) } },
+      });
+    }
   });
 
   it('routes the example ingress to the gateway Service port', () => {
