@@ -38,13 +38,21 @@ export type KnowledgeInput = z.infer<typeof knowledgeInputSchema>;
 export const knowledgeOutputSchema = z.object({ passages: z.array(passageSchema) });
 export type KnowledgeOutput = z.infer<typeof knowledgeOutputSchema>;
 
+/**
+ * The data agent's demo dataset: the schema its tables live in and the read-only role its
+ * queries run as. Defined once here, the lowest library both @herald/db (the migrations that
+ * create and lock them down) and @herald/agents (the SQL guard, the pool) may import.
+ */
+export const DEMO_SCHEMA = 'demo';
+export const DEMO_READER_ROLE = 'herald_demo_reader';
+
 /** A query result of the data agent: it goes into the answer's `metadata.table`. */
 export const dataTableSchema = z.object({
   columns: z.array(z.string()),
   rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))),
   /** Rows returned (at most the row limit). */
   rowCount: z.number().int().nonnegative(),
-  /** More rows matched than the row limit lets through. */
+  /** More rows matched than the row limit, or the result's size limit, lets through. */
   truncated: z.boolean(),
   /** The SQL that produced it (one read-only SELECT over the demo schema). */
   sql: z.string(),

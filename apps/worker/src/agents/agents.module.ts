@@ -1,5 +1,13 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type AgentResources, AgentRegistry, builtInAgents, createModelProvider, PgDataWarehouse, PgKnowledgeBase } from '@herald/agents';
+import {
+  type AgentResources,
+  AgentRegistry,
+  builtInAgents,
+  createModelProvider,
+  DATA_STATEMENT_TIMEOUT_MS,
+  PgDataWarehouse,
+  PgKnowledgeBase,
+} from '@herald/agents';
 import type { Config } from '@herald/contracts';
 import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import type { Pool } from 'pg';
@@ -16,10 +24,11 @@ import { createKnowledgePool } from './knowledge-pool';
     { provide: DATA_POOL, inject: [CONFIG, LOGGER], useFactory: createDataPool },
     {
       provide: AGENT_RESOURCES,
-      inject: [KB_POOL, DATA_POOL, AGENT_REGISTRY],
-      useFactory: (kb: Pool, data: Pool, agents: AgentRegistry): AgentResources => ({
+      inject: [KB_POOL, DATA_POOL, AGENT_REGISTRY, LOGGER],
+      useFactory: (kb: Pool, data: Pool, agents: AgentRegistry, logger: Logger): AgentResources => ({
         knowledgeBase: new PgKnowledgeBase(kb),
-        dataWarehouse: new PgDataWarehouse(data),
+        // Database errors are logged here; the user and the model only get a fixed message.
+        dataWarehouse: new PgDataWarehouse(data, DATA_STATEMENT_TIMEOUT_MS, logger),
         agents,
       }),
     },

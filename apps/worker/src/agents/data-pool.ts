@@ -1,5 +1,4 @@
-import type { Config } from '@herald/contracts';
-import { DEMO_READER_ROLE } from '@herald/agents';
+import { type Config, DEMO_READER_ROLE, DEMO_SCHEMA } from '@herald/contracts';
 import type { Logger } from '@herald/messaging';
 import { Pool } from 'pg';
 
@@ -22,7 +21,7 @@ export function dataDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATA_DATA
 export function createDataPool(config: Pick<Config, 'DATABASE_URL' | 'DATA_DATABASE_URL'>, logger: Logger): Pool {
   const pool = new Pool({
     connectionString: dataDatabaseUrl(config),
-    options: '-c default_transaction_read_only=on -c search_path=demo',
+    options: `-c default_transaction_read_only=on -c search_path=${DEMO_SCHEMA}`,
     application_name: 'herald-data-agent',
     max: MAX_CONNECTIONS,
     connectionTimeoutMillis: 5_000,

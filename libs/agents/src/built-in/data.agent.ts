@@ -1,6 +1,7 @@
 import { AGENT, type DataInput, dataInputSchema, type DataOutput, type DataTable, ErrorCode, HeraldError } from '@herald/contracts';
 import { checkSql } from '../data/sql-guard';
 import { describeDemoSchema, DEMO_TABLES } from '../data/demo-schema';
+import { MAX_RESULT_BYTES } from '../data/data-warehouse';
 import type { AgentContext } from '../sdk/agent-context';
 import { defineAgent } from '../sdk/agent-definition';
 import { ApprovalRefused, ToolError } from '../sdk/errors';
@@ -17,9 +18,11 @@ const EXPORT_RE = /\b(export|csv|download|spreadsheet)\b/i;
 
 /**
  * Answers questions about the demo sales dataset: schema retrieval → SQL generation (the
- * model; the local engine fills templates) → validation (checkSql, then EXPLAIN; a refused
- * query goes back to the model with the reason, up to MAX_SQL_ATTEMPTS) → execution as the
- * read-only role with a statement timeout and DATA_ROW_LIMIT → the table. Asks the user when
+ * model; the local engine fills templates) → validation (checkSql: Postgres's parser and an
+ * allowlist, then EXPLAIN; a refused query goes back to the model with the reason, up to
+ * MAX_SQL_ATTEMPTS) → execution as the read-only role with a statement timeout, DATA_ROW_LIMIT
+ * and MAX_RESULT_BYTES → the table. Database errors reach the model and the user only as a
+ * fixed message per SQLSTATE (PgDataWarehouse logs the real one). Asks the user when
  * the question is ambiguous, and asks for approval before exporting the result.
  */
 export const dataAgent = defineAgent<DataInput, DataOutput>({
@@ -60,7 +63,11 @@ export const dataAgent = defineAgent<DataInput, DataOutput>({
       return { title: found.title, notes: [`The query could not run: ${err.message}`] };
     }
     ctx.progress(0.85);
-    const notes = table.truncated ? [`Only the first ${DATA_ROW_LIMIT} rows are shown.`] : [];
+    const notes = !table.truncated
+      ? []
+      : table.rowCount >= DATA_ROW_LIMIT
+        ? [`Only the first ${DATA_ROW_LIMIT} rows are shown.`]
+        : [`Only the first ${table.rowCount} rows are shown: the whole result is larger than ${MAX_RESULT_BYTES / 1024} KiB.`];
     if (!EXPORT_RE.test(question) || table.rowCount === 0) return { title: found.title, table, notes };
 
     const filename = `${
@@ -123,7 +130,7 @@ async function writeQuery(ctx: AgentContext, question: string, schema: string, m
         DATA_TOOLS.validate,
         { sql },
         async (signal) => {
-          const verdict = checkSql(sql);
+          const verdict = await checkSql(sql);
           if (!verdict.ok) throw new HeraldError(ErrorCode.INVALID_INPUT, verdict.error!);
           await ctx.resources.dataWarehouse!.explain(verdict.sql, signal);
           return verdict.sql;

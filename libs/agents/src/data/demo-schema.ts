@@ -1,8 +1,10 @@
+import { DEMO_SCHEMA } from '@herald/contracts';
+
 /**
  * The demo dataset the data agent answers from (migration DemoDataset1795334000002): what
  * SQL generation is told, and the only tables validation lets a query read.
  */
-export const DEMO_SCHEMA_NAME = 'demo';
+export const DEMO_SCHEMA_NAME = DEMO_SCHEMA;
 
 export const DEMO_TABLES: Readonly<Record<string, readonly string[]>> = {
   customers: [
@@ -34,6 +36,3 @@ export function describeDemoSchema(): string {
     .map(([table, columns]) => `${DEMO_SCHEMA_NAME}.${table}(${columns.join(', ')})`)
     .join('\n');
 }
-
-/** The read-only role the demo schema is granted to (created by the db migration of the same name). */
-export const DEMO_READER_ROLE = 'herald_demo_reader';

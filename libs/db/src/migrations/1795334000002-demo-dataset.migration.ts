@@ -1,8 +1,5 @@
+import { DEMO_READER_ROLE, DEMO_SCHEMA } from '@herald/contracts';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-/** The role the data agent's queries run as: it can read the `demo` schema and nothing else of Herald's. */
-export const DEMO_READER_ROLE = 'herald_demo_reader';
-export const DEMO_SCHEMA = 'demo';
 
 /**
  * The data agent's demo dataset, in a schema of its own: customers, products and two years

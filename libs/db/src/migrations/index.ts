@@ -2,9 +2,15 @@ import { InitialSchema1795334000000 } from './1795334000000-initial-schema.migra
 import { SeedKnowledgeBase1795334000001 } from './1795334000001-seed-knowledge-base.migration';
 import { DemoDataset1795334000002 } from './1795334000002-demo-dataset.migration';
 import { DropEventsConversationIndex1795334000003 } from './1795334000003-drop-events-conversation-index.migration';
+import { DemoReaderLockdown1795334000004 } from './1795334000004-demo-reader-lockdown.migration';
 
-export { InitialSchema1795334000000, SeedKnowledgeBase1795334000001, DemoDataset1795334000002, DropEventsConversationIndex1795334000003 };
-export { DEMO_READER_ROLE, DEMO_SCHEMA } from './1795334000002-demo-dataset.migration';
+export {
+  InitialSchema1795334000000,
+  SeedKnowledgeBase1795334000001,
+  DemoDataset1795334000002,
+  DropEventsConversationIndex1795334000003,
+  DemoReaderLockdown1795334000004,
+};
 
 /** Every migration, oldest first. Hand-written SQL; the schema is never synchronized. */
 export const MIGRATIONS = [
@@ -12,4 +18,5 @@ export const MIGRATIONS = [
   SeedKnowledgeBase1795334000001,
   DemoDataset1795334000002,
   DropEventsConversationIndex1795334000003,
+  DemoReaderLockdown1795334000004,
 ];
