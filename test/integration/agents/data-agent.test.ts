@@ -6,11 +6,15 @@ import {
   MemoryHumanChannel,
   MemoryKnowledgeBase,
   type ModelProvider,
+  DATA_ROW_LIMIT,
+  MAX_RESULT_BYTES,
+  MAX_RESULT_ROWS,
+  MAX_STRING_CHARS,
   PgDataWarehouse,
   runAgent,
   type SqlResult,
 } from '@herald/agents';
-import { ErrorCode, HeraldError } from '@herald/contracts';
+import { DEMO_READER_ROLE, ErrorCode, HeraldError } from '@herald/contracts';
 import { runMigrations } from '@herald/db';
 import { Client, Pool } from 'pg';
 
@@ -55,6 +59,7 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
     });
     admin = new Client({ connectionString: dbUrl() });
     await admin.connect();
+    await admin.query('CREATE SCHEMA scratch; CREATE TABLE scratch.secret AS SELECT 1 AS x');
   }, 60_000);
 
   afterAll(async () => {
@@ -181,6 +186,162 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
     expect(err).toMatchObject({ code: ErrorCode.TIMEOUT, message: 'The query took too long and was stopped.' });
     expect(Date.now() - startedAt).toBeLessThan(1_500);
     await expect(warehouse.query('SELECT 1 AS one', 10, signal)).resolves.toMatchObject({ rows: [[1]] });
+  });
+
+  it('the role reaches nothing but the demo data, even with raw SQL past the guard and without the pool settings', async () => {
+    // A plain session of the role: the search path and read-only default come from the role (migration 4).
+    const reader = new Client({ connectionString: dbUrl(DEMO_READER_ROLE) });
+    await reader.connect();
+    const denied = async (sql: string) => (await reader.query(sql).catch((e: { code?: string }) => e)) as { code?: string };
+    try {
+      expect((await reader.query('SHOW search_path')).rows[0].search_path).toBe('demo');
+      expect((await reader.query('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only).toBe('on');
+      expect((await reader.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBe(1500);
+      for (const table of ['conversations', 'messages', 'events', 'runs', 'kb_documents', 'kb_chunks']) {
+        expect(await denied(`SELECT * FROM public.${table} LIMIT 1`)).toMatchObject({ code: '42501' });
+        expect(await denied(`SELECT * FROM ${table} LIMIT 1`)).toMatchObject({ code: '42P01' }); // not on its search path
+      }
+      expect(await denied('SELECT * FROM pg_authid')).toMatchObject({ code: '42501' });
+      expect(await denied("SELECT current_setting('data_directory')")).toMatchObject({ code: '42501' });
+      expect(await denied("SELECT pg_read_file('/etc/passwd')")).toMatchObject({ code: '42501' });
+      expect(await denied('SELECT * FROM scratch.secret')).toMatchObject({ code: '42501' });
+      // Its catalog view of tables: the demo ones only.
+      const visible = await reader.query(
+        "SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+      );
+      expect(visible.rows.map((r) => r.table_schema)).toEqual(['demo']);
+      expect(
+        (await reader.query("SELECT pg_has_role('herald_demo_reader', oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_read_all_data'"))
+          .rows[0],
+      ).toEqual({
+        pg_has_role: false,
+      });
+      // Writable transactions are the role's to ask for, and still cannot create anything.
+      await reader.query('SET default_transaction_read_only = off');
+      expect(await denied('CREATE TEMP TABLE t (x int)')).toMatchObject({ code: '42501' });
+      expect(await denied('CREATE TABLE demo.t (x int)')).toMatchObject({ code: '42501' });
+      expect(await denied('CREATE TABLE public.t (x int)')).toMatchObject({ code: '42501' });
+      expect(await denied('DELETE FROM demo.orders')).toMatchObject({ code: '42501' });
+    } finally {
+      await reader.end();
+    }
+    expect(await orderCount()).toBe(1500);
+  });
+
+  it('caps a big result past the guard in Postgres: 16 MB in one value, a cross join, wide rows', async () => {
+    const logger = { warn: jest.fn() };
+    const warehouse = new PgDataWarehouse(pool, 5_000, logger);
+    const signal = new AbortController().signal;
+    const huge = await warehouse.query("SELECT repeat('x', 16000000) AS big", 200, signal);
+    expect(huge).toMatchObject({ columns: ['big'], rows: [], rowCount: 0, truncated: true });
+
+    const wide = await warehouse.query("SELECT id, repeat('x', 5000) AS filler FROM demo.orders ORDER BY id", 200, signal);
+    expect(wide.truncated).toBe(true);
+    expect(wide.rowCount).toBeGreaterThan(40);
+    expect(wide.rowCount).toBeLessThan(60);
+    expect(wide.rows.map((r) => r[0])).toEqual(Array.from({ length: wide.rowCount }, (_, i) => i + 1)); // in order, from the start
+    expect(Buffer.byteLength(JSON.stringify(wide.rows))).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+
+    const cross = await warehouse.query(
+      'SELECT a.id FROM demo.orders a JOIN demo.orders b ON true JOIN demo.orders c ON true',
+      5_000,
+      signal,
+    );
+    expect(cross).toMatchObject({ rowCount: MAX_RESULT_ROWS, truncated: true });
+
+    const exact = await warehouse.query('SELECT id FROM demo.products ORDER BY id', 200, signal);
+    expect(exact).toMatchObject({ rowCount: 8, truncated: false, columns: ['id'] });
+    expect(await warehouse.query('SELECT id FROM demo.products WHERE false', 200, signal)).toMatchObject({ rows: [], truncated: false });
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('cuts a result the guard lets through at 256 KiB, and says so in the answer', async () => {
+    const filler = (i: number) => `'${String(i).repeat(MAX_STRING_CHARS)}' AS f${i}`;
+    const sql = `SELECT o.id, ${[1, 2, 3, 4, 5, 6, 7].map(filler).join(', ')} FROM demo.orders o ORDER BY o.id`;
+    const { sink, output } = await ask('anything', { model: scriptedModel([sql]) });
+    expect(sink.ofType('tool_completed').map((e) => [e.data.tool, e.data.ok])).toContainEqual(['sql_query', true]);
+    const rows = output.table!.rows.length;
+    expect(rows).toBeGreaterThan(100);
+    expect(rows).toBeLessThan(DATA_ROW_LIMIT);
+    expect(output.notes).toEqual([`Only the first ${rows} rows are shown: the whole result is larger than 256 KiB.`]);
+  });
+
+  it("never shows a database error's text: a fixed message per SQLSTATE for the model and the user, the real one in the log", async () => {
+    // Past the guard and EXPLAIN, failing as it runs.
+    const { sink, output } = await ask('anything', { model: scriptedModel(['SELECT 1 / (id - id) AS x FROM demo.orders']) });
+    const failed = sink.ofType('tool_completed').find((e) => e.data.tool === 'sql_query');
+    expect(failed?.data).toMatchObject({ ok: false, error: 'The query divides by zero: guard the divisor with NULLIF(…, 0).' });
+    expect(output.notes).toEqual(['The query could not run: The query divides by zero: guard the divisor with NULLIF(…, 0).']);
+    expect(JSON.stringify(sink.events)).not.toMatch(/division by zero/);
+
+    const logger = { warn: jest.fn() };
+    const warehouse = new PgDataWarehouse(pool, 5_000, logger);
+    const signal = new AbortController().signal;
+    const leaky: Array<[string, RegExp]> = [
+      ['SELECT * FROM public.messages', /permission denied for schema public/],
+      ['SELECT * FROM pg_authid', /permission denied for table pg_authid/],
+      ["SELECT current_setting('data_directory')", /data_directory/],
+      ["SELECT 'abc'::int", /invalid input syntax for type integer/],
+      ['SELECT * FROM runs', /relation "runs" does not exist/],
+    ];
+    for (const [sql, real] of leaky) {
+      logger.warn.mockClear();
+      const err = (await warehouse.query(sql, 10, signal).catch((e: unknown) => e)) as HeraldError;
+      expect(err).toBeInstanceOf(HeraldError);
+      expect(err.message).not.toMatch(real);
+      expect(err.message).not.toMatch(/permission denied|pg_authid|data_directory|public|syntax for type/);
+      expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ err: expect.stringMatching(real), sql }), expect.any(String));
+    }
+    await expect(warehouse.query('SELECT * FROM public.messages', 10, signal)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_INPUT,
+      message: 'The query tried to do something it may not: only reading the demo tables is allowed.',
+    });
+    // Only a plain name of the query's own text is quoted back.
+    await expect(warehouse.explain('SELECT * FROM runs', signal)).rejects.toMatchObject({
+      message: expect.stringMatching(/^table "runs" does not exist; the columns are demo\.customers\(id, name/),
+    });
+  });
+
+  it('a migrating user that is neither superuser nor in PUBLIC keeps its own rights after the lockdown', async () => {
+    const app = `herald_app_${randomBytes(4).toString('hex')}`;
+    const appDb = `${dbName}_own`;
+    const maintenance = new Client({ connectionString: new URL('/postgres', BASE).toString() });
+    await maintenance.connect();
+    const url = (user: string) => {
+      const u = new URL(BASE);
+      u.pathname = `/${appDb}`;
+      u.username = user;
+      u.password = '';
+      return u.toString();
+    };
+    try {
+      await maintenance.query(`CREATE ROLE ${app} LOGIN CREATEROLE`);
+      // What a Herald user has when it created the reader itself (Postgres 16 needs ADMIN to alter a role).
+      await maintenance.query(`GRANT ${DEMO_READER_ROLE} TO ${app} WITH ADMIN OPTION`);
+      await maintenance.query(`CREATE DATABASE ${appDb} OWNER ${app}`);
+      await runMigrations(url(app));
+      const own = new Client({ connectionString: url(app) });
+      await own.connect();
+      try {
+        await own.query('CREATE TABLE public.scratch (x int)');
+        await own.query('CREATE TEMP TABLE scratch_tmp (x int)');
+        expect((await own.query('SELECT count(*)::int AS n FROM public.conversations')).rows[0].n).toBe(0);
+      } finally {
+        await own.end();
+      }
+      const reader = new Client({ connectionString: url(DEMO_READER_ROLE) });
+      await reader.connect();
+      try {
+        await expect(reader.query('SELECT * FROM public.conversations')).rejects.toMatchObject({ code: '42501' });
+        expect((await reader.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBe(1500);
+      } finally {
+        await reader.end();
+      }
+    } finally {
+      await maintenance.query(`DROP DATABASE IF EXISTS ${appDb} WITH (FORCE)`);
+      await maintenance.query(`DROP ROLE IF EXISTS ${app}`);
+      await maintenance.end();
+    }
   });
 
   it('exports only with approval; a refusal ends that path politely', async () => {
