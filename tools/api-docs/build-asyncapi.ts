@@ -1,23 +1,11 @@
 import {
-  admitRunReplySchema,
-  admitRunRequestSchema,
   CLIENT_EVENTS,
   EVENT_TYPES,
-  eventsAfterReplySchema,
-  ingestKnowledgeReplySchema,
-  ingestKnowledgeRequestSchema,
-  eventsAfterRequestSchema,
   eventsResumeSchema,
-  getRunReplySchema,
-  getRunRequestSchema,
-  historyReplySchema,
-  historyRequestSchema,
-  listConversationsReplySchema,
-  listConversationsRequestSchema,
-  listMessagesReplySchema,
-  listMessagesRequestSchema,
   PERSISTENCE_RPC,
   type PersistenceRpc,
+  RPC_SCHEMAS,
+  rpcErrorBodySchema,
   runCancelCommandSchema,
   runCancelSchema,
   runRequestSchema,
@@ -27,7 +15,6 @@ import {
   stepSettledNoticeSchema,
   storedEventSchema,
   subjects,
-  abandonRunRequestSchema,
 } from '@herald/contracts';
 import { z } from 'zod';
 import { jsonSchema } from './json-schema';
@@ -56,23 +43,9 @@ const eventParams = {
   run: { description: 'run UUID' },
 };
 
-const RPC_SCHEMAS: Record<keyof typeof PERSISTENCE_RPC, [z.ZodType, z.ZodType]> = {
-  admitRun: [admitRunRequestSchema, admitRunReplySchema],
-  abandonRun: [abandonRunRequestSchema, z.object({})],
-  getRun: [getRunRequestSchema, getRunReplySchema],
-  listConversations: [listConversationsRequestSchema, listConversationsReplySchema],
-  listMessages: [listMessagesRequestSchema, listMessagesReplySchema],
-  history: [historyRequestSchema, historyReplySchema],
-  eventsAfter: [eventsAfterRequestSchema, eventsAfterReplySchema],
-  ingestKnowledge: [ingestKnowledgeRequestSchema, ingestKnowledgeReplySchema],
-  ping: [z.object({}), z.object({})],
-};
 /** Every reply of a request/reply call (libs/contracts `RpcReply`). */
 const rpcReply = (data: z.ZodType) =>
-  z.union([
-    z.object({ ok: z.literal(true), data }),
-    z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-  ]);
+  z.union([z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: rpcErrorBodySchema })]);
 
 /** The AsyncAPI 3 document: the Socket.IO events of PROTOCOL.md and the NATS subjects between the services. */
 export function buildAsyncApi(version: string): Doc {
@@ -218,8 +191,8 @@ export function buildAsyncApi(version: string): Doc {
   operations['broadcast cancel'] = { action: 'send', channel: ref('#/channels/runCancel') };
   operations['broadcast respond'] = { action: 'send', channel: ref('#/channels/runRespond') };
 
-  for (const [key, op] of Object.entries(PERSISTENCE_RPC) as Array<[keyof typeof PERSISTENCE_RPC, PersistenceRpc]>) {
-    const [request, reply] = RPC_SCHEMAS[key];
+  for (const op of Object.values(PERSISTENCE_RPC) as PersistenceRpc[]) {
+    const { request, reply } = RPC_SCHEMAS[op];
     const id = `rpc.${op}`;
     channels[id] = {
       address: address(s.rpc(op)),

@@ -8,7 +8,12 @@ import {
   runSnapshotSchema,
 } from '@herald/contracts';
 import { z } from 'zod';
-import { devConfigReplySchema, devTokenBodySchema, listConversationsQuerySchema } from '../../apps/gateway/src/http/query.schemas';
+import {
+  devConfigReplySchema,
+  devTokenBodySchema,
+  listConversationsQuerySchema,
+  listMessagesQuerySchema,
+} from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
 import { agentEventSchemas, chatSendDocSchema, chatSendResultSchema, errorBodySchema, runCancelResultSchema } from './schemas';
 
@@ -33,6 +38,7 @@ const STANDARD_ERRORS = {
 /** The OpenAPI 3.1 document of the gateway's HTTP API (PROTOCOL.md §6). */
 export function buildOpenApi(version: string): Doc {
   const queryShape = listConversationsQuerySchema.shape;
+  const messagesQuery = listMessagesQuerySchema.shape;
   return {
     openapi: '3.1.0',
     info: {
@@ -71,12 +77,30 @@ export function buildOpenApi(version: string): Doc {
       },
       '/v1/conversations/{id}/messages': {
         get: {
-          summary: 'The conversation’s stored messages, oldest first',
+          summary: 'One page of the conversation’s stored messages: the newest `limit` older than message `before`, oldest first',
           security: bearer,
-          parameters: [uuidParam('id', 'conversation id')],
+          parameters: [
+            uuidParam('id', 'conversation id'),
+            {
+              name: 'limit',
+              in: 'query',
+              description: 'default 50; over 200 is 400 INVALID_INPUT',
+              schema: jsonSchema(messagesQuery.limit),
+            },
+            {
+              name: 'before',
+              in: 'query',
+              description: 'a message id: the `nextBefore` of the newer page',
+              schema: { type: 'string', format: 'uuid' },
+            },
+          ],
           responses: {
-            '200': { description: 'the messages', content: json(listMessagesReplySchema) },
-            '404': error('NOT_FOUND (also: not the user’s)'),
+            '200': {
+              description:
+                '`{ messages, nextBefore }`: `nextBefore` is the id to pass as `before` for the previous page, null when none remains (a page of very long messages may hold fewer than `limit`)',
+              content: json(listMessagesReplySchema),
+            },
+            '404': error('NOT_FOUND (also: not the user’s, or `before` not one of its messages)'),
             ...STANDARD_ERRORS,
           },
         },

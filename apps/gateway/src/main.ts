@@ -1,5 +1,8 @@
-import { createLogger } from '@herald/messaging';
+import { createLogger, installProcessGuards } from '@herald/messaging';
 import { startGateway } from './bootstrap';
+
+/** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */
+installProcessGuards(createLogger('gateway'));
 
 /** Herald gateway: Socket.IO + HTTP edge on PORT. Configuration comes from the environment. */
 startGateway().catch((err: unknown) => {

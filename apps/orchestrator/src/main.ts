@@ -1,6 +1,10 @@
 import 'reflect-metadata';
 import { ConfigError } from '@herald/contracts';
+import { createLogger, installProcessGuards } from '@herald/messaging';
 import { bootstrap } from './bootstrap';
+
+/** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */
+installProcessGuards(createLogger('orchestrator'));
 
 bootstrap().catch((err) => {
   console.error(err instanceof ConfigError ? err.message : err);

@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError } from '@herald/contracts';
 import { DatabaseUnreachableError } from '@herald/db';
+import { createLogger, installProcessGuards } from '@herald/messaging';
 import { bootstrap } from './bootstrap';
+
+/** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */
+installProcessGuards(createLogger('persistence'));
 
 bootstrap().catch((err) => {
   const known = err instanceof ConfigError || err instanceof DatabaseUnreachableError;

@@ -5,6 +5,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** One more Socket.IO connection or SSE stream than MAX_CONNECTIONS_PER_USER (PROTOCOL.md §1). */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   RUN_IN_PROGRESS: 'RUN_IN_PROGRESS',
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
@@ -20,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 429,
   RUN_IN_PROGRESS: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -39,8 +42,10 @@ export class HeraldError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryAfterMs?: number,
+    /** `cause`: what went wrong underneath, for logs (never sent to clients). */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'HeraldError';
   }
 

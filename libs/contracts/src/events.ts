@@ -43,7 +43,14 @@ export const eventDataSchemas = {
   status: z.object({ step: z.string(), message: z.string() }),
   agent_started: z.object({ agent: z.string(), description: z.string().optional() }),
   agent_thinking: z.object({ agent: z.string(), thought: z.string() }),
-  tool_executing: z.object({ agent: z.string(), tool: z.string(), callId: z.string(), input: z.unknown() }),
+  tool_executing: z.object({
+    agent: z.string(),
+    tool: z.string(),
+    callId: z.string(),
+    input: z.unknown(),
+    /** The input was over TOOL_PAYLOAD_MAX_BYTES: `input` is the start of its JSON text. */
+    truncated: z.boolean().optional(),
+  }),
   tool_completed: z.object({
     agent: z.string(),
     tool: z.string(),
@@ -52,6 +59,8 @@ export const eventDataSchemas = {
     output: z.unknown().optional(),
     error: z.string().optional(),
     durationMs: z.number().nonnegative(),
+    /** The output was over TOOL_PAYLOAD_MAX_BYTES: `output` is the start of its JSON text. */
+    truncated: z.boolean().optional(),
   }),
   agent_completed: z.object({ agent: z.string(), durationMs: z.number().nonnegative(), summary: z.string().optional() }),
   clarification_requested: z.object({ requestId: z.string(), question: z.string(), choices: z.array(z.string()).optional() }),

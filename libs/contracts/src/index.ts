@@ -1,6 +1,7 @@
 export * from './agent-io';
 export * from './config';
 export * from './errors';
+export * from './event-bounds';
 export * from './events';
 export * from './ids';
 export * from './jobs';

@@ -1,22 +1,78 @@
 import { z } from 'zod';
-import type { ErrorBody } from './errors';
-import { runOptionsSchema } from './socket';
+import { type ErrorBody, ErrorCode } from './errors';
+import { isValidUserId, USER_ID_RULE, UUID_RE } from './ids';
+import { characterCount, MAX_CLIENT_MESSAGE_ID, runOptionsSchema } from './socket';
 import { RUN_STATUSES, runSnapshotSchema } from './runs';
 import { sourceSchema } from './events';
+import { PERSISTENCE_RPC, type PersistenceRpc } from './subjects';
+
+/**
+ * Why a request/reply call failed, when it did not get the server's own answer (or got an
+ * answer it could not use). Users see UNAVAILABLE, INVALID_INPUT or INTERNAL; logs and
+ * metrics see the reason.
+ */
+export const RPC_FAILURE = {
+  /** No answer within the call's timeout (the server is slow, stuck or gone mid-request). */
+  timeout: 'timeout',
+  /** Nobody serves the subject (no instance is running). */
+  noResponders: 'no_responders',
+  /** The connection failed otherwise (closed, draining, …). */
+  transport: 'transport',
+  /** The request does not satisfy its schema: the caller's bug, or a user's input it did not check. */
+  badRequest: 'bad_request',
+  /** The encoded request is larger than the connection's max_payload. */
+  requestTooLarge: 'request_too_large',
+  /** The answer is not JSON, or does not satisfy the reply schema. */
+  badReply: 'bad_reply',
+  /** The server's answer would have been larger than max_payload: it sent this error instead. */
+  replyTooLarge: 'reply_too_large',
+} as const;
+export type RpcFailureReason = (typeof RPC_FAILURE)[keyof typeof RPC_FAILURE];
+
+/** The error of an RPC reply: a client-safe ErrorBody, and the reason when the transport is to blame. */
+export const rpcErrorBodySchema = z.object({
+  code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  retryAfterMs: z.number().int().nonnegative().optional(),
+  reason: z.enum(Object.values(RPC_FAILURE) as [RpcFailureReason, ...RpcFailureReason[]]).optional(),
+});
+export type RpcErrorBody = ErrorBody & { reason?: RpcFailureReason };
 
 /** Every reply of a request/reply call: a result or a client-safe error. */
-export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: RpcErrorBody };
+
+/** Ids are UUIDs (the columns are), in any case; they travel lower-cased. */
+const uuid = z
+  .string()
+  .regex(UUID_RE, 'must be a UUID')
+  .transform((s) => s.toLowerCase());
+/** The user-id rule of PROTOCOL.md §1 (libs/contracts ids.ts), the one the token verifier applies. */
+const userId = z.string().refine(isValidUserId, `must be ${USER_ID_RULE}`);
+/** A cursor or id we handed out earlier, echoed back: short and printable. */
+const cursor = z.string().min(1).max(256);
+
+/**
+ * The most characters a message's content may have on the wire: MAX_MESSAGE_CHARS's upper
+ * bound (libs/contracts config.ts); the gateway applies the deployment's own, lower, limit.
+ */
+export const MAX_CONTENT_CHARS = 1_000_000;
 
 /** run.admit: resolve or create the conversation, apply idempotency and `onBusy: reject`, insert the run. */
-export const admitRunRequestSchema = z.object({
-  userId: z.string(),
-  conversationId: z.string(),
-  newConversationId: z.string(),
-  runId: z.string(),
-  messageId: z.string(),
-  userMessageId: z.string(),
-  content: z.string(),
-  clientMessageId: z.string().optional(),
+export const admitRunRequestSchema = z.strictObject({
+  userId,
+  /** `"new"` or the id of one of the user's conversations. */
+  conversationId: z.union([z.literal('new'), uuid]),
+  newConversationId: uuid,
+  runId: uuid,
+  messageId: uuid,
+  userMessageId: uuid,
+  content: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .refine((s) => characterCount(s) <= MAX_CONTENT_CHARS, `must be at most ${MAX_CONTENT_CHARS} characters`),
+  clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID).optional(),
   options: runOptionsSchema,
   /**
    * Only acknowledge the earlier run of `clientMessageId` (the sender is over its rate limit,
@@ -24,7 +80,7 @@ export const admitRunRequestSchema = z.object({
    */
   duplicateOnly: z.boolean().optional(),
 });
-export type AdmitRunRequest = z.infer<typeof admitRunRequestSchema>;
+export type AdmitRunRequest = z.input<typeof admitRunRequestSchema>;
 
 export const admitRunReplySchema = z.object({
   conversationId: z.string(),
@@ -41,15 +97,17 @@ export const admitRunReplySchema = z.object({
 export type AdmitRunReply = z.infer<typeof admitRunReplySchema>;
 
 /** run.abandon: the run request could not be handed on; mark it failed so it does not block. */
-export const abandonRunRequestSchema = z.object({ userId: z.string(), runId: z.string() });
+export const abandonRunRequestSchema = z.strictObject({ userId, runId: uuid });
+export const abandonRunReplySchema = z.object({ abandoned: z.boolean() });
 
-export const getRunRequestSchema = z.object({ userId: z.string(), runId: z.string() });
+export const getRunRequestSchema = z.strictObject({ userId, runId: uuid });
 export const getRunReplySchema = runSnapshotSchema;
 
-export const listConversationsRequestSchema = z.object({
-  userId: z.string(),
-  limit: z.number().int().min(1).max(100),
-  before: z.string().optional(),
+export const MAX_CONVERSATIONS_PAGE = 100;
+export const listConversationsRequestSchema = z.strictObject({
+  userId,
+  limit: z.number().int().min(1).max(MAX_CONVERSATIONS_PAGE),
+  before: cursor.optional(),
 });
 export const conversationSchema = z.object({
   id: z.string(),
@@ -64,7 +122,22 @@ export const listConversationsReplySchema = z.object({
 });
 export type ListConversationsReply = z.infer<typeof listConversationsReplySchema>;
 
-export const listMessagesRequestSchema = z.object({ userId: z.string(), conversationId: z.string() });
+/** `GET /v1/conversations/:id/messages` (PROTOCOL.md §6): a page is at most this many messages. */
+export const MAX_MESSAGES_PAGE = 200;
+export const DEFAULT_MESSAGES_PAGE = 50;
+
+/**
+ * conversation.messages: the newest `limit` stored messages older than message `before`,
+ * oldest first. NOT_FOUND when the conversation is not the user's, or `before` is not one
+ * of its messages.
+ */
+export const listMessagesRequestSchema = z.strictObject({
+  userId,
+  conversationId: uuid,
+  limit: z.number().int().min(1).max(MAX_MESSAGES_PAGE),
+  before: uuid.optional(),
+});
+export type ListMessagesRequest = z.input<typeof listMessagesRequestSchema>;
 export const storedMessageSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -75,17 +148,28 @@ export const storedMessageSchema = z.object({
   createdAt: z.string(),
 });
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
-export const listMessagesReplySchema = z.object({ messages: z.array(storedMessageSchema) });
+/**
+ * One page, oldest first; `nextBefore` is the id of its oldest message when older ones
+ * remain (pass it as `before` for the previous page), else null. Over NATS a page also
+ * stops short of `limit` once it holds a few hundred KiB (a reply must fit max_payload):
+ * `nextBefore` then says where to go on.
+ */
+export const listMessagesReplySchema = z.object({
+  messages: z.array(storedMessageSchema),
+  nextBefore: z.string().nullable(),
+});
+export type ListMessagesReply = z.infer<typeof listMessagesReplySchema>;
 
 /**
  * conversation.history: the last N messages, oldest first, for the model's context. With
  * `runId`, the answer waits (briefly) until the runs of the conversation that started
- * before that run have been written, so a run queued behind another sees its answer.
+ * before that run have been written, so a run queued behind another sees its answer. The
+ * oldest of them are left out when together they would not fit one reply.
  */
-export const historyRequestSchema = z.object({
-  conversationId: z.string(),
+export const historyRequestSchema = z.strictObject({
+  conversationId: uuid,
   limit: z.number().int().min(1).max(50),
-  runId: z.string().optional(),
+  runId: uuid.optional(),
 });
 export const historyMessageSchema = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
@@ -96,19 +180,23 @@ export const historyReplySchema = z.object({ messages: z.array(historyMessageSch
  * for replaying what the EVENTS stream no longer holds. `events` are the stored envelopes
  * with their ids; `more` is true when the page was cut short (ask again after its last id).
  */
-export const eventsAfterRequestSchema = z.object({
-  userId: z.string(),
+export const eventsAfterRequestSchema = z.strictObject({
+  userId,
   after: z.string().regex(/^\d{1,19}$/),
   before: z.string().regex(/^\d{1,19}$/),
-  conversationId: z.string().optional(),
+  conversationId: uuid.optional(),
   limit: z.number().int().min(1).max(1000),
 });
-export type EventsAfterRequest = z.infer<typeof eventsAfterRequestSchema>;
+export type EventsAfterRequest = z.input<typeof eventsAfterRequestSchema>;
 export const eventsAfterReplySchema = z.object({
   events: z.array(z.looseObject({ id: z.string() })),
   more: z.boolean(),
 });
 export type EventsAfterReply = z.infer<typeof eventsAfterReplySchema>;
+
+/** ping: readiness; answers once the database answers. */
+export const pingRequestSchema = z.strictObject({});
+export const pingReplySchema = z.object({ ok: z.literal(true) });
 
 export { sourceSchema };
 
@@ -130,3 +218,36 @@ export const ingestKnowledgeReplySchema = z.object({
   documents: z.array(z.object({ id: z.string(), title: z.string(), chunks: z.number().int().nonnegative() })),
 });
 export type IngestKnowledgeReply = z.infer<typeof ingestKnowledgeReplySchema>;
+
+/** One request/reply operation: what its request must satisfy, and what its answer does. */
+export interface RpcSchemas {
+  request: z.ZodType;
+  reply: z.ZodType;
+}
+
+/**
+ * Every persistence operation, by subject name, with its request and reply schemas: the
+ * one place both sides read. RpcClient.call validates the request before sending and the
+ * reply on receipt; serveRpc validates the request before the handler sees it; the API
+ * docs (tools/api-docs) are generated from it.
+ */
+export const RPC_SCHEMAS = {
+  [PERSISTENCE_RPC.admitRun]: { request: admitRunRequestSchema, reply: admitRunReplySchema },
+  [PERSISTENCE_RPC.abandonRun]: { request: abandonRunRequestSchema, reply: abandonRunReplySchema },
+  [PERSISTENCE_RPC.getRun]: { request: getRunRequestSchema, reply: getRunReplySchema },
+  [PERSISTENCE_RPC.listConversations]: { request: listConversationsRequestSchema, reply: listConversationsReplySchema },
+  [PERSISTENCE_RPC.listMessages]: { request: listMessagesRequestSchema, reply: listMessagesReplySchema },
+  [PERSISTENCE_RPC.history]: { request: historyRequestSchema, reply: historyReplySchema },
+  [PERSISTENCE_RPC.eventsAfter]: { request: eventsAfterRequestSchema, reply: eventsAfterReplySchema },
+  [PERSISTENCE_RPC.ingestKnowledge]: { request: ingestKnowledgeRequestSchema, reply: ingestKnowledgeReplySchema },
+  [PERSISTENCE_RPC.ping]: { request: pingRequestSchema, reply: pingReplySchema },
+} as const satisfies Record<PersistenceRpc, RpcSchemas>;
+
+/** What a caller passes for `op` (before the schema's defaults and transforms). */
+export type RpcRequestInput<Op extends PersistenceRpc> = z.input<(typeof RPC_SCHEMAS)[Op]['request']>;
+/** What the server's handler gets for `op` (validated). */
+export type RpcRequest<Op extends PersistenceRpc> = z.output<(typeof RPC_SCHEMAS)[Op]['request']>;
+/** What the server's handler answers for `op`. */
+export type RpcReplyInput<Op extends PersistenceRpc> = z.input<(typeof RPC_SCHEMAS)[Op]['reply']>;
+/** What a caller gets for `op` (validated). */
+export type RpcResult<Op extends PersistenceRpc> = z.output<(typeof RPC_SCHEMAS)[Op]['reply']>;

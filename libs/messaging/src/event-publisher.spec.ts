@@ -1,6 +1,6 @@
-import { subjects } from '@herald/contracts';
+import { ErrorCode, subjects, TOOL_PAYLOAD_MAX_BYTES } from '@herald/contracts';
 import { decodeJson } from './codec';
-import { EventPublisher } from './event-publisher';
+import { EventPublisher, EventTooLargeError } from './event-publisher';
 import type { StreamAck, StreamPublisher } from './jetstream-publisher';
 
 const scope = { userId: 'u1', conversationId: 'c1', runId: 'r1' };
@@ -46,5 +46,50 @@ describe('EventPublisher', () => {
     await expect(first).rejects.toThrow('bad');
     await expect(second).resolves.toBe(1);
     expect(stored).toEqual(['b']);
+  });
+
+  it('cuts a tool input or output over 32 KiB, with truncated: true, for every producer', async () => {
+    const sent: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const js: StreamPublisher = {
+      publish: async (_subject, data) => {
+        sent.push(decodeJson(data));
+        return { stream: 'EVENTS', seq: sent.length, duplicate: false };
+      },
+    };
+    const publisher = new EventPublisher(js, subjects('t'));
+    const base = { agent: 'data', tool: 'query', callId: 'call_1_1' };
+    const big = 'é'.repeat(TOOL_PAYLOAD_MAX_BYTES); // 64 KiB of UTF-8
+    await publisher.publish(scope, 'tool_executing', { ...base, input: { sql: big } }, { progress: 0.1, msgId: 'r1:e1' });
+    await publisher.publish(scope, 'tool_completed', { ...base, ok: true, output: big, durationMs: 5 }, { progress: 0.2, msgId: 'r1:e2' });
+    await publisher.publish(
+      scope,
+      'tool_completed',
+      { ...base, ok: true, output: 'small', durationMs: 5 },
+      { progress: 0.3, msgId: 'r1:e3' },
+    );
+    expect(sent[0].data).toMatchObject({ ...base, truncated: true });
+    expect(Buffer.byteLength(sent[0].data.input as string)).toBeLessThanOrEqual(TOOL_PAYLOAD_MAX_BYTES);
+    expect(sent[1].data).toMatchObject({ ...base, ok: true, truncated: true, durationMs: 5 });
+    expect(Buffer.byteLength(sent[1].data.output as string)).toBe(TOOL_PAYLOAD_MAX_BYTES);
+    expect(sent[2].data).toEqual({ ...base, ok: true, output: 'small', durationMs: 5 });
+  });
+
+  it('refuses an event larger than one message may carry: a rejected publish, nothing sent, the next event goes out', async () => {
+    const { js, stored } = fakeJetStream({});
+    js.payloadBudget = () => 64 * 1024;
+    const publisher = new EventPublisher(js, subjects('t'));
+    const huge = publisher.publish(
+      scope,
+      'message_delta',
+      { messageId: 'm', delta: 'x'.repeat(65 * 1024) },
+      { progress: 0.5, msgId: 'r1:1' },
+    );
+    const next = publisher.publish(scope, 'message_delta', { messageId: 'm', delta: 'b' }, { progress: 0.5, msgId: 'r1:2' });
+    const err = await huge.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EventTooLargeError);
+    expect(err).toMatchObject({ code: ErrorCode.INTERNAL, type: 'message_delta', budget: 64 * 1024 });
+    await expect(next).resolves.toBe(1);
+    expect(stored).toEqual(['b']);
+    expect(js.publish).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,4 +1,13 @@
-import type { EventData, EventType, StoredEvent, Subjects, Trace } from '@herald/contracts';
+import {
+  boundEventData,
+  ErrorCode,
+  HeraldError,
+  type EventData,
+  type EventType,
+  type StoredEvent,
+  type Subjects,
+  type Trace,
+} from '@herald/contracts';
 import { encodeJson } from './codec';
 import { buildHeaders, HEADER } from './headers';
 import type { StreamPublisher } from './jetstream-publisher';
@@ -23,10 +32,27 @@ export interface PublishOptions {
   msgId: string;
 }
 
+/** An event larger than one NATS message may be: it is not published (the publish rejects with this). */
+export class EventTooLargeError extends HeraldError {
+  constructor(
+    readonly type: EventType,
+    readonly bytes: number,
+    readonly budget: number,
+  ) {
+    super(ErrorCode.INTERNAL, 'This step produced more data than can be sent.');
+    this.name = 'EventTooLargeError';
+  }
+}
+
 /**
  * Publishes lifecycle events to the EVENTS stream and waits for JetStream's ack. The events
  * of one run are stored in the order they were published, even when a publish has to be
  * tried again (PUBLISH_RETRY) while the stream has no leader: each waits for the one before.
+ *
+ * Every producer's events pass here, so here they are bounded (PROTOCOL.md §3): a tool's
+ * `input` or `output` over 32 KiB is cut, with `truncated: true` beside it (boundEventData);
+ * an event still larger than one NATS message may carry is refused with EventTooLargeError
+ * (a rejected publish, which the producer handles like any other), never sent.
  */
 export class EventPublisher {
   private readonly tails = new Map<string, Promise<unknown>>();
@@ -44,7 +70,7 @@ export class EventPublisher {
       conversationId: scope.conversationId,
       ts: new Date().toISOString(),
       progress: Math.round(opts.progress * 1000) / 1000,
-      data,
+      data: boundEventData(type, data),
       ...(opts.trace ? { trace: opts.trace } : {}),
     } as StoredEvent;
     const previous = this.tails.get(scope.runId) ?? Promise.resolve();
@@ -63,8 +89,11 @@ export class EventPublisher {
   private async send(scope: RunScope, event: StoredEvent, opts: PublishOptions): Promise<number> {
     const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
     const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
+    const data = encodeJson(event);
+    const budget = this.js.payloadBudget?.();
+    if (budget !== undefined && data.byteLength > budget) throw new EventTooLargeError(event.type, data.byteLength, budget);
     const ack = await retryTransient(
-      () => this.js.publish(subject, encodeJson(event), { msgId: opts.msgId, timeoutMs: PUBLISH_RETRY.attemptTimeoutMs, headers }),
+      () => this.js.publish(subject, data, { msgId: opts.msgId, timeoutMs: PUBLISH_RETRY.attemptTimeoutMs, headers }),
       PUBLISH_RETRY,
     );
     return ack.seq;

@@ -9,6 +9,7 @@ import {
   type Subscription,
 } from 'nats';
 import { decodeJson } from './codec';
+import { payloadBudget } from './payload-limit';
 import { inboxPrefixOf } from './nats';
 
 /** JetStream's answer to a publish it stored (or recognised as a duplicate of a stored one). */
@@ -29,6 +30,8 @@ export interface StreamPublishOptions {
 /** What one JetStream publish needs: the stream's ack, or an error whose `code` says why not. */
 export interface StreamPublisher {
   publish(subject: string, data: Uint8Array, opts: StreamPublishOptions): Promise<StreamAck>;
+  /** The most bytes of data one message may carry (payloadBudget), when the publisher knows it. */
+  payloadBudget?(): number;
 }
 
 interface Pending {
@@ -82,6 +85,10 @@ export class JetStreamPublisher implements StreamPublisher {
       this.pending.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     });
+  }
+
+  payloadBudget(): number {
+    return payloadBudget(this.nc);
   }
 
   /** Rejects what is still waiting (code `CONNECTION_CLOSED`) and stops listening. */

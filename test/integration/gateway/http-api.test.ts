@@ -181,10 +181,74 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       persistence.messages.set(conversationId, [message]);
       const res = await get(`/v1/conversations/${conversationId}/messages`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ messages: [message] });
+      expect(await res.json()).toEqual({ messages: [message], nextBefore: null });
       await expectError(await get('/v1/conversations/not-a-uuid/messages'), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/conversations/${randomUUID()}/messages`), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/conversations/${persistence.addConversation('other')}/messages`), 404, 'NOT_FOUND');
+    });
+  });
+
+  describe('GET /v1/conversations/:id/messages paging', () => {
+    /** A conversation of `count` stored messages of the user, oldest first. */
+    const conversationOf = (count: number, userId = 'http-user') => {
+      const conversationId = persistence.addConversation(userId);
+      const messages = Array.from({ length: count }, (_, i) => ({
+        id: randomUUID(),
+        conversationId,
+        runId: null,
+        role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+        content: `message ${i}`,
+        metadata: null,
+        createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      }));
+      persistence.messages.set(conversationId, messages);
+      return { conversationId, ids: messages.map((m) => m.id) };
+    };
+    const page = async (path: string) => {
+      const res = await get(path);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { messages: Array<{ id: string }>; nextBefore: string | null };
+      return { ids: body.messages.map((m) => m.id), nextBefore: body.nextBefore };
+    };
+
+    it('answers the newest 50 by default, oldest first, and nextBefore leads to the older pages', async () => {
+      const { conversationId, ids } = conversationOf(120);
+      const base = `/v1/conversations/${conversationId}/messages`;
+      expect(await page(base)).toEqual({ ids: ids.slice(70), nextBefore: ids[70] });
+      expect(await page(`${base}?before=${ids[70]}`)).toEqual({ ids: ids.slice(20, 70), nextBefore: ids[20] });
+      expect(await page(`${base}?before=${ids[20].toUpperCase()}&limit=50`)).toEqual({ ids: ids.slice(0, 20), nextBefore: null });
+      expect(await page(`${base}?limit=200`)).toEqual({ ids, nextBefore: null });
+      expect(await page(`${base}?limit=1&before=${ids[1]}`)).toEqual({ ids: ids.slice(0, 1), nextBefore: null });
+    });
+
+    it('fills the page asked for when persistence answers in smaller pieces (its replies are bounded in bytes)', async () => {
+      const { conversationId, ids } = conversationOf(30);
+      persistence.messagesPieceSize = 7;
+      try {
+        expect(await page(`/v1/conversations/${conversationId}/messages?limit=25`)).toEqual({ ids: ids.slice(5), nextBefore: ids[5] });
+        expect(await page(`/v1/conversations/${conversationId}/messages?limit=25&before=${ids[5]}`)).toEqual({
+          ids: ids.slice(0, 5),
+          nextBefore: null,
+        });
+      } finally {
+        persistence.messagesPieceSize = Number.POSITIVE_INFINITY;
+      }
+    });
+
+    it.each(['0', '201', 'abc', '1.5', '-3'])('answers 400 INVALID_INPUT for limit=%s', async (limit) => {
+      const { conversationId } = conversationOf(1);
+      await expectError(await get(`/v1/conversations/${conversationId}/messages?limit=${limit}`), 400, 'INVALID_INPUT');
+    });
+
+    it('answers 400 for a before that is not a message id, and 404 for one of another conversation or none', async () => {
+      const { conversationId } = conversationOf(3);
+      const other = conversationOf(2);
+      const foreign = conversationOf(2, 'someone-else');
+      const base = `/v1/conversations/${conversationId}/messages`;
+      await expectError(await get(`${base}?before=nope`), 400, 'INVALID_INPUT');
+      await expectError(await get(`${base}?before=${other.ids[0]}`), 404, 'NOT_FOUND');
+      await expectError(await get(`${base}?before=${randomUUID()}`), 404, 'NOT_FOUND');
+      await expectError(await get(`/v1/conversations/${foreign.conversationId}/messages?before=${foreign.ids[1]}`), 404, 'NOT_FOUND');
     });
   });
 

@@ -22,7 +22,7 @@ describe('persistence event writer', () => {
     return { run: { userId, conversationId: reply.conversationId, runId: reply.runId }, reply };
   }
 
-  const snapshot = (run: Run) => h.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: run.userId, runId: run.runId });
+  const snapshot = (run: Run) => h.call(PERSISTENCE_RPC.getRun, { userId: run.userId, runId: run.runId });
   const runStatus = (run: Run, status: RunSnapshot['status']) =>
     waitFor(async () => {
       const s = await snapshot(run);
@@ -78,9 +78,10 @@ describe('persistence event writer', () => {
     expect(rows.map((r) => r.type)).toEqual(rows.map((r) => r.envelope.type));
     expect(rows[rows.length - 1].type).toBe('orchestration_completed');
 
-    const { messages } = await h.call<{ messages: StoredMessage[] }>(PERSISTENCE_RPC.listMessages, {
+    const { messages } = await h.call(PERSISTENCE_RPC.listMessages, {
       userId: 'alice',
       conversationId: run.conversationId,
+      limit: 50,
     });
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatchObject({
@@ -103,7 +104,7 @@ describe('persistence event writer', () => {
     ]);
     expect(updatedAfter.getTime()).toBeGreaterThan(updatedBefore.getTime());
 
-    const history = await h.call<{ messages: unknown[] }>(PERSISTENCE_RPC.history, { conversationId: run.conversationId, limit: 10 });
+    const history = await h.call(PERSISTENCE_RPC.history, { conversationId: run.conversationId, limit: 10 });
     expect(history.messages).toEqual([
       { role: 'user', content: 'What is NATS JetStream?' },
       { role: 'assistant', content: 'JetStream is the persistence layer of NATS.' },

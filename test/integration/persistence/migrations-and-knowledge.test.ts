@@ -77,7 +77,7 @@ describe('persistence: several instances, migrations and the knowledge base', ()
     );
     for (const run of runs) {
       await waitFor(async () => {
-        const s = await h.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: run.userId, runId: run.runId });
+        const s = await h.call(PERSISTENCE_RPC.getRun, { userId: run.userId, runId: run.runId });
         return s.status === 'completed';
       }, 'completion');
     }

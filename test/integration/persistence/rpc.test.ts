@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ErrorCode,
-  PERSISTENCE_RPC,
-  type HistoryMessage,
-  type ListConversationsReply,
-  type RunSnapshot,
-  type StoredMessage,
-} from '@herald/contracts';
+import { type AdmitRunRequest, ErrorCode, PERSISTENCE_RPC, RPC_FAILURE, type ListConversationsReply } from '@herald/contracts';
+import type { RpcCallError } from '@herald/messaging';
 import { errorCodeOf, errorOf, PersistenceHarness } from './support/persistence-harness';
 
 describe('persistence rpc', () => {
@@ -22,7 +16,7 @@ describe('persistence rpc', () => {
   describe('run.admit', () => {
     it('creates a conversation owned by the user, titled from the message, and a queued run', async () => {
       const req = h.admitRequest('alice', { content: '  Tell me   about\tresume and replay\nin detail please' });
-      const reply = await h.call<Record<string, unknown>>(PERSISTENCE_RPC.admitRun, req);
+      const reply = await h.call(PERSISTENCE_RPC.admitRun, req);
       expect(reply).toMatchObject({
         conversationId: req.newConversationId,
         runId: req.runId,
@@ -69,12 +63,17 @@ describe('persistence rpc', () => {
     it('answers NOT_FOUND, identically, for another user’s conversation and for one that does not exist', async () => {
       const owned = await h.admit('alice');
       const errors: unknown[] = [];
-      for (const conversationId of [owned.conversationId, randomUUID(), 'not-a-uuid']) {
+      for (const conversationId of [owned.conversationId, randomUUID()]) {
         errors.push(await errorOf(h.admit('mallory', { conversationId })));
       }
       expect(errors[0]).toEqual({ code: ErrorCode.NOT_FOUND, message: 'Conversation not found' });
       expect(errors[1]).toEqual(errors[0]);
-      expect(errors[2]).toEqual(errors[0]);
+      // An id that is not a UUID is no conversation id at all: the contract refuses it, on both sides.
+      expect(await errorCodeOf(h.admit('mallory', { conversationId: 'not-a-uuid' }))).toBe(ErrorCode.INVALID_INPUT);
+      expect(await h.raw(PERSISTENCE_RPC.admitRun, h.admitRequest('mallory', { conversationId: 'not-a-uuid' }))).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.INVALID_INPUT },
+      });
       const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM runs WHERE user_id = 'mallory'`);
       expect(count).toBe(0);
     });
@@ -106,10 +105,7 @@ describe('persistence rpc', () => {
     it('yields one run for two identical admits at the same moment', async () => {
       for (let round = 0; round < 5; round++) {
         const req = h.admitRequest('frank', { clientMessageId: `same-${round}` });
-        const replies = await Promise.all([
-          h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req),
-          h.call<{ runId: string; duplicate: boolean }>(PERSISTENCE_RPC.admitRun, req),
-        ]);
+        const replies = await Promise.all([h.call(PERSISTENCE_RPC.admitRun, req), h.call(PERSISTENCE_RPC.admitRun, req)]);
         expect(replies[0].runId).toBe(req.runId);
         expect(replies[1].runId).toBe(req.runId);
         expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
@@ -149,21 +145,47 @@ describe('persistence rpc', () => {
       expect(accepted.options.onBusy).toBe('reject');
     });
 
-    it('refuses malformed requests with INVALID_INPUT', async () => {
-      expect(await errorCodeOf(h.call(PERSISTENCE_RPC.admitRun, { userId: 'x' }))).toBe(ErrorCode.INVALID_INPUT);
-      expect(await errorCodeOf(h.admit('x', { runId: 'not-a-uuid' }))).toBe(ErrorCode.INVALID_INPUT);
-      expect(await errorCodeOf(h.admit('x', { content: '   ' }))).toBe(ErrorCode.INVALID_INPUT);
-      expect(await errorCodeOf(h.admit('x\u0000y'))).toBe(ErrorCode.INVALID_INPUT);
-      expect(await errorCodeOf(h.admit('x', { clientMessageId: 'k'.repeat(65) }))).toBe(ErrorCode.INVALID_INPUT);
+    it('refuses malformed requests with INVALID_INPUT: the client before sending, and the server itself', async () => {
+      const malformed: unknown[] = [
+        { userId: 'x' },
+        h.admitRequest('x', { runId: 'not-a-uuid' }),
+        h.admitRequest('x', { content: '   ' }),
+        h.admitRequest('x\u0000y'),
+        h.admitRequest(''),
+        h.admitRequest('u'.repeat(129)),
+        h.admitRequest('x', { clientMessageId: 'k'.repeat(65) }),
+        { ...h.admitRequest('x'), extra: true },
+      ];
+      for (const request of malformed) {
+        const refused = (await h.call(PERSISTENCE_RPC.admitRun, request as AdmitRunRequest).catch((e: unknown) => e)) as RpcCallError;
+        expect({ request, code: refused.code, reason: refused.reason }).toEqual({
+          request,
+          code: ErrorCode.INVALID_INPUT,
+          reason: RPC_FAILURE.badRequest,
+        });
+        expect({ request, reply: await h.raw(PERSISTENCE_RPC.admitRun, request) }).toMatchObject({
+          request,
+          reply: { ok: false, error: { code: ErrorCode.INVALID_INPUT } },
+        });
+      }
+      expect(await h.raw(PERSISTENCE_RPC.ping, 'not json at all')).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_INPUT } });
+      const [{ count }] = await h.rows(`SELECT count(*)::int AS count FROM runs WHERE user_id IN ('x', '')`);
+      expect(count).toBe(0);
       // and it is still serving
       expect((await h.admit('x')).duplicate).toBe(false);
+    });
+
+    it('takes a user id per the user-id rule: any printable text, `.`, `*`, `>` and spaces included', async () => {
+      for (const userId of ['a.b', '*', 'user >1', 'ü'.repeat(128), '😀'.repeat(128)]) {
+        expect((await h.admit(userId)).duplicate).toBe(false);
+      }
     });
   });
 
   describe('run.get and run.abandon', () => {
     it('returns the user’s run snapshot, and NOT_FOUND for anyone else or an unknown run', async () => {
       const admitted = await h.admit('judy');
-      const snapshot = await h.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: admitted.runId });
+      const snapshot = await h.call(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: admitted.runId });
       expect(snapshot).toEqual({
         runId: admitted.runId,
         conversationId: admitted.conversationId,
@@ -175,14 +197,19 @@ describe('persistence rpc', () => {
       });
       expect(await errorCodeOf(h.call(PERSISTENCE_RPC.getRun, { userId: 'mallory', runId: admitted.runId }))).toBe(ErrorCode.NOT_FOUND);
       expect(await errorCodeOf(h.call(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: randomUUID() }))).toBe(ErrorCode.NOT_FOUND);
-      expect(await errorCodeOf(h.call(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: 'nope' }))).toBe(ErrorCode.NOT_FOUND);
+      // Not a UUID: refused by the contract, on both sides.
+      expect(await errorCodeOf(h.call(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: 'nope' }))).toBe(ErrorCode.INVALID_INPUT);
+      expect(await h.raw(PERSISTENCE_RPC.getRun, { userId: 'judy', runId: 'nope' })).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.INVALID_INPUT },
+      });
     });
 
     it('fails a queued run that could not be handed on, and only a queued one', async () => {
       const admitted = await h.admit('ken');
       expect(await h.call(PERSISTENCE_RPC.abandonRun, { userId: 'mallory', runId: admitted.runId })).toEqual({ abandoned: false });
       expect(await h.call(PERSISTENCE_RPC.abandonRun, { userId: 'ken', runId: admitted.runId })).toEqual({ abandoned: true });
-      const snapshot = await h.call<RunSnapshot>(PERSISTENCE_RPC.getRun, { userId: 'ken', runId: admitted.runId });
+      const snapshot = await h.call(PERSISTENCE_RPC.getRun, { userId: 'ken', runId: admitted.runId });
       expect(snapshot.status).toBe('failed');
       expect(snapshot.endedAt).not.toBeNull();
       expect(await h.call(PERSISTENCE_RPC.abandonRun, { userId: 'ken', runId: admitted.runId })).toEqual({ abandoned: false });
@@ -250,10 +277,12 @@ describe('persistence rpc', () => {
            ($2, $3, $4, 'assistant', 'hi there', '{"intent":"chitchat","sources":[]}', now() - interval '1 second')`,
         [randomUUID(), randomUUID(), admitted.conversationId, admitted.runId],
       );
-      const { messages } = await h.call<{ messages: StoredMessage[] }>(PERSISTENCE_RPC.listMessages, {
+      const { messages, nextBefore } = await h.call(PERSISTENCE_RPC.listMessages, {
         userId: 'mike',
         conversationId: admitted.conversationId,
+        limit: 50,
       });
+      expect(nextBefore).toBeNull();
       expect(messages.map((m) => [m.role, m.content])).toEqual([
         ['user', 'hello'],
         ['assistant', 'hi there'],
@@ -264,17 +293,19 @@ describe('persistence rpc', () => {
         metadata: { intent: 'chitchat', sources: [] },
       });
 
-      const foreign = await errorOf(h.call(PERSISTENCE_RPC.listMessages, { userId: 'mallory', conversationId: admitted.conversationId }));
-      const missing = await errorOf(h.call(PERSISTENCE_RPC.listMessages, { userId: 'mike', conversationId: randomUUID() }));
+      const foreign = await errorOf(
+        h.call(PERSISTENCE_RPC.listMessages, { userId: 'mallory', conversationId: admitted.conversationId, limit: 50 }),
+      );
+      const missing = await errorOf(h.call(PERSISTENCE_RPC.listMessages, { userId: 'mike', conversationId: randomUUID(), limit: 50 }));
       expect(foreign).toEqual({ code: ErrorCode.NOT_FOUND, message: 'Conversation not found' });
       expect(missing).toEqual(foreign);
 
-      const history = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+      const history = await h.call(PERSISTENCE_RPC.history, {
         conversationId: admitted.conversationId,
         limit: 1,
       });
       expect(history.messages).toEqual([{ role: 'assistant', content: 'hi there' }]);
-      const all = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+      const all = await h.call(PERSISTENCE_RPC.history, {
         conversationId: admitted.conversationId,
         limit: 10,
       });
@@ -287,7 +318,7 @@ describe('persistence rpc', () => {
       const later = await h.admit('nina', { conversationId: earlier.conversationId });
       await h.rows(`UPDATE runs SET status = 'running' WHERE id = $1`, [earlier.runId]);
       const asked = Date.now();
-      const answer = h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+      const answer = h.call(PERSISTENCE_RPC.history, {
         conversationId: earlier.conversationId,
         runId: later.runId,
         limit: 10,
@@ -306,12 +337,109 @@ describe('persistence rpc', () => {
       ]);
       expect(Date.now() - asked).toBeGreaterThanOrEqual(200);
       // The earlier run itself (nothing before it) and a request without a run do not wait.
-      const own = await h.call<{ messages: HistoryMessage[] }>(PERSISTENCE_RPC.history, {
+      const own = await h.call(PERSISTENCE_RPC.history, {
         conversationId: earlier.conversationId,
         runId: earlier.runId,
         limit: 1,
       });
       expect(own.messages).toEqual([{ role: 'assistant', content: 'first answer' }]);
+    });
+  });
+
+  describe('conversation.messages paging and bounds', () => {
+    /** Inserts `count` messages straight into Postgres, a second apart, oldest first; resolves with their ids in that order. */
+    async function fill(conversationId: string, count: number, content: (i: number) => string): Promise<string[]> {
+      const ids = Array.from({ length: count }, () => randomUUID());
+      await h.rows(
+        `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at)
+         SELECT id, $2, NULL, CASE WHEN n % 2 = 1 THEN 'user' ELSE 'assistant' END, content, NULL,
+                now() - interval '1 day' + n * interval '1 second'
+           FROM unnest($1::uuid[], $3::text[]) WITH ORDINALITY AS t(id, content, n)`,
+        [ids, conversationId, ids.map((_, i) => content(i))],
+      );
+      return ids;
+    }
+
+    /** Every page, newest first, following nextBefore. */
+    async function allPages(userId: string, conversationId: string, limit: number) {
+      const pages: Array<{ ids: string[]; nextBefore: string | null }> = [];
+      let before: string | undefined;
+      do {
+        const page = await h.call(PERSISTENCE_RPC.listMessages, { userId, conversationId, limit, before });
+        pages.push({ ids: page.messages.map((m) => m.id), nextBefore: page.nextBefore });
+        before = page.nextBefore ?? undefined;
+      } while (before && pages.length < 100);
+      return pages;
+    }
+
+    it('pages newest first: each page oldest first, nextBefore its oldest id, null on the last', async () => {
+      const { conversationId } = await h.admit('pia');
+      const ids = await fill(conversationId, 7, (i) => `message ${i}`);
+      const pages = await allPages('pia', conversationId, 3);
+      expect(pages).toEqual([
+        { ids: ids.slice(4, 7), nextBefore: ids[4] },
+        { ids: ids.slice(1, 4), nextBefore: ids[1] },
+        { ids: ids.slice(0, 1), nextBefore: null },
+      ]);
+      // Exactly `limit` left: no empty page after it.
+      expect((await allPages('pia', conversationId, 7)).map((p) => p.nextBefore)).toEqual([null]);
+      // Two messages stored in the same microsecond: the id breaks the tie, nothing is skipped or repeated.
+      await h.rows(`UPDATE messages SET created_at = (SELECT created_at FROM messages WHERE id = $1) WHERE id = $2`, [ids[2], ids[3]]);
+      const tied = (await allPages('pia', conversationId, 1)).flatMap((p) => p.ids);
+      expect([...tied].sort()).toEqual([...ids].sort());
+      expect(new Set(tied).size).toBe(7);
+    });
+
+    it('answers NOT_FOUND for a `before` of another conversation or none, and refuses a limit over 200', async () => {
+      const mine = await h.admit('quinn');
+      const other = await h.admit('quinn');
+      const [otherMessage] = await fill(other.conversationId, 1, () => 'elsewhere');
+      await fill(mine.conversationId, 2, () => 'here');
+      for (const before of [otherMessage, randomUUID()]) {
+        expect(
+          await errorCodeOf(
+            h.call(PERSISTENCE_RPC.listMessages, { userId: 'quinn', conversationId: mine.conversationId, limit: 5, before }),
+          ),
+        ).toBe(ErrorCode.NOT_FOUND);
+      }
+      const tooMany = { userId: 'quinn', conversationId: mine.conversationId, limit: 201 };
+      expect(await errorCodeOf(h.call(PERSISTENCE_RPC.listMessages, tooMany))).toBe(ErrorCode.INVALID_INPUT);
+      expect(await h.raw(PERSISTENCE_RPC.listMessages, tooMany)).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_INPUT } });
+    });
+
+    it('pages a conversation larger than NATS’s max_payload, and keeps the model’s context under it', async () => {
+      const { conversationId } = await h.admit('rosa');
+      // 40 answers of 8000 emoji: 32,000 bytes each, 1.28 MB together (NATS allows 1 MiB per message).
+      const ids = await fill(conversationId, 40, (i) => `${i}:${'😀'.repeat(8000)}`);
+      const pages = await allPages('rosa', conversationId, 200);
+      expect(pages.length).toBeGreaterThan(1);
+      expect([...pages].reverse().flatMap((p) => p.ids)).toEqual(ids);
+      expect(pages.slice(0, -1).every((p) => p.nextBefore === p.ids[0])).toBe(true);
+      expect(pages.at(-1)?.nextBefore).toBeNull();
+      const history = await h.call(PERSISTENCE_RPC.history, { conversationId, limit: 50 });
+      expect(history.messages.length).toBeGreaterThan(0);
+      expect(history.messages.length).toBeLessThan(40);
+      // The newest ones, oldest first.
+      expect(history.messages.at(-1)?.content.startsWith('39:')).toBe(true);
+      expect(history.messages[0].content.startsWith(`${40 - history.messages.length}:`)).toBe(true);
+    });
+
+    it('answers a reply too large to send with a clear error, and goes on answering', async () => {
+      const { conversationId } = await h.admit('sam');
+      const [older] = await fill(conversationId, 1, () => 'an ordinary message');
+      // One stored message larger than a NATS message: only written here, behind the service's back.
+      const big = randomUUID();
+      await h.rows(
+        `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at) VALUES ($1, $2, NULL, 'assistant', $3, NULL, now())`,
+        [big, conversationId, 'x'.repeat(1_100_000)],
+      );
+      const refused = await h.call(PERSISTENCE_RPC.listMessages, { userId: 'sam', conversationId, limit: 50 }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: ErrorCode.INTERNAL, reason: RPC_FAILURE.replyTooLarge });
+      expect((refused as Error).message).toMatch(/too large/);
+      // Still up: the page before that message, and everything else.
+      const rest = await h.call(PERSISTENCE_RPC.listMessages, { userId: 'sam', conversationId, limit: 50, before: big });
+      expect(rest).toEqual({ messages: [expect.objectContaining({ id: older, content: 'an ordinary message' })], nextBefore: null });
+      expect(await h.call(PERSISTENCE_RPC.ping, {})).toEqual({ ok: true });
     });
   });
 

@@ -1,5 +1,5 @@
-import { type AgentEvent, type EventsAfterReply, PERSISTENCE_RPC, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, PersistenceClient, SUBJECTS } from '@herald/messaging';
+import { type AgentEvent, PERSISTENCE_RPC, type Subjects } from '@herald/contracts';
+import { LOGGER, type Logger, RpcClient, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
 import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';
@@ -33,7 +33,7 @@ export class EventReplayService {
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
-    private readonly persistence: PersistenceClient,
+    private readonly rpc: RpcClient,
   ) {}
 
   async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<void> {
@@ -50,7 +50,7 @@ export class EventReplayService {
   private async replayFromLog(req: ReplayRequest, before: number, emit: (event: AgentEvent) => void): Promise<void> {
     let after = req.after;
     for (;;) {
-      const page = await this.persistence.call<EventsAfterReply>(PERSISTENCE_RPC.eventsAfter, {
+      const page = await this.rpc.call(PERSISTENCE_RPC.eventsAfter, {
         userId: req.userId,
         after,
         before: String(before),

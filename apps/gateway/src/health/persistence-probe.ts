@@ -1,5 +1,5 @@
 import { PERSISTENCE_RPC } from '@herald/contracts';
-import { HealthChecks, PersistenceClient } from '@herald/messaging';
+import { HealthChecks, RpcClient } from '@herald/messaging';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 
 const PING_TIMEOUT_MS = 1500;
@@ -13,9 +13,9 @@ const PING_TIMEOUT_MS = 1500;
 export class PersistenceProbe implements OnModuleDestroy {
   constructor(
     private readonly checks: HealthChecks,
-    persistence: PersistenceClient,
+    rpc: RpcClient,
   ) {
-    checks.register('postgres', () => persistence.call(PERSISTENCE_RPC.ping, {}, { timeoutMs: PING_TIMEOUT_MS }));
+    checks.register('postgres', () => rpc.call(PERSISTENCE_RPC.ping, {}, { timeoutMs: PING_TIMEOUT_MS }));
   }
 
   onModuleDestroy(): void {

@@ -1,27 +1,18 @@
-import {
-  listConversationsReplySchema,
-  listMessagesReplySchema,
-  parseInput,
-  PERSISTENCE_RPC,
-  type ChatSendResult,
-  type ListConversationsReply,
-} from '@herald/contracts';
-import { PersistenceClient } from '@herald/messaging';
+import { parseInput, PERSISTENCE_RPC, type ChatSendResult, type ListConversationsReply, type ListMessagesReply } from '@herald/contracts';
+import { RpcClient } from '@herald/messaging';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import type { z } from 'zod';
 import { ChatService } from '../runs/chat.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { CurrentUser } from './current-user.decorator';
+import { messagesPage } from './messages-page';
 import { uuidParam, withParam } from './path-params';
-import { listConversationsQuerySchema } from './query.schemas';
-
-type StoredMessages = z.infer<typeof listMessagesReplySchema>;
+import { listConversationsQuerySchema, listMessagesQuerySchema } from './query.schemas';
 
 @Controller('v1/conversations')
 @UseGuards(BearerAuthGuard)
 export class ConversationsController {
   constructor(
-    private readonly persistence: PersistenceClient,
+    private readonly rpc: RpcClient,
     private readonly chat: ChatService,
   ) {}
 
@@ -29,15 +20,19 @@ export class ConversationsController {
   @Get()
   async list(@CurrentUser() userId: string, @Query() query: unknown): Promise<ListConversationsReply> {
     const { limit, before } = parseInput(listConversationsQuerySchema, query);
-    const reply = await this.persistence.call(PERSISTENCE_RPC.listConversations, { userId, limit, before });
-    return listConversationsReplySchema.parse(reply);
+    return this.rpc.call(PERSISTENCE_RPC.listConversations, { userId, limit, before });
   }
 
-  /** The conversation's stored messages, oldest first; 404 if it is not the user's. */
+  /**
+   * `{ messages, nextBefore }`: the newest `limit` stored messages older than message
+   * `before`, oldest first; 404 if the conversation is not the user's, or `before` is not
+   * one of its messages.
+   */
   @Get(':id/messages')
-  async messages(@CurrentUser() userId: string, @Param('id') id: string): Promise<StoredMessages> {
-    const reply = await this.persistence.call(PERSISTENCE_RPC.listMessages, { userId, conversationId: uuidParam(id) });
-    return listMessagesReplySchema.parse(reply);
+  async messages(@CurrentUser() userId: string, @Param('id') id: string, @Query() query: unknown): Promise<ListMessagesReply> {
+    const conversationId = uuidParam(id);
+    const { limit, before } = parseInput(listMessagesQuerySchema, query);
+    return messagesPage(this.rpc, { userId, conversationId, limit, before });
   }
 
   /** Same body and answer as `chat:send`; `:id` may be `new`. A W3C `traceparent` header makes the run part of the caller's trace. */

@@ -7,7 +7,7 @@ import {
   parseInput,
   PERSISTENCE_RPC,
 } from '@herald/contracts';
-import { PersistenceClient } from '@herald/messaging';
+import { RpcClient } from '@herald/messaging';
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { BearerAuthGuard } from './bearer-auth.guard';
@@ -20,7 +20,7 @@ import { BearerAuthGuard } from './bearer-auth.guard';
 @Controller('v1/knowledge')
 @UseGuards(BearerAuthGuard)
 export class KnowledgeController {
-  constructor(private readonly persistence: PersistenceClient) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Post()
   @HttpCode(201)
@@ -29,6 +29,6 @@ export class KnowledgeController {
       throw new HeraldError(ErrorCode.FORBIDDEN, 'Adding to the knowledge base needs an admin token.');
     }
     const request = parseInput(ingestKnowledgeRequestSchema, body);
-    return this.persistence.call<IngestKnowledgeReply>(PERSISTENCE_RPC.ingestKnowledge, request, { timeoutMs: 30_000 });
+    return this.rpc.call(PERSISTENCE_RPC.ingestKnowledge, request, { timeoutMs: 30_000 });
   }
 }

@@ -1,10 +1,26 @@
-import { isValidUserId, USER_ID_RULE } from '@herald/contracts';
+import { DEFAULT_MESSAGES_PAGE, isValidUserId, MAX_MESSAGES_PAGE, USER_ID_RULE, UUID_RE } from '@herald/contracts';
 import { z } from 'zod';
 
 /** `GET /v1/conversations?limit=&before=` */
 export const listConversationsQuerySchema = z.object({
   limit: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1).max(100).default(20),
   before: z.string().min(1).max(256).optional(),
+});
+
+/** `GET /v1/conversations/:id/messages?limit=&before=` (PROTOCOL.md §6) */
+export const listMessagesQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1)
+    .max(MAX_MESSAGES_PAGE)
+    .default(DEFAULT_MESSAGES_PAGE),
+  /** The `nextBefore` of the newer page: a message id. */
+  before: z
+    .string()
+    .regex(UUID_RE, 'must be a message id')
+    .transform((s) => s.toLowerCase())
+    .optional(),
 });
 
 /** `POST /v1/dev/token` */

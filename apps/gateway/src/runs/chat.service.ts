@@ -1,5 +1,4 @@
 import {
-  admitRunReplySchema,
   chatSendSchema,
   ErrorCode,
   HeraldError,
@@ -20,7 +19,7 @@ import {
   JetStreamPublisher,
   type Logger,
   LOGGER,
-  PersistenceClient,
+  RpcClient,
   SpanKind,
   startSpan,
   SUBJECTS,
@@ -49,7 +48,7 @@ export class ChatService {
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     private readonly js: JetStreamPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly persistence: PersistenceClient,
+    private readonly rpc: RpcClient,
     private readonly rateLimiter: SendRateLimiter,
     private readonly metrics: GatewayMetrics,
   ) {
@@ -141,14 +140,8 @@ export class ChatService {
     return toResult(earlier);
   }
 
-  private async admit(request: AdmitRunRequest, span: TracedSpan): Promise<AdmitRunReply> {
-    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.admitRun, request, { traceparent: span.traceparent });
-    const parsed = admitRunReplySchema.safeParse(reply);
-    if (!parsed.success) {
-      this.logger.error({ issues: parsed.error.issues.slice(0, 3) }, 'run.admit answered with an invalid reply');
-      throw new HeraldError(ErrorCode.INTERNAL, 'Something went wrong on our side. Please try again.');
-    }
-    return parsed.data;
+  private admit(request: AdmitRunRequest, span: TracedSpan): Promise<AdmitRunReply> {
+    return this.rpc.call(PERSISTENCE_RPC.admitRun, request, { traceparent: span.traceparent });
   }
 
   /** The run request carries `span`'s traceparent (also as a NATS header): the run's trace. */
@@ -186,7 +179,7 @@ export class ChatService {
   /** The run was admitted but cannot be handed on: mark it failed so it blocks nothing. */
   private async abandon(userId: string, runId: string): Promise<void> {
     try {
-      await this.persistence.call(PERSISTENCE_RPC.abandonRun, { userId, runId });
+      await this.rpc.call(PERSISTENCE_RPC.abandonRun, { userId, runId });
     } catch (err) {
       this.logger.error({ runId, err: String(err) }, 'could not abandon an unpublished run');
     }

@@ -6,25 +6,13 @@ import {
   PERSISTENCE_RPC,
   runCancelSchema,
   runRespondSchema,
-  runSnapshotSchema,
   type RunCancelCommand,
   type RunCancelResult,
   type RunRespondCommand,
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import {
-  buildHeaders,
-  encodeJson,
-  HEADER,
-  type Logger,
-  LOGGER,
-  NATS,
-  PersistenceClient,
-  REDIS,
-  type Redis,
-  SUBJECTS,
-} from '@herald/messaging';
+import { buildHeaders, encodeJson, HEADER, type Logger, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { TIMEOUTS } from '../core/timeouts';
@@ -41,18 +29,12 @@ export class RunCommandsService {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(SUBJECTS) private readonly subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly persistence: PersistenceClient,
+    private readonly rpc: RpcClient,
   ) {}
 
   /** The user's run; NOT_FOUND for an unknown run and another user's run alike. */
-  async get(userId: string, runId: string): Promise<RunSnapshot> {
-    const reply = await this.persistence.call<unknown>(PERSISTENCE_RPC.getRun, { userId, runId });
-    const parsed = runSnapshotSchema.safeParse(reply);
-    if (!parsed.success) {
-      this.logger.error({ runId, issues: parsed.error.issues.slice(0, 3) }, 'run.get answered with an invalid reply');
-      throw new HeraldError(ErrorCode.INTERNAL, 'Something went wrong on our side. Please try again.');
-    }
-    return parsed.data;
+  get(userId: string, runId: string): Promise<RunSnapshot> {
+    return this.rpc.call(PERSISTENCE_RPC.getRun, { userId, runId });
   }
 
   async cancel(userId: string, payload: unknown): Promise<RunCancelResult> {

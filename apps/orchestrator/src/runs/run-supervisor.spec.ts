@@ -1,5 +1,5 @@
 import type { AgentJob, AgentJobResult, Config, RunRequest } from '@herald/contracts';
-import { createLogger, type PersistenceClient } from '@herald/messaging';
+import { createLogger, type RpcClient } from '@herald/messaging';
 import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import type { ConversationLanes } from './conversation-lanes';
 import { RunAborted, type RunCancellation } from './run-cancellation';
@@ -62,7 +62,7 @@ function setup(
     call: jest.fn(async (op: string) =>
       op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
     ),
-  } as unknown as PersistenceClient;
+  } as unknown as RpcClient;
   const config = { RUN_STEP_TIMEOUT_MS: 1000, HUMAN_RESPONSE_TIMEOUT_MS: 5000 } as Config;
   const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
   return { supervisor, published, jobs, lanes, cancellation, persistence, controller };

@@ -10,11 +10,10 @@ import {
   parseJobFailureReason,
   PERSISTENCE_RPC,
   type RunRequest,
-  type RunSnapshot,
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger, PersistenceClient, type RunScope, SpanKind, startSpan, type TracedSpan } from '@herald/messaging';
+import { CONFIG, LOGGER, type Logger, RpcClient, type RunScope, SpanKind, startSpan, type TracedSpan } from '@herald/messaging';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
@@ -56,7 +55,7 @@ export class RunSupervisor {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly persistence: PersistenceClient,
+    private readonly rpc: RpcClient,
     private readonly lanes: ConversationLanes,
     private readonly cancellation: RunCancellation,
     private readonly steps: AgentSteps,
@@ -204,20 +203,12 @@ export class RunSupervisor {
 
   /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
   private async alreadyEnded(request: RunRequest, traceparent: string | undefined): Promise<boolean> {
-    const run = await this.persistence.call<RunSnapshot>(
-      PERSISTENCE_RPC.getRun,
-      { userId: request.userId, runId: request.runId },
-      { traceparent },
-    );
+    const run = await this.rpc.call(PERSISTENCE_RPC.getRun, { userId: request.userId, runId: request.runId }, { traceparent });
     return ENDED.has(run.status);
   }
 
   private async loadHistory(conversationId: string, runId: string, traceparent: string | undefined): Promise<HistoryMessage[]> {
-    const reply = await this.persistence.call<{ messages: HistoryMessage[] }>(
-      PERSISTENCE_RPC.history,
-      { conversationId, runId, limit: HISTORY_LIMIT },
-      { traceparent },
-    );
+    const reply = await this.rpc.call(PERSISTENCE_RPC.history, { conversationId, runId, limit: HISTORY_LIMIT }, { traceparent });
     return reply.messages;
   }
 

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid, type HistoryMessage, type ListConversationsReply, type StoredMessage } from '@herald/contracts';
+import {
+  ErrorCode,
+  HeraldError,
+  type HistoryMessage,
+  type ListConversationsReply,
+  type ListMessagesReply,
+  type PERSISTENCE_RPC,
+  type RpcRequest,
+} from '@herald/contracts';
 import { DataSource } from 'typeorm';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
 import { conversationNotFound } from './conversation-not-found';
@@ -9,6 +17,14 @@ import { ConversationRepository } from './conversation.repository';
 const HISTORY_SETTLE_MS = 3000;
 const HISTORY_POLL_MS = 15;
 
+/**
+ * A page of messages, or the model's context, holds messages whose content and metadata add
+ * up to at most this many bytes (the newest one always, whatever its size): a reply must fit
+ * NATS's max_payload (1 MiB by default), JSON and all. Fewer messages than asked for then,
+ * and `nextBefore` says where the rest begins.
+ */
+export const MESSAGES_PAGE_MAX_BYTES = 256 * 1024;
+
 /** Read-only questions about conversations: listing, their messages, the model's context. */
 @Injectable()
 export class ConversationQueries {
@@ -17,7 +33,7 @@ export class ConversationQueries {
     private readonly conversations: ConversationRepository,
   ) {}
 
-  async list(req: { userId: string; limit: number; before?: string }): Promise<ListConversationsReply> {
+  async list(req: RpcRequest<typeof PERSISTENCE_RPC.listConversations>): Promise<ListConversationsReply> {
     const before = req.before === undefined ? undefined : decodeConversationCursor(req.before);
     // One row more than asked tells whether there is a next page.
     const rows = await this.conversations.page(this.dataSource.manager, req.userId, req.limit + 1, before);
@@ -29,24 +45,42 @@ export class ConversationQueries {
     };
   }
 
-  async messages(req: { userId: string; conversationId: string }): Promise<{ messages: StoredMessage[] }> {
-    if (!isUuid(req.conversationId)) throw conversationNotFound();
+  /**
+   * One page of the user's conversation: the newest `limit` messages older than message
+   * `before`, oldest first, cut short at MESSAGES_PAGE_MAX_BYTES. NOT_FOUND when the
+   * conversation is not the user's or `before` is not one of its messages.
+   */
+  async messages(req: RpcRequest<typeof PERSISTENCE_RPC.listMessages>): Promise<ListMessagesReply> {
     const db = this.dataSource.manager;
-    const conversationId = req.conversationId.toLowerCase();
-    if (!(await this.conversations.isOwnedBy(db, conversationId, req.userId))) throw conversationNotFound();
-    return { messages: await this.conversations.messages(db, conversationId) };
+    if (!(await this.conversations.isOwnedBy(db, req.conversationId, req.userId))) throw conversationNotFound();
+    // One key more than asked tells whether an older page remains.
+    const keys = await this.conversations.messageKeysBefore(db, req.conversationId, req.limit + 1, req.before);
+    if (!keys) throw new HeraldError(ErrorCode.NOT_FOUND, 'Message not found');
+    const page: string[] = [];
+    let bytes = 0;
+    for (const key of keys.slice(0, req.limit)) {
+      bytes += key.bytes;
+      if (page.length > 0 && bytes > MESSAGES_PAGE_MAX_BYTES) break;
+      page.push(key.id);
+    }
+    const messages = await this.conversations.messagesByIds(db, req.conversationId, page);
+    return { messages, nextBefore: keys.length > page.length && messages.length > 0 ? messages[0].id : null };
   }
 
   /** No owner check: only trusted services (the orchestrator) ask, for a run they hold. */
-  async history(req: { conversationId: string; limit: number; runId?: string }): Promise<{ messages: HistoryMessage[] }> {
-    if (!isUuid(req.conversationId)) return { messages: [] };
-    const conversationId = req.conversationId.toLowerCase();
+  async history(req: RpcRequest<typeof PERSISTENCE_RPC.history>): Promise<{ messages: HistoryMessage[] }> {
     const db = this.dataSource.manager;
-    const runId = req.runId && isUuid(req.runId) ? req.runId.toLowerCase() : null;
+    const runId = req.runId ?? null;
     // The event writer may still be storing the run that ran just before this one.
     const deadline = Date.now() + HISTORY_SETTLE_MS;
     for (;;) {
-      const { earlierRunActive, messages } = await this.conversations.history(db, conversationId, req.limit, runId);
+      const { earlierRunActive, messages } = await this.conversations.history(
+        db,
+        req.conversationId,
+        req.limit,
+        runId,
+        MESSAGES_PAGE_MAX_BYTES,
+      );
       if (!earlierRunActive || Date.now() >= deadline) return { messages };
       await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
     }

@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Conversation, HistoryMessage, StoredMessage } from '@herald/contracts';
 import { ConversationEntity, MessageEntity } from '@herald/db';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 import type { ConversationCursor } from './conversation-cursor';
+
+/** A message's id and how many bytes its content and metadata take. */
+export interface MessageKey {
+  id: string;
+  bytes: number;
+}
 
 export interface ConversationPageRow extends Conversation {
   /** `updated_at` to the microsecond, for the next page's cursor. */
@@ -62,9 +68,33 @@ export class ConversationRepository {
     }));
   }
 
-  /** Every stored message of a conversation, oldest first. */
-  async messages(db: EntityManager, conversationId: string): Promise<StoredMessage[]> {
-    const rows = await db.find(MessageEntity, { where: { conversationId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  /**
+   * The keys and sizes of the newest `limit` messages of a conversation older than message
+   * `before` (by created_at, then id), newest first: what a page will hold is decided on these
+   * before any content is read. Null when `before` is not a message of that conversation.
+   */
+  async messageKeysBefore(db: EntityManager, conversationId: string, limit: number, before?: string): Promise<MessageKey[] | null> {
+    if (before !== undefined) {
+      const { rows } = await sql(db, `SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2`, [before, conversationId]);
+      if (rows.length === 0) return null;
+    }
+    const { rows } = await sql<{ id: string; bytes: string }>(
+      db,
+      `SELECT id, octet_length(content) + COALESCE(octet_length(metadata::text), 0) AS bytes
+         FROM messages
+        WHERE conversation_id = $1
+          AND ($3::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM messages WHERE id = $3::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $2`,
+      [conversationId, limit, before ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, bytes: Number(r.bytes) }));
+  }
+
+  /** These messages of the conversation, oldest first. */
+  async messagesByIds(db: EntityManager, conversationId: string, ids: readonly string[]): Promise<StoredMessage[]> {
+    if (ids.length === 0) return [];
+    const rows = await db.find(MessageEntity, { where: { conversationId, id: In([...ids]) }, order: { createdAt: 'ASC', id: 'ASC' } });
     return rows.map((m) => ({
       id: m.id,
       conversationId: m.conversationId,
@@ -77,7 +107,8 @@ export class ConversationRepository {
   }
 
   /**
-   * The last `limit` messages, oldest first (the model's context), and whether a run of the
+   * The last `limit` messages, oldest first (the model's context), the oldest left out once
+   * their content adds up to more than `maxBytes` (the newest is always in), and whether a run of the
    * conversation accepted before `runId` is still running or waiting (its messages are not
    * stored yet), in one round trip.
    */
@@ -86,6 +117,7 @@ export class ConversationRepository {
     conversationId: string,
     limit: number,
     runId: string | null,
+    maxBytes: number,
   ): Promise<{ earlierRunActive: boolean; messages: HistoryMessage[] }> {
     const { rows } = await sql<{ earlier_run_active: boolean; messages: HistoryMessage[] }>(
       db,
@@ -96,12 +128,16 @@ export class ConversationRepository {
               ) AS earlier_run_active,
               COALESCE((
                 SELECT json_agg(json_build_object('role', role, 'content', content) ORDER BY created_at, id)
-                  FROM (SELECT role, content, created_at, id FROM messages
+                  FROM (SELECT role, content, created_at, id,
+                               sum(octet_length(content)) OVER (ORDER BY created_at DESC, id DESC) AS running_bytes,
+                               row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
+                          FROM messages
                          WHERE conversation_id = $1
                          ORDER BY created_at DESC, id DESC
                          LIMIT $2) latest
+                 WHERE n = 1 OR running_bytes <= $4
               ), '[]'::json) AS messages`,
-      [conversationId, limit, runId],
+      [conversationId, limit, runId, maxBytes],
     );
     return { earlierRunActive: rows[0]?.earlier_run_active === true, messages: rows[0]?.messages ?? [] };
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type EventsAfterReply, type EventsAfterRequest, isUuid } from '@herald/contracts';
+import { type EventsAfterReply, type PERSISTENCE_RPC, type RpcRequest } from '@herald/contracts';
 import { DataSource } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 
@@ -14,8 +14,8 @@ export const EVENTS_PAGE_MAX_BYTES = 256 * 1024;
 export class EventLogQueries {
   constructor(private readonly dataSource: DataSource) {}
 
-  async after(req: EventsAfterRequest): Promise<EventsAfterReply> {
-    if (req.conversationId !== undefined && !isUuid(req.conversationId)) return { events: [], more: false };
+  /** `conversationId`, when given, is a lower-cased UUID (eventsAfterRequestSchema). */
+  async after(req: RpcRequest<typeof PERSISTENCE_RPC.eventsAfter>): Promise<EventsAfterReply> {
     const { rows } = await sql<{ id: string; envelope: Record<string, unknown> }>(
       this.dataSource.manager,
       `SELECT id::text AS id, envelope FROM events
@@ -23,7 +23,7 @@ export class EventLogQueries {
           AND ($4::uuid IS NULL OR conversation_id = $4::uuid)
         ORDER BY events.id
         LIMIT $5`,
-      [req.userId, req.after, req.before, req.conversationId?.toLowerCase() ?? null, req.limit + 1],
+      [req.userId, req.after, req.before, req.conversationId ?? null, req.limit + 1],
     );
     const events: EventsAfterReply['events'] = [];
     let bytes = 0;

@@ -1,30 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import {
-  abandonRunRequestSchema,
-  admitRunRequestSchema,
-  eventsAfterRequestSchema,
-  getRunRequestSchema,
-  historyRequestSchema,
-  ingestKnowledgeRequestSchema,
-  listConversationsRequestSchema,
-  listMessagesRequestSchema,
-  PERSISTENCE_RPC,
-  type PersistenceRpc,
-  type Subjects,
-} from '@herald/contracts';
-import { LOGGER, type Logger, NATS, serveRpc, SUBJECTS } from '@herald/messaging';
+import { PERSISTENCE_RPC, type PersistenceRpc, type Subjects } from '@herald/contracts';
+import { LOGGER, type Logger, NATS, type RpcHandler, serveRpc, SUBJECTS } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
-
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';
 import { guardRpc } from './rpc-guard';
-import { rpcRoute, type RpcRoute } from './rpc-route';
+
+/** Every operation's handler, typed by the contract (libs/contracts RPC_SCHEMAS). */
+type Routes = { [Op in PersistenceRpc]: RpcHandler<Op> };
 
 /** Every instance serves every operation in this queue group: NATS spreads the requests. */
 export const RPC_QUEUE_GROUP = 'persistence';
@@ -49,36 +37,39 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   /** The operations, by name: exhaustive, so an operation added to the contract must be served. */
-  private routes(): Record<PersistenceRpc, RpcRoute> {
+  private routes(): Routes {
     return {
-      [PERSISTENCE_RPC.admitRun]: rpcRoute(admitRunRequestSchema, (req) => this.admission.admit(req)),
-      [PERSISTENCE_RPC.abandonRun]: rpcRoute(abandonRunRequestSchema, (req) => this.runs.abandon(req)),
-      [PERSISTENCE_RPC.getRun]: rpcRoute(getRunRequestSchema, (req) => this.runs.get(req)),
-      [PERSISTENCE_RPC.listConversations]: rpcRoute(listConversationsRequestSchema, (req) => this.conversations.list(req)),
-      [PERSISTENCE_RPC.listMessages]: rpcRoute(listMessagesRequestSchema, (req) => this.conversations.messages(req)),
-      [PERSISTENCE_RPC.history]: rpcRoute(historyRequestSchema, (req) => this.conversations.history(req)),
-      [PERSISTENCE_RPC.eventsAfter]: rpcRoute(eventsAfterRequestSchema, (req) => this.eventLog.after(req)),
-      [PERSISTENCE_RPC.ingestKnowledge]: rpcRoute(ingestKnowledgeRequestSchema, (req) => this.knowledge.ingest(req)),
-      [PERSISTENCE_RPC.ping]: rpcRoute(z.unknown(), () => this.ping()),
+      [PERSISTENCE_RPC.admitRun]: (req) => this.admission.admit(req),
+      [PERSISTENCE_RPC.abandonRun]: (req) => this.runs.abandon(req),
+      [PERSISTENCE_RPC.getRun]: (req) => this.runs.get(req),
+      [PERSISTENCE_RPC.listConversations]: (req) => this.conversations.list(req),
+      [PERSISTENCE_RPC.listMessages]: (req) => this.conversations.messages(req),
+      [PERSISTENCE_RPC.history]: (req) => this.conversations.history(req),
+      [PERSISTENCE_RPC.eventsAfter]: (req) => this.eventLog.after(req),
+      [PERSISTENCE_RPC.ingestKnowledge]: (req) => this.knowledge.ingest(req),
+      [PERSISTENCE_RPC.ping]: () => this.ping(),
     };
   }
 
   /** Resolves once the NATS server has the subscriptions: a started instance answers at once. */
   async onApplicationBootstrap() {
-    for (const [op, route] of Object.entries(this.routes()) as [PersistenceRpc, RpcRoute][]) {
-      const subject = this.subjects.rpc(op);
-      const handler = (input: unknown) =>
-        this.track(
-          guardRpc(
-            input,
-            () => route.handle(input),
-            (err) => this.databaseMetrics.failed(op, err),
-          ),
-        );
-      this.subscriptions.push(serveRpc(this.nc, subject, RPC_QUEUE_GROUP, route.schema, handler, this.logger, `rpc ${op}`));
-    }
+    const routes = this.routes();
+    for (const op of Object.values(PERSISTENCE_RPC)) this.serve(op, routes[op] as RpcHandler<typeof op>);
     await this.nc.flush();
     this.logger.info({ subjects: this.subjects.rpcAll, queue: RPC_QUEUE_GROUP }, 'serving persistence rpc');
+  }
+
+  /** Serves one operation: validated by serveRpc, guarded (guardRpc), tracked until answered. */
+  private serve<Op extends PersistenceRpc>(op: Op, handle: RpcHandler<Op>): void {
+    const guarded: RpcHandler<Op> = (request) =>
+      this.track(
+        guardRpc(
+          request,
+          () => handle(request),
+          (err) => this.databaseMetrics.failed(op, err),
+        ),
+      );
+    this.subscriptions.push(serveRpc(this.nc, this.subjects, op, guarded, { queue: RPC_QUEUE_GROUP, logger: this.logger }));
   }
 
   /** Stops taking requests, then waits for the ones being answered. */

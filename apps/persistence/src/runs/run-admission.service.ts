@@ -1,13 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  ErrorCode,
-  HeraldError,
-  isUuid,
-  MAX_CLIENT_MESSAGE_ID,
-  runOptionsSchema,
-  type AdmitRunReply,
-  type AdmitRunRequest,
-} from '@herald/contracts';
+import { ErrorCode, HeraldError, PERSISTENCE_RPC, runOptionsSchema, type AdmitRunReply, type RpcRequest } from '@herald/contracts';
 import { isUniqueViolation, type RunEntity } from '@herald/db';
 import { DataSource, type EntityManager } from 'typeorm';
 import { conversationNotFound } from '../conversations/conversation-not-found';
@@ -18,8 +10,11 @@ import { RUN_CONSTRAINT, RunRepository, type NewRun } from './run.repository';
 /** How long a clientMessageId keeps answering with its first run (PROTOCOL.md §2). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
-/** A validated request: `target` is "new" or the (lower-cased) id of an existing conversation. */
-type AdmitInput = Omit<NewRun, 'conversationId'> & { target: string; newConversationId: string; duplicateOnly: boolean };
+/**
+ * A request as admitRunRequestSchema gives it (serveRpc validated it): ids are lower-cased
+ * UUIDs, `conversationId` is "new" or one of them, the content is trimmed and not empty.
+ */
+type AdmitInput = RpcRequest<typeof PERSISTENCE_RPC.admitRun>;
 
 /**
  * `run.admit`: everything that decides whether a `chat:send` starts a run, in one
@@ -34,8 +29,7 @@ export class RunAdmission {
     private readonly conversations: ConversationRepository,
   ) {}
 
-  async admit(request: AdmitRunRequest): Promise<AdmitRunReply> {
-    const input = validate(request);
+  async admit(input: AdmitInput): Promise<AdmitRunReply> {
     try {
       return await this.dataSource.transaction((db) => this.admitIn(db, input));
     } catch (err) {
@@ -60,15 +54,15 @@ export class RunAdmission {
     if (input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
       throw new HeraldError(ErrorCode.RUN_IN_PROGRESS, 'This conversation already has a run in progress.');
     }
-    const run = await this.runs.insert(db, { ...input, conversationId });
+    const run = await this.runs.insert(db, newRun(input, conversationId));
     return toReply(run, false);
   }
 
   /** Creates the conversation for "new"; otherwise locks the user's own conversation. */
   private async resolveConversation(db: EntityManager, input: AdmitInput): Promise<string> {
-    const id = input.target === 'new' ? input.newConversationId : input.target;
+    const id = input.conversationId === 'new' ? input.newConversationId : input.conversationId;
     // A conversation this transaction just created is the user's and already locked by it.
-    if (input.target === 'new') {
+    if (input.conversationId === 'new') {
       const created = await this.conversations.insertIfAbsent(db, {
         id,
         userId: input.userId,
@@ -83,7 +77,7 @@ export class RunAdmission {
 
   private async findEarlier(db: EntityManager, input: AdmitInput): Promise<RunEntity | null> {
     const byKey = input.clientMessageId ? await this.runs.findByClientMessageId(db, input.userId, input.clientMessageId) : null;
-    return byKey ?? this.runs.findOwned(db, input.id, input.userId);
+    return byKey ?? this.runs.findOwned(db, input.runId, input.userId);
   }
 }
 
@@ -101,31 +95,15 @@ function toReply(run: RunEntity, duplicate: boolean): AdmitRunReply {
   };
 }
 
-/** The request's ids must be UUIDs (the columns are); a target that is not one cannot exist. */
-function validate(req: AdmitRunRequest): AdmitInput {
-  const invalid = (message: string) => new HeraldError(ErrorCode.INVALID_INPUT, message);
-  if (req.userId === '') throw invalid('userId: must not be empty');
-  const target = req.conversationId === 'new' ? 'new' : req.conversationId.toLowerCase();
-  if (target !== 'new' && !isUuid(target)) throw conversationNotFound();
-  for (const field of ['newConversationId', 'runId', 'messageId', 'userMessageId'] as const) {
-    if (!isUuid(req[field])) throw invalid(`${field}: must be a UUID`);
-  }
-  const content = req.content.trim();
-  if (content === '') throw invalid('content: must not be empty');
-  const clientMessageId = req.clientMessageId ?? null;
-  if (clientMessageId !== null && (clientMessageId.length === 0 || clientMessageId.length > MAX_CLIENT_MESSAGE_ID)) {
-    throw invalid(`clientMessageId: must be 1 to ${MAX_CLIENT_MESSAGE_ID} characters`);
-  }
+function newRun(input: AdmitInput, conversationId: string): NewRun {
   return {
-    target,
-    newConversationId: req.newConversationId.toLowerCase(),
-    id: req.runId.toLowerCase(),
-    userId: req.userId,
-    messageId: req.messageId.toLowerCase(),
-    userMessageId: req.userMessageId.toLowerCase(),
-    clientMessageId,
-    content,
-    options: req.options,
-    duplicateOnly: req.duplicateOnly === true,
+    id: input.runId,
+    userId: input.userId,
+    conversationId,
+    messageId: input.messageId,
+    userMessageId: input.userMessageId,
+    clientMessageId: input.clientMessageId ?? null,
+    content: input.content,
+    options: input.options,
   };
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode, HeraldError, isUuid, type RunSnapshot } from '@herald/contracts';
+import { ErrorCode, HeraldError, type PERSISTENCE_RPC, type RpcRequest, type RunSnapshot } from '@herald/contracts';
 import type { RunEntity } from '@herald/db';
 import { DataSource } from 'typeorm';
 import { RunRepository } from './run.repository';
@@ -14,16 +14,16 @@ export class RunQueries {
     private readonly runs: RunRepository,
   ) {}
 
-  async get(req: { userId: string; runId: string }): Promise<RunSnapshot> {
-    const run = isUuid(req.runId) ? await this.runs.findOwned(this.dataSource.manager, req.runId.toLowerCase(), req.userId) : null;
+  /** `runId` is a lower-cased UUID (getRunRequestSchema). */
+  async get(req: RpcRequest<typeof PERSISTENCE_RPC.getRun>): Promise<RunSnapshot> {
+    const run = await this.runs.findOwned(this.dataSource.manager, req.runId, req.userId);
     if (!run) throw runNotFound();
     return toSnapshot(run);
   }
 
   /** The gateway could not hand the run on: a run still queued fails so it blocks nothing. */
-  async abandon(req: { userId: string; runId: string }): Promise<{ abandoned: boolean }> {
-    if (!isUuid(req.runId)) return { abandoned: false };
-    return { abandoned: await this.runs.abandon(this.dataSource.manager, req.runId.toLowerCase(), req.userId) };
+  async abandon(req: RpcRequest<typeof PERSISTENCE_RPC.abandonRun>): Promise<{ abandoned: boolean }> {
+    return { abandoned: await this.runs.abandon(this.dataSource.manager, req.runId, req.userId) };
   }
 }
 

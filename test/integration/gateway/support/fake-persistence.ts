@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
-  abandonRunRequestSchema,
   ACTIVE_RUN_STATUSES,
-  admitRunRequestSchema,
-  getRunRequestSchema,
   HeraldError,
-  listConversationsRequestSchema,
-  listMessagesRequestSchema,
   PERSISTENCE_RPC,
   type AdmitRunReply,
-  type AdmitRunRequest,
   type Conversation,
+  type PersistenceRpc,
+  type RpcRequest,
   type RunSnapshot,
   type RunStatus,
   type StoredMessage,
   type Subjects,
 } from '@herald/contracts';
-import { createLogger, serveRpc } from '@herald/messaging';
+import { createLogger, type RpcHandler, serveRpc } from '@herald/messaging';
 import type { NatsConnection, Subscription } from 'nats';
-import { z } from 'zod';
+
+type AdmitRequest = RpcRequest<typeof PERSISTENCE_RPC.admitRun>;
 
 interface FakeRun {
   userId: string;
@@ -34,31 +31,30 @@ export class FakePersistence {
   readonly conversations = new Map<string, Conversation & { userId: string }>();
   readonly messages = new Map<string, StoredMessage[]>();
   readonly runs = new Map<string, FakeRun>();
-  readonly admitCalls: AdmitRunRequest[] = [];
+  readonly admitCalls: AdmitRequest[] = [];
   readonly abandonCalls: string[] = [];
   private readonly idempotency = new Map<string, AdmitRunReply>();
   private readonly subscriptions: Subscription[] = [];
+  /** At most this many messages per conversation.messages answer, as persistence cuts pages by bytes. */
+  messagesPieceSize = Number.POSITIVE_INFINITY;
 
   constructor(nc: NatsConnection, subjects: Subjects) {
     const logger = createLogger('fake-persistence', 'silent');
-    const serve = <S extends z.ZodType>(
-      op: (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC],
-      schema: S,
-      handler: (input: z.infer<S>) => Promise<unknown>,
-    ) => this.subscriptions.push(serveRpc(nc, subjects.rpc(op), 'persistence', schema, handler, logger));
+    const serve = <Op extends PersistenceRpc>(op: Op, handler: RpcHandler<Op>) =>
+      this.subscriptions.push(serveRpc(nc, subjects, op, handler, { queue: 'persistence', logger }));
 
-    serve(PERSISTENCE_RPC.admitRun, admitRunRequestSchema, async (req) => this.admit(req));
-    serve(PERSISTENCE_RPC.abandonRun, abandonRunRequestSchema, async ({ runId }) => {
+    serve(PERSISTENCE_RPC.admitRun, async (req) => this.admit(req));
+    serve(PERSISTENCE_RPC.abandonRun, async ({ runId }) => {
       this.abandonCalls.push(runId);
       this.setRunStatus(runId, 'failed');
-      return {};
+      return { abandoned: true };
     });
-    serve(PERSISTENCE_RPC.getRun, getRunRequestSchema, async ({ userId, runId }) => {
+    serve(PERSISTENCE_RPC.getRun, async ({ userId, runId }) => {
       const run = this.runs.get(runId);
       if (!run || run.userId !== userId) throw new HeraldError('NOT_FOUND', 'No such run.');
       return run.snapshot;
     });
-    serve(PERSISTENCE_RPC.listConversations, listConversationsRequestSchema, async ({ userId, limit }) => ({
+    serve(PERSISTENCE_RPC.listConversations, async ({ userId, limit }) => ({
       conversations: [...this.conversations.values()]
         .filter((c) => c.userId === userId)
         .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
@@ -66,12 +62,17 @@ export class FakePersistence {
         .map(({ userId: _owner, ...c }) => c),
       nextBefore: null,
     }));
-    serve(PERSISTENCE_RPC.listMessages, listMessagesRequestSchema, async ({ userId, conversationId }) => {
+    serve(PERSISTENCE_RPC.listMessages, async ({ userId, conversationId, limit, before }) => {
       const conversation = this.conversations.get(conversationId);
       if (!conversation || conversation.userId !== userId) throw new HeraldError('NOT_FOUND', 'No such conversation.');
-      return { messages: this.messages.get(conversationId) ?? [] };
+      const all = this.messages.get(conversationId) ?? [];
+      const end = before === undefined ? all.length : all.findIndex((m) => m.id === before);
+      if (end < 0) throw new HeraldError('NOT_FOUND', 'No such message.');
+      const start = Math.max(0, end - Math.min(limit, this.messagesPieceSize));
+      const messages = all.slice(start, end);
+      return { messages, nextBefore: start > 0 && messages.length > 0 ? messages[0].id : null };
     });
-    serve(PERSISTENCE_RPC.ping, z.unknown(), async () => ({ ok: true }));
+    serve(PERSISTENCE_RPC.ping, async () => ({ ok: true }));
   }
 
   /** A conversation owned by `userId`, for NOT_FOUND / ownership tests. */
@@ -112,7 +113,7 @@ export class FakePersistence {
     for (const sub of this.subscriptions) sub.unsubscribe();
   }
 
-  private admit(req: AdmitRunRequest): AdmitRunReply {
+  private admit(req: AdmitRequest): AdmitRunReply {
     this.admitCalls.push(req);
     const key = req.clientMessageId ? `${req.userId}\u0000${req.clientMessageId}` : undefined;
     const earlier = key ? this.idempotency.get(key) : undefined;

@@ -8,11 +8,14 @@ import {
   loadConfig,
   PERSISTENCE_RPC,
   type PersistenceRpc,
+  type RpcReply,
+  type RpcRequestInput,
+  type RpcResult,
   subjects,
   type Subjects,
 } from '@herald/contracts';
 import { quoteIdentifier, withDatabase } from '@herald/db';
-import { EventPublisher, JetStreamPublisher, PersistenceClient } from '@herald/messaging';
+import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient } from '@herald/messaging';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
@@ -51,7 +54,7 @@ export async function errorCodeOf(work: Promise<unknown>): Promise<string> {
 
 /**
  * Persistence running in-process on its own database (`herald_test_<random>`) and namespace,
- * with a real NATS client to call it (PersistenceClient), publish events (EventPublisher),
+ * with a real NATS client to call it (RpcClient), publish events (EventPublisher),
  * and a Postgres client to look at the tables.
  */
 export class PersistenceHarness {
@@ -61,7 +64,7 @@ export class PersistenceHarness {
   readonly databaseUrl = withDatabase(BASE_DB, this.dbName);
   readonly apps: INestApplicationContext[] = [];
   nc!: NatsConnection;
-  client!: PersistenceClient;
+  client!: RpcClient;
   publisher!: EventPublisher;
   db!: Client;
 
@@ -69,7 +72,7 @@ export class PersistenceHarness {
     const h = new PersistenceHarness();
     await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
     h.nc = await connect({ servers: NATS_URL });
-    h.client = new PersistenceClient(h.nc, h.subjects);
+    h.client = new RpcClient(h.nc, h.subjects);
     h.publisher = new EventPublisher(new JetStreamPublisher(h.nc), h.subjects);
     h.db = new Client({ connectionString: h.databaseUrl });
     await h.db.connect();
@@ -79,13 +82,16 @@ export class PersistenceHarness {
   /** Starts one more persistence instance on the same database and namespace. */
   async startInstance(): Promise<INestApplicationContext> {
     const app = await bootstrap(
-      loadConfig({
-        NODE_ENV: 'test',
-        HERALD_NAMESPACE: this.namespace,
-        NATS_URL,
-        DATABASE_URL: this.databaseUrl,
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      }),
+      loadConfig(
+        {
+          NODE_ENV: 'test',
+          HERALD_NAMESPACE: this.namespace,
+          NATS_URL,
+          DATABASE_URL: this.databaseUrl,
+          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        },
+        { tokens: false }, // persistence verifies no tokens
+      ),
     );
     this.apps.push(app);
     return app;
@@ -95,8 +101,14 @@ export class PersistenceHarness {
     await Promise.all(this.apps.splice(0).map((app) => app.close()));
   }
 
-  call<T>(op: PersistenceRpc, payload: unknown): Promise<T> {
-    return this.client.call<T>(op, payload);
+  call<Op extends PersistenceRpc>(op: Op, request: RpcRequestInput<Op>): Promise<RpcResult<Op>> {
+    return this.client.call(op, request);
+  }
+
+  /** Sends any payload to `op` as it is, past the client's checks: what the server itself answers. */
+  async raw(op: PersistenceRpc, payload: unknown): Promise<RpcReply<unknown>> {
+    const msg = await this.nc.request(this.subjects.rpc(op), encodeJson(payload), { timeout: 5000 });
+    return decodeJson<RpcReply<unknown>>(msg.data);
   }
 
   /** A run.admit request with fresh ids; `over` changes any field. */
@@ -115,7 +127,7 @@ export class PersistenceHarness {
   }
 
   admit(userId: string, over: Partial<AdmitRunRequest> = {}): Promise<AdmitRunReply> {
-    return this.call<AdmitRunReply>(PERSISTENCE_RPC.admitRun, this.admitRequest(userId, over));
+    return this.call(PERSISTENCE_RPC.admitRun, this.admitRequest(userId, over));
   }
 
   /** Publishes one event of a run; resolves with its id (the stream sequence). */
