@@ -38,6 +38,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('fails closed: JWT_SECRET is required (no shared default) and containers listen on their network', () => {
+    for (const [, s] of heraldServices) {
+      expect(s.environment.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?.+\}$/);
+      expect(s.environment.HOST).toBe('0.0.0.0');
+    }
+  });
+
   it('waits for healthy infrastructure and a finished migration', () => {
     for (const infra of ['nats', 'postgres', 'redis']) expect(services[infra].healthcheck).toBeDefined();
     expect(services.nats.command).toContain('-js');
