@@ -37,6 +37,7 @@ export const runCancelResultSchema = z.object({ alreadyFinished: z.boolean().opt
 export const eventsResumeResultSchema = z.object({
   replayed: z.number().int().nonnegative(),
   lastId: z.string(),
+  more: z.boolean(),
 }) satisfies z.ZodType<EventsResumeResult>;
 
 export const sessionReadySchema = z.object({

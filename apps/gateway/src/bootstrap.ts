@@ -1,3 +1,4 @@
+import { TokenVerifier } from '@herald/auth';
 import { type Config, loadConfig } from '@herald/contracts';
 import { createLogger, HealthServer, initTracing, PinoNestLogger, type Logger } from '@herald/messaging';
 import { NestFactory } from '@nestjs/core';
@@ -43,7 +44,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Nes
   const origins = new OriginPolicy(config.CORS_ORIGINS);
   app.use(origins.middleware());
   app.enableCors({ origin: origins.listed === '*' ? true : origins.listed, exposedHeaders: ['ETag', 'Retry-After'], maxAge: 600 });
-  app.use(...jsonBody());
+  // Bodies are read only after the bearer token is checked (unauthenticated ones: a few KiB).
+  app.use(...jsonBody(app.get(TokenVerifier)));
   app.useGlobalFilters(new HttpErrorFilter(logger));
   app.useWebSocketAdapter(new HeraldIoAdapter(app, origins));
   app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' });

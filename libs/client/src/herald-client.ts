@@ -149,18 +149,34 @@ export class HeraldClient {
   /**
    * `events:resume`: re-delivers what came after `after` (default: the last delivered id).
    * Live events that reach the socket meanwhile may be newer than replayed ones: they are
-   * held until the ack, then delivered in id order without duplicates.
+   * held until the ack, then delivered in id order without duplicates. The server replays at
+   * most REPLAY_MAX_EVENTS per call and acks `more: true` when it stopped there: this calls
+   * again from the ack's `lastId` until `more` is false, delivering each call's events as
+   * its ack comes. The result adds up every call (`more` is then false).
    */
   async resume(after: string = this.cursor.lastId, conversationId?: string): Promise<EventsResumeResult & { delivered: number }> {
-    const outer = this.cursor.hold();
     let delivered = 0;
+    let replayed = 0;
+    let from = after;
     const count = this.onEvent(() => delivered++);
     try {
-      const result = await this.request<EventsResumeResult>('events:resume', conversationId ? { after, conversationId } : { after });
-      if (outer) this.releaseHeld();
-      return { ...result, delivered };
+      for (;;) {
+        const outer = this.cursor.hold();
+        try {
+          const result = await this.request<EventsResumeResult>(
+            'events:resume',
+            conversationId ? { after: from, conversationId } : { after: from },
+          );
+          if (outer) this.releaseHeld();
+          replayed += result.replayed;
+          // A server without `more` (or one that made no progress) is done.
+          if (result.more !== true || result.lastId === from) return { replayed, lastId: result.lastId, more: false, delivered };
+          from = result.lastId;
+        } finally {
+          if (outer) this.releaseHeld(); // after a failed request: deliver what was held anyway
+        }
+      }
     } finally {
-      if (outer) this.releaseHeld(); // after a failed request: deliver what was held anyway
       count();
     }
   }

@@ -93,9 +93,17 @@ export interface ChatSendResult {
 export interface RunCancelResult {
   alreadyFinished?: boolean;
 }
+/** The ack of `events:resume` (PROTOCOL.md §2). */
 export interface EventsResumeResult {
+  /** Events this call re-delivered (at most REPLAY_MAX_EVENTS). */
   replayed: number;
+  /** The id of the last event replayed; `after` when nothing was. */
   lastId: string;
+  /**
+   * True when the call stopped at REPLAY_MAX_EVENTS with more to replay: call again with
+   * `after: lastId`. Until then, no live event later than `lastId` reaches that socket.
+   */
+  more: boolean;
 }
 
 export interface SessionReady {

@@ -27,6 +27,25 @@ describe('subjects', () => {
     expect(a.bullmqPrefix).not.toBe(b.bullmqPrefix);
   });
 
+  it('gives every user Redis keys of their own, whatever characters the id or a clientMessageId holds', () => {
+    const ids = ['a', 'a:b', 'a:b:c', '*', 'ünï', 'x'.repeat(128)];
+    for (const key of ['connections', 'replays'] as const) {
+      const keys = ids.map((id) => s.keys[key](id));
+      expect(new Set(keys).size).toBe(ids.length);
+      for (const k of keys) expect(k).toMatch(/^herald:[a-z]+:[A-Za-z0-9_-]+$/);
+    }
+    const pairs = [
+      ['a', 'b:c'],
+      ['a:b', 'c'],
+      ['a', 'b'],
+      ['b', 'a'],
+    ] as const;
+    const keys = pairs.map(([user, cmid]) => s.keys.clientMessage(user, cmid));
+    expect(new Set(keys).size).toBe(pairs.length);
+    expect(s.keys.readRateLimit).not.toBe(s.keys.rateLimit);
+    expect(subjects('alpha').keys.connections('u')).toMatch(/^alpha:/);
+  });
+
   it('refuses a namespace that is not a subject token', () => {
     expect(() => subjects('a.b')).toThrow(/HERALD_NAMESPACE/);
     expect(() => subjects('A')).toThrow();

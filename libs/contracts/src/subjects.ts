@@ -68,6 +68,14 @@ export interface Subjects {
     runCancelled(runId: string): string;
     /** rate-limiter-flexible key prefix for chat:send. */
     rateLimit: string;
+    /** rate-limiter-flexible key prefix for authenticated HTTP reads (GET under /v1, SSE opens). */
+    readRateLimit: string;
+    /** Sorted set: a user's open Socket.IO connections and SSE streams, each scored by its lease's expiry (epoch ms). */
+    connections(userId: string): string;
+    /** Sorted set: a user's running replays (each a JetStream consumer), scored like connections. */
+    replays(userId: string): string;
+    /** The first ack of a user's clientMessageId (for the idempotency window), read when a repeat comes at the rate limit. */
+    clientMessage(userId: string, clientMessageId: string): string;
   };
 }
 
@@ -100,6 +108,11 @@ export function subjects(namespace = 'herald'): Subjects {
     keys: {
       runCancelled: (runId) => `${ns}:run:${runId}:cancelled`,
       rateLimit: `${ns}:rl:send`,
+      readRateLimit: `${ns}:rl:read`,
+      connections: (userId) => `${ns}:conn:${userToken(userId)}`,
+      replays: (userId) => `${ns}:replays:${userToken(userId)}`,
+      clientMessage: (userId, clientMessageId) =>
+        `${ns}:cmid:${userToken(userId)}:${Buffer.from(clientMessageId, 'utf8').toString('base64url')}`,
     },
   };
 }

@@ -13,7 +13,7 @@ import {
   type TestClient,
 } from './support/harness';
 
-type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; error?: { code: string } };
+type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; more?: boolean; error?: { code: string } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(10_000).emitWithAck('events:resume', payload);
 
 /** What a client keeps, per PROTOCOL.md §3: it drops any event whose id is not above the last it saw. */
@@ -60,13 +60,13 @@ describe('gateway: events:resume', () => {
     }
     const client = await connect('history');
     const res = await resume(client.socket, { after: '0' });
-    expect(res).toEqual({ ok: true, replayed: 12, lastId: mine.at(-1) });
+    expect(res).toEqual({ ok: true, replayed: 12, lastId: mine.at(-1), more: false });
     expect(client.events.map((e) => e.id)).toEqual(mine);
     expect(client.events[3]).toMatchObject({ type: 'status', conversationId: 'conv-1', data: { message: 'step 3' } });
 
     client.events.length = 0;
     const partial = await resume(client.socket, { after: mine[7] });
-    expect(partial).toEqual({ ok: true, replayed: 4, lastId: mine.at(-1) });
+    expect(partial).toEqual({ ok: true, replayed: 4, lastId: mine.at(-1), more: false });
     expect(client.events.map((e) => e.id)).toEqual(mine.slice(8));
 
     client.events.length = 0;
@@ -84,16 +84,21 @@ describe('gateway: events:resume', () => {
     }
     const client = await connect('scoped');
     const res = await resume(client.socket, { after: '0', conversationId: conversationId.toUpperCase() });
-    expect(res).toEqual({ ok: true, replayed: 3, lastId: inConversation.at(-1) });
+    expect(res).toEqual({ ok: true, replayed: 3, lastId: inConversation.at(-1), more: false });
     expect(client.events.map((e) => e.id)).toEqual(inConversation);
   });
 
   it('answers replayed 0 and lastId = after when there is nothing newer', async () => {
     const id = await bus.status({ userId: 'up-to-date', conversationId: 'c', runId: 'r' });
     const client = await connect('up-to-date');
-    expect(await resume(client.socket, { after: id })).toEqual({ ok: true, replayed: 0, lastId: id });
-    expect(await resume(client.socket, { after: '999999999999' })).toEqual({ ok: true, replayed: 0, lastId: '999999999999' });
-    expect(await resume(client.socket, { after: '9999999999999999999' })).toEqual({ ok: true, replayed: 0, lastId: '9999999999999999999' });
+    expect(await resume(client.socket, { after: id })).toEqual({ ok: true, replayed: 0, lastId: id, more: false });
+    expect(await resume(client.socket, { after: '999999999999' })).toEqual({ ok: true, replayed: 0, lastId: '999999999999', more: false });
+    expect(await resume(client.socket, { after: '9999999999999999999' })).toEqual({
+      ok: true,
+      replayed: 0,
+      lastId: '9999999999999999999',
+      more: false,
+    });
     expect(client.events).toHaveLength(0);
   });
 
@@ -144,8 +149,8 @@ describe('gateway: events:resume', () => {
     for (let i = 0; i < 40; i++) published.push(await bus.status({ userId, conversationId: 'c', runId: 'r' }));
     const client = await connect(userId);
     const [first, second] = await Promise.all([resume(client.socket, { after: '0' }), resume(client.socket, { after: published[19] })]);
-    expect(first).toEqual({ ok: true, replayed: 40, lastId: published[39] });
-    expect(second).toEqual({ ok: true, replayed: 20, lastId: published[39] });
+    expect(first).toEqual({ ok: true, replayed: 40, lastId: published[39], more: false });
+    expect(second).toEqual({ ok: true, replayed: 20, lastId: published[39], more: false });
     expect(client.events.map((e) => e.id)).toEqual([...published, ...published.slice(20)]);
     expect(deduplicated(client.events)).toEqual(published);
   });

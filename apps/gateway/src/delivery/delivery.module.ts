@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LimitsModule } from '../limits/limits.module';
 import { EventReplayService } from './event-replay.service';
 import { EventStreamService } from './event-stream.service';
 import { EventsResumeService } from './events-resume.service';
@@ -7,6 +8,7 @@ import { LiveGapRecovery } from './live-gap-recovery.service';
 
 /** Getting events to users: live per-user subscriptions, replay (stream and event log), SSE, catching up after a NATS reconnect. */
 @Module({
+  imports: [LimitsModule],
   providers: [LiveDeliveryService, EventReplayService, EventsResumeService, EventStreamService, LiveGapRecovery],
   exports: [LiveDeliveryService, EventsResumeService, EventStreamService],
 })

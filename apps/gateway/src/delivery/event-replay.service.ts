@@ -14,6 +14,28 @@ export interface ReplayRequest {
   after: string;
   /** Only this conversation's events (a lower-case UUID). */
   conversationId?: string;
+  /** Stop after this many events (then `more` says whether any was left); default: no limit. */
+  limit?: number;
+}
+
+export interface ReplayResult {
+  /** The replay stopped at `limit` with events left to replay. */
+  more: boolean;
+}
+
+/** How many events a replay may still emit; it learns of `more` when one more comes. */
+class Budget {
+  more = false;
+  constructor(private left: number) {}
+
+  take(): boolean {
+    if (this.left > 0) {
+      this.left--;
+      return true;
+    }
+    this.more = true;
+    return false;
+  }
 }
 
 const FETCH_BATCH = 256;
@@ -36,18 +58,20 @@ export class EventReplayService {
     private readonly rpc: RpcClient,
   ) {}
 
-  async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<void> {
+  async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<ReplayResult> {
     const stream = this.subjects.streams.events;
     const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
-    if (BigInt(req.after) >= BigInt(state.last_seq)) return;
-    await this.replayFromStream(req, Number(req.after) + 1, emit);
+    if (BigInt(req.after) >= BigInt(state.last_seq)) return { more: false };
+    const budget = new Budget(req.limit ?? Number.POSITIVE_INFINITY);
+    await this.replayFromStream(req, Number(req.after) + 1, budget, emit);
+    return { more: budget.more };
   }
 
   /**
    * Events older than the stream holds (past EVENT_RETENTION_HOURS, or purged) come from the
    * Postgres event log, page by page, up to `before` (the stream's first sequence).
    */
-  private async replayFromLog(req: ReplayRequest, before: number, emit: (event: AgentEvent) => void): Promise<void> {
+  private async replayFromLog(req: ReplayRequest, before: number, budget: Budget, emit: (event: AgentEvent) => void): Promise<void> {
     let after = req.after;
     for (;;) {
       const page = await this.rpc.call(PERSISTENCE_RPC.eventsAfter, {
@@ -64,6 +88,7 @@ export class EventReplayService {
           this.logger.warn({ id: row.id }, 'skipped a logged event that is not a valid event');
           continue;
         }
+        if (!budget.take()) return;
         this.metrics.eventsReplayed.inc();
         emit(event);
       }
@@ -71,7 +96,7 @@ export class EventReplayService {
     }
   }
 
-  private async replayFromStream(req: ReplayRequest, from: number, emit: (event: AgentEvent) => void): Promise<void> {
+  private async replayFromStream(req: ReplayRequest, from: number, budget: Budget, emit: (event: AgentEvent) => void): Promise<void> {
     const stream = this.subjects.streams.events;
     const filter = req.conversationId ? this.subjects.events(req.userId, req.conversationId, '*') : this.subjects.eventsOfUser(req.userId);
     const info = await orUnavailable(
@@ -92,12 +117,13 @@ export class EventReplayService {
       // Read after the consumer exists: whatever is below the stream's first sequence now is
       // gone from the stream and comes from the event log; the stream delivers the rest.
       const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
-      if (from < state.first_seq) await this.replayFromLog(req, state.first_seq, emit);
+      if (from < state.first_seq) await this.replayFromLog(req, state.first_seq, budget, emit);
+      if (budget.more) return;
       // num_pending counts the matching events stored when the consumer was created.
       let remaining = info.num_pending;
       if (remaining === 0) return;
       const consumer = await orUnavailable(() => this.js.consumers.get(stream, info.name), TIMEOUTS.jetstreamApiMs, 'get consumer');
-      while (remaining > 0) {
+      while (remaining > 0 && !budget.more) {
         const messages = await consumer.fetch({ max_messages: Math.min(remaining, FETCH_BATCH), expires: TIMEOUTS.jetstreamApiMs });
         let received = 0;
         for await (const m of messages) {
@@ -109,6 +135,7 @@ export class EventReplayService {
             this.logger.warn({ seq: m.seq, subject: m.subject }, 'skipped a stored message that is not a valid event');
             continue;
           }
+          if (!budget.take()) break;
           this.metrics.eventsReplayed.inc();
           emit(event);
         }

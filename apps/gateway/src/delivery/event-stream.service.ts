@@ -1,9 +1,12 @@
-import type { Config } from '@herald/contracts';
+import { type Config, HeraldError, HTTP_STATUS } from '@herald/contracts';
 import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { Deadlines } from '../common/deadlines';
+import { sendHttpError } from '../http/http-error.filter';
+import { ConnectionLimiter } from '../limits/connection-limiter.service';
+import { ReplayLimiter } from '../limits/replay-limiter.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { isLaterEventId } from './event-id';
 import { EventReplayService } from './event-replay.service';
@@ -19,6 +22,11 @@ export interface StreamUser {
  * `GET /v1/events`: the user's events as Server-Sent Events. With a cursor (Last-Event-ID or
  * `after`) it replays what came after it, holding live events meanwhile, then goes live;
  * without one it is live from now. The stream ends when the token expires.
+ *
+ * A stream takes one of the user's connection slots (MAX_CONNECTIONS_PER_USER, shared with
+ * Socket.IO) before anything is sent, 429 TOO_MANY_CONNECTIONS when none is left; its
+ * replay, one of the user's replay slots (429 RATE_LIMITED when none frees in time). Replays
+ * of a stream are never cut (REPLAY_MAX_EVENTS is for `events:resume`).
  */
 @Injectable()
 export class EventStreamService implements OnModuleDestroy {
@@ -29,6 +37,8 @@ export class EventStreamService implements OnModuleDestroy {
   constructor(
     private readonly delivery: LiveDeliveryService,
     private readonly replay: EventReplayService,
+    private readonly connections: ConnectionLimiter,
+    private readonly replays: ReplayLimiter,
     private readonly metrics: GatewayMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONFIG) private readonly config: Config,
@@ -37,6 +47,14 @@ export class EventStreamService implements OnModuleDestroy {
   async open(user: StreamUser, after: string | undefined, res: Response): Promise<void> {
     const key = `sse:${randomUUID()}`;
     const stream = new SseStream(res, this.config.SSE_HEARTBEAT_MS);
+    // Throws TOO_MANY_CONNECTIONS (429) before anything is written; a client that went away
+    // meanwhile gives its slot back at once.
+    const slot = await this.connections.admit(user.userId);
+    stream.onClose(() => this.connections.release(slot));
+    if (stream.isClosed) {
+      this.connections.release(slot);
+      return;
+    }
     this.streams.set(key, stream);
     this.metrics.sseStreams.inc();
     stream.onClose(() => {
@@ -62,18 +80,24 @@ export class EventStreamService implements OnModuleDestroy {
     try {
       await this.delivery.whilePaused(
         key,
-        () => {
-          stream.open();
-          return this.replay.replay({ userId: user.userId, after }, (event) => {
-            stream.send(event);
-            lastId = event.id;
-          });
-        },
+        () =>
+          this.replays.run(user.userId, () => {
+            stream.open();
+            return this.replay.replay({ userId: user.userId, after }, (event) => {
+              stream.send(event);
+              lastId = event.id;
+            });
+          }),
         (event) => !isLaterEventId(event.id, lastId),
       );
     } catch (err) {
-      // The client reconnects with Last-Event-ID and gets the rest then.
-      this.logger.warn({ err: String(err) }, 'SSE replay failed; closing the stream');
+      if (!stream.isOpened && !res.headersSent && HeraldError.is(err)) {
+        // Refused before it began (no replay slot in time): an HTTP error the client can read.
+        sendHttpError(res, HTTP_STATUS[err.code], err.toBody());
+      } else {
+        // The client reconnects with Last-Event-ID and gets the rest then.
+        this.logger.warn({ err: String(err) }, 'SSE replay failed; closing the stream');
+      }
       stream.close();
     }
   }

@@ -37,6 +37,15 @@ interface Receiver {
   held: AgentEvent[];
   /** For the current paused window: which held events a replay already delivered. */
   covered: Array<(event: AgentEvent) => boolean>;
+  /**
+   * After a replay cut short (`events:resume` with `more`): the live events withheld until
+   * the receiver's next replay, which delivers them; the others are delivered as they come.
+   */
+  withheld?: (event: AgentEvent) => boolean;
+  /** What the last deciding replay of the current paused window asked to withhold (undefined: nothing). */
+  nextWithheld?: (event: AgentEvent) => boolean;
+  /** Whether a replay of the current paused window decided what stays withheld. */
+  decided: boolean;
   /** Replays of one receiver run one after the other. */
   exclusive: Promise<unknown>;
 }
@@ -108,8 +117,19 @@ export class LiveDeliveryService implements OnApplicationShutdown {
    * Holds the receiver's live events from now on, runs `replay` once the user's subscription
    * is registered (after earlier replays of this receiver), then delivers the held events
    * for which `covered` is false and resumes live delivery.
+   *
+   * `withhold` is asked once the replay has ended. A replay that was cut short (more to
+   * come) returns which live events its continuation will replay: those are neither
+   * delivered from the held ones nor live until the receiver's next replay, while the others
+   * keep coming (outside the room). Returning undefined ends that: the receiver goes live.
+   * A replay without `withhold` (catching up after a NATS reconnect) leaves it as it was.
    */
-  whilePaused<T>(key: string, replay: () => Promise<T>, covered: (event: AgentEvent) => boolean): Promise<T> {
+  whilePaused<T>(
+    key: string,
+    replay: () => Promise<T>,
+    covered: (event: AgentEvent) => boolean,
+    withhold?: () => ((event: AgentEvent) => boolean) | undefined,
+  ): Promise<T> {
     const receiver = this.receivers.get(key);
     if (!receiver) return Promise.reject(new HeraldError(ErrorCode.UNAVAILABLE, 'This connection is closing.'));
     this.pause(receiver);
@@ -118,7 +138,10 @@ export class LiveDeliveryService implements OnApplicationShutdown {
         if (!(await receiver.attached)) throw new HeraldError(ErrorCode.UNAVAILABLE, 'This connection is closing.');
         return replay();
       })
-      .finally(() => this.release(receiver, covered));
+      .finally(() => {
+        if (withhold) receiver.nextWithheld = withhold();
+        this.release(receiver, covered, withhold !== undefined);
+      });
     receiver.exclusive = run.catch(() => undefined);
     return run;
   }
@@ -133,10 +156,10 @@ export class LiveDeliveryService implements OnApplicationShutdown {
     return [...this.receivers.values()].filter((r) => r.registered).map(({ key, userId }) => ({ key, userId }));
   }
 
-  /** Delivers one event to one receiver, outside its user's room (a replay to it). */
+  /** Delivers one event to one receiver, outside its user's room (a replay to it), unless it is withheld. */
   deliver(key: string, event: AgentEvent): void {
     const receiver = this.receivers.get(key);
-    if (receiver) this.deliverTo(receiver, event);
+    if (receiver && !receiver.withheld?.(event)) this.deliverTo(receiver, event);
   }
 
   onApplicationShutdown(): void {
@@ -154,6 +177,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       pauses: 0,
       held: [],
       covered: [],
+      decided: false,
       exclusive: SETTLED,
     };
     receiver.attached = user.registered.then(() => {
@@ -217,7 +241,10 @@ export class LiveDeliveryService implements OnApplicationShutdown {
     this.server?.local.to(user.room).emit(SERVER_EVENTS.agentEvent, event);
     for (const receiver of user.receivers.values()) {
       if (receiver.pauses > 0) this.hold(receiver, event);
-      else if (receiver.live && receiver.write) receiver.write(event);
+      else if (receiver.withheld) {
+        // Out of the room until its next replay: only what that replay will not cover.
+        if (!receiver.withheld(event)) this.deliverTo(receiver, event);
+      } else if (receiver.live && receiver.write) receiver.write(event);
     }
   }
 
@@ -245,16 +272,24 @@ export class LiveDeliveryService implements OnApplicationShutdown {
     else receiver.drop?.();
   }
 
-  private release(receiver: Receiver, covered: (event: AgentEvent) => boolean): void {
+  /** `decides`: this replay says what stays withheld (else an earlier replay's say stands). */
+  private release(receiver: Receiver, covered: (event: AgentEvent) => boolean, decides: boolean): void {
     receiver.covered.push(covered);
+    if (decides) receiver.decided = true;
     if (--receiver.pauses > 0) return;
     const held = receiver.held;
     const coveredBy = receiver.covered;
     receiver.held = [];
     receiver.covered = [];
+    if (receiver.decided) receiver.withheld = receiver.nextWithheld;
+    receiver.decided = false;
+    receiver.nextWithheld = undefined;
     if (this.receivers.get(receiver.key) !== receiver) return;
-    for (const event of held) if (!coveredBy.some((isCovered) => isCovered(event))) this.deliverTo(receiver, event);
-    if (receiver.registered) this.goLive(receiver);
+    const withheld = receiver.withheld;
+    for (const event of held) {
+      if (!coveredBy.some((isCovered) => isCovered(event)) && !withheld?.(event)) this.deliverTo(receiver, event);
+    }
+    if (receiver.registered && !withheld) this.goLive(receiver);
   }
 
   private deliverTo(receiver: Receiver, event: AgentEvent): void {

@@ -51,6 +51,11 @@ export class SseStream {
     return this.closed;
   }
 
+  /** Whether the headers (status 200) went out: until then the request can still be answered with an error. */
+  get isOpened(): boolean {
+    return this.opened;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -1,26 +1,91 @@
+import { TokenVerifier } from '@herald/auth';
 import { ErrorCode } from '@herald/contracts';
-import { json, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { json, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { sendHttpError } from './http-error.filter';
 
 export const JSON_BODY_LIMIT = '64kb';
 /** `POST /v1/knowledge` carries whole documents. */
 export const KNOWLEDGE_PATH = '/v1/knowledge';
 export const KNOWLEDGE_BODY_LIMIT = '1mb';
+/** A request without a valid bearer token (the dev-token route, or one about to be 401) is read this far, no further. */
+export const UNAUTHENTICATED_BODY_LIMIT = '4kb';
+export const UNAUTHENTICATED_BODY_BYTES = 4 * 1024;
+const KIB = 1024;
+const bytesOf = (limit: string) => Number.parseInt(limit, 10) * (limit.endsWith('mb') ? KIB * KIB : KIB);
 
-const limitOf = (req: Request) => (req.path === KNOWLEDGE_PATH ? KNOWLEDGE_BODY_LIMIT : JSON_BODY_LIMIT);
+const BEARER_RE = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-/** Parses JSON bodies; a body that cannot be parsed is 400 INVALID_INPUT (413 when too large). */
-export function jsonBody(): [RequestHandler, RequestHandler, ErrorRequestHandler] {
+/** Requests whose bearer token was verified before their body was read. */
+const authenticated = new WeakSet<Request>();
+
+const limitOf = (req: Request) =>
+  !authenticated.has(req) ? UNAUTHENTICATED_BODY_LIMIT : req.path === KNOWLEDGE_PATH ? KNOWLEDGE_BODY_LIMIT : JSON_BODY_LIMIT;
+
+function tooLarge(req: Request, res: Response): void {
+  if (res.headersSent) return;
+  // The rest of the body is never read: the connection closes once the answer is out.
+  res.setHeader('Connection', 'close');
+  sendHttpError(res, 413, { code: ErrorCode.INVALID_INPUT, message: `The body is larger than ${limitOf(req)}.` });
+}
+
+/**
+ * Ahead of the parsers: a request with a body has its `Authorization: Bearer` token verified
+ * first (the BearerAuthGuard checks it again for the route). Without a valid one, the body
+ * may be UNAUTHENTICATED_BODY_LIMIT at most: a larger Content-Length is answered 413 before
+ * a byte of the body is read, and a chunked body is cut (413) as soon as it grows past it.
+ * An authenticated request announcing more than its route's limit is answered 413 unread too.
+ */
+function verifyBeforeReading(verifier: TokenVerifier): RequestHandler {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (!chunked && (length === undefined || length === '0')) return next();
+    const token = BEARER_RE.exec(req.headers.authorization ?? '')?.[1];
+    const verified = token === undefined ? Promise.reject(new Error('no bearer token')) : verifier.verify(token);
+    verified.then(
+      () => {
+        authenticated.add(req);
+        // A body announced larger than the route takes is refused before it is read, too.
+        if (!chunked && Number(length) > bytesOf(limitOf(req))) return tooLarge(req, res);
+        next();
+      },
+      () => {
+        if (!chunked && Number(length) > UNAUTHENTICATED_BODY_BYTES) return tooLarge(req, res);
+        if (chunked) {
+          let received = 0;
+          const count = (chunk: Buffer) => {
+            received += chunk.length;
+            if (received <= UNAUTHENTICATED_BODY_BYTES) return;
+            req.off('data', count);
+            tooLarge(req, res);
+          };
+          req.on('data', count);
+        }
+        next();
+      },
+    );
+  };
+}
+
+/**
+ * Parses JSON bodies; a body that cannot be parsed is 400 INVALID_INPUT (413 when too large).
+ * Only a request with a verified bearer token gets the full limits (64 KiB, 1 MiB for
+ * knowledge documents); any other is held to UNAUTHENTICATED_BODY_LIMIT before it is read.
+ */
+export function jsonBody(verifier: TokenVerifier): [RequestHandler, RequestHandler, RequestHandler, ErrorRequestHandler] {
   const knowledge = json({ limit: KNOWLEDGE_BODY_LIMIT });
-  const forKnowledge: RequestHandler = (req, res, next) => (req.path === KNOWLEDGE_PATH ? knowledge(req, res, next) : next());
+  const general = json({ limit: JSON_BODY_LIMIT });
+  const small = json({ limit: UNAUTHENTICATED_BODY_LIMIT });
+  const forKnowledge: RequestHandler = (req, res, next) =>
+    authenticated.has(req) && req.path === KNOWLEDGE_PATH ? knowledge(req, res, next) : next();
+  const byAuthentication: RequestHandler = (req, res, next) => (authenticated.has(req) ? general(req, res, next) : small(req, res, next));
   const onError: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
     if (typeof err?.type !== 'string' || typeof err.status !== 'number') return next(err);
-    const tooLarge = err.type === 'entity.too.large';
-    sendHttpError(res, tooLarge ? 413 : 400, {
-      code: ErrorCode.INVALID_INPUT,
-      message: tooLarge ? `The body is larger than ${limitOf(req)}.` : 'The body is not valid JSON.',
-    });
+    if (res.headersSent) return; // already answered 413 (a chunked body cut short)
+    const isTooLarge = err.type === 'entity.too.large';
+    if (isTooLarge) return tooLarge(req, res);
+    sendHttpError(res, 400, { code: ErrorCode.INVALID_INPUT, message: 'The body is not valid JSON.' });
   };
   // A body the knowledge parser has read is not parsed again by the general one.
-  return [forKnowledge, json({ limit: JSON_BODY_LIMIT }), onError];
+  return [verifyBeforeReading(verifier), forKnowledge, byAuthentication, onError];
 }

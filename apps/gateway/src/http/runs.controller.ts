@@ -4,15 +4,23 @@ import type { Response } from 'express';
 import { RunCommandsService } from '../runs/run-commands.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { CurrentUser } from './current-user.decorator';
-import { etagOf, ifNoneMatchHits } from './etag';
+import { ifNoneMatchHits, runEtagOf } from './etag';
 import { uuidParam, withParam } from './path-params';
+import { RunEtags } from './run-etags.service';
 
 @Controller('v1/runs')
 @UseGuards(BearerAuthGuard)
 export class RunsController {
-  constructor(private readonly runs: RunCommandsService) {}
+  constructor(
+    private readonly runs: RunCommandsService,
+    private readonly etags: RunEtags,
+  ) {}
 
-  /** The run's snapshot, with an ETag so that pollers get 304 while nothing changed. */
+  /**
+   * The run's snapshot, with an ETag so that pollers get 304 while nothing changed. A settled
+   * snapshot's tag is checked against the run's last event in JetStream: 304 without a
+   * persistence round trip (see runEtagOf).
+   */
   @Get(':runId')
   async snapshot(
     @CurrentUser() userId: string,
@@ -20,10 +28,18 @@ export class RunsController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    const body = JSON.stringify(await this.runs.get(userId, uuidParam(runId)));
-    const etag = etagOf(body);
-    res.setHeader('ETag', etag);
+    const id = uuidParam(runId);
     res.setHeader('Cache-Control', 'no-cache');
+    const unchanged = await this.etags.unchanged(userId, id, ifNoneMatch);
+    if (unchanged) {
+      res.setHeader('ETag', unchanged);
+      res.status(304).end();
+      return;
+    }
+    const snapshot = await this.runs.get(userId, id);
+    const body = JSON.stringify(snapshot);
+    const etag = runEtagOf(snapshot, body);
+    res.setHeader('ETag', etag);
     if (ifNoneMatchHits(ifNoneMatch, etag)) {
       res.status(304).end();
       return;

@@ -30,6 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
+import { FirstAcks } from './first-acks.service';
 import { SendRateLimiter } from './send-rate-limiter.service';
 
 const UNAVAILABLE_MESSAGE = 'Your message could not be accepted right now. Please try again shortly.';
@@ -37,7 +38,8 @@ const UNAVAILABLE_MESSAGE = 'Your message could not be accepted right now. Pleas
 /**
  * `chat:send` and `POST /v1/conversations/:id/messages`: validate, rate-limit, admit the
  * run in persistence (ownership, idempotency, `onBusy: reject`), hand the run request to
- * JetStream, and answer only once JetStream has stored it.
+ * JetStream, and answer only once JetStream has stored it. What the gateway refuses by
+ * itself (validation, the rate limit) is refused before any persistence call.
  */
 @Injectable()
 export class ChatService {
@@ -50,6 +52,7 @@ export class ChatService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly rpc: RpcClient,
     private readonly rateLimiter: SendRateLimiter,
+    private readonly firstAcks: FirstAcks,
     private readonly metrics: GatewayMetrics,
   ) {
     this.schema = chatSendSchema(config.MAX_MESSAGE_CHARS);
@@ -94,9 +97,9 @@ export class ChatService {
       await this.rateLimiter.consume(userId);
     } catch (err) {
       // Over the limit, a repeat of an earlier clientMessageId still gets its first answer
-      // (PROTOCOL.md §2): repeats do not count. Anything else stays refused.
-      const earlier = await this.earlierRunOverLimit(request, err, span);
-      return { accepted: await this.acknowledgeDuplicate(userId, earlier, span), duplicate: true };
+      // (PROTOCOL.md §2), kept in Redis when it was accepted: repeats do not count, and a
+      // refusal costs no persistence call. Anything else stays refused.
+      return { accepted: await this.firstAckOverLimit(userId, input.clientMessageId, err), duplicate: true };
     }
 
     let admitted: AdmitRunReply;
@@ -110,7 +113,9 @@ export class ChatService {
     if (admitted.duplicate) {
       // Same clientMessageId: the first answer again, and it costs nothing.
       await this.rateLimiter.giveBack(userId);
-      return { accepted: await this.acknowledgeDuplicate(userId, admitted, span), duplicate: true };
+      const accepted = await this.acknowledgeDuplicate(userId, admitted, span);
+      if (input.clientMessageId) await this.firstAcks.remember(userId, input.clientMessageId, accepted, admitted.acceptedAt);
+      return { accepted, duplicate: true };
     }
 
     try {
@@ -119,17 +124,17 @@ export class ChatService {
       await Promise.all([this.abandon(userId, admitted.runId), this.rateLimiter.giveBack(userId)]);
       throw err;
     }
-    return { accepted: toResult(admitted), duplicate: false };
+    const accepted = toResult(admitted);
+    if (input.clientMessageId) await this.firstAcks.remember(userId, input.clientMessageId, accepted, admitted.acceptedAt);
+    return { accepted, duplicate: false };
   }
 
-  /** The earlier run of a repeated clientMessageId when the limiter said RATE_LIMITED; `limited` rethrown otherwise. */
-  private async earlierRunOverLimit(request: AdmitRunRequest, limited: unknown, span: TracedSpan): Promise<AdmitRunReply> {
-    if (!request.clientMessageId || !HeraldError.is(limited) || limited.code !== ErrorCode.RATE_LIMITED) throw limited;
-    try {
-      return await this.admit({ ...request, duplicateOnly: true }, span);
-    } catch (err) {
-      throw HeraldError.is(err) && err.code === ErrorCode.NOT_FOUND ? limited : err;
-    }
+  /** The first ack of a repeated clientMessageId when the limiter said RATE_LIMITED; `limited` rethrown otherwise. */
+  private async firstAckOverLimit(userId: string, clientMessageId: string | undefined, limited: unknown): Promise<ChatSendResult> {
+    if (!clientMessageId || !HeraldError.is(limited) || limited.code !== ErrorCode.RATE_LIMITED) throw limited;
+    const first = await this.firstAcks.recall(userId, clientMessageId);
+    if (!first) throw limited;
+    return first;
   }
 
   /** The first answer of a repeated clientMessageId. */

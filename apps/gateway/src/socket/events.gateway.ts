@@ -11,9 +11,11 @@ import {
 } from '@nestjs/websockets';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';
+import { ConnectionLimiter } from '../limits/connection-limiter.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { ClientEventHandlers } from './client-event-handlers';
 import { Deadlines } from '../common/deadlines';
+import { connectionLimitMiddleware, releaseConnectionSlot } from './connection-limit.middleware';
 import { socketAuthMiddleware } from './socket-auth.middleware';
 
 /**
@@ -34,6 +36,7 @@ export class EventsGateway
     private readonly verifier: TokenVerifier,
     private readonly delivery: LiveDeliveryService,
     private readonly handlers: ClientEventHandlers,
+    private readonly connections: ConnectionLimiter,
     private readonly metrics: GatewayMetrics,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -41,6 +44,8 @@ export class EventsGateway
 
   afterInit(server: HeraldServer): void {
     server.use(socketAuthMiddleware(this.verifier, this.logger, () => this.draining));
+    // After auth: one of the user's MAX_CONNECTIONS_PER_USER slots, or connect_error TOO_MANY_CONNECTIONS.
+    server.use(connectionLimitMiddleware(this.connections, this.logger));
     this.delivery.bindServer(server);
   }
 
@@ -62,6 +67,7 @@ export class EventsGateway
 
   handleDisconnect(socket: HeraldSocket): void {
     this.metrics.connectedSockets.dec();
+    releaseConnectionSlot(this.connections, socket);
     this.expiries.delete(socket);
     this.delivery.detach(socket.id);
   }
