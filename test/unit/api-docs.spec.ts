@@ -25,7 +25,7 @@ function controllersOf(ref: ModuleRef, seen = new Set<unknown>()): Type[] {
 
 /** `GET /v1/runs/{runId}`, … for every handler of the gateway's controllers (OpenAPI's path syntax). */
 function gatewayRoutes(): string[] {
-  const app = AppModule.forRoot({ config: loadConfig({}), logger: createLogger('api-docs-spec', 'silent') });
+  const app = AppModule.forRoot({ config: loadConfig({}, { tokens: false }), logger: createLogger('api-docs-spec', 'silent') });
   const paths = (value: string | string[] | undefined) => (Array.isArray(value) ? value : [value ?? '']);
   return controllersOf(app).flatMap((controller) =>
     Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
