@@ -216,5 +216,10 @@ describe('deploy/nats/nats-server.conf', () => {
       }
       for (const u of [orchestrator, persistence]) expect(u.canPublish(`$JS.API.CONSUMER.CREATE.${EVENTS}`)).toBe(false);
     });
+
+    it("lets gateways read a run's last event from EVENTS (conditional GET /v1/runs/:runId), and nobody else", () => {
+      expect(all.filter((u) => u.canPublish(`$JS.API.STREAM.MSG.GET.${EVENTS}`)).map((u) => u.user)).toEqual(['gateway']);
+      expect(gateway.canPublish(`$JS.API.DIRECT.GET.${EVENTS}`)).toBe(false);
+    });
   });
 });
