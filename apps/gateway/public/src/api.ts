@@ -1,4 +1,4 @@
-import type { Conversation, ListConversationsReply, StoredMessage } from '@herald/contracts';
+import type { Conversation, ListConversationsReply, ListMessagesReply } from '@herald/contracts';
 import type { DevConfigReply } from '../../src/http/query.schemas';
 
 /** An HTTP error with the gateway's `{ error: { code, message } }` (PROTOCOL.md §6). */
@@ -41,8 +41,10 @@ export class HeraldApi {
     return (await this.get<ListConversationsReply>('/v1/conversations?limit=50')).conversations;
   }
 
-  async messages(conversationId: string): Promise<StoredMessage[]> {
-    return (await this.get<{ messages: StoredMessage[] }>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages`)).messages;
+  /** One page of stored messages, oldest first: the newest ones, or those older than message `before`. */
+  messages(conversationId: string, before?: string): Promise<ListMessagesReply> {
+    const query = before ? `?before=${encodeURIComponent(before)}` : '';
+    return this.get<ListMessagesReply>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages${query}`);
   }
 
   private async get<T>(path: string): Promise<T> {

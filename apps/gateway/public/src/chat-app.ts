@@ -89,7 +89,7 @@ export class ChatApp {
     this.sidebar.render(conversationId === NEW ? null : conversationId);
     if (conversationId !== NEW && !list.loaded) {
       try {
-        list.showStored(await this.api.messages(conversationId));
+        list.showStored(await this.api.messages(conversationId), (before) => this.api.messages(conversationId, before));
       } catch (err) {
         list.ended(undefined, 'failed', `Could not load this conversation: ${(err as Error).message}`);
       }

@@ -1,4 +1,4 @@
-import type { DataOutput, EventData, StoredMessage } from '@herald/contracts';
+import type { DataOutput, EventData, ListMessagesReply, StoredMessage } from '@herald/contracts';
 import { renderAnswer } from './answer-text';
 import { h, stickToBottom } from './dom';
 
@@ -16,16 +16,50 @@ export class MessageList {
 
   constructor(private readonly scroller: () => HTMLElement) {}
 
-  showStored(messages: StoredMessage[]): void {
+  /**
+   * The newest page of stored messages. When older ones remain, an "Older messages" button
+   * above them asks `loadOlder` for the page before, and so on back to the first message.
+   */
+  showStored(page: ListMessagesReply, loadOlder: (before: string) => Promise<ListMessagesReply>): void {
     const live = [...this.root.children];
-    this.root.replaceChildren();
-    for (const m of messages) {
-      if (m.role === 'user') this.root.append(this.bubble('user', m.content));
-      else this.root.append(this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata)));
-    }
+    this.root.replaceChildren(...page.messages.map((m) => this.stored(m)));
+    this.offerOlder(page.nextBefore, loadOlder);
     // Bubbles of a run that is still going (not stored yet) stay after the stored ones.
     for (const node of live) if (node instanceof HTMLElement && node.dataset.pending && !this.root.contains(node)) this.root.append(node);
     this.loaded = true;
+  }
+
+  /** The button that loads the page before `before` above the others, keeping what is on screen in place. */
+  private offerOlder(before: string | null, loadOlder: (before: string) => Promise<ListMessagesReply>): void {
+    if (!before) return;
+    const button: HTMLButtonElement = h(
+      'button',
+      {
+        type: 'button',
+        class: 'older',
+        onclick: async () => {
+          button.disabled = true;
+          button.textContent = 'Loading…';
+          try {
+            const page = await loadOlder(before);
+            const scroller = this.scroller();
+            const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+            button.replaceWith(...page.messages.map((m) => this.stored(m)));
+            this.offerOlder(page.nextBefore, loadOlder);
+            scroller.scrollTop = scroller.scrollHeight - fromBottom;
+          } catch (err) {
+            button.disabled = false;
+            button.textContent = `Could not load older messages (${(err as Error).message}). Try again`;
+          }
+        },
+      },
+      'Older messages',
+    );
+    this.root.prepend(button);
+  }
+
+  private stored(m: StoredMessage): HTMLElement {
+    return m.role === 'user' ? this.bubble('user', m.content) : this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata));
   }
 
   addUser(content: string, pending = true): void {
