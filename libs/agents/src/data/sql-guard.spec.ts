@@ -181,6 +181,11 @@ describe('checkSql', () => {
       'WITH x AS (SELECT 1 AS row_to_json), y AS (SELECT id FROM demo.orders) SELECT y.row_to_json FROM y',
       /Unknown column "y.row_to_json"/,
     ],
+    [
+      'a column of a CTE Postgres does not name so',
+      'WITH t AS (SELECT coalesce(id, 0)::int FROM demo.orders) SELECT t.int4 FROM t',
+      /Unknown column "t.int4": t has no named columns/,
+    ],
     ['an unknown qualifier', 'SELECT z.id FROM demo.orders o', /"z" in "z.id" is not a table or alias/],
     ['field selection', 'SELECT (c).name FROM demo.customers c', /field selection is not allowed/],
     ['a schema-qualified operator', 'SELECT 1 OPERATOR(pg_catalog.+) 1', /operator "pg_catalog.\+" is not allowed/],

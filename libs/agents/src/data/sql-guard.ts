@@ -428,8 +428,12 @@ class SelectChecker {
       .find((r) => r !== undefined);
     const shown = parts.slice(0, -1).join('.');
     if (!rel) throw new Refusal(`"${shown}" in "${parts.join('.')}" is not a table or alias of the query.`);
-    if (column !== '*' && !rel.columns.includes(column))
-      throw new Refusal(`Unknown column "${parts.join('.')}": the columns of ${shown} are ${rel.columns.join(', ') || 'unnamed'}.`);
+    if (column !== '*' && !rel.columns.includes(column)) {
+      const known = rel.columns.filter((c) => c !== '?column?');
+      throw new Refusal(
+        `Unknown column "${parts.join('.')}": ${known.length ? `the columns of ${shown} are ${known.join(', ')}` : `${shown} has no named columns`} (name expressions with AS).`,
+      );
+    }
   }
 
   private constant(c: Obj): void {
@@ -580,8 +584,11 @@ function outputNames(node: unknown, rels: readonly Rel[]): string[] {
       return [parts[parts.length - 1]];
     }
     case 'TypeCast': {
+      // Postgres names it after a column or function it casts, after the type when it casts a
+      // constant, and otherwise after whatever its argument is named: only the first two here.
       const [argType] = unwrap(e.arg);
       if (argType === 'ColumnRef' || argType === 'FuncCall') return outputNames(e.arg, rels);
+      if (argType !== 'A_Const') return ['?column?'];
       const parts = names((e.typeName as Obj).names);
       return [parts[parts.length - 1]];
     }
