@@ -10,9 +10,13 @@ import type { ProduceOutcome, Target } from './target';
 /** Runs the backlog is spread over (each publishes in order, awaiting its acks, as a run does). */
 const BACKLOG_RUNS = 500;
 
-/** The bench's environment for every Herald service: no token delay, no rate limit in the way. */
+/** The bench's environment for every Herald service: no token delay, no per-user limit in the way. */
 export const HERALD_BENCH_ENV = {
   RATE_LIMIT_PER_MINUTE: '1000000',
+  // The fleet may put several clients on one user, and its catch-up resumes long backlogs.
+  MAX_CONNECTIONS_PER_USER: '100000',
+  MAX_CONCURRENT_REPLAYS_PER_USER: '1000',
+  READ_RATE_LIMIT_PER_MINUTE: '1000000',
   LOCAL_ENGINE_TOKEN_DELAY_MS: '0',
   LOG_LEVEL: 'warn',
   WORKER_CONCURRENCY: '64',
