@@ -54,10 +54,24 @@ export class AuthNatsServer {
       .filter((line) => /(Publish|Subscription) Violation/.test(line));
   }
 
-  private async run(conf: string): Promise<void> {
-    const confFile = join(this.dir, 'nats-server.conf');
+  private get confFile(): string {
+    return join(this.dir, 'nats-server.conf');
+  }
+
+  /**
+   * Stops the server and starts it again on the same port and store with these passwords in
+   * its environment (a rotation on the server's side).
+   */
+  async restart(passwords: Record<NatsUser, string>): Promise<void> {
+    this.process!.kill('SIGTERM');
+    await this.exited;
+    await this.run(readFileSync(this.confFile, 'utf8'), passwords);
+  }
+
+  private async run(conf: string, passwords = this.passwords): Promise<void> {
+    const confFile = this.confFile;
     writeFileSync(confFile, conf);
-    const env = { PATH: process.env.PATH ?? '', ...Object.fromEntries(NATS_USERS.map((u) => [passwordVariable(u), this.passwords[u]])) };
+    const env = { PATH: process.env.PATH ?? '', ...Object.fromEntries(NATS_USERS.map((u) => [passwordVariable(u), passwords[u]])) };
     const child = spawn(
       '/usr/sbin/nats-server',
       ['-c', confFile, '-a', '127.0.0.1', '-p', String(this.port), '-sd', join(this.dir, 'js')],
