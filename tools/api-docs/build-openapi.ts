@@ -34,6 +34,9 @@ const STANDARD_ERRORS = {
   '401': error('UNAUTHORIZED (with `WWW-Authenticate: Bearer`)'),
   '503': error('UNAVAILABLE'),
 };
+const retryAfter = { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } };
+/** Every authenticated GET counts against READ_RATE_LIMIT_PER_MINUTE (PROTOCOL.md §6). */
+const READ_LIMITED = { '429': { ...error('RATE_LIMITED: over READ_RATE_LIMIT_PER_MINUTE reads'), headers: retryAfter } };
 
 /** The OpenAPI 3.1 document of the gateway's HTTP API (PROTOCOL.md §6). */
 export function buildOpenApi(version: string): Doc {
@@ -72,7 +75,11 @@ export function buildOpenApi(version: string): Doc {
               schema: jsonSchema(queryShape.before),
             },
           ],
-          responses: { '200': { description: 'one page', content: json(listConversationsReplySchema) }, ...STANDARD_ERRORS },
+          responses: {
+            '200': { description: 'one page', content: json(listConversationsReplySchema) },
+            ...READ_LIMITED,
+            ...STANDARD_ERRORS,
+          },
         },
       },
       '/v1/conversations/{id}/messages': {
@@ -101,6 +108,7 @@ export function buildOpenApi(version: string): Doc {
               content: json(listMessagesReplySchema),
             },
             '404': error('NOT_FOUND (also: not the user’s, or `before` not one of its messages)'),
+            ...READ_LIMITED,
             ...STANDARD_ERRORS,
           },
         },
@@ -115,7 +123,7 @@ export function buildOpenApi(version: string): Doc {
             '202': { description: 'accepted: the run starts', content: json(component('ChatSendResult')) },
             '404': error('NOT_FOUND'),
             '409': error('RUN_IN_PROGRESS (`onBusy: reject`)'),
-            '413': error('INVALID_INPUT: body over 64 KiB'),
+            '413': error('INVALID_INPUT: body over 64 KiB (over 4 KiB without a valid token: answered before the body is read)'),
             '429': { ...error('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
             ...STANDARD_ERRORS,
           },
@@ -132,8 +140,12 @@ export function buildOpenApi(version: string): Doc {
               headers: { ETag: { schema: { type: 'string' } } },
               content: json(component('RunSnapshot')),
             },
-            '304': { description: 'unchanged since `If-None-Match`' },
+            '304': {
+              description: 'unchanged since `If-None-Match` (for a started run, known from its last event without a storage read)',
+              headers: { ETag: { schema: { type: 'string' } } },
+            },
             '404': error('NOT_FOUND'),
+            ...READ_LIMITED,
             ...STANDARD_ERRORS,
           },
         },
@@ -179,6 +191,12 @@ export function buildOpenApi(version: string): Doc {
               description: 'an event stream; each `data` is an AgentEvent',
               content: { 'text/event-stream': { schema: component('AgentEvent') } },
             },
+            '429': {
+              ...error(
+                'TOO_MANY_CONNECTIONS: the user holds MAX_CONNECTIONS_PER_USER sockets and streams; or RATE_LIMITED (with Retry-After): over READ_RATE_LIMIT_PER_MINUTE reads, or no replay slot (MAX_CONCURRENT_REPLAYS_PER_USER) in time',
+              ),
+              headers: retryAfter,
+            },
             ...STANDARD_ERRORS,
           },
         },
@@ -210,6 +228,7 @@ export function buildOpenApi(version: string): Doc {
             '200': { description: 'a signed JWT', content: json(z.object({ token: z.string() })) },
             '404': error('dev tokens are off'),
             '400': error('INVALID_INPUT'),
+            '413': error('INVALID_INPUT: body over 4 KiB (the route is unauthenticated)'),
           },
         },
       },
