@@ -37,7 +37,13 @@ describe('configuration of a built app', () => {
   it.each(['gateway', 'orchestrator', 'worker', 'persistence'])(
     'fails closed: %s will not start without JWT_SECRET or JWKS_URL unless NODE_ENV=development',
     async (app) => {
-      for (const env of [{}, { NODE_ENV: 'production' }, { NODE_ENV: 'test' }, { JWT_SECRET: 'herald-dev-secret-change-me-0123456789' }]) {
+      const envs: Array<Record<string, string>> = [
+        {},
+        { NODE_ENV: 'production' },
+        { NODE_ENV: 'test' },
+        { JWT_SECRET: 'herald-dev-secret-change-me-0123456789' },
+      ];
+      for (const env of envs) {
         const { code, output } = await runApp(app, env);
         expect({ env, code }).toEqual({ env, code: expect.any(Number) });
         expect(code).not.toBe(0);
