@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, sleep } from './cluster';
+import { untilListening } from '../../chaos/support/infra-servers';
+import { freePort } from './cluster';
 import { natsConfFor, NATS_USERS, type NatsUser, passwordVariable } from './nats-conf';
 
 /**
@@ -82,28 +82,15 @@ export class AuthNatsServer {
     child.stderr?.pipe(log);
     this.process = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await untilListening(this.port, child);
+    const exitedFirst = this.exited.then(() => {
+      throw new Error(`nats-server exited before listening (see ${this.logFile})`);
+    });
+    await Promise.race([untilListening(this.port), exitedFirst]);
   }
 
   async stop(): Promise<void> {
     if (this.process && this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
     await this.exited;
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function untilListening(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode} before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => (socket.destroy(), resolve(false)));
-      socket.connect(port, '127.0.0.1');
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nats-server not listening on ${port} after ${timeoutMs} ms`);
-    await sleep(50);
   }
 }
