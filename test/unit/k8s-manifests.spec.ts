@@ -98,8 +98,13 @@ describe('deploy/k8s (Kustomize base and example overlay)', () => {
       expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
       expect(container.livenessProbe.httpGet.path).toBe('/health/live');
       const probePort = ports.get(container.readinessProbe.httpGet.port);
-      if (app === 'gateway') expect(probePort).toBe(3000);
-      else {
+      if (app === 'gateway') {
+        expect(probePort).toBe(3000);
+        // Metrics stay off the public port: a port of their own (METRICS_PORT's default), not in the Service.
+        expect(ports.get('metrics')).toBe(9464);
+        const service = byName('Service', 'herald-gateway')!;
+        expect(service.spec.ports.map((p: any) => p.targetPort)).not.toContain('metrics');
+      } else {
         expect(probePort).toBe(HEALTH_PORT);
         expect(container.env.find((e: any) => e.name === 'HEALTH_PORT')?.value).toBe(String(HEALTH_PORT));
       }
