@@ -14,7 +14,7 @@ export interface CoreOptions {
 
 /**
  * Configuration and connections, shared by every feature module: the shared messaging
- * connections (NATS with Herald's streams, Redis, the persistence client), JetStream with
+ * connections (NATS with Herald's streams, Redis, the storage RpcClient), JetStream with
  * the gateway's timeouts, the token verifier.
  */
 @Global()
