@@ -84,6 +84,7 @@ describe('gateway: HTTP reads per user across instances (READ_RATE_LIMIT_PER_MIN
       }
       const sseLimited = await fetch(`${gwA.url}/v1/events`, { headers: auth });
       expect(sseLimited.status).toBe(429);
+      expect(await (await fetch(gwA.metricsUrl)).text()).toMatch(/^herald_gateway_limit_refusals_total\{limit="reads"\} 2$/m);
       // The open stream goes on, and another user reads as usual.
       expect(sse.ended).toBe(false);
       const other = { authorization: `Bearer ${await tokenFor('another-reader')}` };

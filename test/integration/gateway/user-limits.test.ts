@@ -73,6 +73,10 @@ describe('gateway: connections per user across instances (MAX_CONNECTIONS_PER_US
       expect(await refused.json()).toEqual({ error: { code: 'TOO_MANY_CONNECTIONS', message: expect.any(String) } });
     }
     expect(await redis.zcard(bus.subjects.keys.connections('crowded'))).toBe(20);
+    // Two refusals on each gateway (a socket, a stream), counted where they happened.
+    for (const gw of [gwA, gwB]) {
+      expect(await (await fetch(gw.metricsUrl)).text()).toMatch(/^herald_gateway_limit_refusals_total\{limit="connections"\} 2$/m);
+    }
     // The polling transport is refused alike, and another user is not affected.
     expect((await connectError(gwA.url, { auth: { token }, transports: ['polling'] })).data?.code).toBe('TOO_MANY_CONNECTIONS');
     clients.push(await connectClient(gwA.url, await tokenFor('someone-else')));
@@ -180,10 +184,10 @@ describe('gateway: concurrent replays per user across instances (MAX_CONCURRENT_
     await eventually(async () => expect(await redis.zrange(key, 0, -1)).toEqual(['elsewhere-2']));
   });
 
-  it('never runs more replays of one user at once than allowed, across both gateways; the rest wait and succeed', async () => {
+  it('never runs more replays of one user at once than allowed, across both gateways; the others wait, or are refused cleanly and succeed when retried', async () => {
     const userId = 'stampede';
     const published: string[] = [];
-    for (let i = 0; i < 1500; i++) published.push(await bus.status({ userId, conversationId: `c${i % 3}`, runId: 'r' }));
+    for (let i = 0; i < 800; i++) published.push(await bus.status({ userId, conversationId: `c${i % 3}`, runId: 'r' }));
     const sockets = await Promise.all([gwA, gwB, gwA, gwB, gwA, gwB].map((gw) => connect(gw, userId)));
     const key = bus.subjects.keys.replays(userId);
     let most = 0;
@@ -194,12 +198,26 @@ describe('gateway: concurrent replays per user across instances (MAX_CONCURRENT_
         await sleep(2);
       }
     })();
-    const acks = await Promise.all(sockets.map((c) => resume(c.socket, { after: '0' })));
+    let refusals = 0;
+    const acks = await Promise.all(
+      sockets.map(async (c) => {
+        for (;;) {
+          const ack = await resume(c.socket, { after: '0' });
+          if (ack.ok || ack.error?.code !== 'RATE_LIMITED') return ack;
+          // Refused before anything was sent, with a time to come back.
+          refusals++;
+          expect(c.events).toHaveLength(0);
+          expect(ack.error.retryAfterMs).toBeGreaterThan(0);
+          await sleep(ack.error.retryAfterMs!);
+        }
+      }),
+    );
     watching = false;
     await watcher;
-    for (const ack of acks) expect(ack).toEqual({ ok: true, replayed: 1500, lastId: published.at(-1), more: false });
+    for (const ack of acks) expect(ack).toEqual({ ok: true, replayed: 800, lastId: published.at(-1), more: false });
     for (const c of sockets) expect(c.events.map((e) => e.id)).toEqual(published);
     expect(most).toBe(2);
+    expect(refusals).toBeLessThan(50);
     expect(await redis.exists(key)).toBe(0);
   });
 });

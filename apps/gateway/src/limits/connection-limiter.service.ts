@@ -2,6 +2,7 @@ import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/cont
 import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { TIMEOUTS } from '../core/timeouts';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
 
 /** How long a connection's slot outlives its gateway without renewal (a crashed gateway's slots free within this). */
@@ -25,6 +26,7 @@ export class ConnectionLimiter implements OnModuleInit, BeforeApplicationShutdow
     @Inject(CONFIG) config: Config,
     @Inject(SUBJECTS) subjects: Subjects,
     @Inject(LOGGER) logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.pool = new LeasePool(
       redis,
@@ -45,6 +47,7 @@ export class ConnectionLimiter implements OnModuleInit, BeforeApplicationShutdow
   async admit(userId: string): Promise<Lease> {
     const lease = await this.pool.acquire(userId);
     if (!lease) {
+      this.metrics.limitRefusals.inc({ limit: 'connections' });
       throw new HeraldError(
         ErrorCode.TOO_MANY_CONNECTIONS,
         `${TOO_MANY_CONNECTIONS_MESSAGE}: at most ${this.pool.max} connections and event streams per user`,

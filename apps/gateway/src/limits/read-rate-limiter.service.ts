@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';
 import { withTimeout } from '../core/with-timeout';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 
 /**
  * READ_RATE_LIMIT_PER_MINUTE authenticated HTTP reads per user, counted in Redis across all
@@ -19,6 +20,7 @@ export class ReadRateLimiter {
     @Inject(CONFIG) config: Config,
     @Inject(SUBJECTS) subjects: Subjects,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {
     const points = config.READ_RATE_LIMIT_PER_MINUTE;
     this.limiter = new RateLimiterRedis({
@@ -37,6 +39,7 @@ export class ReadRateLimiter {
       await withTimeout(this.limiter.consume(userToken(userId)), TIMEOUTS.redisMs, 'read rate limiter');
     } catch (err) {
       if (err instanceof RateLimiterRes) {
+        this.metrics.limitRefusals.inc({ limit: 'reads' });
         throw new HeraldError(ErrorCode.RATE_LIMITED, 'Too many requests. Please wait a moment.', Math.max(1, Math.ceil(err.msBeforeNext)));
       }
       // Redis hangs (a failure would have gone to the insurance limiter): let the read through.

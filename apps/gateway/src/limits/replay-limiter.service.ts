@@ -2,6 +2,7 @@ import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/cont
 import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { TIMEOUTS } from '../core/timeouts';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
 
 /** A replay's slot outlives a crashed gateway by at most this long. */
@@ -26,6 +27,7 @@ export class ReplayLimiter implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(CONFIG) config: Config,
     @Inject(SUBJECTS) subjects: Subjects,
     @Inject(LOGGER) logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.pool = new LeasePool(
       redis,
@@ -59,6 +61,7 @@ export class ReplayLimiter implements OnModuleInit, BeforeApplicationShutdown {
       if (lease) return lease;
       const wait = Math.min(delay, deadline - Date.now());
       if (wait <= 0) {
+        this.metrics.limitRefusals.inc({ limit: 'replays' });
         throw new HeraldError(ErrorCode.RATE_LIMITED, 'Too many replays at once. Please try again shortly.', REPLAY_RETRY_AFTER_MS);
       }
       await new Promise((resolve) => setTimeout(resolve, wait));

@@ -17,6 +17,8 @@ export class GatewayMetrics {
   readonly relayLatency: Histogram;
   readonly eventsReplayed: Counter;
   readonly chatSend: Counter<'outcome'>;
+  /** Per-user limits that refused something: `connections`, `replays`, `reads`. */
+  readonly limitRefusals: Counter<'limit'>;
 
   constructor(private readonly service: ServiceMetrics) {
     const registers = [service.registry];
@@ -52,6 +54,12 @@ export class GatewayMetrics {
       name: 'herald_gateway_chat_send_total',
       help: 'chat:send and POST /v1/conversations/:id/messages, by outcome (accepted, duplicate or an error code)',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.limitRefusals = new Counter({
+      name: 'herald_gateway_limit_refusals_total',
+      help: 'Requests refused by a per-user limit (connections: MAX_CONNECTIONS_PER_USER, replays: MAX_CONCURRENT_REPLAYS_PER_USER, reads: READ_RATE_LIMIT_PER_MINUTE)',
+      labelNames: ['limit'],
       registers,
     });
   }
