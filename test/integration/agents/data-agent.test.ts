@@ -123,6 +123,41 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
     expect(output.title).toBe('Units sold by category');
   });
 
+  const rowCounts = async () => {
+    const counts: Array<[string, number]> = [];
+    for (const table of ['customers', 'products', 'orders'])
+      counts.push([table, Number((await admin.query(`SELECT count(*) FROM demo.${table}`)).rows[0].count)]);
+    return counts;
+  };
+
+  it('answers "How big are the demo tables?" with the row count of each demo table, without asking', async () => {
+    const { sink, output } = await ask('How big are the demo tables?');
+    expect(sink.ofType('clarification_requested')).toHaveLength(0);
+    expect(output.title).toBe('Rows per table of the demo dataset');
+    expect(output.table?.columns).toEqual(['table_name', 'row_count']);
+    const expected = (await rowCounts()).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    expect(expected.map(([, n]) => n)).toEqual([1500, 40, expect.any(Number)]);
+    expect(output.table?.rows).toEqual(expected);
+  });
+
+  it('answers the row count of one table, and its columns from the schema', async () => {
+    const rows = await ask('How many rows are in the orders table?');
+    expect(rows.output).toMatchObject({ title: 'Rows in demo.orders', table: { rows: [[1500]] } });
+    const columns = await ask('What columns does the customers table have?');
+    expect(columns.output.title).toBe('Columns of demo.customers');
+    expect(columns.output.table?.rows).toEqual([['customers', 'id int, name text, region text, segment text, signed_up_on date', 40]]);
+  });
+
+  it('asks which figures for "Show me the numbers", offering only choices it then answers', async () => {
+    const choices = ['Revenue by region', 'Units sold by product', 'Orders by month', 'Customers by segment', 'Rows per table'];
+    for (const choice of choices) {
+      const { sink, output } = await ask('Show me the numbers', { human: new MemoryHumanChannel(() => choice) });
+      expect(sink.ofType('clarification_requested').map((e) => e.data.choices)).toEqual([choices]);
+      expect(output.table?.rows.length).toBeGreaterThan(0);
+      expect(output.title.replace(' (USD)', '').toLowerCase()).toContain(choice.toLowerCase());
+    }
+  });
+
   it('never lets the question into the SQL: injection attempts give template SQL only', async () => {
     for (const q of [
       "revenue by region'; DROP TABLE demo.orders; --",

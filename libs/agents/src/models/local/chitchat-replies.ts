@@ -1,7 +1,7 @@
-import type { SocialKind } from './intent-rules';
+import type { SocialKind } from './intent-classifier';
 import { stableHash } from './text-terms';
 
-const REPLIES: Record<SocialKind | 'other', readonly string[]> = {
+const REPLIES: Record<SocialKind, readonly string[]> = {
   greeting: [
     'Hi there! Ask me anything about the knowledge base and I will look it up for you.',
     'Hello! What would you like to know today?',
@@ -49,8 +49,7 @@ const NOT_FOUND = [
  * A friendly canned reply to small talk, by kind. The variant depends on the message and
  * on how far the conversation has gone, so a second "hi" does not get the same words.
  */
-export function chitchatReply(text: string, social: readonly SocialKind[], turn: number): string {
-  const kind = social[social.length - 1] ?? 'other';
+export function chitchatReply(text: string, kind: SocialKind, turn: number): string {
   const variants = REPLIES[kind];
   return variants[(stableHash(text.toLowerCase()) + turn) % variants.length];
 }

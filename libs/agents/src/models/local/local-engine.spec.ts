@@ -1,5 +1,6 @@
 import type { TokenChunk } from '../model-provider';
 import { LocalEngine } from './local-engine';
+import { FIGURE_CHOICES } from './sql-templates';
 import { tokenize } from './tokenize';
 
 const documents = [
@@ -94,9 +95,42 @@ describe('LocalEngine', () => {
     expect(result.text).toMatch(/couldn't find|found nothing|Nothing in the knowledge base/);
   });
 
-  it('classifies intent with the rules', async () => {
+  it('classifies intent with the classifier', async () => {
     const engine = new LocalEngine();
     await expect(engine.classifyIntent({ text: 'thanks!', signal: signal() })).resolves.toMatchObject({ intent: 'chitchat' });
     await expect(engine.classifyIntent({ text: 'What is NATS?', signal: signal() })).resolves.toMatchObject({ intent: 'question' });
+  });
+
+  it('answers "Hi there! How are you today?" as small talk, not as a question to look up', async () => {
+    const engine = new LocalEngine();
+    const text = 'Hi there! How are you today?';
+    await expect(engine.classifyIntent({ text, signal: signal() })).resolves.toMatchObject({ intent: 'chitchat' });
+    const reply = await engine.complete({ messages: [{ role: 'user', content: text }], signal: signal() });
+    expect(reply.text).toMatch(/doing well|All good here|Great, thank you/);
+    expect(reply.text).not.toMatch(/couldn't find|found nothing|Nothing in the knowledge base/);
+  });
+
+  it('asks which figure for "Show me the numbers", offering what the dataset can answer', async () => {
+    const engine = new LocalEngine();
+    await expect(engine.classifyIntent({ text: 'Show me the numbers', signal: signal() })).resolves.toMatchObject({ intent: 'data' });
+    const sql = await engine.generateSql({ question: 'Show me the numbers', schema: '', signal: signal() });
+    expect(sql.sql).toBeUndefined();
+    expect(sql.clarification?.choices).toEqual([...FIGURE_CHOICES]);
+    const answered = await engine.generateSql({ question: 'Show me the numbers (Orders by month)', schema: '', signal: signal() });
+    expect(answered).toMatchObject({
+      title: 'Orders by month',
+      sql: expect.stringMatching(/^SELECT to_char\(o\.ordered_on, 'YYYY-MM'\) AS month, count\(\*\) AS value/),
+    });
+  });
+
+  it('answers "How big are the demo tables?" with a query counting the rows of each demo table', async () => {
+    const engine = new LocalEngine();
+    const text = 'How big are the demo tables?';
+    await expect(engine.classifyIntent({ text, signal: signal() })).resolves.toMatchObject({ intent: 'data' });
+    const sql = await engine.generateSql({ question: text, schema: '', signal: signal() });
+    expect(sql.clarification).toBeUndefined();
+    expect(sql.title).toBe('Rows per table of the demo dataset');
+    for (const table of ['customers', 'products', 'orders'])
+      expect(sql.sql).toMatch(new RegExp(`count\\(\\*\\)( AS row_count)? FROM demo\\.${table}\\b`));
   });
 });

@@ -12,7 +12,7 @@ import { composeDataAnswer } from './data-answer';
 import { sqlFromQuestion } from './sql-templates';
 import { composeAnswer } from './answer-composer';
 import { chitchatReply, notFoundReply } from './chitchat-replies';
-import { analyzeIntent } from './intent-rules';
+import { analyzeIntent } from './intent-classifier';
 import { streamTokens } from './token-stream';
 import { countTokens } from './tokenize';
 
@@ -22,9 +22,10 @@ export interface LocalEngineOptions {
 }
 
 /**
- * The default model: no network, no weights, deterministic. Intent comes from rules; an
- * answer is composed from the grounding documents with citations, or is a canned reply
- * to small talk; generation is streamed token by token at a configurable pace.
+ * The default model: no network, no downloaded weights, deterministic. Intent comes from a
+ * Naive Bayes classifier trained at load on the labelled phrasings of intent-data/; an answer
+ * is composed from the grounding documents with citations, or is a canned reply to small
+ * talk; SQL comes from templates; generation is streamed token by token at a configurable pace.
  */
 export class LocalEngine implements ModelProvider {
   readonly name = 'local';
@@ -41,10 +42,13 @@ export class LocalEngine implements ModelProvider {
     return { intent, confidence, reasoning, usage: { promptTokens: countTokens(text), completionTokens: 1 } };
   }
 
-  /** Rule-based templates: the question picks a metric, a grouping, filters and a top N from fixed lists. */
+  /**
+   * Templates: the classifier tells a figure from a vague request and from a question about the
+   * dataset's own tables; fixed word lists pick the metric, grouping, filters, top N or tables.
+   */
   async generateSql({ question, signal }: SqlRequest): Promise<SqlResult> {
     signal.throwIfAborted();
-    const plan = sqlFromQuestion(question);
+    const plan = sqlFromQuestion(question, analyzeIntent(question).dataKind);
     return { ...plan, usage: { promptTokens: countTokens(question), completionTokens: plan.sql ? countTokens(plan.sql) : 1 } };
   }
 
@@ -74,7 +78,7 @@ export class LocalEngine implements ModelProvider {
 
     const turn = countAssistantTurns(messages);
     const analysis = analyzeIntent(query);
-    return analysis.intent === 'chitchat' ? chitchatReply(query, analysis.social, turn) : notFoundReply(query, turn);
+    return analysis.intent === 'chitchat' ? chitchatReply(query, analysis.social ?? 'other', turn) : notFoundReply(query, turn);
   }
 }
 

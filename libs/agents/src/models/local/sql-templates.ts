@@ -1,5 +1,6 @@
-import { DEMO_CATEGORIES, DEMO_REGIONS, DEMO_SEGMENTS, DEMO_YEARS } from '../../data/demo-schema';
-import { normalizeUtterance } from './intent-rules';
+import { DEMO_CATEGORIES, DEMO_REGIONS, DEMO_SCHEMA_NAME, DEMO_SEGMENTS, DEMO_TABLES, DEMO_YEARS } from '../../data/demo-schema';
+import type { DataKind } from './intent-classifier';
+import { normalizeUtterance } from './text-terms';
 
 type Metric = 'revenue' | 'units' | 'orders' | 'customers' | 'average_order';
 type Dimension = 'region' | 'segment' | 'category' | 'product' | 'customer' | 'month' | 'year';
@@ -40,6 +41,31 @@ const DIMENSION_WORDS: Array<[Dimension, RegExp]> = [
   ['product', /\b(by|per|each|every) products?\b|\bwhich products?\b|\btop \d* ?products\b|\bbest.selling\b|\bproducts\b/],
 ];
 
+/** The figures a vague request is offered: each is a metric and a grouping the templates answer. */
+const SUGGESTED_FIGURES: ReadonlyArray<readonly [Metric, Dimension]> = [
+  ['revenue', 'region'],
+  ['units', 'product'],
+  ['orders', 'month'],
+  ['customers', 'segment'],
+];
+/** The choice that answers with the size of each table of the dataset. */
+export const ROWS_PER_TABLE_CHOICE = 'Rows per table';
+
+/**
+ * What a clarification offers when no figure was recognised: made from the templates' own
+ * metrics and groupings ("Revenue by region"), plus the tables' sizes, so every choice,
+ * once picked, is answered.
+ */
+export const FIGURE_CHOICES: readonly string[] = [
+  ...SUGGESTED_FIGURES.map(([m, d]) => `${METRICS[m].label.replace(/ \(.*\)$/, '')} by ${DIMENSIONS[d].label}`),
+  ROWS_PER_TABLE_CHOICE,
+];
+
+const TABLES = Object.keys(DEMO_TABLES);
+/** Words that ask about columns rather than size; without either, a listing has both. */
+const COLUMN_WORDS = /\b(columns?|fields?|attributes?|schema|structure|types?|looks? like|describe|model)\b/;
+const SIZE_WORDS = /\b(how (big|large|many)|size|sizes|rows?|records?|entries|count|counts|volume|biggest|largest|smallest)\b/;
+
 export interface SqlPlan {
   sql?: string;
   title: string;
@@ -52,14 +78,26 @@ export interface SqlPlan {
  * The local engine's text to SQL: picks a metric, a grouping, filters (year, region,
  * segment, category) and a top N from fixed word lists, and fills a template. Nothing of the
  * question's own text ever reaches the SQL, only values from those lists: there is nothing
- * to inject. Asks when the metric is ambiguous ("sales") or nothing was recognised.
+ * to inject. Asks when the metric is ambiguous ("sales") or nothing was recognised, offering
+ * FIGURE_CHOICES. `kind` (from the intent classifier) `shape`: the question is about the
+ * dataset's own tables, answered with their row counts and columns (shapeOfTables).
  */
-export function sqlFromQuestion(question: string): SqlPlan {
+export function sqlFromQuestion(question: string, kind: DataKind = 'figure'): SqlPlan {
   const text = normalizeUtterance(question);
+  // The data agent appends the user's answer to a clarification in parentheses.
+  const answer = /\(([^()]*)\)\s*$/.exec(question)?.[1];
+  if (answer !== undefined && normalizeUtterance(answer) === normalizeUtterance(ROWS_PER_TABLE_CHOICE))
+    return shapeOfTables(TABLES, 'size');
+
   const metric = METRIC_WORDS.find(([, re]) => re.test(text))?.[0];
   let dimension = DIMENSION_WORDS.find(([, re]) => re.test(text))?.[0];
   if (dimension === 'customer' && metric === 'customers' && !/\b(by|per|each|top|best|which) customers?\b/.test(text))
     dimension = undefined;
+  // "products" and "customers" name tables too: only another grouping makes it a figure.
+  if (kind === 'shape' && (!dimension || dimension === 'product' || dimension === 'customer')) {
+    const named = TABLES.filter((t) => new RegExp(`\\b${t.replace(/s$/, '')}s?\\b`).test(text));
+    return shapeOfTables(named.length ? named : TABLES, COLUMN_WORDS.test(text) || !SIZE_WORDS.test(text) ? 'columns' : 'size');
+  }
 
   if (!metric && /\b(sales|sold|selling)\b/.test(text)) {
     return {
@@ -71,13 +109,13 @@ export function sqlFromQuestion(question: string): SqlPlan {
   }
   if (!metric) {
     return {
-      title: 'Unrecognised question',
+      title: kind === 'vague' ? 'Figures of the sales dataset' : 'Unrecognised question',
       confidence: 0.2,
-      reasoning: 'No figure of the dataset (revenue, units, orders, customers) was recognised; asking which one.',
-      clarification: {
-        question: 'Which figure would you like from the sales dataset?',
-        choices: ['revenue by region', 'units sold by product', 'orders by month', 'customers by segment'],
-      },
+      reasoning:
+        kind === 'vague'
+          ? 'It asks for figures without naming one; asking which, among those the dataset can give.'
+          : 'No figure of the dataset (revenue, units, orders, customers) was recognised; asking which one.',
+      clarification: { question: 'Which figures would you like from the sales dataset?', choices: [...FIGURE_CHOICES] },
     };
   }
 
@@ -123,5 +161,45 @@ export function sqlFromQuestion(question: string): SqlPlan {
     title,
     confidence: d ? 0.9 : 0.75,
     reasoning: `Recognised the figure "${m.label}"${d ? `, grouped by ${d.label}` : ' as a total'}${described.length ? `, ${described.join(', ')}` : ''}.`,
+  };
+}
+
+/**
+ * The dataset's own shape, from the demo tables only: their row counts (`size`), or their
+ * columns, as the schema constant describes them, with the row counts (`columns`). The
+ * column lists are string constants made from DEMO_TABLES (no information_schema).
+ */
+export function shapeOfTables(tables: readonly string[], mode: 'size' | 'columns'): SqlPlan {
+  const columnsOf = (table: string) => {
+    const list = DEMO_TABLES[table].map((c) => c.split(' ').slice(0, 2).join(' ')).join(', ');
+    if (!/^[a-z0-9_ ,]+$/.test(list)) throw new Error(`Unexpected characters in the columns of ${table}`);
+    return list;
+  };
+  const qualified = (t: string) => `${DEMO_SCHEMA_NAME}.${t}`;
+  const names = tables.map(qualified).join(', ');
+  const all = tables.length === Object.keys(DEMO_TABLES).length;
+  if (mode === 'size' && tables.length === 1) {
+    return {
+      sql: `SELECT count(*) AS row_count\nFROM ${qualified(tables[0])}`,
+      title: `Rows in ${qualified(tables[0])}`,
+      confidence: 0.85,
+      reasoning: `A question about the dataset itself: counting the rows of ${names}.`,
+    };
+  }
+  const selects = tables.map((t, i) => {
+    const name = i === 0 ? `'${t}' AS table_name` : `'${t}'`;
+    const columns = mode === 'columns' ? (i === 0 ? `'${columnsOf(t)}' AS columns, ` : `'${columnsOf(t)}', `) : '';
+    return `SELECT ${name}, ${columns}count(*)${i === 0 ? ' AS row_count' : ''} FROM ${qualified(t)}`;
+  });
+  return {
+    sql: [selects.join('\nUNION ALL '), mode === 'size' ? 'ORDER BY 2 DESC, 1' : 'ORDER BY 1'].join('\n'),
+    title:
+      mode === 'size'
+        ? `Rows per table of ${all ? 'the demo dataset' : names}`
+        : tables.length === 1
+          ? `Columns of ${qualified(tables[0])}`
+          : `Tables of ${all ? 'the demo dataset' : names}`,
+    confidence: 0.85,
+    reasoning: `A question about the dataset itself: ${mode === 'size' ? 'the row counts' : 'the columns and row counts'} of ${names}.`,
   };
 }

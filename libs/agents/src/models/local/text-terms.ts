@@ -14,6 +14,17 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 
 const WORD_RE = /[\p{L}\p{N}]+/gu;
 
+/** Lower case; letters, digits, apostrophes and `?` kept; everything else becomes a space. */
+export function normalizeUtterance(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02bc`]/g, "'")
+    .replace(/[^\p{L}\p{N}'?\s]/gu, ' ')
+    .replace(/\?/g, ' ? ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** Lower-cased words of a text, letters and digits only (so they are safe in any query syntax). */
 export function words(text: string): string[] {
   return (text.toLowerCase().match(WORD_RE) ?? []).filter((w) => w.length > 0);
