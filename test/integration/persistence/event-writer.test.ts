@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PERSISTENCE_RPC, type AdmitRunReply, type RunSnapshot, type StoredMessage } from '@herald/contracts';
+import { PERSISTENCE_RPC, type AdmitRunReply, type RunSnapshot } from '@herald/contracts';
 import { encodeJson } from '@herald/messaging';
 import { Client } from 'pg';
 import { EVENT_WRITER_ACK_WAIT_MS, EVENT_WRITER_HEARTBEAT_MS } from '../../../apps/persistence/src/event-log/event-writer.consumer';

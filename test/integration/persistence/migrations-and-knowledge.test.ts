@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, PERSISTENCE_RPC, type RunSnapshot } from '@herald/contracts';
+import { ErrorCode, PERSISTENCE_RPC } from '@herald/contracts';
 import { createDataSource, ingestDocuments, listKnowledgeFiles, MIGRATIONS, runMigrations } from '@herald/db';
 import { errorCodeOf, PersistenceHarness, waitFor } from './support/persistence-harness';
 

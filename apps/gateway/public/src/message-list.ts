@@ -34,28 +34,26 @@ export class MessageList {
     if (!before) return;
     const button: HTMLButtonElement = h(
       'button',
-      {
-        type: 'button',
-        class: 'older',
-        onclick: async () => {
-          button.disabled = true;
-          button.textContent = 'Loading…';
-          try {
-            const page = await loadOlder(before);
-            const scroller = this.scroller();
-            const fromBottom = scroller.scrollHeight - scroller.scrollTop;
-            button.replaceWith(...page.messages.map((m) => this.stored(m)));
-            this.offerOlder(page.nextBefore, loadOlder);
-            scroller.scrollTop = scroller.scrollHeight - fromBottom;
-          } catch (err) {
-            button.disabled = false;
-            button.textContent = `Could not load older messages (${(err as Error).message}). Try again`;
-          }
-        },
-      },
+      { type: 'button', class: 'older', onclick: () => void this.loadOlder(button, before, loadOlder) },
       'Older messages',
     );
     this.root.prepend(button);
+  }
+
+  private async loadOlder(button: HTMLButtonElement, before: string, loadOlder: (before: string) => Promise<ListMessagesReply>) {
+    button.disabled = true;
+    button.textContent = 'Loading…';
+    try {
+      const page = await loadOlder(before);
+      const scroller = this.scroller();
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      button.replaceWith(...page.messages.map((m) => this.stored(m)));
+      this.offerOlder(page.nextBefore, loadOlder);
+      scroller.scrollTop = scroller.scrollHeight - fromBottom;
+    } catch (err) {
+      button.disabled = false;
+      button.textContent = `Could not load older messages (${(err as Error).message}). Try again`;
+    }
   }
 
   private stored(m: StoredMessage): HTMLElement {
