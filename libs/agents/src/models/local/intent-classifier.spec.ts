@@ -1,7 +1,8 @@
 import { INTENTS } from '@herald/contracts';
 import {
   analyzeIntent,
-  featuresOf,
+  DEFAULT_CLASSIFIER_OPTIONS,
+  forEachFeature,
   heldOutPhrasings,
   INTENT_LABELS,
   IntentClassifier,
@@ -113,7 +114,12 @@ describe('IntentClassifier (Naive Bayes over words, word pairs and character n-g
   it('has nothing to read in a message without words', () => {
     expect(intentClassifier.predict('')).toBeNull();
     expect(intentClassifier.predict('?!? ...')).toBeNull();
-    expect(featuresOf('').size).toBe(0);
+    const emitted: number[] = [];
+    forEachFeature('', DEFAULT_CLASSIFIER_OPTIONS, (id) => emitted.push(id));
+    expect(emitted).toEqual([]);
+    forEachFeature('hi', DEFAULT_CLASSIFIER_OPTIONS, (id) => emitted.push(id));
+    // "hi", "^ hi", "hi $", and the n-grams of "<hi>": "<hi", "hi>", "<hi>".
+    expect(emitted).toHaveLength(6);
   });
 });
 

@@ -100,46 +100,50 @@ function fnv(h: number, text: string): number {
   return h;
 }
 
-/**
- * The id of a feature, by its text: `w:<word>`, `b:<word> <word>` (`^` and `$` mark the start
- * and the end), `c:<n-gram>` (of `<word>`). A 30-bit hash: among the ~10k features of the
- * phrasings, a collision is unlikely, and would only merge two features' counts.
- */
-export function featureId(feature: string): number {
-  return fnv(FNV_OFFSET, feature) & ID_MASK;
-}
-
+// Each kind of feature hashes from its own prefix: `w:<word>`, `b:<word> <word>`, `c:<n-gram>`.
+const WORD_PREFIX = fnv(FNV_OFFSET, 'w:');
+const PAIR_PREFIX = fnv(FNV_OFFSET, 'b:');
 const CHAR_PREFIX = fnv(FNV_OFFSET, 'c:');
 
+/** The id of the feature of a word (the hash of `w:<word>`). */
+function wordId(word: string): number {
+  return fnv(WORD_PREFIX, word) & ID_MASK;
+}
+
 /**
- * The features of a text: words, pairs of words, character n-grams of words, each counted
- * once, by id. The n-grams are hashed as they are read, without building their strings, which
- * keeps training at module load fast.
+ * The features of a text, by id: its words, its pairs of neighbouring words (`^` and `$` mark
+ * the start and the end), and the character n-grams of `<word>` for each word. An id is a
+ * 30-bit FNV-1a hash of the feature's text (`w:<word>`, `b:<word> <word>`, `c:<n-gram>`),
+ * computed as the text is read, without building the strings: among the ~7k features of the
+ * phrasings a collision is unlikely, and would only merge two features' counts.
  */
-export function featuresOf(text: string, opts: IntentClassifierOptions = DEFAULT_CLASSIFIER_OPTIONS): Map<number, number> {
+export function forEachFeature(text: string, opts: IntentClassifierOptions, emit: (id: number, weight: number) => void): void {
   const tokens = utteranceTokens(text);
-  const bag = new Map<number, number>();
-  if (tokens.length === 0) return bag;
-  const add = (id: number, weight: number) => {
-    if (weight > 0 && !bag.has(id)) bag.set(id, weight);
-  };
-  for (const token of tokens) add(featureId(`w:${token}`), opts.wordWeight);
-  const marked = ['^', ...tokens, '$'];
-  for (let i = 0; i + 1 < marked.length; i++) add(featureId(`b:${marked[i]} ${marked[i + 1]}`), opts.bigramWeight);
-  if (opts.charWeight > 0) {
-    const longest = Math.max(...opts.charSizes);
+  if (tokens.length === 0) return;
+  const { wordWeight, bigramWeight, charWeight, charSizes } = opts;
+  if (wordWeight > 0) for (const token of tokens) emit(wordId(token), wordWeight);
+  if (bigramWeight > 0) {
+    let previous = '^';
+    for (let i = 0; i <= tokens.length; i++) {
+      const next = i < tokens.length ? tokens[i] : '$';
+      emit(fnv(fnv(fnv(PAIR_PREFIX, previous), ' '), next) & ID_MASK, bigramWeight);
+      previous = next;
+    }
+  }
+  if (charWeight > 0) {
+    const longest = Math.max(...charSizes);
+    const wanted = Array.from({ length: longest + 1 }, (_, n) => charSizes.includes(n));
     for (const token of tokens) {
       const padded = `<${token}>`;
       for (let i = 0; i < padded.length; i++) {
         let h = CHAR_PREFIX;
         for (let n = 1; n <= longest && i + n <= padded.length; n++) {
           h = Math.imul(h ^ padded.charCodeAt(i + n - 1), FNV_PRIME);
-          if (opts.charSizes.includes(n)) add(h & ID_MASK, opts.charWeight);
+          if (wanted[n]) emit(h & ID_MASK, charWeight);
         }
       }
     }
   }
-  return bag;
 }
 
 export interface IntentPrediction {
@@ -178,7 +182,10 @@ export class IntentClassifier {
 
   static train(phrasings: readonly Phrasing[], opts: IntentClassifierOptions = DEFAULT_CLASSIFIER_OPTIONS): IntentClassifier {
     const started = performance.now();
-    const examples = phrasings.map(({ label, text }) => ({ label, features: featuresOf(text, opts) }));
+    const examples = phrasings.map(({ label, text }) => ({
+      label,
+      features: (emit: (id: number, weight: number) => void) => forEachFeature(text, opts, emit),
+    }));
     const model = NaiveBayes.train(INTENT_LABELS, examples, { alpha: opts.alpha });
     return new IntentClassifier(model, opts, performance.now() - started, phrasings.length);
   }
@@ -191,8 +198,10 @@ export class IntentClassifier {
   predict(text: string): IntentPrediction | null {
     const tokens = [...new Set(utteranceTokens(text))].filter((t) => t !== '?');
     if (tokens.length === 0) return null;
-    const features = featuresOf(text, this.opts);
-    const probabilities = softmax(this.model.logScores(features), this.opts.temperature);
+    const probabilities = softmax(
+      this.model.logScores((emit) => forEachFeature(text, this.opts, emit)),
+      this.opts.temperature,
+    );
     const byLabel = Object.fromEntries(INTENT_LABELS.map((l, i) => [l, probabilities[i]])) as Record<IntentLabel, number>;
 
     const byIntent = new Map<Intent, number>();
@@ -206,7 +215,7 @@ export class IntentClassifier {
     const cues = tokens
       .filter((word) => !STOPWORDS.has(word))
       .map((word) => {
-        const id = featureId(`w:${word}`);
+        const id = wordId(word);
         return { word, weight: others.reduce((sum, o) => sum + this.model.evidence(id, label, o), 0) / others.length };
       })
       .filter((c) => c.weight > 1)

@@ -1,8 +1,10 @@
 /**
- * Features of one text: feature id → weight (a feature counts once per text, at its weight).
- * Ids are small non-negative integers, e.g. hashes of the feature's text (featureId).
+ * The features of one text: calls `emit(id, weight)` for each. Ids are small non-negative
+ * integers (e.g. hashes of the feature's text); an id emitted again for the same text is
+ * ignored (a feature counts once per text, at its first weight). A callback rather than a
+ * collection, so that training at module load allocates next to nothing per text.
  */
-export type FeatureBag = ReadonlyMap<number, number>;
+export type FeatureSource = (emit: (id: number, weight: number) => void) => void;
 
 export interface NaiveBayesOptions {
   /** Additive (Lidstone) smoothing of the feature counts. */
@@ -26,33 +28,45 @@ export class NaiveBayes<L extends string> {
 
   static train<L extends string>(
     labels: readonly L[],
-    examples: ReadonlyArray<{ label: L; features: FeatureBag }>,
+    examples: ReadonlyArray<{ label: L; features: FeatureSource }>,
     { alpha }: NaiveBayesOptions,
   ): NaiveBayes<L> {
     const width = labels.length;
     const labelIndex = new Map(labels.map((l, i) => [l, i]));
     const featureIndex = new Map<number, number>();
-    let counts = new Float64Array(1024 * width); // one row of `width` per feature, in order of first appearance; grows
+    let capacity = 1024; // rows; grows by doubling
+    let counts = new Float64Array(capacity * width); // one row of `width` per feature, in order of first appearance
+    let seenIn = new Int32Array(capacity); // per row: 1 + the last example it was counted for
     const docs = new Float64Array(width);
     const totals = new Float64Array(width);
-    for (const { label, features } of examples) {
-      const li = labelIndex.get(label);
-      if (li === undefined) throw new Error(`Unknown label "${label}"`);
-      docs[li]++;
-      for (const [feature, weight] of features) {
-        let row = featureIndex.get(feature);
-        if (row === undefined) {
-          row = featureIndex.size;
-          featureIndex.set(feature, row);
-          if ((row + 1) * width > counts.length) {
-            const grown = new Float64Array(counts.length * 2);
-            grown.set(counts);
-            counts = grown;
-          }
+    let li = 0;
+    let doc = 0;
+    const count = (feature: number, weight: number) => {
+      let row = featureIndex.get(feature);
+      if (row === undefined) {
+        row = featureIndex.size;
+        featureIndex.set(feature, row);
+        if (row === capacity) {
+          capacity *= 2;
+          const grown = new Float64Array(capacity * width);
+          grown.set(counts);
+          counts = grown;
+          const seen = new Int32Array(capacity);
+          seen.set(seenIn);
+          seenIn = seen;
         }
-        counts[row * width + li] += weight;
-        totals[li] += weight;
-      }
+      } else if (seenIn[row] === doc + 1) return;
+      seenIn[row] = doc + 1;
+      counts[row * width + li] += weight;
+      totals[li] += weight;
+    };
+    for (; doc < examples.length; doc++) {
+      const { label, features } = examples[doc];
+      const index = labelIndex.get(label);
+      if (index === undefined) throw new Error(`Unknown label "${label}"`);
+      li = index;
+      docs[li]++;
+      features(count);
     }
     const logPrior = docs.map((n) => Math.log((n + 1) / (examples.length + width)));
     const denominators = totals.map((t) => Math.log(t + alpha * featureIndex.size));
@@ -67,14 +81,16 @@ export class NaiveBayes<L extends string> {
   }
 
   /** log P(label) + Σ weight · log P(feature | label), per label, in the order of `labels`. */
-  logScores(features: FeatureBag): Float64Array {
+  logScores(features: FeatureSource): Float64Array {
     const width = this.labels.length;
     const scores = Float64Array.from(this.logPrior);
-    for (const [feature, weight] of features) {
+    const seen = new Set<number>();
+    features((feature, weight) => {
       const row = this.featureIndex.get(feature);
-      if (row === undefined) continue;
+      if (row === undefined || seen.has(feature)) return;
+      seen.add(feature);
       for (let li = 0; li < width; li++) scores[li] += weight * this.logLikelihood[row * width + li];
-    }
+    });
     return scores;
   }
 
