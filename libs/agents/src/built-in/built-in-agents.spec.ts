@@ -76,6 +76,21 @@ describe('built-in agents', () => {
       expect(output).toMatchObject({ intent: 'data', plan: ['data', 'reporting'], interactive: ['data'] });
     });
 
+    it('routes "Hi there! How are you today?" to reporting only, which answers the small talk: no search', async () => {
+      const question = 'Hi there! How are you today?';
+      const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question }));
+      expect(output).toMatchObject({ intent: 'chitchat', plan: ['reporting'], interactive: [] });
+      const sink = new MemoryEventSink();
+      const reply = await runAgent(reportingAgent, opts(sink, { question, intent: 'chitchat', passages: [] }));
+      expect(reply.output).toMatchObject({ content: expect.stringMatching(/doing well|All good here|Great, thank you/), sources: [] });
+      expect(sink.ofType('tool_executing')).toEqual([]);
+    });
+
+    it.each(['Show me the numbers', 'How big are the demo tables?'])('plans the data step for %p', async (question) => {
+      const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question }));
+      expect(output).toMatchObject({ intent: 'data', plan: ['data', 'reporting'], interactive: ['data'] });
+    });
+
     it('puts the reasoning in the trace at full', async () => {
       const sink = new MemoryEventSink();
       await runAgent(triageAgent, opts(sink, { question: 'hello!' }, { traceLevel: 'full' }));
