@@ -18,5 +18,14 @@ describe('knowledge files', () => {
   it('derives document ids from file names', () => {
     expect(documentIdOf('/x/docs/knowledge/resume-and-replay.md')).toBe('resume-and-replay');
     expect(documentIdOf('My Notes (v2).md')).toBe('my-notes-v2');
+    expect(documentIdOf('--a -- b__.md')).toBe('a----b__');
+    expect(documentIdOf('(!)')).toBe('');
+  });
+
+  it('derives an id from a hostile name in linear time', () => {
+    const name = `a${'-'.repeat(200_000)}b.md`; // /-+$/ rescanned the run from each of its dashes
+    const started = performance.now();
+    expect(documentIdOf(name)).toBe(`a${'-'.repeat(200_000)}b`);
+    expect(performance.now() - started).toBeLessThan(200);
   });
 });

@@ -46,11 +46,16 @@ export async function ingestText(
 
 /** `docs/knowledge/Resume and Replay.md` → `resume-and-replay`. */
 export function documentIdOf(file: string): string {
-  return path
+  const slug = path
     .basename(file, path.extname(file))
     .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
+    .replace(/[^a-z0-9_-]+/g, '-');
+  // Without leading and trailing `-`, scanned: /-+$/ would rescan a run of `-` from each of them.
+  let start = 0;
+  let end = slug.length;
+  while (start < end && slug[start] === '-') start++;
+  while (end > start && slug[end - 1] === '-') end--;
+  return slug.slice(start, end);
 }
 
 function sourceOf(file: string): string {

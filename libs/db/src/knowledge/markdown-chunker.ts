@@ -1,3 +1,5 @@
+import { cutAt, CUT_LEVELS, isFence, parseHeading, withoutLinkTargets } from './markdown-scan';
+
 /** A searchable passage of a document. */
 export interface KnowledgeChunk {
   /** `<documentId>#<n>`, n counting from 1 in document order. */
@@ -28,11 +30,6 @@ interface Section {
   heading: string | null;
   blocks: string[];
 }
-
-const HEADING_RE = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
-const FENCE_RE = /^\s*(```|~~~)/;
-/** Where an oversized block may be cut, most natural first: lines, sentences, clauses, words. */
-const SPLIT_POINTS = [/\n/, /(?<=[.!?])\s+/, /(?<=[;:,])\s+/, /\s+/];
 
 /**
  * Splits a Markdown document into passages for full-text search. A section (a heading and
@@ -104,7 +101,7 @@ function parseSections(markdown: string): { title: string | null; sections: Sect
   };
 
   for (const line of markdown.replace(/\r\n?/g, '\n').split('\n')) {
-    if (FENCE_RE.test(line)) {
+    if (isFence(line)) {
       inFence = !inFence;
       paragraph.push(line);
       continue;
@@ -113,10 +110,10 @@ function parseSections(markdown: string): { title: string | null; sections: Sect
       paragraph.push(line);
       continue;
     }
-    const heading = HEADING_RE.exec(line);
+    const heading = parseHeading(line);
     if (heading) {
-      const text = plainText(heading[2]);
-      if (heading[1].length === 1 && title === null) {
+      const text = plainText(heading.text);
+      if (heading.level === 1 && title === null) {
         title = text;
         startSection(null);
       } else {
@@ -161,54 +158,49 @@ function packBlocks(blocks: string[], opts: ChunkOptions): string[] {
 }
 
 /**
- * Joins pieces in order into as few strings of at most `max` characters as it takes, of
- * about equal length.
+ * Joins (non-empty) pieces in order into as few strings of at most `max` characters as it
+ * takes, of about equal length. Each string is joined once, from the pieces it takes.
  */
 function pack(pieces: string[], joiner: string, max: number): string[] {
   const total = pieces.reduce((n, p) => n + p.length, 0) + joiner.length * Math.max(0, pieces.length - 1);
   const target = total / Math.max(1, Math.ceil(total / max));
   const out: string[] = [];
-  let current = '';
-  for (const piece of pieces) {
-    if (current && (current.length >= target || current.length + joiner.length + piece.length > max)) {
-      out.push(current);
-      current = '';
+  let first = 0; // the current string is pieces[first..i) joined, `length` characters long
+  let length = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i];
+    if (i > first && (length >= target || length + joiner.length + piece.length > max)) {
+      out.push(pieces.slice(first, i).join(joiner));
+      first = i;
     }
-    current = current ? current + joiner + piece : piece;
+    length = i > first ? length + joiner.length + piece.length : piece.length;
   }
-  if (current) out.push(current);
+  if (first < pieces.length) out.push(pieces.slice(first).join(joiner));
   return out;
 }
 
 /** Cuts a block that is longer than `max` at the most natural points that make it fit. */
 export function splitToFit(text: string, max: number, level = 0): string[] {
   if (text.length <= max) return [text];
-  if (level >= SPLIT_POINTS.length) {
+  if (level >= CUT_LEVELS) {
     const out: string[] = [];
     for (let i = 0; i < text.length; i += max) out.push(text.slice(i, i + max));
     return out;
   }
   // Lines keep their indentation (code); smaller pieces are re-joined with single spaces.
-  const parts = text
-    .split(SPLIT_POINTS[level])
-    .map((p) => (level === 0 ? p.trimEnd() : p.trim()))
-    .filter(Boolean);
+  const parts = cutAt(text, level);
   if (parts.length <= 1) return splitToFit(text, max, level + 1);
-  const joiner = level === 0 ? '\n' : ' ';
-  return pack(
-    parts.flatMap((p) => splitToFit(p, max, level + 1)),
-    joiner,
-    max,
-  );
+  const pieces: string[] = [];
+  for (const part of parts) {
+    if (part.length <= max) pieces.push(part);
+    else for (const piece of splitToFit(part, max, level + 1)) pieces.push(piece);
+  }
+  return pack(pieces, level === 0 ? '\n' : ' ', max);
 }
 
 /** A heading's words without Markdown markup: `code`, **bold**, [links](url). */
 function plainText(markdown: string): string {
-  return markdown
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[`*_]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return withoutLinkTargets(markdown).replace(/[`*_]/g, '').replace(/\s+/g, ' ').trim();
 }
 
 function humanize(id: string): string {
