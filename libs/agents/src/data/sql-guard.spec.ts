@@ -125,6 +125,7 @@ describe('checkSql', () => {
     ['string concatenation', 'SELECT name || name FROM demo.customers', /operator "\|\|" is not allowed/],
     ['a power', 'SELECT 10 ^ 100000', /operator "\^" is not allowed/],
     ['a huge number', 'SELECT 9e100000', /too large/],
+    ['a number of 3,900 digits', `SELECT ${'9'.repeat(3900)}.5e100`, /too large/],
     ['a long string constant', `SELECT '${'x'.repeat(MAX_STRING_CHARS + 1)}'`, /limited to 200 characters/],
     [
       'a long to_char format',

@@ -441,7 +441,8 @@ class SelectChecker {
     allowKeys('a constant', c, ['ival', 'fval', 'sval', 'boolval', 'isnull', 'location']);
     if (c.fval !== undefined) {
       const text = String((c.fval as Obj).fval);
-      if (!/^\d*\.?\d*(?:e[+-]?\d{1,2})?$/i.test(text) || text.length > 40)
+      // (\d*(?:\.\d*)? rather than \d*\.?\d*, whose two \d* could split a run of digits every way.)
+      if (text.length > 40 || !/^\d*(?:\.\d*)?(?:e[+-]?\d{1,2})?$/i.test(text))
         throw new Refusal(`The number ${text.slice(0, 40)} is too large.`);
     }
     if (c.sval !== undefined) {
