@@ -42,7 +42,13 @@ describe('a new user’s first messages (local engine): small talk, a vague requ
     const seen = collectRuns(client);
     const ack = await client.send('Show me the numbers');
     const asked = await seen.untilType(ack.runId, 'clarification_requested');
-    expect(asked.data.choices).toEqual(['Revenue by region', 'Units sold by product', 'Orders by month', 'Customers by segment', 'Rows per table']);
+    expect(asked.data.choices).toEqual([
+      'Revenue by region',
+      'Units sold by product',
+      'Orders by month',
+      'Customers by segment',
+      'Rows per table',
+    ]);
     await client.respond(ack.runId, asked.data.requestId, 'Orders by month');
     const events = await seen.until(ack.runId);
     expect(runViolations(events)).toEqual([]);
