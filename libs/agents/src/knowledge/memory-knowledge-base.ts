@@ -18,7 +18,8 @@ export class MemoryKnowledgeBase implements KnowledgeBase {
   async search(query: string, limit: number): Promise<Passage[]> {
     const groups = query
       .toLowerCase()
-      .split(/\s+or\s+/)
+      // (?<!\s): a cut starts where the whitespace does, not again at each of its characters.
+      .split(/(?<!\s)\s+or\s+/)
       .map((part) =>
         words(part)
           .filter((w) => !STOPWORDS.has(w))

@@ -39,10 +39,20 @@ export function splitSentences(content: string): string[] {
   return sentences.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** Puts ` [n]` before the sentence's final punctuation: "Streams persist messages [1]." */
+/**
+ * Puts ` [n]` before the sentence's final punctuation: "Streams persist messages [1]." The
+ * final punctuation is the run of `.` `!` `?` that closing quotes and brackets may follow at
+ * the end, found by scanning back from the end (/^(.*?)([.!?]+["')\]]*)$/ retried the run
+ * of punctuation from each of its characters: quadratic in its length).
+ */
 function cite(sentence: string, n: number): string {
-  const m = /^(.*?)([.!?]+["')\]]*)$/.exec(sentence);
-  return m ? `${m[1]} [${n}]${m[2]}` : `${sentence} [${n}]`;
+  let end = sentence.length;
+  while (end > 0 && `"')]`.includes(sentence[end - 1])) end--;
+  let start = end;
+  while (start > 0 && '.!?'.includes(sentence[start - 1])) start--;
+  // As before, a sentence across a line terminator has no final punctuation of its own.
+  if (start === end || /[\n\r\u2028\u2029]/.test(sentence.slice(0, start))) return `${sentence} [${n}]`;
+  return `${sentence.slice(0, start)} [${n}]${sentence.slice(start)}`;
 }
 
 /**
