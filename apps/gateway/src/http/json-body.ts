@@ -76,12 +76,16 @@ export function jsonBody(verifier: TokenVerifier): [RequestHandler, RequestHandl
   const forKnowledge: RequestHandler = (req, res, next) =>
     authenticated.has(req) && req.path === KNOWLEDGE_PATH ? knowledge(req, res, next) : next();
   const byAuthentication: RequestHandler = (req, res, next) => (authenticated.has(req) ? general(req, res, next) : small(req, res, next));
+  // Only the body readers above come before this handler: a 4xx from them is the body's fault. A
+  // Content-Encoding the body does not match (gzip that is not gzip) fails in zlib: 400 without a type.
   const onError: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
-    if (typeof err?.type !== 'string' || typeof err.status !== 'number') return next(err);
+    if (typeof err?.status !== 'number' || err.status < 400 || err.status >= 500) return next(err);
     if (res.headersSent) return; // already answered 413 (a chunked body cut short)
     const isTooLarge = err.type === 'entity.too.large';
     if (isTooLarge) return tooLarge(req, res);
-    sendHttpError(res, 400, { code: ErrorCode.INVALID_INPUT, message: 'The body is not valid JSON.' });
+    const message =
+      err.type === 'entity.parse.failed' ? 'The body is not valid JSON.' : 'The body cannot be read (its Content-Encoding or charset).';
+    sendHttpError(res, 400, { code: ErrorCode.INVALID_INPUT, message });
   };
   // A body the knowledge parser has read is not parsed again by the general one.
   return [verifyBeforeReading(verifier), forKnowledge, byAuthentication, onError];
