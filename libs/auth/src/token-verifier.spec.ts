@@ -128,6 +128,22 @@ describe('TokenVerifier (HS256 secret)', () => {
     await expectRefused(verifier, withNoneHeader);
   });
 
+  it('refuses a valid token spelled with characters base64url has not (jose would decode around them)', async () => {
+    const valid = await hs256({ sub: 'alice', exp: nowSec() + 60 });
+    await expect(verifier.verify(valid)).resolves.toMatchObject({ userId: 'alice' });
+    for (const spelling of [
+      `${valid},`,
+      `${valid}!!`,
+      `${valid}==`,
+      `${valid} `,
+      `${valid.replace('.', '.=')}`,
+      `${valid}.`,
+      `x${valid.slice(1)}`.replace(/^x/, '+'),
+    ]) {
+      await expectRefused(verifier, spelling);
+    }
+  });
+
   it('refuses a tampered payload', async () => {
     const [h, , s] = (await hs256({ sub: 'alice', exp: nowSec() + 60 })).split('.');
     await expectRefused(verifier, `${h}.${enc({ sub: 'admin', exp: nowSec() + 60 })}.${s}`, /SIGNATURE/);

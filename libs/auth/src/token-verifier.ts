@@ -6,6 +6,13 @@ import { isValidUserId, USER_ID_RULE } from './user-id';
 /** Longer strings are refused before any parsing: no JWT Herald accepts is this big. */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/**
+ * A signed JWT in compact serialization: three base64url segments. jose decodes a segment
+ * leniently (Node's base64url skips other characters), so without this `<jwt>,`, `<jwt>!!` or
+ * `<jwt>==` would pass as `<jwt>`: one token, many spellings.
+ */
+const COMPACT_JWS_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 export const HS_ALGORITHMS = ['HS256'];
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 
@@ -90,6 +97,7 @@ export class TokenVerifier {
   async verify(token: unknown): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError('no token');
     if (token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError('token too long');
+    if (!COMPACT_JWS_RE.test(token)) throw new UnauthorizedError('not a signed JWT (three base64url segments)');
 
     const tolerance = this.opts.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
     const maxTtl = this.opts.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
