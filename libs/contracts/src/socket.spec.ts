@@ -43,6 +43,7 @@ describe('chat:send validation', () => {
     ['empty content', { conversationId: 'new', content: '' }],
     ['whitespace content', { conversationId: 'new', content: ' \n\t ' }],
     ['content over the limit', { conversationId: 'new', content: 'x'.repeat(21) }],
+    ['content with a NUL character', { conversationId: 'new', content: 'a\u0000b' }],
     ['a non-UUID conversation', { conversationId: 'abc', content: 'x' }],
     ['an unknown traceLevel', { ...valid, options: { traceLevel: 'loud' } }],
     ['an unknown onBusy', { ...valid, options: { onBusy: 'queue' } }],

@@ -36,6 +36,8 @@ export function chatSendSchema(maxMessageChars: number) {
         z
           .string()
           .min(1, 'must not be empty')
+          // Postgres text cannot store NUL: refused here, not by the run.admit request it would break.
+          .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
           .refine((s) => characterCount(s) <= maxMessageChars, `must be at most ${maxMessageChars} characters`),
       ),
     clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID, `must be at most ${MAX_CLIENT_MESSAGE_ID} characters`).optional(),
