@@ -133,4 +133,20 @@ describe('loadConfig', () => {
     expect(c.DEV_TOKENS).toBe(false);
     expect(c.usingDevSecret).toBe(false);
   });
+
+  it('picks the model provider: none (the local engine) by default, openai-compatible with LLM_BASE_URL, or the one named', () => {
+    expect(loadConfig(DEV)).toMatchObject({ LLM_PROVIDER: undefined, LLM_MAX_STEPS: 6 });
+    expect(loadConfig({ ...DEV, LLM_BASE_URL: 'http://127.0.0.1:8000/v1' }).LLM_PROVIDER).toBe('openai-compatible');
+    expect(loadConfig({ ...DEV, LLM_PROVIDER: 'anthropic', LLM_API_KEY: 'sk-ant' }).LLM_PROVIDER).toBe('anthropic');
+    expect(loadConfig({ ...DEV, LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk', LLM_BASE_URL: 'https://proxy.example.com/v1' })).toMatchObject({
+      LLM_PROVIDER: 'openai',
+      LLM_BASE_URL: 'https://proxy.example.com/v1',
+    });
+    expect(() => loadConfig({ ...DEV, LLM_PROVIDER: 'openai-compatible' })).toThrow(
+      /LLM_BASE_URL: is required with LLM_PROVIDER=openai-compatible/,
+    );
+    expect(() => loadConfig({ ...DEV, LLM_PROVIDER: 'anthropic' })).toThrow(/LLM_API_KEY: is required with LLM_PROVIDER=anthropic/);
+    expect(() => loadConfig({ ...DEV, LLM_PROVIDER: 'gemini' })).toThrow(/LLM_PROVIDER/);
+    expect(() => loadConfig({ ...DEV, LLM_MAX_STEPS: '0' })).toThrow(/LLM_MAX_STEPS/);
+  });
 });

@@ -43,6 +43,10 @@ const natsUrls = (def: string) =>
  * Every environment variable Herald reads, validated once at start. Each app reads the
  * whole schema, so a misconfigured deployment fails the same way everywhere.
  */
+/** The model providers LLM_PROVIDER may name. */
+export const LLM_PROVIDERS = ['openai-compatible', 'openai', 'anthropic'] as const;
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
+
 const configObject = z.object({
   /**
    * Unset is production: Herald fails closed. `development` (what `npm start` sets) is the only
@@ -118,6 +122,13 @@ const configObject = z.object({
     .optional(),
   /** How long a run waits for the user's answer to a clarification or an approval (per step, all waits together). */
   HUMAN_RESPONSE_TIMEOUT_MS: int(300_000, 100, 24 * 3_600_000),
+  /**
+   * Which model provider library the agents use (the Vercel AI SDK's): `openai-compatible` (any
+   * chat completions endpoint at LLM_BASE_URL: vLLM, Ollama, llama.cpp server, OpenAI…), `openai`
+   * or `anthropic` (their own APIs; LLM_BASE_URL optional). Unset: `openai-compatible` when
+   * LLM_BASE_URL is set, else the local engine.
+   */
+  LLM_PROVIDER: z.enum(LLM_PROVIDERS).optional(),
   /** An OpenAI-compatible chat completions endpoint, e.g. https://api.openai.com/v1; unset: the local engine. */
   LLM_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LLM_API_KEY: optionalString,
@@ -126,6 +137,8 @@ const configObject = z.object({
   LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
   /** Retries of a model call answered 429 or 5xx (or cut off), with exponential backoff. */
   LLM_MAX_RETRIES: int(2, 0, 10),
+  /** Model calls (steps) of one agent's tool-calling loop: the model picks tools, sees their results, and answers. */
+  LLM_MAX_STEPS: int(6, 1, 50),
   /** The price table: USD per million prompt / completion tokens; costUsd is reported when set. */
   LLM_PROMPT_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   LLM_COMPLETION_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
@@ -150,6 +163,12 @@ export const configSchema = configObject.superRefine((c, ctx) => {
   }
   if (c.JWT_SECRET && c.JWT_SECRET.length < 32) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+  }
+  if (c.LLM_PROVIDER === 'openai-compatible' && !c.LLM_BASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['LLM_BASE_URL'], message: 'is required with LLM_PROVIDER=openai-compatible' });
+  }
+  if ((c.LLM_PROVIDER === 'openai' || c.LLM_PROVIDER === 'anthropic') && !c.LLM_API_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['LLM_API_KEY'], message: `is required with LLM_PROVIDER=${c.LLM_PROVIDER}` });
   }
   // NATS credentials: a user with its password, a token, or a creds file; one of them.
   if (c.NATS_USER && !c.NATS_PASSWORD) {
@@ -217,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     JWT_SECRET,
     INSTANCE_ID: c.INSTANCE_ID ?? `${require('node:os').hostname()}-${process.pid}`,
     HOST: c.HOST ?? (c.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
+    LLM_PROVIDER: c.LLM_PROVIDER ?? (c.LLM_BASE_URL ? 'openai-compatible' : undefined),
     // Dev tokens are signed with JWT_SECRET: with a real secret they would be real tokens for anyone.
     DEV_TOKENS: c.NODE_ENV === 'production' ? false : (c.DEV_TOKENS ?? usingDevSecret),
     usingDevSecret,

@@ -85,10 +85,39 @@ export interface SqlResult {
   usage: ModelUsage;
 }
 
+/** A tool the model may call in a tool loop. */
+export interface ModelTool {
+  /** What the model calls it: letters, digits, `_` and `-`, at most 64 (what every provider accepts). */
+  name: string;
+  description: string;
+  /** JSON Schema of its input (an object). */
+  inputSchema: Record<string, unknown>;
+  /**
+   * Runs one call. What it resolves with goes back to the model (as JSON); what it throws goes
+   * back as the error's message, and the loop goes on. Calls of one turn may run in parallel.
+   */
+  execute(input: unknown, call: { toolCallId: string; signal: AbortSignal }): Promise<unknown>;
+}
+
+/** A completion in which the model may call tools, see their results and go on, up to `maxSteps` model calls. */
+export interface ToolLoopRequest extends CompletionRequest {
+  tools: readonly ModelTool[];
+  /** Model calls at most (default: the provider's, LLM_MAX_STEPS); the last one may not call tools. */
+  maxSteps?: number;
+  /** Called with each block of reasoning the model streams (`reasoning_content`), once it is complete. */
+  onReasoning?: (thought: string) => void | Promise<void>;
+}
+
+export interface ToolLoopResult extends CompletionResult {
+  /** Model calls made. */
+  steps: number;
+}
+
 /**
  * What agents call a model through. The local engine implements it without network or
- * weights; an OpenAI-compatible provider implements it against a chat completions endpoint
- * (documents become part of the system prompt, intent a small classification prompt).
+ * weights; LlmProvider implements it with the Vercel AI SDK against an OpenAI-compatible
+ * endpoint, OpenAI or Anthropic (documents become part of the system prompt, intent and SQL
+ * forced tool calls).
  */
 export interface ModelProvider {
   readonly name: string;
@@ -101,4 +130,10 @@ export interface ModelProvider {
   classifyIntent(request: IntentRequest): Promise<IntentResult>;
   /** Text to SQL over the given schema (the data agent validates and runs it). */
   generateSql(request: SqlRequest): Promise<SqlResult>;
+  /**
+   * The tool loop: the model answers, calling tools as it sees fit. Only real models have it
+   * (the local engine does not: its agents follow their fixed plan). The text of every step
+   * is streamed through `onToken` and returned, joined.
+   */
+  runTools?(request: ToolLoopRequest): Promise<ToolLoopResult>;
 }
