@@ -43,7 +43,7 @@ export interface IntentClassifierOptions {
   temperature: number;
 }
 
-/** Chosen on the training part only (the held-out part is for measuring); see README "Intent". */
+/** Chosen by 5-fold cross-validation on the training part (the held-out part is only for measuring). */
 export const DEFAULT_CLASSIFIER_OPTIONS: IntentClassifierOptions = {
   alpha: 0.1,
   wordWeight: 1,
@@ -190,10 +190,6 @@ export class IntentClassifier {
     return new IntentClassifier(model, opts, performance.now() - started, phrasings.length);
   }
 
-  get vocabularySize(): number {
-    return this.model.vocabularySize;
-  }
-
   /** null when the message has nothing to read (no words, digits or emoji). */
   predict(text: string): IntentPrediction | null {
     const tokens = [...new Set(utteranceTokens(text))].filter((t) => t !== '?');
@@ -245,7 +241,7 @@ export function heldOutPhrasings(): Phrasing[] {
   return loadPhrasings().filter((p) => isHeldOut(p.text));
 }
 
-/** Trained once, at module load, on the training part (a few milliseconds). */
+/** Trained once, at module load, on the training part (under 10 ms warm, about 80 ms of CPU in a fresh process). */
 export const intentClassifier = IntentClassifier.train(trainingPhrasings());
 
 export interface IntentAnalysis {
