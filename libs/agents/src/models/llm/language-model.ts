@@ -18,7 +18,8 @@ export interface LanguageModelOptions {
 /** The AI SDK model for the configured provider; every HTTP attempt is bounded by `timeoutMs`. */
 export function createLanguageModel(opts: LanguageModelOptions): LanguageModel {
   const fetch = timeoutFetch(opts.timeoutMs);
-  const baseURL = opts.baseUrl?.replace(/\/+$/, '');
+  // Without trailing slashes; (?<!\/) tries the run once, not again from each of its slashes.
+  const baseURL = opts.baseUrl?.replace(/(?<!\/)\/+$/, '');
   switch (opts.provider) {
     case 'openai-compatible':
       if (!baseURL) throw new Error('the openai-compatible provider needs a base URL (LLM_BASE_URL)');
