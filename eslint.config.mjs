@@ -1,0 +1,50 @@
+// ESLint (flat config): regular expressions that can take super-linear time, and promises
+// that nobody awaits or handles. `npm run lint` runs it with --max-warnings 0.
+import { defineConfig, globalIgnores } from 'eslint/config';
+import regexp from 'eslint-plugin-regexp';
+import tseslint from 'typescript-eslint';
+
+/** What is linted: every source, test, benchmark, tool and script of the workspace. */
+const SOURCES = ['apps/*/src', 'apps/gateway/public/src', 'libs/*/src', 'test', 'bench', 'tools', 'scripts'];
+
+export default defineConfig(
+  globalIgnores(['**/dist/', '**/node_modules/', 'apps/gateway/public/dist/', 'bench/results/', 'test-output/', 'coverage/']),
+  {
+    name: 'herald/sources',
+    files: SOURCES.map((dir) => `${dir}/**/*.{ts,mts,cts,js,mjs,cjs}`),
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: {
+        // Type information from each file's nearest tsconfig.json; the few plain JavaScript
+        // scripts and tools, in no tsconfig, get a default project.
+        projectService: { allowDefaultProject: ['scripts/*.js', 'tools/*.mjs', 'tools/api-docs/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    extends: [regexp.configs['flat/recommended']],
+    rules: {
+      // A regular expression that backtracks (or, moved across the input, rescans) super-linearly
+      // lets one crafted string stall the process: every pattern here runs on user input or
+      // could come to. Fixes: a linear pattern, or plain string scanning.
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
+
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          args: 'after-used',
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+    },
+  },
+);
