@@ -39,6 +39,25 @@ describe('boundEventData', () => {
     expect(bounded).toMatchObject(base);
   });
 
+  it("cuts the input of a tool call's approval_requested the same way, and leaves a small one or an approval without a tool alone", () => {
+    const input = { text: 'n'.repeat(TOOL_PAYLOAD_MAX_BYTES * 2) };
+    const request = { requestId: 'req_1_1', action: 'Run files.write', details: { server: 'files' }, ...base, input };
+    const bounded = boundEventData('approval_requested', request);
+    expect(bounded).toMatchObject({
+      requestId: 'req_1_1',
+      action: 'Run files.write',
+      details: { server: 'files' },
+      ...base,
+      truncated: true,
+    });
+    expect(bytes(bounded.input as string)).toBe(TOOL_PAYLOAD_MAX_BYTES);
+    expect(JSON.stringify(input).startsWith(bounded.input as string)).toBe(true);
+    const small = { ...request, input: { text: 'hi' } };
+    expect(boundEventData('approval_requested', small)).toBe(small);
+    const plain = { requestId: 'req_1_2', action: 'Export', details: 'd'.repeat(TOOL_PAYLOAD_MAX_BYTES * 2) };
+    expect(boundEventData('approval_requested', plain)).toBe(plain);
+  });
+
   it('leaves every other event type alone', () => {
     const message = { messageId: 'm', role: 'assistant' as const, content: 'z'.repeat(100_000), metadata: { intent: 'q', sources: [] } };
     expect(boundEventData('message', message)).toBe(message);

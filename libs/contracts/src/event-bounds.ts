@@ -4,7 +4,7 @@ import type { EventData, EventType } from './events';
 export const TOOL_PAYLOAD_MAX_BYTES = 32 * 1024;
 
 /**
- * The bounded form of an event's data: a `tool_executing` input or a `tool_completed` output
+ * The bounded form of an event's data: a `tool_executing` (or a tool's `approval_requested`) input or a `tool_completed` output
  * over TOOL_PAYLOAD_MAX_BYTES is cut, with `truncated: true` beside it: a string to its first
  * TOOL_PAYLOAD_MAX_BYTES bytes of UTF-8, any other value to the start of its JSON text (a
  * string), never splitting a character. Anything else is returned as it is (the same object).
@@ -12,6 +12,11 @@ export const TOOL_PAYLOAD_MAX_BYTES = 32 * 1024;
 export function boundEventData<T extends EventType>(type: T, data: EventData<T>): EventData<T> {
   if (type === 'tool_executing') {
     const d = data as EventData<'tool_executing'>;
+    const cut = cutJson(d.input);
+    return (cut === undefined ? data : { ...d, input: cut, truncated: true }) as EventData<T>;
+  }
+  if (type === 'approval_requested') {
+    const d = data as EventData<'approval_requested'>;
     const cut = cutJson(d.input);
     return (cut === undefined ? data : { ...d, input: cut, truncated: true }) as EventData<T>;
   }

@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'agent_started',
   'agent_thinking',
   'tool_executing',
+  'tool_progress',
   'tool_completed',
   'agent_completed',
   'clarification_requested',
@@ -51,6 +52,15 @@ export const eventDataSchemas = {
     /** The input was over TOOL_PAYLOAD_MAX_BYTES: `input` is the start of its JSON text. */
     truncated: z.boolean().optional(),
   }),
+  /** A long tool's progress (MCP progress notifications): `progress` of `total` when known, never going back within a call. */
+  tool_progress: z.object({
+    agent: z.string(),
+    tool: z.string(),
+    callId: z.string(),
+    progress: z.number().nonnegative(),
+    total: z.number().positive().optional(),
+    message: z.string().optional(),
+  }),
   tool_completed: z.object({
     agent: z.string(),
     tool: z.string(),
@@ -64,7 +74,17 @@ export const eventDataSchemas = {
   }),
   agent_completed: z.object({ agent: z.string(), durationMs: z.number().nonnegative(), summary: z.string().optional() }),
   clarification_requested: z.object({ requestId: z.string(), question: z.string(), choices: z.array(z.string()).optional() }),
-  approval_requested: z.object({ requestId: z.string(), action: z.string(), details: z.unknown() }),
+  /** `tool`, `callId` and `input` when a tool call waits for the approval (its `tool_executing` follows it with that callId). */
+  approval_requested: z.object({
+    requestId: z.string(),
+    action: z.string(),
+    details: z.unknown(),
+    tool: z.string().optional(),
+    callId: z.string().optional(),
+    input: z.unknown().optional(),
+    /** The input was over TOOL_PAYLOAD_MAX_BYTES: `input` is the start of its JSON text. */
+    truncated: z.boolean().optional(),
+  }),
   message_delta: z.object({ messageId: z.string(), delta: z.string() }),
   message: z.object({
     messageId: z.string(),
@@ -113,6 +133,7 @@ export const storedEventSchema = z.discriminatedUnion('type', [
   envelopeOf('agent_started'),
   envelopeOf('agent_thinking'),
   envelopeOf('tool_executing'),
+  envelopeOf('tool_progress'),
   envelopeOf('tool_completed'),
   envelopeOf('agent_completed'),
   envelopeOf('clarification_requested'),

@@ -80,6 +80,9 @@ export class RunView {
       case 'tool_executing':
         this.toolStarted(event.data);
         break;
+      case 'tool_progress':
+        this.toolProgress(event.data);
+        break;
       case 'tool_completed':
         this.toolCompleted(event.data);
         break;
@@ -173,6 +176,13 @@ export class RunView {
     );
     this.tools.set(data.callId, call);
     this.agentBody(data.agent).append(call);
+  }
+
+  private toolProgress(data: EventData<'tool_progress'>) {
+    const call = this.tools.get(data.callId);
+    if (!call?.classList.contains('running')) return;
+    const done = data.total ? `${Math.min(100, Math.round((100 * data.progress) / data.total))}%` : `${data.progress}`;
+    call.querySelector('.tool-meta')!.textContent = data.message ? `${done} · ${data.message}` : `${done}…`;
   }
 
   private toolCompleted(data: EventData<'tool_completed'>) {

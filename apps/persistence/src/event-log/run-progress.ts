@@ -18,6 +18,7 @@ const TRANSITIONS: Record<EventType, (current: RunStatus) => RunStatus> = {
   agent_started: resumes,
   agent_thinking: resumes,
   tool_executing: resumes,
+  tool_progress: resumes,
   tool_completed: resumes,
   agent_completed: resumes,
   clarification_requested: () => 'waiting',
