@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AguiModule } from './agui/agui.module';
 import { CoreModule, type CoreOptions } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { HttpApiModule } from './http/http-api.module';
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(core), MetricsModule, SocketModule, HttpApiModule, HealthModule],
+      imports: [CoreModule.forRoot(core), MetricsModule, SocketModule, HttpApiModule, AguiModule, HealthModule],
     };
   }
 }

@@ -10,6 +10,6 @@ import { LiveGapRecovery } from './live-gap-recovery.service';
 @Module({
   imports: [LimitsModule],
   providers: [LiveDeliveryService, EventReplayService, EventsResumeService, EventStreamService, LiveGapRecovery],
-  exports: [LiveDeliveryService, EventsResumeService, EventStreamService],
+  exports: [LiveDeliveryService, EventReplayService, EventsResumeService, EventStreamService],
 })
 export class DeliveryModule {}

@@ -14,6 +14,8 @@ export interface ReplayRequest {
   after: string;
   /** Only this conversation's events (a lower-case UUID). */
   conversationId?: string;
+  /** Only this run's events (with its `conversationId`): the protocol adapters follow one run. */
+  runId?: string;
   /** Stop after this many events (then `more` says whether any was left); default: no limit. */
   limit?: number;
 }
@@ -88,6 +90,7 @@ export class EventReplayService {
           this.logger.warn({ id: row.id }, 'skipped a logged event that is not a valid event');
           continue;
         }
+        if (req.runId !== undefined && event.runId !== req.runId) continue;
         if (!budget.take()) return;
         this.metrics.eventsReplayed.inc();
         emit(event);
@@ -98,7 +101,9 @@ export class EventReplayService {
 
   private async replayFromStream(req: ReplayRequest, from: number, budget: Budget, emit: (event: AgentEvent) => void): Promise<void> {
     const stream = this.subjects.streams.events;
-    const filter = req.conversationId ? this.subjects.events(req.userId, req.conversationId, '*') : this.subjects.eventsOfUser(req.userId);
+    const filter = req.conversationId
+      ? this.subjects.events(req.userId, req.conversationId, req.runId ?? '*')
+      : this.subjects.eventsOfUser(req.userId);
     const info = await orUnavailable(
       () =>
         this.jsm.consumers.add(stream, {

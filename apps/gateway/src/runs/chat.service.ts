@@ -33,6 +33,13 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { FirstAcks } from './first-acks.service';
 import { SendRateLimiter } from './send-rate-limiter.service';
 
+export interface SubmitOptions {
+  /** The caller's W3C trace context. */
+  traceparent?: string;
+  /** With `conversationId: "new"`: the conversation's id (a lower-case UUID) instead of a random one. */
+  newConversationId?: string;
+}
+
 const UNAVAILABLE_MESSAGE = 'Your message could not be accepted right now. Please try again shortly.';
 
 /**
@@ -63,12 +70,22 @@ export class ChatService {
    * `chat:send` span becomes; without it, the span is the root of the run's trace.
    */
   async send(userId: string, payload: unknown, traceparent?: string): Promise<ChatSendResult> {
-    const span = startSpan('chat:send', { parent: traceparent, kind: SpanKind.SERVER });
+    return (await this.submit(userId, payload, { traceparent })).accepted;
+  }
+
+  /**
+   * `send`, telling whether the answer is the first run of a repeated clientMessageId
+   * (`duplicate`), for the protocol adapters. `newConversationId`: with `conversationId: "new"`,
+   * the id the conversation gets (a client-chosen thread id, PROTOCOL.md §8): an existing
+   * conversation of the user with that id is continued, another user's is NOT_FOUND.
+   */
+  async submit(userId: string, payload: unknown, opts: SubmitOptions = {}): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
+    const span = startSpan('chat:send', { parent: opts.traceparent, kind: SpanKind.SERVER });
     try {
-      const result = await this.admitAndPublish(userId, payload, span);
+      const result = await this.admitAndPublish(userId, payload, span, opts.newConversationId);
       this.metrics.chatSend.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
       span.endWith(result.duplicate ? 'duplicate' : 'accepted');
-      return result.accepted;
+      return result;
     } catch (err) {
       this.metrics.chatSend.inc({ outcome: HeraldError.is(err) ? err.code.toLowerCase() : 'internal' });
       span.end(err);
@@ -80,12 +97,13 @@ export class ChatService {
     userId: string,
     payload: unknown,
     span: TracedSpan,
+    newConversationId?: string,
   ): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
     const input = parseInput(this.schema, payload);
     const request: AdmitRunRequest = {
       userId,
       conversationId: input.conversationId,
-      newConversationId: randomUUID(),
+      newConversationId: newConversationId ?? randomUUID(),
       runId: randomUUID(),
       messageId: randomUUID(),
       userMessageId: randomUUID(),
