@@ -106,7 +106,7 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
   });
 
   it('ends the stream when the token expires', async () => {
-    const token = await new SignJWT({ sub: 'sse-short', exp: Math.floor(Date.now() / 1000) + 1 })
+    const token = await new SignJWT({ sub: 'sse-short', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 1 })
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(TEST_SECRET));
     const sse = await connect('', { authorization: `Bearer ${token}` });

@@ -41,7 +41,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
   describe('authentication', () => {
     const expired = () =>
-      new SignJWT({ sub: 'http-user', exp: Math.floor(Date.now() / 1000) - 60 })
+      new SignJWT({ sub: 'http-user', iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 60 })
         .setProtectedHeader({ alg: 'HS256' })
         .sign(new TextEncoder().encode(TEST_SECRET));
 

@@ -107,7 +107,7 @@ describe('gateway: socket authentication and session', () => {
 
   it('emits session:expired when the token expires, then disconnects', async () => {
     const exp = nowSec() + 2;
-    const client = await connectClient(gw.url, await sign({ sub: 'short-lived', exp }));
+    const client = await connectClient(gw.url, await sign({ sub: 'short-lived', iat: nowSec(), exp }));
     const expired = new Promise<{ reason: string }>((resolve) => client.socket.once('session:expired', resolve));
     const disconnected = new Promise<string>((resolve) => client.socket.once('disconnect', resolve));
     await expect(expired).resolves.toEqual({ reason: 'token_expired' });
@@ -118,7 +118,7 @@ describe('gateway: socket authentication and session', () => {
 
   it('keeps serving other connections while one expires', async () => {
     const longLived = await connectClient(gw.url, await tokenFor('long-lived'));
-    const shortLived = await connectClient(gw.url, await sign({ sub: 'long-lived', exp: nowSec() + 1 }));
+    const shortLived = await connectClient(gw.url, await sign({ sub: 'long-lived', iat: nowSec(), exp: nowSec() + 1 }));
     await waitFor(() => !shortLived.socket.connected, 4000, 'short-lived socket to be closed');
     const scope = { userId: 'long-lived', conversationId: 'c1', runId: 'r1' };
     const id = await bus.status(scope);
