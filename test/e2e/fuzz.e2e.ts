@@ -893,9 +893,11 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     expectAlive();
   }
 
-  async function openSocket(gateway: number, userId: string): Promise<Socket> {
+  type Transport = 'websocket' | 'polling';
+
+  async function openSocket(gateway: number, userId: string, transport: Transport = 'websocket'): Promise<Socket> {
     const socket = io(cluster.gatewayUrl(gateway), {
-      transports: ['websocket'],
+      transports: [transport],
       auth: { token: await cluster.token(userId) },
       reconnection: false,
       forceNew: true,
@@ -909,16 +911,25 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     return socket;
   }
 
-  /** One socket of the user on each gateway; a socket that was closed is opened again. */
+  /** Where `socketsOf(user).get(i)` connects: WebSocket on each gateway, HTTP long-polling on the second. */
+  const SOCKET_SLOTS: Array<{ gateway: number; transport: Transport }> = [
+    { gateway: 0, transport: 'websocket' },
+    { gateway: 1, transport: 'websocket' },
+    { gateway: 1, transport: 'polling' },
+  ];
+  const slot = fc.nat(SOCKET_SLOTS.length - 1);
+
+  /** The user's sockets of SOCKET_SLOTS; a socket that was closed is opened again. */
   async function socketsOf(userId: string) {
-    const pair = [await openSocket(0, userId), await openSocket(1, userId)];
+    const pair: Socket[] = [];
+    for (const { gateway, transport } of SOCKET_SLOTS) pair.push(await openSocket(gateway, userId, transport));
     return {
-      async get(gateway: number): Promise<Socket> {
-        if (!pair[gateway].connected) {
-          sockets.delete(pair[gateway]);
-          pair[gateway] = await openSocket(gateway, userId);
+      async get(index: number): Promise<Socket> {
+        if (!pair[index].connected) {
+          sockets.delete(pair[index]);
+          pair[index] = await openSocket(SOCKET_SLOTS[index].gateway, userId, SOCKET_SLOTS[index].transport);
         }
-        return pair[gateway];
+        return pair[index];
       },
       close() {
         for (const s of pair) (s.disconnect(), sockets.delete(s));
@@ -1058,7 +1069,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
       const pair = await socketsOf(userId);
       await check(
         'chat:send invalid payloads',
-        fc.asyncProperty(invalidChat, fc.nat(1), fc.array(socketValue, { maxLength: 2 }), async (payload, gateway, extra) => {
+        fc.asyncProperty(invalidChat, slot, fc.array(socketValue, { maxLength: 2 }), async (payload, gateway, extra) => {
           fc.pre(chatRefused(overSocket([payload, ...extra])[0]));
           fc.pre(jsonBytes(['chat:send', payload, ...extra]) <= SAFE_FRAME_BYTES);
           const socket = await pair.get(gateway);
@@ -1086,7 +1097,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
       );
       await check(
         'run:cancel / run:respond / events:resume / unknown events',
-        fc.asyncProperty(eventCase, fc.nat(1), async ({ event, payload }, gateway) => {
+        fc.asyncProperty(eventCase, slot, async ({ event, payload }, gateway) => {
           const expected = expectedAck(event, overSocket([payload])[0]);
           fc.pre(expected !== 'skip' && jsonBytes([event, payload]) <= SAFE_FRAME_BYTES);
           const socket = await pair.get(gateway);
@@ -1111,7 +1122,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
         args: fc.array(fc.oneof(socketValue, binaryLeaf), { maxLength: 4 }),
         tail: fc.constantFrom('ack', 'none', 'non-function'),
         last: fc.oneof(hostileNumber, hostileString, fc.constantFrom(null, {}, [], 'function', true)),
-        gateway: fc.nat(1),
+        gateway: slot,
       });
       await check(
         'event shapes',
@@ -1150,7 +1161,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
           ),
           { minLength: 1, maxLength: 80 },
         ),
-        gateway: fc.nat(1),
+        gateway: slot,
       });
       await check(
         'concurrent bursts',
@@ -1200,7 +1211,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
         placement: fc.constantFrom('payload', 'field', 'options', 'extra-arg', 'event-array'),
         field: fc.constantFrom('conversationId', 'content', 'runId', 'requestId', 'response', 'after', 'comment', '__proto__'),
         leaf: fc.constantFrom('null', '1e400', '-1e400', '-0', '123456789012345678901234567890', '"\\ud800"', '"\\u0000"', '{}', '[]'),
-        gateway: fc.nat(1),
+        gateway: slot,
       });
       await check(
         'deep nesting and raw JSON',
@@ -1251,11 +1262,14 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
         unit: fc.constantFrom('x', 'é', '€', '😀', '\u202E', '\u0301'),
         event: fc.constantFrom('chat:send', 'run:respond', 'chat:shout'),
         gateway: fc.nat(1),
+        transport: fc.constantFrom<Transport>('websocket', 'polling'),
       });
-      const frameCase = async ({ size, unit, event, gateway }: { size: number; unit: string; event: string; gateway: number }) => {
-        const socket = await openSocket(gateway, userId);
+      type FrameCase = { size: number; unit: string; event: string; gateway: number; transport: Transport };
+      const frameCase = async ({ size, unit, event, gateway, transport }: FrameCase) => {
+        const socket = await openSocket(gateway, userId, transport);
         const id = rawAckId++;
-        // The WebSocket frame: Engine.IO's message type "4", then the Socket.IO packet "2<ackId>[…]".
+        // The WebSocket frame (or long-polling POST body): Engine.IO's message type "4", then the
+        // Socket.IO packet "2<ackId>[…]".
         const head = `42${id}[${JSON.stringify(event)},{"conversationId":"new","runId":"x","requestId":"r","content":"`;
         const tail = '"}]';
         let room = size - Buffer.byteLength(head + tail);
@@ -1264,7 +1278,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
         const packet = head + filler + 'x'.repeat(room) + tail;
         expect(Buffer.byteLength(packet)).toBe(size);
         const engine = engineOf(socket);
-        const context = `${event} frame of ${size} bytes (${unit})`;
+        const context = `${event} ${transport} frame of ${size} bytes (${unit})`;
         const closed = new Promise<{ closed: string }>((resolve) => socket.once('disconnect', (reason) => resolve({ closed: reason })));
         const answer = new Promise<{ ack: unknown }>((resolve) =>
           engine.on('packet', (p) => {
@@ -1282,12 +1296,14 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
         socket.disconnect();
         sockets.delete(socket);
         // The user's other connections, on both gateways, are untouched.
-        await probe(await pair.get(0), `${context}: other connection on gateway 0`);
-        await probe(await pair.get(1), `${context}: other connection on gateway 1`);
+        for (let i = 0; i < SOCKET_SLOTS.length; i++)
+          await probe(await pair.get(i), `${context}: other connection ${show(SOCKET_SLOTS[i])}`);
         expectAlive();
       };
       // The boundary itself, every time; then sizes around it.
-      for (const size of [FRAME_LIMIT, FRAME_LIMIT + 1]) await frameCase({ size, unit: 'x', event: 'chat:send', gateway: 0 });
+      for (const transport of ['websocket', 'polling'] as const) {
+        for (const size of [FRAME_LIMIT, FRAME_LIMIT + 1]) await frameCase({ size, unit: 'x', event: 'chat:send', gateway: 0, transport });
+      }
       await check('frame sizes', fc.asyncProperty(frame, frameCase), 100, 8_000);
       await expectNothingStored([userId]);
       pair.close();
