@@ -223,6 +223,22 @@ describe('AguiEventMapper', () => {
     expect(steps).toEqual(['knowledge', 'knowledge (2)']);
   });
 
+  it('reports a tool’s progress as herald.progress naming the tool call', async () => {
+    const events = run(
+      ['orchestration_started', {}],
+      ['tool_executing', { agent: 'data', tool: 'mcp_scan', callId: 'call_1_1', input: {} }],
+      ['tool_progress', { agent: 'data', tool: 'mcp_scan', callId: 'call_1_1', progress: 3, total: 10, message: 'Page 3' }],
+      ['tool_completed', { agent: 'data', tool: 'mcp_scan', callId: 'call_1_1', ok: false, error: 'Gone.', durationMs: 2 }],
+      ['orchestration_completed', { durationMs: 2 }, 1],
+    );
+    const mapped = await verified(mapAll(events));
+    expect(mapped.find((e) => e.type === EventType.CUSTOM && (e.value as { toolCallId?: string }).toolCallId)).toMatchObject({
+      name: HERALD_PROGRESS,
+      value: { toolCallId: 'call_1_1', tool: 'mcp_scan', progress: 3, total: 10, message: 'Page 3' },
+    });
+    expect(mapped.find((e) => e.type === EventType.TOOL_CALL_RESULT)).toMatchObject({ toolCallId: 'call_1_1', content: 'Gone.' });
+  });
+
   it('ignores whatever follows the terminal event', () => {
     const mapper = new AguiEventMapper({ threadId: 't', runId: 'r' });
     const [start, done, late] = run(

@@ -108,6 +108,19 @@ export class AguiEventMapper {
       case 'tool_executing':
         if (!this.announcedTools.has(e.data.callId)) for (const event of toolCall(e.data.callId, e.data.tool, e.data.input)) push(event);
         break;
+      case 'tool_progress':
+        push({
+          type: EventType.CUSTOM,
+          name: HERALD_PROGRESS,
+          value: {
+            toolCallId: e.data.callId,
+            tool: e.data.tool,
+            progress: e.data.progress,
+            ...(e.data.total !== undefined ? { total: e.data.total } : {}),
+            ...(e.data.message !== undefined ? { message: e.data.message } : {}),
+          },
+        });
+        break;
       case 'tool_completed':
         push({
           type: EventType.TOOL_CALL_RESULT,
@@ -261,8 +274,8 @@ function clarificationInterrupt(data: Data<'clarification_requested'>): Interrup
 
 /** An approval that names a tool call (`tool`, `callId`, `input`, PROTOCOL.md §3) announces that call first. */
 function approvalTool(data: Data<'approval_requested'>): { tool: string; callId: string; input: unknown } | undefined {
-  const { tool, callId, input } = data as { tool?: unknown; callId?: unknown; input?: unknown };
-  return typeof tool === 'string' && typeof callId === 'string' ? { tool, callId, input } : undefined;
+  const { tool, callId, input } = data;
+  return tool !== undefined && callId !== undefined ? { tool, callId, input } : undefined;
 }
 
 function approvedToolCall(data: Data<'approval_requested'>): AGUIEvent[] {
