@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { answerClientErrors } from './http/client-errors';
 import { jsonBody } from './http/json-body';
 import { OriginPolicy } from './http/origin-policy';
 import { HeraldIoAdapter } from './socket/herald-io.adapter';
@@ -65,6 +66,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGa
   }
   const app = await createGateway(config, logger);
   if (opts.shutdownHooks ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  answerClientErrors(app.getHttpServer());
   await app.listen(config.PORT, config.HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const host = reachableHost(config.HOST);

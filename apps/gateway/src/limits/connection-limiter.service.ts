@@ -11,6 +11,8 @@ export const CONNECTION_LEASE_MS = 30_000;
 export const CONNECTION_RENEW_MS = 10_000;
 
 export const TOO_MANY_CONNECTIONS_MESSAGE = 'too many connections';
+/** What a refused connection is told to wait (`Retry-After`): a slot frees when another of the user's connections closes. */
+export const CONNECTION_RETRY_AFTER_MS = 5000;
 
 /**
  * MAX_CONNECTIONS_PER_USER: the Socket.IO connections and SSE streams of one user, counted
@@ -51,6 +53,7 @@ export class ConnectionLimiter implements OnModuleInit, BeforeApplicationShutdow
       throw new HeraldError(
         ErrorCode.TOO_MANY_CONNECTIONS,
         `${TOO_MANY_CONNECTIONS_MESSAGE}: at most ${this.pool.max} connections and event streams per user`,
+        CONNECTION_RETRY_AFTER_MS,
       );
     }
     return lease;
