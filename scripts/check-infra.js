@@ -15,7 +15,7 @@ function natsAuth() {
   if (NATS_CREDS) return { authenticator: require('nats').credsAuthenticator(require('node:fs').readFileSync(NATS_CREDS)) };
   if (NATS_TOKEN) return { token: NATS_TOKEN };
   // The inbox prefix of natsInboxPrefix (libs/messaging/src/nats.ts): this runs before the build.
-  if (NATS_USER) return { user: NATS_USER, pass: NATS_PASSWORD, inboxPrefix: `_INBOX_${NATS_USER.replace(/[^A-Za-z0-9_-]/g, '_')}` };
+  if (NATS_USER) return { user: NATS_USER, pass: NATS_PASSWORD, inboxPrefix: `_INBOX_${NATS_USER.replace(/[^\w-]/g, '_')}` };
   return {};
 }
 

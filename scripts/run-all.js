@@ -67,4 +67,4 @@ async function main() {
   );
 }
 
-main();
+void main(); // as before: a failure is an unhandled rejection, which ends the process with its stack

@@ -182,7 +182,7 @@ serveParent(
     },
   },
   async () => {
-    io?.close();
+    void io?.close(); // as before, not waited for: the process exits next
     await pool?.end().catch(() => undefined);
   },
 );

@@ -102,7 +102,7 @@ export function serveParent(handlers: Handlers, onStop: () => Promise<void> | vo
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => undefined); // the parent decides when we stop
   process.on('disconnect', () => void stop());
-  process.on('message', async (msg: Request) => {
+  const answer = async (msg: Request) => {
     const handler = handlers[msg.cmd] as ((args: unknown) => unknown) | undefined;
     try {
       if (!handler) throw new Error(`unknown command ${msg.cmd}`);
@@ -111,5 +111,6 @@ export function serveParent(handlers: Handlers, onStop: () => Promise<void> | vo
     } catch (err) {
       process.send?.({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies Reply);
     }
-  });
+  };
+  process.on('message', (msg: Request) => void answer(msg)); // answer replies with its own errors
 }

@@ -83,8 +83,7 @@ async function relayWindow(
   const outcome = await target.produce(users, rate, opts.stepMs, tag);
   const sentAt = Date.now();
   const storedAtSend = (await herald?.storedEvents()) ?? 0;
-  let received = 0;
-  await waitFor(async () => (received = (await fleet.relayStats()).received) >= outcome.delivered, opts.drainMs, 50);
+  await waitFor(async () => (await fleet.relayStats()).received >= outcome.delivered, opts.drainMs, 50);
   const spent = cpu.stop();
   const stats = await fleet.relayStats();
   const relay = stats.relay.summary();

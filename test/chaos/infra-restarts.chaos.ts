@@ -1,4 +1,3 @@
-import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
 import { Cluster, sleep } from '../e2e/support/cluster';
 import { EventCollector, isTerminal, waitFor } from '../e2e/support/event-collector';

@@ -20,10 +20,10 @@ export function parseTokenArgs(argv: readonly string[]): ParsedArgs {
     const arg = argv[i];
     if (arg === '--role') {
       role = argv[++i];
-      if (!role || !/^[A-Za-z0-9_:-]{1,64}$/.test(role)) return { error: '--role needs a role name (letters, digits, _ : -)' };
+      if (!role || !/^[\w:-]{1,64}$/.test(role)) return { error: '--role needs a role name (letters, digits, _ : -)' };
     } else if (arg === '--ttl') {
       const value = argv[++i];
-      if (value === undefined || !/^[1-9][0-9]{0,9}$/.test(value)) return { error: '--ttl needs a positive number of seconds' };
+      if (value === undefined || !/^[1-9]\d{0,9}$/.test(value)) return { error: '--ttl needs a positive number of seconds' };
       ttlSeconds = Number(value);
     } else if (arg.startsWith('--ttl=')) {
       return parseTokenArgs([...argv.slice(0, i), '--ttl', arg.slice('--ttl='.length), ...argv.slice(i + 1)]);

@@ -11,7 +11,7 @@ export const MAX_TOKEN_LENGTH = 8192;
  * leniently (Node's base64url skips other characters), so without this `<jwt>,`, `<jwt>!!` or
  * `<jwt>==` would pass as `<jwt>`: one token, many spellings.
  */
-const COMPACT_JWS_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COMPACT_JWS_RE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 export const HS_ALGORITHMS = ['HS256'];
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'];

@@ -35,7 +35,7 @@ const natsUrls = (def: string) =>
     .string()
     .default(def)
     .refine(
-      (v) => v.split(',').every((part) => isUrlOf(part.trim(), /^(nats|tls):$/)),
+      (v) => v.split(',').every((part) => isUrlOf(part.trim(), /^(?:nats|tls):$/)),
       'must be one or more nats:// or tls:// URLs, comma-separated',
     );
 
@@ -74,7 +74,7 @@ const configObject = z.object({
   NATS_TOKEN: optionalString,
   NATS_CREDS: optionalString,
   REDIS_URL: url('redis://127.0.0.1:6379', /^rediss?:$/),
-  DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(ql)?:$/),
+  DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/herald', /^postgres(?:ql)?:$/),
   JWT_SECRET: optionalString,
   JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   JWT_ISSUER: optionalString,
@@ -114,7 +114,7 @@ const configObject = z.object({
     .string()
     .refine((v) => {
       try {
-        return /^postgres(ql)?:$/.test(new URL(v).protocol);
+        return /^postgres(?:ql)?:$/.test(new URL(v).protocol);
       } catch {
         return false;
       }

@@ -6,7 +6,7 @@ export function isUuid(value: unknown): value is string {
 }
 
 /** Event ids are JetStream stream sequences, written as decimal strings (PROTOCOL.md §3). */
-export const EVENT_ID_RE = /^(0|[1-9][0-9]{0,18})$/;
+export const EVENT_ID_RE = /^(0|[1-9]\d{0,18})$/;
 
 /** The longest user id (`sub` claim) Herald accepts, in characters (code points; PROTOCOL.md §1). */
 export const MAX_USER_ID_LENGTH = 128;

@@ -5,7 +5,7 @@ describe('subjects', () => {
 
   it.each(['*', '>', 'a.b c', 'alice@example.com', 'ünïcødé', '  ', 'x'.repeat(128)])('encodes %p as one safe token', (userId) => {
     const token = userToken(userId);
-    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(token).toMatch(/^[\w-]+$/);
     expect(userIdFromToken(token)).toBe(userId);
     const subject = s.events(userId, 'c1', 'r1');
     expect(subject.split('.')).toHaveLength(5);
@@ -32,7 +32,7 @@ describe('subjects', () => {
     for (const key of ['connections', 'replays'] as const) {
       const keys = ids.map((id) => s.keys[key](id));
       expect(new Set(keys).size).toBe(ids.length);
-      for (const k of keys) expect(k).toMatch(/^herald:[a-z]+:[A-Za-z0-9_-]+$/);
+      for (const k of keys) expect(k).toMatch(/^herald:[a-z]+:[\w-]+$/);
     }
     const pairs = [
       ['a', 'b:c'],

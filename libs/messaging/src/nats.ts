@@ -48,7 +48,7 @@ export function natsCredentials(config: Pick<Config, 'NATS_USER' | 'NATS_PASSWOR
  * own replies only (`_INBOX_<user>.>`) rather than to everyone's (`_INBOX.>`).
  */
 export function natsInboxPrefix(user: string | undefined): string | undefined {
-  return user ? `_INBOX_${user.replace(/[^A-Za-z0-9_-]/g, '_')}` : undefined;
+  return user ? `_INBOX_${user.replace(/[^\w-]/g, '_')}` : undefined;
 }
 
 /** The inbox prefix a connection was opened with (nats.js keeps its options on the connection). */

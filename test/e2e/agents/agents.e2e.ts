@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@herald/contracts';
 import { Cluster, sleep } from '../support/cluster';
 import { runViolations } from '../support/invariants';
-import { collectRuns, typesOf } from './run-collector';
+import { collectRuns } from './run-collector';
 
 const RESPONSE_TIMEOUT_MS = 6_000;
 

@@ -51,7 +51,7 @@ export class AuthNatsServer {
   violations(): string[] {
     return this.log()
       .split('\n')
-      .filter((line) => /(Publish|Subscription) Violation/.test(line));
+      .filter((line) => /(?:Publish|Subscription) Violation/.test(line));
   }
 
   private get confFile(): string {

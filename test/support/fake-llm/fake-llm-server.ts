@@ -198,9 +198,9 @@ function lastUser(messages: RecordedMessage[]): string {
 
 function classify(text: string) {
   const t = text.toLowerCase();
-  const intent = /\b(revenue|sales|orders|customers)\b|\[bad-sql\]/.test(t)
+  const intent = /\b(?:revenue|sales|orders|customers)\b|\[bad-sql\]/.test(t)
     ? 'data'
-    : /\b(hi|hello|thanks)\b/.test(t)
+    : /\b(?:hi|hello|thanks)\b/.test(t)
       ? 'chitchat'
       : 'question';
   return { intent, confidence: 0.9, reasoning: `The fake model reads this as ${intent}.` };

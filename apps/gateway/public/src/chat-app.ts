@@ -204,6 +204,19 @@ export class ChatApp {
       case 'error':
         list.ended(this.messageIdOf(event.runId), 'failed', event.data.message);
         break;
+      // The run's steps: the run view shows them, the message list has nothing to change.
+      case 'run_queued':
+      case 'orchestration_started':
+      case 'agent_started':
+      case 'agent_thinking':
+      case 'agent_completed':
+      case 'tool_executing':
+      case 'tool_progress':
+      case 'tool_completed':
+      case 'approval_requested':
+      case 'clarification_requested':
+      case 'status':
+        break;
     }
   }
 

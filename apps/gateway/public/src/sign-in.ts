@@ -96,7 +96,7 @@ export function signIn(devTokens: boolean): Promise<Identity> {
     user.focus();
   } else offerToken();
   return new Promise((resolve) => {
-    form.addEventListener('submit', async (e) => {
+    const submit = async (e: SubmitEvent) => {
       e.preventDefault();
       error.hidden = true;
       if (!tokenField.hidden) {
@@ -119,6 +119,8 @@ export function signIn(devTokens: boolean): Promise<Identity> {
         if (err instanceof ApiError && err.status === 404) offerToken();
         else showError(`Could not sign in: ${(err as Error).message}`);
       }
-    });
+    };
+    // The listener's promise is dropped: submit shows its own errors on the form.
+    form.addEventListener('submit', (e) => void submit(e));
   });
 }

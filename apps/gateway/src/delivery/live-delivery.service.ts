@@ -250,13 +250,14 @@ export class LiveDeliveryService implements OnApplicationShutdown {
 
   private goLive(receiver: Receiver): void {
     receiver.live = true;
-    receiver.socket?.join(userRoom(receiver.userId));
+    // join/leave are synchronous with the in-memory adapter; an asynchronous one would return a promise we need not wait for.
+    void receiver.socket?.join(userRoom(receiver.userId));
   }
 
   private pause(receiver: Receiver): void {
     if (receiver.pauses++ > 0) return;
     receiver.live = false;
-    receiver.socket?.leave(userRoom(receiver.userId));
+    void receiver.socket?.leave(userRoom(receiver.userId));
   }
 
   private hold(receiver: Receiver, event: AgentEvent): void {

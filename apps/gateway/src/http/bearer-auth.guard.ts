@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { ALLOW_QUERY_TOKEN } from './allow-query-token.decorator';
 import type { AuthenticatedRequest } from './authenticated-request';
 
-const BEARER_RE = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+const BEARER_RE = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** `Authorization: Bearer <jwt>`, verified like the socket handshake; anything else is 401. */
 @Injectable()

@@ -4,7 +4,7 @@ describe('etag', () => {
   it('is stable for the same body and differs for another', () => {
     expect(etagOf('{"a":1}')).toBe(etagOf('{"a":1}'));
     expect(etagOf('{"a":1}')).not.toBe(etagOf('{"a":2}'));
-    expect(etagOf('x')).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(etagOf('x')).toMatch(/^"[\w-]+"$/);
   });
 
   it('matches If-None-Match lists, weak tags and *', () => {
@@ -32,7 +32,7 @@ describe('run ETags', () => {
 
   it('names the conversation and last event of a settled snapshot, and parses back (weak or strong)', () => {
     const tag = runEtagOf(snapshot, body);
-    expect(tag).toMatch(/^"r:1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f:1042:[A-Za-z0-9_-]{27}"$/);
+    expect(tag).toMatch(/^"r:1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f:1042:[\w-]{27}"$/);
     expect(parseRunEtag(tag)).toEqual({ tag, conversationId: snapshot.conversationId, lastEventId: '1042' });
     expect(parseRunEtag(`W/${tag}`)?.tag).toBe(tag);
     expect(runEtagOf(snapshot, `${body} `)).not.toBe(tag);

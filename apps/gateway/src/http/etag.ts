@@ -28,7 +28,7 @@ export function ifNoneMatchHits(header: string | string[] | undefined, etag: str
   return tags.some((candidate) => opaque(candidate) === opaque(etag));
 }
 
-const RUN_TAG_RE = /^(?:W\/)?"r:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(0|[1-9][0-9]{0,19}):([A-Za-z0-9_-]{27})"$/;
+const RUN_TAG_RE = /^(?:W\/)?"r:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(0|[1-9]\d{0,19}):[\w-]{27}"$/;
 
 /**
  * A run snapshot's ETag. A settled snapshot (it has events, has started, and is past

@@ -11,7 +11,7 @@ export const KNOWLEDGE_BODY_LIMIT = '1mb';
 export const UNAUTHENTICATED_BODY_LIMIT = '4kb';
 export const UNAUTHENTICATED_BODY_BYTES = 4 * 1024;
 
-const BEARER_RE = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+const BEARER_RE = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** Requests whose bearer token was verified before their body was read. */
 const authenticated = new WeakSet<Request>();

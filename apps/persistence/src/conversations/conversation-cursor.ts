@@ -9,7 +9,7 @@ export interface ConversationCursor {
   id: string;
 }
 
-const ISO_MICROS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const ISO_MICROS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 const MAX_CURSOR_LENGTH = 128;
 
 export function encodeConversationCursor(cursor: ConversationCursor): string {
@@ -19,7 +19,7 @@ export function encodeConversationCursor(cursor: ConversationCursor): string {
 /** Reads a `before` cursor; anything that is not one of ours is INVALID_INPUT. */
 export function decodeConversationCursor(value: string): ConversationCursor {
   const invalid = () => new HeraldError(ErrorCode.INVALID_INPUT, 'before: not a valid cursor');
-  if (value.length === 0 || value.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(value)) throw invalid();
+  if (value.length === 0 || value.length > MAX_CURSOR_LENGTH || !/^[\w-]+$/.test(value)) throw invalid();
   const [updatedAt, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   if (rest.length || !updatedAt || !ISO_MICROS_RE.test(updatedAt) || Number.isNaN(Date.parse(updatedAt)) || !isUuid(id)) {
     throw invalid();

@@ -65,10 +65,10 @@ function userOf(msg: EventMessage): string | undefined {
 
 /** Postgres text and jsonb cannot hold U+0000: drop it from every string of the event. */
 export function withoutNul(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\u0000/g, '') : value;
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(/\0/g, '') : value;
   if (depth > 32 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => withoutNul(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k.replace(/\u0000/g, '')] = withoutNul(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k.replace(/\0/g, '')] = withoutNul(v, depth + 1);
   return out;
 }

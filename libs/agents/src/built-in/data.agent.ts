@@ -14,7 +14,7 @@ export const DATA_ROW_LIMIT = 200;
 /** Below this, the agent asks before querying. */
 export const MIN_SQL_CONFIDENCE = 0.5;
 export const DATA_TOOLS = { schema: 'schema_lookup', validate: 'sql_validate', query: 'sql_query', export: 'export_csv' } as const;
-const EXPORT_RE = /\b(export|csv|download|spreadsheet)\b/i;
+const EXPORT_RE = /\b(?:export|csv|download|spreadsheet)\b/i;
 
 /**
  * Answers questions about the demo sales dataset: schema retrieval → SQL generation (the

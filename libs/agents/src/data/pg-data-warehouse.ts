@@ -112,7 +112,7 @@ export function toQueryError(pg: { code?: string; position?: string }, sql: stri
   const code = typeof pg.code === 'string' ? pg.code : '';
   const invalid = (message: string) => new HeraldError(ErrorCode.INVALID_INPUT, message);
   const at = Number(pg.position) - 1 - offset; // 1-based, in the text sent (the query wrapped)
-  const name = at >= 0 ? /^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?(?![a-z0-9_.])/i.exec(sql.slice(at, at + 130))?.[0] : undefined;
+  const name = at >= 0 ? /^[a-z_]\w*(?:\.[a-z_]\w*)?(?![\w.])/i.exec(sql.slice(at, at + 130))?.[0] : undefined;
   switch (code) {
     case '57014':
       return new HeraldError(ErrorCode.TIMEOUT, 'The query took too long and was stopped.');
@@ -150,6 +150,6 @@ function cell(value: unknown): string | number | boolean | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (value instanceof Date) return value.toISOString().slice(0, 10);
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && value.length < 16) return Number(value);
+  if (typeof value === 'string' && /^-?\d+(?:\.\d+)?$/.test(value) && value.length < 16) return Number(value);
   return String(value);
 }

@@ -15,7 +15,7 @@ export const ordersAgent = defineAgent({
   plan: { intents: ['question'], order: 5 }, // the supervisor runs it for questions, before knowledge (10)
   interactive: true, // it may wait for the user: its step gets HUMAN_RESPONSE_TIMEOUT_MS more
   async run(ctx, { question }) {
-    if (!/\b(order|refund)\b/i.test(question)) return { notes: [] }; // not for this agent
+    if (!/\b(?:order|refund)\b/i.test(question)) return { notes: [] }; // not for this agent
     await ctx.status('retrieving', 'Looking up the order…');
     const orderId = /\b\d{5}\b/.exec(question)?.[0] ?? (await ctx.ask('Which order number?')).trim();
     const order = await ctx.tool('order_lookup', { orderId }, async () => ORDERS.get(orderId) ?? null);

@@ -283,6 +283,25 @@ export class LlmProvider implements ModelProvider {
           case 'abort':
             request.signal.throwIfAborted();
             throw new LlmError('The language model stopped answering.', true, 'stream aborted');
+          // Not read here: text and reasoning come in their deltas, steps in start-step, tool calls
+          // run inside streamText's loop (toolSet's execute), files and sources are no part of an answer.
+          case 'start':
+          case 'text-start':
+          case 'text-end':
+          case 'reasoning-start':
+          case 'finish-step':
+          case 'tool-input-start':
+          case 'tool-input-delta':
+          case 'tool-input-end':
+          case 'tool-call':
+          case 'tool-result':
+          case 'tool-error':
+          case 'tool-output-denied':
+          case 'tool-approval-request':
+          case 'source':
+          case 'file':
+          case 'raw':
+            break;
         }
       }
     } catch (err) {

@@ -63,8 +63,8 @@ export const FIGURE_CHOICES: readonly string[] = [
 
 const TABLES = Object.keys(DEMO_TABLES);
 /** Words that ask about columns rather than size; without either, a listing has both. */
-const COLUMN_WORDS = /\b(columns?|fields?|attributes?|schema|structure|types?|looks? like|describe|model)\b/;
-const SIZE_WORDS = /\b(how (big|large|many)|size|sizes|rows?|records?|entries|count|counts|volume|biggest|largest|smallest)\b/;
+const COLUMN_WORDS = /\b(?:columns?|fields?|attributes?|schema|structure|types?|looks? like|describe|model)\b/;
+const SIZE_WORDS = /\b(?:how (?:big|large|many)|size|sizes|rows?|records?|entries|count|counts|volume|biggest|largest|smallest)\b/;
 
 export interface SqlPlan {
   sql?: string;
@@ -91,7 +91,7 @@ export function sqlFromQuestion(question: string, kind: DataKind = 'figure'): Sq
 
   const metric = METRIC_WORDS.find(([, re]) => re.test(text))?.[0];
   let dimension = DIMENSION_WORDS.find(([, re]) => re.test(text))?.[0];
-  if (dimension === 'customer' && metric === 'customers' && !/\b(by|per|each|top|best|which) customers?\b/.test(text))
+  if (dimension === 'customer' && metric === 'customers' && !/\b(?:by|per|each|top|best|which) customers?\b/.test(text))
     dimension = undefined;
   // "products" and "customers" name tables too: only another grouping makes it a figure.
   if (kind === 'shape' && (!dimension || dimension === 'product' || dimension === 'customer')) {
@@ -99,7 +99,7 @@ export function sqlFromQuestion(question: string, kind: DataKind = 'figure'): Sq
     return shapeOfTables(named.length ? named : TABLES, COLUMN_WORDS.test(text) || !SIZE_WORDS.test(text) ? 'columns' : 'size');
   }
 
-  if (!metric && /\b(sales|sold|selling)\b/.test(text)) {
+  if (!metric && /\b(?:sales|sold|selling)\b/.test(text)) {
     return {
       title: 'Sales',
       confidence: 0.4,
