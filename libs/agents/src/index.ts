@@ -1,4 +1,5 @@
 export * from './sdk/agent-context';
+export * from './sdk/agent-tool';
 export * from './sdk/agent-definition';
 export * from './sdk/agent-registry';
 export * from './sdk/errors';
@@ -23,6 +24,7 @@ export * from './built-in/triage.agent';
 export * from './built-in/knowledge.agent';
 export * from './built-in/reporting.agent';
 export * from './built-in/data.agent';
+export * from './tools/built-in-tools';
 export * from './data/data-warehouse';
 export * from './data/pg-data-warehouse';
 export * from './data/sql-guard';

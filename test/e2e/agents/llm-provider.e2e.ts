@@ -1,4 +1,4 @@
-import { FakeLlmServer, REPLY } from '../../support/fake-llm/fake-llm-server';
+import { FakeLlmServer, REASONING, REPLY, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
 import { Cluster } from '../support/cluster';
 import { waitFor } from '../support/event-collector';
 import { runViolations } from '../support/invariants';
@@ -53,6 +53,48 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     expect(completed.data.usage).toEqual({ promptTokens: 42, completionTokens: 19, totalTokens: 61, costUsd: 0.00008 });
     expect(completed.trace).toMatchObject({ tokens: 61 });
     expect(llm.requests.some((r) => r.authorization === 'Bearer sk-e2e' && r.body.model === 'fake-e2e')).toBe(true);
+  });
+
+  it('the tool-calling agent: reasoning as agent_thinking, two tool calls of one turn in parallel, the answer streamed', async () => {
+    const client = await cluster.client('llm-tools');
+    const seen = collectRuns(client);
+    const ack = await client.send('What is JetStream? [call knowledge_search+schema_lookup]', { stream: true, traceLevel: 'summary' });
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events, { stream: true })).toEqual([]);
+    const reporting = events.filter((e) => 'agent' in e.data && e.data.agent === 'reporting');
+    expect(reporting.map((e) => e.type)).toEqual([
+      'agent_started',
+      'agent_thinking',
+      'tool_executing',
+      'tool_executing',
+      'tool_completed',
+      'tool_completed',
+      'agent_completed',
+    ]);
+    expect(reporting[1].data).toEqual({ agent: 'reporting', thought: REASONING });
+    const executing = reporting.flatMap((e) => (e.type === 'tool_executing' ? [e.data] : []));
+    expect(executing.map((d) => d.tool)).toEqual(['knowledge_search', 'schema_lookup']);
+    expect(executing[0].input).toEqual({ query: 'JetStream consumers', limit: 3 });
+    const completed = reporting.flatMap((e) => (e.type === 'tool_completed' ? [e.data] : []));
+    expect(completed.map((d) => [d.callId, d.ok]).sort()).toEqual(executing.map((d) => [d.callId, true]).sort());
+    expect(completed.find((d) => d.tool === 'schema_lookup')?.output).toEqual({
+      tables: ['demo.customers', 'demo.products', 'demo.orders'],
+    });
+    // Both calls were made before either result went back: one turn, two calls.
+    const loop = llm.requestsWith('[call knowledge_search+schema_lookup]').filter((r) => r.body.tool_choice === 'auto');
+    expect(loop).toHaveLength(2);
+    const [turn, answer] = loop;
+    expect(turn.body.messages.filter((m) => m.role === 'tool')).toEqual([]);
+    expect(answer.body.messages.filter((m) => m.role === 'tool')).toHaveLength(2);
+    const deltas = events.flatMap((e) => (e.type === 'message_delta' ? [e.data.delta] : []));
+    expect(deltas.join('')).toBe(TOOL_REPLY);
+    const message = events.find((e) => e.type === 'message');
+    if (message?.type !== 'message') throw new Error('no message');
+    expect(message.data.content).toBe(TOOL_REPLY);
+    const completedRun = events.at(-1)!;
+    if (completedRun.type !== 'orchestration_completed') throw new Error(completedRun.type);
+    // triage (30 + 10), the tool turn (20 + 6) and the answer (12 + 9).
+    expect(completedRun.data.usage).toMatchObject({ promptTokens: 62, completionTokens: 25, totalTokens: 87 });
   });
 
   it('a data question: the model writes the SQL, the worker validates and runs it', async () => {

@@ -117,6 +117,35 @@ describe('JobEventSink', () => {
     await inFlight;
   });
 
+  it('once aborted, still publishes the tool_completed that closes an interrupted call (evenIfAborted), before settled() resolves', async () => {
+    const { sink, calls, stored, controller } = setup({ publishDelayMs: 10 });
+    await sink.emit('tool_executing', { agent: 'a', tool: 'slow', callId: 'call_2_1', input: {} });
+    controller.abort();
+    await sink.emit('tool_progress', { agent: 'a', tool: 'slow', callId: 'call_2_1', progress: 1 });
+    const closing = { agent: 'a', tool: 'slow', callId: 'call_2_1', ok: false, error: 'Cancelled before it finished.', durationMs: 4 };
+    await sink.emit('tool_completed', closing, undefined, { evenIfAborted: true });
+    expect(calls.map((c) => [c.type, c.msgId])).toEqual([
+      ['tool_executing', 'run-1:2:e1'],
+      ['tool_completed', 'run-1:2:e2'],
+    ]);
+    expect(calls[1].data).toEqual(closing);
+    await sink.settled();
+    expect(stored).toEqual(['run-1:2:e1', 'run-1:2:e2']);
+  });
+
+  it("is unrepeatable from a tool loop's first model-driven event on with a non-deterministic model, never with the local engine", async () => {
+    const local = setup().sink;
+    local.modelDriven();
+    expect(local.unrepeatable).toBe(false);
+    const publish = (async () => 1) as Publish;
+    const hosted = new JobEventSink({ publish }, job, new AbortController().signal, logger, false);
+    await hosted.emit('tool_executing', { agent: 'a', tool: 'knowledge_search', callId: 'call_2_1', input: {} });
+    expect(hosted.unrepeatable).toBe(false);
+    hosted.modelDriven();
+    expect(hosted.unrepeatable).toBe(true);
+    await hosted.settled();
+  });
+
   it('is unrepeatable once it asked the user, or streamed text of a non-deterministic model', async () => {
     const asked = setup().sink;
     await asked.emit('message_delta', { messageId: 'm', delta: 'local text' });

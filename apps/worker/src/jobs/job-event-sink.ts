@@ -1,4 +1,4 @@
-import type { AgentEventType, EventSink } from '@herald/agents';
+import type { AgentEventType, EmitOptions, EventSink } from '@herald/agents';
 import type { AgentJob, EventData, Trace } from '@herald/contracts';
 import type { EventPublisher, Logger, RunScope } from '@herald/messaging';
 
@@ -34,8 +34,11 @@ const UNREPEATABLE: Partial<Record<AgentEventType, 'always' | 'model'>> = {
  *    an event JetStream did not store fails the step rather than vanishing;
  *  - `message_delta` events are coalesced (DELTA_WINDOW_MS) and flushed before any other
  *    event, so they still arrive in order and add up to the message;
- *  - once the step is aborted it publishes nothing more, and `settled()` waits for what is
- *    still in flight, so nothing of this step can follow the run's terminal event.
+ *  - once the step is aborted it publishes nothing more (but the `tool_completed { ok: false }`
+ *    closing a call the abort interrupted, `evenIfAborted`), and `settled()` waits for what is
+ *    still in flight, so nothing of this step can follow the run's terminal event;
+ *  - a tool loop's calls and reasoning are the model's choice (`modelDriven()`): with a
+ *    non-deterministic model the step is unrepeatable from then on.
  */
 export class JobEventSink implements EventSink {
   private readonly scope: RunScope;
@@ -60,8 +63,12 @@ export class JobEventSink implements EventSink {
     this.scope = { userId: job.userId, conversationId: job.conversationId, runId: job.runId, traceparent: job.traceparent };
   }
 
-  emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): Promise<void> {
-    if (this.signal.aborted) return Promise.resolve();
+  emit<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace, opts?: EmitOptions): Promise<void> {
+    if (this.signal.aborted) {
+      // The closing tool_completed of a call the cancel interrupted: still before settled().
+      if (opts?.evenIfAborted) this.publish(type, data, trace);
+      return Promise.resolve();
+    }
     if (UNREPEATABLE[type] === 'always' || (UNREPEATABLE[type] === 'model' && !this.deterministic)) this.repeatable = false;
     if (type === 'message_delta') {
       this.bufferDelta(data as EventData<'message_delta'>);
@@ -70,6 +77,11 @@ export class JobEventSink implements EventSink {
     this.flushDelta();
     this.publish(type, data, trace);
     return Promise.resolve();
+  }
+
+  /** A tool loop's calls and thoughts are the model's choice: with a non-deterministic model, no retry from here on. */
+  modelDriven(): void {
+    if (!this.deterministic) this.repeatable = false;
   }
 
   progress(fraction: number): void {

@@ -1,8 +1,9 @@
 import type { EventData, HistoryMessage, TraceLevel } from '@herald/contracts';
 import type { DataWarehouse } from '../data/data-warehouse';
 import type { KnowledgeBase } from '../knowledge/knowledge-base';
-import type { ModelProvider } from '../models/model-provider';
+import type { CompletionRequest, ModelProvider, ToolLoopResult } from '../models/model-provider';
 import type { AgentPlanner } from './agent-registry';
+import type { AnyAgentTool, ToolCall } from './agent-tool';
 import type { Approval } from './human-channel';
 import type { TraceFields } from './trace';
 
@@ -13,6 +14,21 @@ export interface AgentResources {
   dataWarehouse?: DataWarehouse;
   /** The registered agents, which triage plans from (the worker's AgentRegistry). */
   agents?: AgentPlanner;
+  /** Tools a model may pick in a tool loop besides the built-in ones: the MCP servers' (`<server>.<tool>`). */
+  tools?: ToolSource;
+}
+
+/** Where tools come from: a list that may change (an MCP server's `notifications/tools/list_changed`). */
+export interface ToolSource {
+  /** The tools available now. */
+  list(): readonly AnyAgentTool[];
+}
+
+/** A tool loop of the step's model (`ctx.runTools`). */
+export interface AgentToolLoopRequest extends Omit<CompletionRequest, 'signal'> {
+  tools: readonly AnyAgentTool[];
+  /** Model calls at most (default: the model's, LLM_MAX_STEPS). */
+  maxSteps?: number;
 }
 
 /** Which run and step an agent is working for. */
@@ -32,8 +48,9 @@ export interface ToolOptions<R> {
   /** Extra trace fields for `tool_completed`, e.g. `{ full: { query, scores } }`. */
   trace?: (result: R) => TraceFields;
   /**
-   * The tool needs the user's approval: `approval_requested { action, details }` comes first
-   * and the run waits; a refusal throws ApprovalRefused and the tool does not run.
+   * The tool needs the user's approval: `approval_requested { action, details, tool, callId,
+   * input }` comes first and the run waits; a refusal throws ApprovalRefused and the tool does
+   * not run (no `tool_executing`). Approved, its `tool_executing` has that callId.
    */
   approval?: { action: string; details?: unknown };
 }
@@ -62,9 +79,19 @@ export interface AgentContext {
   /**
    * Runs a tool: `tool_executing`, then `fn`, then `tool_completed` with the same callId,
    * the duration, and `ok` with the output or the error message. A throwing tool rethrows
-   * as a ToolError, which the agent may catch to carry on.
+   * as a ToolError, which the agent may catch to carry on. `fn` may report `tool_progress`
+   * through `call.progress()`. A cancel ends the call at once with `tool_completed { ok:
+   * false }` (whether or not `fn` heeds the signal) and throws the signal's reason.
    */
-  tool<R>(name: string, input: unknown, fn: (signal: AbortSignal) => Promise<R>, opts?: ToolOptions<R>): Promise<R>;
+  tool<R>(name: string, input: unknown, fn: (signal: AbortSignal, call: ToolCall) => Promise<R>, opts?: ToolOptions<R>): Promise<R>;
+  /**
+   * The tool loop: the model answers, calling `tools` as it sees fit, several in parallel,
+   * for at most `maxSteps` model calls. Every call runs through `tool()` (its approval, if the
+   * tool asks for one, through `approve()`); a failed or declined call goes back to the model,
+   * which carries on. Each block of the model's reasoning becomes `agent_thinking`; the text
+   * streams through `onToken`. Only for models that can (`model.runTools`): else it throws.
+   */
+  runTools(request: AgentToolLoopRequest): Promise<ToolLoopResult>;
   /**
    * `clarification_requested`: asks the user and waits for the answer (`run:respond` with a
    * string). The run shows `waiting` meanwhile. With `choices`, an answer matching one of them
@@ -74,9 +101,10 @@ export interface AgentContext {
   ask(question: string, choices?: readonly string[]): Promise<string>;
   /**
    * `approval_requested`: asks the user to approve `action` and waits for the decision
-   * (`run:respond` with `{ approved, comment? }`). Same waiting rules as ask().
+   * (`run:respond` with `{ approved, comment? }`). Same waiting rules as ask(). `call`: the
+   * tool call that waits for it (`tool`, `callId`, `input` in the event).
    */
-  approve(action: string, details: unknown): Promise<Approval>;
+  approve(action: string, details: unknown, call?: { tool: string; callId: string; input: unknown }): Promise<Approval>;
   /** How far this step has got, 0..1; never goes back. */
   progress(fraction: number): void;
   /** `message_delta` and `message`: the answer itself. */

@@ -7,6 +7,8 @@ import type {
   ModelUsage,
   SqlRequest,
   SqlResult,
+  ToolLoopRequest,
+  ToolLoopResult,
 } from '../models/model-provider';
 
 /** A ModelProvider that adds up the usage of every call made through it (one per step). */
@@ -16,7 +18,19 @@ export class MeteredModel implements ModelProvider {
   private costUsd: number | undefined;
   private calls = 0;
 
-  constructor(private readonly inner: ModelProvider) {}
+  /** The inner model's tool loop, metered; absent when the inner model has none (the local engine). */
+  readonly runTools?: (request: ToolLoopRequest) => Promise<ToolLoopResult>;
+
+  constructor(private readonly inner: ModelProvider) {
+    if (inner.runTools) {
+      const runTools = inner.runTools.bind(inner);
+      this.runTools = async (request) => {
+        const result = await runTools(request);
+        this.add(result.usage);
+        return result;
+      };
+    }
+  }
 
   get name(): string {
     return this.inner.name;

@@ -1,6 +1,7 @@
 import { type EventData, ErrorCode, HeraldError, type HistoryMessage, type TraceLevel } from '@herald/contracts';
-import type { ModelUsage } from '../models/model-provider';
-import type { AgentContext, AgentResources, StepInfo, ToolOptions } from './agent-context';
+import type { ModelTool, ModelUsage, ToolLoopResult } from '../models/model-provider';
+import type { AgentContext, AgentResources, AgentToolLoopRequest, StepInfo, ToolOptions } from './agent-context';
+import { type AnyAgentTool, modelToolNames, type ToolCall } from './agent-tool';
 import { ApprovalRefused, ToolError } from './errors';
 import { type Approval, fitsRequest, type HumanChannel, type HumanRequestKind, type HumanResponse } from './human-channel';
 import type { AgentEventType, EventSink } from './event-sink';
@@ -22,6 +23,10 @@ export interface StepContextOptions {
 }
 
 const GENERIC_TOOL_ERROR = 'The tool failed unexpectedly.';
+export const CANCELLED_TOOL_ERROR = 'Cancelled before it finished.';
+/** A `tool_progress` message, and a thought of the model, are cut to this many characters. */
+const PROGRESS_MESSAGE_MAX = 1_000;
+const THOUGHT_MAX = 8_000;
 export const NO_ANSWER_MESSAGE = 'No answer came in time, so I stopped waiting. Send your message again when you are ready.';
 
 /** The AgentContext of one step: turns what the agent does into events on the sink. */
@@ -64,31 +69,114 @@ export class StepContext implements AgentContext {
     return this.publish('status', { step, message });
   }
 
-  async tool<R>(name: string, input: unknown, fn: (signal: AbortSignal) => Promise<R>, opts: ToolOptions<R> = {}): Promise<R> {
+  async tool<R>(
+    name: string,
+    input: unknown,
+    fn: (signal: AbortSignal, call: ToolCall) => Promise<R>,
+    opts: ToolOptions<R> = {},
+  ): Promise<R> {
+    this.signal.throwIfAborted();
+    const callId = `call_${this.step.step}_${++this.toolCalls}`;
     if (opts.approval) {
-      const decision = await this.approve(opts.approval.action, opts.approval.details ?? input);
+      const decision = await this.approve(opts.approval.action, opts.approval.details ?? input, { tool: name, callId, input });
       if (!decision.approved) throw new ApprovalRefused(opts.approval.action, decision.comment);
     }
-    const callId = `call_${this.step.step}_${++this.toolCalls}`;
     const base = { agent: this.agent, tool: name, callId };
     await this.publish('tool_executing', { ...base, input });
     const startedAt = performance.now();
+    let done = false;
+    let reported = -Infinity;
+    const call: ToolCall = {
+      signal: this.signal,
+      callId,
+      progress: (progress, total, message) => {
+        if (done || this.signal.aborted || !Number.isFinite(progress) || progress < 0 || progress <= reported) return;
+        reported = progress;
+        const data = {
+          ...base,
+          progress,
+          ...(total !== undefined && Number.isFinite(total) && total > 0 ? { total } : {}),
+          ...(message ? { message: message.slice(0, PROGRESS_MESSAGE_MAX) } : {}),
+        };
+        this.publish('tool_progress', data).catch(() => undefined);
+      },
+    };
     let result: R;
     try {
-      result = await fn(this.signal);
+      result = await untilAborted(fn(this.signal, call), this.signal);
     } catch (err) {
-      this.signal.throwIfAborted();
+      done = true;
       const durationMs = elapsedMs(startedAt);
+      if (this.signal.aborted) {
+        // The call ends with the step: closed, so the run never shows it still running.
+        await this.sink.emit(
+          'tool_completed',
+          { ...base, ok: false, error: CANCELLED_TOOL_ERROR, durationMs },
+          traceFor(this.trace, 'tool_completed', { latencyMs: durationMs }),
+          { evenIfAborted: true },
+        );
+        throw this.signal.reason;
+      }
       const error = toolErrorMessage(err);
       await this.publish('tool_completed', { ...base, ok: false, error, durationMs }, { latencyMs: durationMs });
       throw new ToolError(name, callId, error, { cause: err });
     }
+    done = true;
     this.signal.throwIfAborted();
     const durationMs = elapsedMs(startedAt);
     const output = opts.output ? opts.output(result) : result;
     const trace = mergeTraceFields({ latencyMs: durationMs }, opts.trace?.(result) ?? {});
     await this.publish('tool_completed', { ...base, ok: true, output, durationMs }, trace);
     return result;
+  }
+
+  async runTools(request: AgentToolLoopRequest): Promise<ToolLoopResult> {
+    const runTools = this.model.runTools?.bind(this.model);
+    if (!runTools) throw new Error(`the model ${this.model.name} cannot call tools`);
+    const { tools: agentTools, ...completion } = request;
+    const names = modelToolNames(agentTools.map((t) => t.name));
+    const tools: ModelTool[] = agentTools.map((t, i) => ({
+      name: names[i],
+      description: t.description,
+      inputSchema: t.inputSchema,
+      execute: (input) => this.loopCall(t, input),
+    }));
+    return runTools({
+      ...completion,
+      tools,
+      signal: this.signal,
+      onReasoning: async (thought) => {
+        this.sink.modelDriven?.();
+        await this.thinking(thought.length > THOUGHT_MAX ? `${thought.slice(0, THOUGHT_MAX)}…` : thought);
+      },
+    });
+  }
+
+  /** One call the model made in a tool loop: what the model gets back, or an Error whose message it reads. */
+  private async loopCall(tool: AnyAgentTool, input: unknown): Promise<unknown> {
+    this.sink.modelDriven?.();
+    let approval: ToolOptions<unknown>['approval'];
+    try {
+      approval = tool.approval?.(input);
+    } catch {
+      approval = { action: `Run ${tool.name}` };
+    }
+    try {
+      const result = await this.tool(tool.name, input, (_signal, call) => tool.run(input, call), {
+        ...(approval ? { approval } : {}),
+        ...(tool.output ? { output: (r: unknown) => tool.output!(r) } : {}),
+        ...(tool.trace ? { trace: (r: unknown) => tool.trace!(r) } : {}),
+      });
+      return tool.forModel ? tool.forModel(result) : result;
+    } catch (err) {
+      this.signal.throwIfAborted();
+      if (err instanceof ApprovalRefused) {
+        return { declined: true, message: `The user declined this call${err.comment ? `: ${err.comment}` : '.'}` };
+      }
+      // The model reads the same line the user does (ToolError), never internals.
+      if (err instanceof ToolError) throw new Error(err.message);
+      throw err;
+    }
   }
 
   async ask(question: string, choices?: readonly string[]): Promise<string> {
@@ -100,8 +188,15 @@ export class StepContext implements AgentContext {
     return options?.find((c) => c.toLowerCase() === text.toLowerCase()) ?? text;
   }
 
-  async approve(action: string, details: unknown): Promise<Approval> {
-    const answer = await this.waitForUser('approval', (requestId) => this.publish('approval_requested', { requestId, action, details }));
+  async approve(action: string, details: unknown, call?: { tool: string; callId: string; input: unknown }): Promise<Approval> {
+    const answer = await this.waitForUser('approval', (requestId) =>
+      this.publish('approval_requested', {
+        requestId,
+        action,
+        details,
+        ...(call ? { tool: call.tool, callId: call.callId, input: call.input } : {}),
+      }),
+    );
     const { approved, comment } = answer as Approval;
     return { approved: approved === true, ...(comment ? { comment } : {}) };
   }
@@ -184,6 +279,25 @@ export class StepContext implements AgentContext {
     this.signal.throwIfAborted();
     await this.sink.emit(type, data, traceFor(this.trace, type, fields));
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (a tool that ignores the signal cannot hold the step). */
+function untilAborted<R>(work: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (err) => (signal.removeEventListener('abort', onAbort), reject(err)),
+    );
+  });
 }
 
 function elapsedMs(startedAt: number): number {
