@@ -41,10 +41,9 @@ export interface AgentTool<I = unknown, O = unknown> {
   trace?(result: O): TraceFields;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyAgentTool = AgentTool<any, any>;
 
-const MODEL_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const MODEL_NAME_RE = /^[\w-]{1,64}$/;
 
 /**
  * The names the model calls the tools by: the tool's own name where every provider accepts
@@ -54,7 +53,7 @@ const MODEL_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 export function modelToolNames(names: readonly string[]): string[] {
   const taken = new Set<string>();
   return names.map((name) => {
-    const base = MODEL_NAME_RE.test(name) ? name : name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'tool';
+    const base = MODEL_NAME_RE.test(name) ? name : name.replace(/[^\w-]/g, '_').slice(0, 64) || 'tool';
     let candidate = base;
     for (let n = 2; taken.has(candidate); n++) candidate = `${base.slice(0, 60)}_${n}`;
     taken.add(candidate);
