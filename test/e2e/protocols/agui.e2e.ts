@@ -2,9 +2,11 @@ import { HttpAgent } from '@ag-ui/client';
 import { type BaseEvent, EventType, type RunFinishedEvent } from '@ag-ui/core';
 import { EventSchemas } from '@ag-ui/core/schemas';
 import type { AgentEvent } from '@herald/contracts';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { EventCollector } from '../support/event-collector';
-import { Cluster, sleep } from '../support/cluster';
+import { Cluster, ROOT, sleep } from '../support/cluster';
 import { readSse, type SseFrame } from './sse-frames';
 
 const QUESTION = 'What is NATS JetStream?';
@@ -264,7 +266,7 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
     expect(stored[1].content).toContain('Units sold by category');
   });
 
-  it('asks an approval as an interrupt; approving it runs the export, whose result comes in the next AG-UI run', async () => {
+  it('asks an approval as an interrupt after announcing its tool call; approving it runs the tool, whose result comes in the next AG-UI run', async () => {
     const user = 'agui-approve';
     const threadId = randomUUID();
     const { agent: a, seen } = await agent(user, threadId);
@@ -276,13 +278,40 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
       interrupts: [{ reason: 'approval', message: expect.stringMatching(/^Export 4 rows as /) }],
     });
     const interrupt = interrupted.outcome!.type === 'interrupt' ? interrupted.outcome!.interrupts[0] : undefined;
+    const started = (list: BaseEvent[]) =>
+      list.filter((e) => e.type === EventType.TOOL_CALL_START).map((e) => e as unknown as { toolCallName: string; toolCallId: string });
+    // The waiting call is announced before the interrupt, and the interrupt names it.
+    const exportCall = started(seen).find((c) => c.toolCallName === 'export_csv');
+    expect(exportCall?.toolCallId).toBe(interrupt!.toolCallId);
+
     seen.length = 0;
     await a.runAgent({ runId: randomUUID(), resume: [{ interruptId: interrupt!.id, status: 'resolved', payload: { approved: true } }] });
-    const names = seen
-      .filter((e) => e.type === EventType.TOOL_CALL_START)
-      .map((e) => (e as unknown as { toolCallName: string }).toolCallName);
-    expect(names).toContain('export_csv');
+    expect(started(seen).map((c) => c.toolCallId)).not.toContain(exportCall!.toolCallId);
+    const result = seen.find(
+      (e) => e.type === EventType.TOOL_CALL_RESULT && (e as unknown as { toolCallId: string }).toolCallId === exportCall!.toolCallId,
+    );
+    expect(JSON.parse((result as unknown as { content: string }).content)).toMatchObject({ filename: expect.stringMatching(/\.csv$/) });
     expect(seen.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'success' } });
+    // HttpAgent holds the call and its result in its messages.
+    expect(a.messages.some((m) => m.role === 'tool' && m.toolCallId === exportCall!.toolCallId)).toBe(true);
+  });
+
+  it('runs the example client (examples/agui-client.mjs), answering its clarification from stdin', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'examples/agui-client.mjs'), 'sales by category please'], {
+      env: { ...process.env, HERALD_URL: cluster.gatewayUrl(1), HERALD_TOKEN: await cluster.token('agui-example'), THREAD: randomUUID() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('(revenue / units sold)') && child.stdin.writable) child.stdin.end('units sold\n');
+    });
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[RUN_FINISHED\] outcome interrupt/);
+    expect(out).toMatch(/\[answer\] [\s\S]*Units sold by category/);
+    expect(out).toMatch(/\[RUN_FINISHED\] outcome success/);
   });
 
   it('describes itself: AgentCapabilities with resumable transport and interrupts', async () => {

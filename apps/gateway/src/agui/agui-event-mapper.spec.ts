@@ -239,6 +239,19 @@ describe('AguiEventMapper', () => {
     expect(mapped.find((e) => e.type === EventType.TOOL_CALL_RESULT)).toMatchObject({ toolCallId: 'call_1_1', content: 'Gone.' });
   });
 
+  it('sends herald.progress in steps of at least 0.01 (not once per token), and always the final 1', async () => {
+    const deltas = Array.from({ length: 500 }, (_, i): [HeraldType, Record<string, unknown>, number] => [
+      'message_delta',
+      { messageId: MSG, delta: 'x' },
+      0.5 + i * 0.0009,
+    ]);
+    const events = run(['orchestration_started', {}], ...deltas, ['orchestration_completed', { durationMs: 1 }, 1]);
+    const progress = (await verified(mapAll(events))).filter((e) => e.type === EventType.CUSTOM && e.name === HERALD_PROGRESS);
+    expect(progress.length).toBeLessThanOrEqual(60);
+    expect(progress.length).toBeGreaterThan(40);
+    expect(progress.at(-1)).toMatchObject({ value: { progress: 1 } });
+  });
+
   it('ignores whatever follows the terminal event', () => {
     const mapper = new AguiEventMapper({ threadId: 't', runId: 'r' });
     const [start, done, late] = run(

@@ -9,6 +9,9 @@ export const START_SEGMENT = '';
 export const HERALD_STATUS = 'herald.status';
 export const HERALD_PROGRESS = 'herald.progress';
 
+/** herald.progress is sent when the run's progress has grown by this much since the last one sent (and at 1). */
+export const PROGRESS_STEP = 0.01;
+
 /** One AG-UI event with its SSE id, and which AG-UI run (segment of the Herald run) it belongs to. */
 export interface AguiFrame {
   /** `<eventId>`, then `<eventId>:1`, `<eventId>:2`… for further frames made from the same event. */
@@ -72,7 +75,8 @@ export class AguiEventMapper {
       push(this.runStarted());
       this.runOpen = true;
     }
-    if (e.progress > this.progress) {
+    // At most a hundred steps per run (not one per streamed token); always the last one, 1.
+    if (e.progress > this.progress && (e.progress - this.progress >= PROGRESS_STEP || e.progress === 1)) {
       this.progress = e.progress;
       push({ type: EventType.CUSTOM, name: HERALD_PROGRESS, value: { progress: e.progress } });
     }
