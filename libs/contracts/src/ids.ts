@@ -6,7 +6,9 @@ export function isUuid(value: unknown): value is string {
 }
 
 /** Event ids are JetStream stream sequences, written as decimal strings (PROTOCOL.md §3). */
-export const EVENT_ID_RE = /^(0|[1-9]\d{0,18})$/;
+// [0-9], not \d: the pattern is published in docs/api, where other regex dialects' \d takes any Unicode digit.
+// eslint-disable-next-line regexp/prefer-d
+export const EVENT_ID_RE = /^(0|[1-9][0-9]{0,18})$/;
 
 /** The longest user id (`sub` claim) Herald accepts, in characters (code points; PROTOCOL.md §1). */
 export const MAX_USER_ID_LENGTH = 128;
