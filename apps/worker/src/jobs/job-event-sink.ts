@@ -129,7 +129,8 @@ export class JobEventSink implements EventSink {
         ? `${this.job.runId}:${this.job.step}:d${++this.deltas}`
         : `${this.job.runId}:${this.job.step}:e${++this.sent}`;
     const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
-    this.track(
+    // Not awaited here: settled() waits for it, and flush() reports its failure.
+    void this.track(
       published.catch((err) => {
         this.failure ??= err;
         this.logger.warn({ err, runId: this.job.runId, type }, 'an event was not stored');
