@@ -70,7 +70,8 @@ describe('gateway: connections per user across instances (MAX_CONNECTIONS_PER_US
       expect(err.data).toEqual({ code: 'TOO_MANY_CONNECTIONS', message: expect.stringMatching(/too many connections/) });
       const refused = await fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
       expect(refused.status).toBe(429);
-      expect(await refused.json()).toEqual({ error: { code: 'TOO_MANY_CONNECTIONS', message: expect.any(String) } });
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(await refused.json()).toEqual({ error: { code: 'TOO_MANY_CONNECTIONS', message: expect.any(String), retryAfterMs: 5000 } });
     }
     expect(await redis.zcard(bus.subjects.keys.connections('crowded'))).toBe(20);
     // Two refusals on each gateway (a socket, a stream), counted where they happened.

@@ -74,6 +74,8 @@ export class WorkerHarness {
     h.app = await bootstrap(
       loadConfig({
         NODE_ENV: 'test',
+        // Every service runs only with a real secret outside development (it signs nothing here).
+        JWT_SECRET: 'worker-harness-secret-0123456789-abcdef',
         HERALD_NAMESPACE: h.namespace,
         NATS_URL,
         REDIS_URL,
