@@ -29,3 +29,4 @@ export * from './data/data-warehouse';
 export * from './data/pg-data-warehouse';
 export * from './data/sql-guard';
 export * from './data/demo-schema';
+export * from './mcp/mcp-servers';

@@ -149,4 +149,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...DEV, LLM_PROVIDER: 'gemini' })).toThrow(/LLM_PROVIDER/);
     expect(() => loadConfig({ ...DEV, LLM_MAX_STEPS: '0' })).toThrow(/LLM_MAX_STEPS/);
   });
+
+  it('reads MCP_SERVERS: stdio and Streamable HTTP servers as JSON, with approval and timeout defaults', () => {
+    expect(loadConfig(DEV).MCP_SERVERS).toBeUndefined();
+    const servers = [
+      { name: 'files', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'], env: { DEBUG: '1' } },
+      { name: 'crm', url: 'https://mcp.example.com/mcp', headers: { authorization: 'Bearer t' }, approval: 'always', timeoutMs: 5000 },
+    ];
+    expect(loadConfig({ ...DEV, MCP_SERVERS: JSON.stringify(servers) }).MCP_SERVERS).toEqual([
+      { ...servers[0], approval: 'auto', timeoutMs: 60_000 },
+      { ...servers[1] },
+    ]);
+    expect(loadConfig({ ...DEV, MCP_SERVERS: '[{"name":"t","command":"node"}]' }).MCP_SERVERS).toEqual([
+      { name: 't', command: 'node', args: [], env: {}, approval: 'auto', timeoutMs: 60_000 },
+    ]);
+  });
+
+  it.each([
+    ['not json', /MCP_SERVERS: must be JSON/],
+    ['{"name":"a","command":"x"}', /MCP_SERVERS/],
+    ['[{"name":"Bad.Name","command":"x"}]', /MCP_SERVERS/],
+    ['[{"name":"a"}]', /MCP_SERVERS/],
+    ['[{"name":"a","command":"x","url":"http://h/mcp"}]', /MCP_SERVERS/],
+    ['[{"name":"a","url":"ftp://h/mcp"}]', /MCP_SERVERS/],
+    ['[{"name":"a","command":"x","approval":"sometimes"}]', /MCP_SERVERS/],
+    ['[{"name":"a","command":"x"},{"name":"a","url":"http://h/mcp"}]', /MCP_SERVERS: must not name two servers alike/],
+  ])('refuses MCP_SERVERS=%s', (value, error) => {
+    expect(() => loadConfig({ NODE_ENV: 'development', MCP_SERVERS: value })).toThrow(error);
+  });
 });

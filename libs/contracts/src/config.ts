@@ -43,6 +43,49 @@ const natsUrls = (def: string) =>
  * Every environment variable Herald reads, validated once at start. Each app reads the
  * whole schema, so a misconfigured deployment fails the same way everywhere.
  */
+/** MCP_SERVERS: a server's name, the first part of its tools' names (`<server>.<tool>`). */
+export const MCP_SERVER_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+const mcpCommon = {
+  name: z.string().regex(MCP_SERVER_NAME_RE, `must match ${MCP_SERVER_NAME_RE.source}`),
+  /**
+   * `auto` (default): a tool not annotated `readOnlyHint: true` waits for the user's approval
+   * (approval_requested); `always`: every tool does; `never`: none does.
+   */
+  approval: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** One request to the server (connect, list, call; progress notifications restart it). */
+  timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+};
+/** One MCP server of MCP_SERVERS: a command the worker runs (stdio), or a Streamable HTTP endpoint. */
+export const mcpServerSchema = z.union([
+  z.strictObject({
+    ...mcpCommon,
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    /** Added to a minimal environment (PATH, HOME, …): the worker's own secrets never reach the server. */
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    ...mcpCommon,
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+]);
+export type McpServerConfig = z.infer<typeof mcpServerSchema>;
+
+const mcpServers = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: a list of servers' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(mcpServerSchema, { error: 'must be a list of servers, each { name, command, args?, env? } or { name, url, headers? }' }))
+  .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, 'must not name two servers alike');
+
 /** The model providers LLM_PROVIDER may name. */
 export const LLM_PROVIDERS = ['openai-compatible', 'openai', 'anthropic'] as const;
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
@@ -142,6 +185,13 @@ const configObject = z.object({
   /** The price table: USD per million prompt / completion tokens; costUsd is reported when set. */
   LLM_PROMPT_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   LLM_COMPLETION_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
+  /**
+   * The MCP servers whose tools the agents' models may call (`<server>.<tool>`), as JSON: a list
+   * of `{ "name", "command", "args", "env" }` (stdio, run by the worker) or `{ "name", "url",
+   * "headers" }` (Streamable HTTP), each with `"approval": "auto" | "always" | "never"` and
+   * `"timeoutMs"`. Only used with a model (LLM_PROVIDER).
+   */
+  MCP_SERVERS: mcpServers.optional(),
   /** OpenTelemetry: the OTLP/HTTP base URL spans go to (`/v1/traces` is appended); unset: no spans are exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,4 +1,5 @@
 import { FakeLlmServer, REASONING, REPLY, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
+import { type HttpMcpServer, startHttpMcpServer, TEST_MCP } from '../../support/mcp/test-mcp-server';
 import { Cluster } from '../support/cluster';
 import { waitFor } from '../support/event-collector';
 import { runViolations } from '../support/invariants';
@@ -10,13 +11,20 @@ interface LogLine {
   err?: { type?: string; code?: string; stack?: string };
 }
 
-/** The cluster with LLM_BASE_URL pointing at the local fake OpenAI-compatible server. */
+/**
+ * The cluster with LLM_BASE_URL pointing at the local fake OpenAI-compatible server, and an MCP
+ * server (the test one, over Streamable HTTP, in this process) in MCP_SERVERS.
+ */
 describe('the OpenAI-compatible provider end to end (fake server)', () => {
   let cluster: Cluster;
   let llm: FakeLlmServer;
+  let mcp: HttpMcpServer;
 
   beforeAll(async () => {
     llm = await new FakeLlmServer().start();
+    mcp = await startHttpMcpServer();
+    llm.toolArgs.notes_slow_count = { steps: 3, delayMs: 50 };
+    llm.toolArgs.notes_write_note = { text: 'from the e2e' };
     cluster = await Cluster.start({
       gateways: 1,
       env: {
@@ -28,12 +36,14 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
         LLM_COMPLETION_PRICE_PER_MTOK: '2',
         RUN_STEP_TIMEOUT_MS: '4000',
         HUMAN_RESPONSE_TIMEOUT_MS: '4000',
+        MCP_SERVERS: JSON.stringify([{ name: 'notes', url: mcp.url, timeoutMs: 3000 }]),
       },
     });
   }, 90_000);
 
   afterAll(async () => {
     await cluster?.stop();
+    await mcp?.close();
     await llm?.stop();
   }, 30_000);
 
@@ -95,6 +105,62 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     if (completedRun.type !== 'orchestration_completed') throw new Error(completedRun.type);
     // triage (30 + 10), the tool turn (20 + 6) and the answer (12 + 9).
     expect(completedRun.data.usage).toMatchObject({ promptTokens: 62, completionTokens: 25, totalTokens: 87 });
+  });
+
+  it("an MCP tool: its progress notifications reach the client as tool_progress, in order, between the call's start and end", async () => {
+    const client = await cluster.client('llm-mcp-progress');
+    const seen = collectRuns(client);
+    const ack = await client.send('Count slowly [call notes_slow_count]');
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    // The reporting step's calls (the knowledge step searched before it).
+    const tools = events.filter((e) => e.type.startsWith('tool_') && 'agent' in e.data && e.data.agent === 'reporting');
+    expect(tools.map((e) => e.type)).toEqual(['tool_executing', 'tool_progress', 'tool_progress', 'tool_progress', 'tool_completed']);
+    expect(tools.map((e) => e.type !== 'tool_progress' || e.data.progress)).toEqual([true, 1, 2, 3, true]);
+    expect(tools[0].data).toMatchObject({ agent: 'reporting', tool: 'notes.slow_count', input: { steps: 3, delayMs: 50 } });
+    expect(tools.at(-1)!.data).toMatchObject({ ok: true, output: TEST_MCP.counted(3) });
+    expect(events.at(-1)!.type).toBe('orchestration_completed');
+  });
+
+  it('an MCP tool that is not read-only: approval_requested names the call; approved over the socket, it runs under that callId', async () => {
+    const client = await cluster.client('llm-mcp-approve');
+    const seen = collectRuns(client);
+    const ack = await client.send('Keep a note [call notes_write_note]');
+    const request = await seen.untilType(ack.runId, 'approval_requested');
+    expect(request.data).toMatchObject({ action: 'Run notes.write_note', tool: 'notes.write_note', input: { text: 'from the e2e' } });
+    expect(mcp.events).not.toContain('write_note:from the e2e');
+    await client.respond(ack.runId, request.data.requestId, { approved: true });
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    const after = events.slice(events.findIndex((e) => e.type === 'approval_requested') + 1);
+    expect(after.slice(0, 3).map((e) => e.type)).toEqual(['status', 'tool_executing', 'tool_completed']);
+    expect(after[1].data).toMatchObject({ tool: 'notes.write_note', callId: request.data.callId });
+    expect(after[2].data).toMatchObject({ callId: request.data.callId, ok: true, output: TEST_MCP.saved('from the e2e') });
+    expect(mcp.events).toContain('write_note:from the e2e');
+    expect(events.at(-1)!.type).toBe('orchestration_completed');
+  });
+
+  it('an MCP tool that hangs, and the user cancels: MCP cancellation reaches the server, tool_completed ok:false, then run_cancelled', async () => {
+    const client = await cluster.client('llm-mcp-cancel');
+    const seen = collectRuns(client);
+    const cancelled = mcp.events.filter((e) => e === 'hang:cancelled').length;
+    const ack = await client.send('Wait forever [call notes_hang]');
+    await seen.untilType(ack.runId, 'tool_executing');
+    await waitFor(
+      () => mcp.events.includes('hang:started'),
+      5_000,
+      () => 'the hang tool never started',
+    );
+    await client.cancel(ack.runId);
+    const events = await seen.until(ack.runId);
+    expect(runViolations(events)).toEqual([]);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['tool_completed', 'run_cancelled']);
+    expect(events.at(-2)!.data).toMatchObject({ tool: 'notes.hang', ok: false, error: 'Cancelled before it finished.' });
+    await waitFor(
+      () => mcp.events.filter((e) => e === 'hang:cancelled').length > cancelled,
+      5_000,
+      () => 'the MCP server never heard of the cancellation',
+    );
   });
 
   it('a data question: the model writes the SQL, the worker validates and runs it', async () => {

@@ -5,3 +5,5 @@ export const AGENT_RESOURCES = Symbol('AGENT_RESOURCES');
 export const KB_POOL = Symbol('KB_POOL');
 /** The data agent's pool, logged in as the read-only demo role. */
 export const DATA_POOL = Symbol('DATA_POOL');
+/** The MCP servers' tools (McpServers, a ToolSource). */
+export const MCP_TOOLS = Symbol('MCP_TOOLS');
