@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AguiModule } from './agui/agui.module';
+import { AiSdkModule } from './ai-sdk/ai-sdk.module';
 import { CoreModule, type CoreOptions } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { HttpApiModule } from './http/http-api.module';
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(core), MetricsModule, SocketModule, HttpApiModule, AguiModule, HealthModule],
+      imports: [CoreModule.forRoot(core), MetricsModule, SocketModule, HttpApiModule, AguiModule, AiSdkModule, HealthModule],
     };
   }
 }
