@@ -42,7 +42,6 @@ export function questionMessageId(messageId: string, requestId: string): string 
   return `${messageId}-${requestId}`;
 }
 
-
 /**
  * Herald's lifecycle events of one run → UI message stream chunks (`ai` 6, the table in the
  * README). A pure state machine over the run's events from its first, like the AG-UI mapper:
