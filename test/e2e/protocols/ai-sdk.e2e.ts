@@ -1,7 +1,9 @@
 import type { AgentEvent } from '@herald/contracts';
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Cluster, sleep } from '../support/cluster';
+import { join } from 'node:path';
+import { Cluster, ROOT, sleep } from '../support/cluster';
 import { EventCollector } from '../support/event-collector';
 import { readSse } from './sse-frames';
 
@@ -269,5 +271,23 @@ describe('the AI SDK UI message stream (/v1/ai-sdk) end to end, with DefaultChat
       output: { filename: expect.stringMatching(/\.csv$/) },
     });
     expect(rest.chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+  });
+
+  it('runs the example client (examples/ai-sdk-client.mjs), approving its export from stdin', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'examples/ai-sdk-client.mjs'), 'Export the revenue by region as CSV'], {
+      env: { ...process.env, HERALD_URL: cluster.gatewayUrl(1), HERALD_TOKEN: await cluster.token('ai-sdk-example'), CHAT: randomUUID() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Run export_csv? [y/N]') && child.stdin.writable) child.stdin.end('y\n');
+    });
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[tool export_csv call_\S+\] approval-requested/);
+    expect(out).toMatch(/\[tool export_csv call_\S+\] output-available/);
+    expect(out).toContain('| region | value |');
   });
 });
