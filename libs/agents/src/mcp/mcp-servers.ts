@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ErrorCode, HeraldError, type McpServerConfig } from '@herald/contracts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,6 +15,8 @@ export interface McpLogger {
   debug(obj: object, msg: string): void;
 }
 
+/** The `_meta` key that tells a call's requests apart (see routeProgress). */
+const CALL_META = 'dev.herald/call';
 /** Reconnection backoff after a server was lost or could not be reached. */
 const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
@@ -73,6 +76,9 @@ class McpConnection {
   private retryMs = RECONNECT_FIRST_MS;
   private closed = false;
   private readonly log: McpLogger;
+  /** In-flight calls' progress, by the key in their `_meta`, and the SDK's progress tokens of those calls. */
+  private readonly progressRoutes = new Map<string, (progress: number, total?: number, message?: string) => void>();
+  private readonly progressTokens = new Map<string | number, string>();
 
   constructor(
     private readonly config: McpServerConfig,
@@ -116,7 +122,10 @@ class McpConnection {
       if (isSessionGone(err)) void this.reset(client, true);
     };
     try {
-      await client.connect(this.transport(), { timeout: this.config.timeoutMs });
+      const transport = this.transport();
+      this.routeProgress(transport, 'send');
+      await client.connect(transport, { timeout: this.config.timeoutMs });
+      this.routeProgress(transport, 'receive');
       if (this.closed) return void (await client.close());
       this.client = client;
       await this.refresh(client);
@@ -129,6 +138,50 @@ class McpConnection {
       this.log.warn({ err, mcpServer: this.name, retryInMs: this.retryMs }, 'MCP server unreachable: its tools are unavailable for now');
       this.reconnectLater();
     }
+  }
+
+  /**
+   * Progress notifications, handed to their call as they arrive. The SDK hands them on a
+   * microtask, after it may already have read the call's answer from the same chunk and
+   * forgotten the call's progress token: the last notification before the answer would be
+   * lost. So each call carries its key in `_meta`; the SDK's progress token is noted as the
+   * request goes out (`send`), and notifications are routed by it as they come in
+   * (`receive`, after connect() has set the transport's handler). The SDK's own handling stays
+   * (it restarts the timeout); call.progress() drops the repeats.
+   */
+  private routeProgress(transport: Transport, side: 'send' | 'receive'): void {
+    if (side === 'send') {
+      const send = transport.send.bind(transport);
+      transport.send = (message, options) => {
+        const m = message as { method?: string; params?: { _meta?: Record<string, unknown> } };
+        const key = m.params?._meta?.[CALL_META];
+        const token = m.params?._meta?.progressToken;
+        if (m.method === 'tools/call' && typeof key === 'string' && (typeof token === 'string' || typeof token === 'number')) {
+          this.progressTokens.set(token, key);
+        }
+        return send(message, options);
+      };
+      return;
+    }
+    const receive = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const m = message as {
+        method?: string;
+        params?: { progressToken?: string | number; progress?: unknown; total?: unknown; message?: unknown };
+      };
+      if (m.method === 'notifications/progress' && m.params?.progressToken !== undefined) {
+        const key = this.progressTokens.get(m.params.progressToken);
+        const { progress, total, message: text } = m.params;
+        if (key && typeof progress === 'number') {
+          this.progressRoutes.get(key)?.(
+            progress,
+            typeof total === 'number' ? total : undefined,
+            typeof text === 'string' ? text : undefined,
+          );
+        }
+      }
+      receive?.call(transport, message, extra);
+    };
   }
 
   private transport(): Transport {
@@ -233,13 +286,19 @@ class McpConnection {
       throw new HeraldError(ErrorCode.INVALID_INPUT, `${name} takes an object as input.`);
     }
     let result: CallToolResult;
+    const key = randomUUID();
+    this.progressRoutes.set(key, (progress, total, message) => call.progress(progress, total, message));
     try {
-      result = (await client.callTool({ name: tool, arguments: (input ?? {}) as Record<string, unknown> }, undefined, {
-        signal: call.signal,
-        timeout: this.config.timeoutMs,
-        resetTimeoutOnProgress: true,
-        onprogress: ({ progress, total, message }) => call.progress(progress, total, message),
-      })) as CallToolResult;
+      result = (await client.callTool(
+        { name: tool, arguments: (input ?? {}) as Record<string, unknown>, _meta: { [CALL_META]: key } },
+        undefined,
+        {
+          signal: call.signal,
+          timeout: this.config.timeoutMs,
+          resetTimeoutOnProgress: true,
+          onprogress: ({ progress, total, message }) => call.progress(progress, total, message),
+        },
+      )) as CallToolResult;
     } catch (err) {
       call.signal.throwIfAborted();
       if (isSessionGone(err) && !retried) {
@@ -251,12 +310,19 @@ class McpConnection {
       // that went away). Start afresh; the tools come back once it is up.
       if (!(err instanceof McpError)) void this.reset(client);
       throw this.callError(name, err);
+    } finally {
+      this.forgetCall(key);
     }
     if (result.isError) {
       const text = textOf(result).trim();
       throw new HeraldError(ErrorCode.INTERNAL, `${name} failed${text ? `: ${text.slice(0, ERROR_TEXT_MAX)}` : '.'}`);
     }
     return result;
+  }
+
+  private forgetCall(key: string): void {
+    this.progressRoutes.delete(key);
+    for (const [token, k] of this.progressTokens) if (k === key) this.progressTokens.delete(token);
   }
 
   /** The line users and the model read for a call that got no result. */
