@@ -39,7 +39,7 @@ export function isWhitespace(code: number): boolean {
  */
 export function parseHeading(line: string): { level: number; text: string } | null {
   let level = 0;
-  while (level < line.length && line.charCodeAt(level) === HASH) level++;
+  while (level <= 6 && level < line.length && line.charCodeAt(level) === HASH) level++; // 7 is already too many
   if (level < 1 || level > 6 || level === line.length || !isWhitespace(line.charCodeAt(level))) return null;
   let start = level;
   while (start < line.length && isWhitespace(line.charCodeAt(start))) start++;
@@ -88,21 +88,19 @@ export function cutAt(text: string, level: number): string[] {
   }
   const ends = level === 1 ? SENTENCE_ENDS : level === 2 ? CLAUSE_ENDS : null;
   let pieceStart = 0;
-  let i = 0;
-  while (i < text.length) {
-    if (!isWhitespace(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    let runEnd = i + 1;
-    while (runEnd < text.length && isWhitespace(text.charCodeAt(runEnd))) runEnd++;
+  // Each run of whitespace once, found by a native search: a match of /\s+/ always succeeds
+  // where it starts, at the start of a run, and ends at its end (i walks back to that start).
+  const runs = /\s+/g;
+  while (runs.test(text)) {
+    const runEnd = runs.lastIndex;
+    let i = runEnd - 1;
+    while (i > pieceStart && isWhitespace(text.charCodeAt(i - 1))) i--;
     if (!ends || (i > 0 && ends.has(text[i - 1]))) {
       // A piece after a cut starts on a non-space and ends before one: only the first needs trimming.
       const piece = pieceStart === 0 ? text.slice(0, i).trim() : text.slice(pieceStart, i);
       if (piece) out.push(piece);
       pieceStart = runEnd;
     }
-    i = runEnd;
   }
   const last = text.slice(pieceStart).trim();
   if (last) out.push(last);
