@@ -27,6 +27,8 @@ export const CANCELLED_TOOL_ERROR = 'Cancelled before it finished.';
 /** A `tool_progress` message, and a thought of the model, are cut to this many characters. */
 const PROGRESS_MESSAGE_MAX = 1_000;
 const THOUGHT_MAX = 8_000;
+/** What a tool call gives the model back, at most (characters of its JSON): a bigger result is cut and says so. */
+export const MODEL_TOOL_RESULT_MAX = 64 * 1024;
 export const NO_ANSWER_MESSAGE = 'No answer came in time, so I stopped waiting. Send your message again when you are ready.';
 
 /** The AgentContext of one step: turns what the agent does into events on the sink. */
@@ -167,7 +169,7 @@ export class StepContext implements AgentContext {
         ...(tool.output ? { output: (r: unknown) => tool.output!(r) } : {}),
         ...(tool.trace ? { trace: (r: unknown) => tool.trace!(r) } : {}),
       });
-      return tool.forModel ? tool.forModel(result) : result;
+      return boundForModel(tool.forModel ? tool.forModel(result) : result);
     } catch (err) {
       this.signal.throwIfAborted();
       if (err instanceof ApprovalRefused) {
@@ -279,6 +281,22 @@ export class StepContext implements AgentContext {
     this.signal.throwIfAborted();
     await this.sink.emit(type, data, traceFor(this.trace, type, fields));
   }
+}
+
+/** A tool result for the model, cut to MODEL_TOOL_RESULT_MAX characters of JSON (one huge result must not fill its context). */
+function boundForModel(value: unknown): unknown {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  } catch {
+    return { error: 'The result could not be read.' };
+  }
+  if (text.length <= MODEL_TOOL_RESULT_MAX) return value;
+  return {
+    truncated: true,
+    note: `Only the first ${MODEL_TOOL_RESULT_MAX} characters of the result.`,
+    content: text.slice(0, MODEL_TOOL_RESULT_MAX),
+  };
 }
 
 /** `work`, or the signal's reason as soon as it aborts (a tool that ignores the signal cannot hold the step). */

@@ -8,7 +8,7 @@ import { type AnyAgentTool, modelToolNames } from './agent-tool';
 import { MemoryEventSink } from './memory-event-sink';
 import { MemoryHumanChannel } from './memory-human-channel';
 import { runAgent, type RunAgentOptions } from './run-agent';
-import { CANCELLED_TOOL_ERROR } from './step-context';
+import { CANCELLED_TOOL_ERROR, MODEL_TOOL_RESULT_MAX } from './step-context';
 
 function run(body: (ctx: AgentContext) => Promise<Record<string, unknown>>, overrides: Partial<RunAgentOptions> = {}) {
   const sink = new MemoryEventSink();
@@ -214,6 +214,23 @@ describe('ctx.runTools', () => {
     expect(sink.ofType('approval_requested')[0].data).toMatchObject({ tool: 'files.write', callId: 'call_3_3', input: { path: 'a.txt' } });
     // From the first thought on, what the step publishes is the model's choice.
     expect(sink.modelDrivenFrom).toBe(1);
+  });
+
+  it('cuts a huge result to MODEL_TOOL_RESULT_MAX characters for the model, and says so', async () => {
+    const big: AnyAgentTool = { name: 'big', description: 'Big', inputSchema: { type: 'object' }, run: async () => 'x'.repeat(200_000) };
+    const model = new ScriptedModel([[{ tool: 'big', input: {} }]]);
+    const { result } = run(
+      async (ctx) => ({ out: (await ctx.runTools({ messages: [{ role: 'user', content: 'go' }], tools: [big] })).text }),
+      {
+        model,
+      },
+    );
+    await expect(result).resolves.toMatchObject({ output: { out: 'All done.' } });
+    expect(model.seen[0].result).toEqual({
+      truncated: true,
+      note: `Only the first ${MODEL_TOOL_RESULT_MAX} characters of the result.`,
+      content: 'x'.repeat(MODEL_TOOL_RESULT_MAX),
+    });
   });
 
   it('refuses with a model that has no tool loop (the local engine)', async () => {
