@@ -1,4 +1,4 @@
-import { createLanguageModel, createModelProvider, LlmProvider, LocalEngine } from '@herald/agents';
+import { createLanguageModel, createModelProvider, LlmProvider, LocalEngine, type ModelProvider } from '@herald/agents';
 import { loadConfig } from '@herald/contracts';
 
 const DEV = { NODE_ENV: 'development' };
@@ -13,7 +13,7 @@ describe('createModelProvider and createLanguageModel', () => {
     expect(createModelProvider(loadConfig({ ...DEV, LLM_PROVIDER: 'anthropic', LLM_API_KEY: 'k', LLM_MODEL: 'claude-x' }))).toBeInstanceOf(
       LlmProvider,
     );
-    expect(new LocalEngine().runTools).toBeUndefined();
+    expect((new LocalEngine() as ModelProvider).runTools).toBeUndefined();
   });
 
   it.each([
