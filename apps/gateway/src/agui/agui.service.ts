@@ -7,6 +7,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Lease } from '../limits/lease-pool';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';
 import { RunEventFeed, type FollowedRun } from '../run-stream/run-event-feed.service';
@@ -67,13 +68,26 @@ export class AguiService {
     const request = parseAguiRequest(user.userId, body);
     const cursor = lastEventId === undefined ? undefined : parseFrameId(lastEventId, 'Last-Event-ID');
     const { runId, threadId } = request.input;
-    const known = await this.records.get(RUN_RECORD, user.userId, runId, runRecordSchema);
-    if (known) return this.stream(user, { ...known, threadId }, runId, cursor, res);
-    if (request.resume.length > 0) return this.stream(user, await this.answer(user.userId, request), runId, cursor, res);
-    if (request.content.trim() === '')
+    if (request.resume.length === 0 && request.content.trim() === '') {
       throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
-    if (await this.threadWaits(user.userId, request.conversationId)) return this.refuseWhileWaiting(request, res);
-    return this.stream(user, await this.start(user.userId, request, traceparent), runId, cursor, res);
+    }
+    // The stream's connection slot first: a stream refused TOO_MANY_CONNECTIONS starts nothing.
+    const slot = await this.feed.reserve(user.userId);
+    let record: RunRecord;
+    try {
+      const known = await this.records.get(RUN_RECORD, user.userId, runId, runRecordSchema);
+      if (known) record = { ...known, threadId };
+      else if (request.resume.length > 0) record = await this.answer(user.userId, request);
+      else if (await this.threadWaits(user.userId, request.conversationId)) {
+        this.feed.release(slot);
+        return this.refuseWhileWaiting(request, res);
+      } else record = await this.start(user.userId, request, traceparent);
+    } catch (err) {
+      this.feed.release(slot);
+      throw err;
+    }
+    // The stream owns the slot from here and gives it back when it ends.
+    await this.stream(user, record, runId, cursor, res, slot);
   }
 
   /** `GET /v1/agui/runs/:runId?after=`: the AG-UI run's stream again, after a frame (or from its start). */
@@ -205,6 +219,7 @@ export class AguiService {
     aguiRunId: string,
     cursor: FrameId | undefined,
     res: Response,
+    slot?: Lease,
   ): Promise<void> {
     const mapper = new AguiEventMapper({ threadId: record.threadId, runId: aguiRunId });
     const sse = new SseResponse(res, { heartbeatMs: this.config.SSE_HEARTBEAT_MS });
@@ -214,13 +229,19 @@ export class AguiService {
       conversationId: record.conversationId,
       startAfter: record.startAfter,
     };
-    await this.feed.follow(user, run, sse, (event) => {
-      for (const frame of mapper.map(event)) {
-        if (frame.segment !== record.segment) continue;
-        if (!cursor || isFrameAfter(frame.id, cursor)) sse.send(`id: ${frame.id}\n${this.encoder.encodeSSE(frame.event)}`);
-        if (frame.last) return true;
-      }
-      return false;
-    });
+    await this.feed.follow(
+      user,
+      run,
+      sse,
+      (event) => {
+        for (const frame of mapper.map(event)) {
+          if (frame.segment !== record.segment) continue;
+          if (!cursor || isFrameAfter(frame.id, cursor)) sse.send(`id: ${frame.id}\n${this.encoder.encodeSSE(frame.event)}`);
+          if (frame.last) return true;
+        }
+        return false;
+      },
+      slot,
+    );
   }
 }

@@ -6,6 +6,7 @@ import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChun
 import type { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Lease } from '../limits/lease-pool';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';
 import { RunEventFeed, type FollowedRun } from '../run-stream/run-event-feed.service';
@@ -72,14 +73,29 @@ export class AiSdkService {
         'messageId: editing a message is not supported yet (it needs message branches, which Herald does not store yet)',
       );
     }
-    const record = await this.records.get(CHAT_RECORD, user.userId, request.conversationId, chatRecordSchema);
+    // The stream's connection slot first: a stream refused TOO_MANY_CONNECTIONS starts nothing.
+    const slot = await this.feed.reserve(user.userId);
+    let next: ChatRecord;
+    try {
+      next = await this.resolve(user.userId, request, traceparent);
+    } catch (err) {
+      this.feed.release(slot);
+      throw err;
+    }
+    // The stream owns the slot from here and gives it back when it ends.
+    await this.stream(user, next, res, slot);
+  }
+
+  /** What this POST streams: the same stream again, the rest of the run after an answer, or a new run. */
+  private async resolve(userId: string, request: ChatRequest, traceparent: string | undefined): Promise<ChatRecord> {
+    const record = await this.records.get(CHAT_RECORD, userId, request.conversationId, chatRecordSchema);
     if (record) {
       const again = this.repeatOf(record, request);
-      if (again) return this.stream(user, again, res);
-      const waiting = await this.waitingRequest(user.userId, record);
-      if (waiting) return this.stream(user, await this.answer(user.userId, request, record, waiting), res);
+      if (again) return again;
+      const waiting = await this.waitingRequest(userId, record);
+      if (waiting) return this.answer(userId, request, record, waiting);
     }
-    return this.stream(user, await this.start(user.userId, request, traceparent), res);
+    return this.start(userId, request, traceparent);
   }
 
   /** `GET /v1/ai-sdk/chat/:id/stream`: the chat's active run, from the start of its last stream; false (204) when there is none. */
@@ -209,7 +225,7 @@ export class AiSdkService {
    * The record's segment of the run as a UI message stream: chunks through the AI SDK's own
    * JsonToSseTransformStream (`data: <json>`, then `data: [DONE]` once the segment is over).
    */
-  private async stream(user: VerifiedToken, record: ChatRecord, res: Response): Promise<void> {
+  private async stream(user: VerifiedToken, record: ChatRecord, res: Response, slot?: Lease): Promise<void> {
     const mapper = new UiMessageMapper({ messageId: record.messageId, denied: new Set(record.denied) });
     const sse = new SseResponse(res, {
       heartbeatMs: this.config.SSE_HEARTBEAT_MS,
@@ -229,17 +245,23 @@ export class AiSdkService {
     })();
     const write = (chunk: UIMessageChunk) => writer.write(chunk).catch(() => undefined);
     let over = false;
-    await this.feed.follow(user, this.followed(user.userId, record), sse, (event) => {
-      for (const { segment, chunk, last } of mapper.map(event)) {
-        if (over || segment !== record.segment) continue;
-        void write(chunk);
-        if (last) {
-          over = true;
-          // `[DONE]` follows; the response ends once the encoder has flushed.
-          void writer.close().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not end a UI message stream'));
+    await this.feed.follow(
+      user,
+      this.followed(user.userId, record),
+      sse,
+      (event) => {
+        for (const { segment, chunk, last } of mapper.map(event)) {
+          if (over || segment !== record.segment) continue;
+          void write(chunk);
+          if (last) {
+            over = true;
+            // `[DONE]` follows; the response ends once the encoder has flushed.
+            void writer.close().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not end a UI message stream'));
+          }
         }
-      }
-      return false;
-    });
+        return false;
+      },
+      slot,
+    );
   }
 }

@@ -12,6 +12,7 @@ import { EventReplayService } from '../delivery/event-replay.service';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';
 import { sendHttpError } from '../http/http-error.filter';
 import { ConnectionLimiter } from '../limits/connection-limiter.service';
+import type { Lease } from '../limits/lease-pool';
 import { ReplayLimiter } from '../limits/replay-limiter.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import type { SseResponse } from './sse-response';
@@ -72,13 +73,27 @@ export class RunEventFeed implements OnModuleDestroy {
   }
 
   /**
+   * Takes one of the user's connection slots for a stream about to open, or throws
+   * TOO_MANY_CONNECTIONS: taken before a run is admitted, so a refused stream starts nothing.
+   */
+  reserve(userId: string): Promise<Lease> {
+    return this.connections.admit(userId);
+  }
+
+  /** Gives back a slot that no stream took (idempotent). */
+  release(slot: Lease): void {
+    this.connections.release(slot);
+  }
+
+  /**
    * Feeds the run's events to `sink` over `sse` until the sink says it is complete (then the
    * response ends), the client goes away, or the token expires. Refusals that come before the
    * response opens (TOO_MANY_CONNECTIONS, no replay slot in time) are answered as HTTP errors.
+   * `reserved`: the slot reserve() took for this stream (else one is taken now).
    */
-  async follow(user: StreamUser, run: FollowedRun, sse: SseResponse, sink: RunEventSink): Promise<void> {
+  async follow(user: StreamUser, run: FollowedRun, sse: SseResponse, sink: RunEventSink, reserved?: Lease): Promise<void> {
     const key = `run-stream:${randomUUID()}`;
-    const slot = await this.connections.admit(user.userId);
+    const slot = reserved ?? (await this.connections.admit(user.userId));
     sse.onClose(() => this.connections.release(slot));
     if (sse.isClosed) return;
     this.open.add(sse);
