@@ -137,25 +137,40 @@ export class StepContext implements AgentContext {
     if (!runTools) throw new Error(`the model ${this.model.name} cannot call tools`);
     const { tools: agentTools, ...completion } = request;
     const names = modelToolNames(agentTools.map((t) => t.name));
+    // A failure that must end the step (a wait for the user that ran out) stops the loop with it.
+    const stop = new AbortController();
+    const inflight = new Set<Promise<unknown>>();
     const tools: ModelTool[] = agentTools.map((t, i) => ({
       name: names[i],
       description: t.description,
       inputSchema: t.inputSchema,
-      execute: (input) => this.loopCall(t, input),
-    }));
-    return runTools({
-      ...completion,
-      tools,
-      signal: this.signal,
-      onReasoning: async (thought) => {
-        this.sink.modelDriven?.();
-        await this.thinking(thought.length > THOUGHT_MAX ? `${thought.slice(0, THOUGHT_MAX)}…` : thought);
+      execute: (input) => {
+        const call = this.loopCall(t, input, stop);
+        inflight.add(call);
+        const forget = () => inflight.delete(call);
+        call.then(forget, forget);
+        return call;
       },
-    });
+    }));
+    try {
+      return await runTools({
+        ...completion,
+        tools,
+        signal: AbortSignal.any([this.signal, stop.signal]),
+        onReasoning: async (thought) => {
+          this.sink.modelDriven?.();
+          await this.thinking(thought.length > THOUGHT_MAX ? `${thought.slice(0, THOUGHT_MAX)}…` : thought);
+        },
+      });
+    } finally {
+      // Calls still running when the loop stopped end first (a cancel ends them at once), so
+      // none of their events can follow the step's end.
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    }
   }
 
   /** One call the model made in a tool loop: what the model gets back, or an Error whose message it reads. */
-  private async loopCall(tool: AnyAgentTool, input: unknown): Promise<unknown> {
+  private async loopCall(tool: AnyAgentTool, input: unknown, stop: AbortController): Promise<unknown> {
     this.sink.modelDriven?.();
     let approval: ToolOptions<unknown>['approval'];
     try {
@@ -177,6 +192,8 @@ export class StepContext implements AgentContext {
       }
       // The model reads the same line the user does (ToolError), never internals.
       if (err instanceof ToolError) throw new Error(err.message);
+      // No answer to the approval in time: the run ends with TIMEOUT, as outside a loop.
+      if (HeraldError.is(err) && err.code === ErrorCode.TIMEOUT) stop.abort(err);
       throw err;
     }
   }

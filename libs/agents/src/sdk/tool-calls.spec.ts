@@ -233,6 +233,16 @@ describe('ctx.runTools', () => {
     });
   });
 
+  it('a wait for approval that runs out ends the loop and the step with TIMEOUT, as outside a loop', async () => {
+    const model = new ScriptedModel([[{ tool: 'files_write', input: { path: 'b.txt' } }]]);
+    const { sink, result } = run(
+      async (ctx) => ({ out: (await ctx.runTools({ messages: [{ role: 'user', content: 'go' }], tools: [guarded] })).text }),
+      { model, humanResponseTimeoutMs: 50 },
+    );
+    await expect(result).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(sink.types()).toEqual(['agent_started', 'agent_thinking', 'approval_requested']);
+  });
+
   it('refuses with a model that has no tool loop (the local engine)', async () => {
     const { result } = run(async (ctx) => ({ out: await ctx.runTools({ messages: [{ role: 'user', content: 'go' }], tools: [echo] }) }));
     await expect(result).rejects.toThrow(/cannot call tools/);
