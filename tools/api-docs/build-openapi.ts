@@ -15,6 +15,7 @@ import {
   listMessagesQuerySchema,
 } from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
+import { protocolRoutes } from './protocol-routes';
 import { agentEventSchemas, chatSendDocSchema, chatSendResultSchema, errorBodySchema, runCancelResultSchema } from './schemas';
 
 type Doc = Record<string, unknown>;
@@ -201,6 +202,14 @@ export function buildOpenApi(version: string): Doc {
           },
         },
       },
+      ...protocolRoutes({
+        json,
+        error,
+        bearer,
+        standardErrors: STANDARD_ERRORS,
+        readLimited: READ_LIMITED,
+        retryAfter,
+      }),
       '/v1/knowledge': {
         post: {
           summary: 'Add Markdown or text documents to the knowledge base (admin tokens: `role: admin` or `roles` containing it)',

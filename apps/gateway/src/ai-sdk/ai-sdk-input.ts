@@ -8,7 +8,7 @@ import { conversationIdOfThread } from '../run-stream/thread-id';
  * client may add with the transport's `body` option: `traceLevel` and `onBusy` (`chat:send`'s
  * options; answers always stream). Other fields are the client's own and are ignored.
  */
-const chatBodySchema = z.object({
+export const chatBodySchema = z.object({
   id: z.string(),
   messages: z.array(z.unknown()).min(1, 'must hold at least one message'),
   trigger: z.enum(['submit-message', 'regenerate-message']).default('submit-message'),
