@@ -296,6 +296,30 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
     expect(a.messages.some((m) => m.role === 'tool' && m.toolCallId === exportCall!.toolCallId)).toBe(true);
   });
 
+  it('a resume entry with status cancelled refuses an approval (the run goes on without the tool) and cancels a clarification', async () => {
+    const refuse = await agent('agui-refuse', randomUUID());
+    refuse.agent.addMessage({ id: randomUUID(), role: 'user', content: 'Export the revenue by region as CSV' });
+    await refuse.agent.runAgent({ runId: randomUUID() });
+    const approval = refuse.agent.pendingInterrupts[0];
+    refuse.seen.length = 0;
+    await refuse.agent.runAgent({ runId: randomUUID(), resume: [{ interruptId: approval.id, status: 'cancelled' }] });
+    expect(
+      refuse.seen.some(
+        (e) => e.type === EventType.TOOL_CALL_RESULT && (e as unknown as { toolCallId: string }).toolCallId === approval.toolCallId,
+      ),
+    ).toBe(false);
+    expect(textOf(refuse.seen as never)).toContain('You declined the export');
+    expect(refuse.seen.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'success' } });
+
+    const drop = await agent('agui-drop', randomUUID());
+    drop.agent.addMessage({ id: randomUUID(), role: 'user', content: 'sales by category please' });
+    await drop.agent.runAgent({ runId: randomUUID() });
+    const question = drop.agent.pendingInterrupts[0];
+    drop.seen.length = 0;
+    await drop.agent.runAgent({ runId: randomUUID(), resume: [{ interruptId: question.id, status: 'cancelled' }] });
+    expect(drop.seen.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
+  });
+
   it('runs the example client (examples/agui-client.mjs), answering its clarification from stdin', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'examples/agui-client.mjs'), 'sales by category please'], {
       env: { ...process.env, HERALD_URL: cluster.gatewayUrl(1), HERALD_TOKEN: await cluster.token('agui-example'), THREAD: randomUUID() },

@@ -273,6 +273,28 @@ describe('the AI SDK UI message stream (/v1/ai-sdk) end to end, with DefaultChat
     expect(rest.chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
   });
 
+  it('a refused approval says tool-output-denied on that call, and the run ends without it', async () => {
+    const user = 'ai-refuse';
+    const chatId = randomUUID();
+    const history = [userMessage('Export the revenue by region as CSV')];
+    const asked = await send(user, chatId, history);
+    const message = asked.messages.at(-1)!;
+    const tool = message.parts.find((p) => p.type === 'dynamic-tool' && p.state === 'approval-requested');
+    if (tool?.type !== 'dynamic-tool' || tool.state !== 'approval-requested') throw new Error('no approval request');
+    const refused: UIMessage = {
+      ...message,
+      parts: message.parts.map((p) =>
+        p === tool ? { ...tool, state: 'approval-responded', approval: { id: tool.approval.id, approved: false, reason: 'not now' } } : p,
+      ),
+    };
+    const rest = await send(user, chatId, [...history, refused], { messageId: refused.id, gateway: 1 });
+    expect(rest.chunks).toContainEqual({ type: 'tool-output-denied', toolCallId: tool.toolCallId });
+    const done = rest.messages.at(-1)!;
+    expect(done.parts.find((p) => p.type === 'dynamic-tool' && p.toolCallId === tool.toolCallId)).toMatchObject({ state: 'output-denied' });
+    expect(textOf(done)).toContain('You declined the export');
+    expect(rest.chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+  });
+
   it('runs the example client (examples/ai-sdk-client.mjs), approving its export from stdin', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'examples/ai-sdk-client.mjs'), 'Export the revenue by region as CSV'], {
       env: { ...process.env, HERALD_URL: cluster.gatewayUrl(1), HERALD_TOKEN: await cluster.token('ai-sdk-example'), CHAT: randomUUID() },
