@@ -1,7 +1,7 @@
 import { type AgentCapabilities, EventType } from '@ag-ui/core';
 import { EventEncoder } from '@ag-ui/encoder';
 import type { VerifiedToken } from '@herald/auth';
-import { type AgentEvent, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, type AgentEvent, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
 import { CONFIG } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
@@ -11,6 +11,7 @@ import type { Lease } from '../limits/lease-pool';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';
 import { RunEventFeed, type FollowedRun } from '../run-stream/run-event-feed.service';
+import { pendingRequest } from '../run-stream/pending-request';
 import { RunRecords } from '../run-stream/run-records.service';
 import { SseResponse } from '../run-stream/sse-response';
 import { AguiEventMapper, START_SEGMENT } from './agui-event-mapper';
@@ -149,16 +150,18 @@ export class AguiService {
     return record;
   }
 
-  /** Whether the thread's last AG-UI run waits for the answer to an interrupt. */
+  /** Whether the thread's last AG-UI run waits for the answer to an interrupt (from its events: its stored status trails them). */
   private async threadWaits(userId: string, conversationId: string): Promise<boolean> {
     const thread = await this.records.get(THREAD_RECORD, userId, conversationId, threadRecordSchema);
     if (!thread) return false;
     try {
-      return (await this.runs.get(userId, thread.heraldRunId)).status === 'waiting';
+      if (!ACTIVE_RUN_STATUSES.includes((await this.runs.get(userId, thread.heraldRunId)).status)) return false;
     } catch (err) {
       if (HeraldError.is(err) && err.code === ErrorCode.NOT_FOUND) return false;
       throw err;
     }
+    const run: FollowedRun = { userId, runId: thread.heraldRunId, conversationId, startAfter: thread.startAfter };
+    return pendingRequest(await this.feed.eventsSoFar(run)) !== undefined;
   }
 
   /** A new input without `resume` while the thread waits: RUN_ERROR (PROTOCOL.md §8); nothing is started. */

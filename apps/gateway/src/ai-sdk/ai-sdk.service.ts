@@ -1,5 +1,5 @@
 import type { VerifiedToken } from '@herald/auth';
-import { ACTIVE_RUN_STATUSES, type AgentEvent, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
 import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai';
@@ -12,6 +12,7 @@ import { RunCommandsService } from '../runs/run-commands.service';
 import { RunEventFeed, type FollowedRun } from '../run-stream/run-event-feed.service';
 import { RunRecords } from '../run-stream/run-records.service';
 import { SseResponse } from '../run-stream/sse-response';
+import { pendingRequest, type RequestEvent } from '../run-stream/pending-request';
 import { conversationIdOfThread } from '../run-stream/thread-id';
 import { approvalResponseIn, parseChatRequest, textOf, type ChatRequest } from './ai-sdk-input';
 import { START_SEGMENT, UiMessageMapper } from './ui-message-mapper';
@@ -163,21 +164,14 @@ export class AiSdkService {
     return undefined;
   }
 
-  /** The clarification or approval the chat's run waits for: its last one, with no `resuming` after it. */
-  private async waitingRequest(userId: string, record: ChatRecord): Promise<AgentEvent | undefined> {
+  /** The clarification or approval the chat's run waits for. */
+  private async waitingRequest(userId: string, record: ChatRecord): Promise<RequestEvent | undefined> {
     if (!(await this.isActive(userId, record.heraldRunId))) return undefined;
-    const events = await this.feed.eventsSoFar(this.followed(userId, record));
-    let waiting: AgentEvent | undefined;
-    for (const event of events) {
-      if (event.type === 'clarification_requested' || event.type === 'approval_requested') waiting = event;
-      else if (event.type === 'status' && event.data.step === 'resuming') waiting = undefined;
-      else if (event.type === 'orchestration_completed' || event.type === 'run_cancelled' || event.type === 'error') return undefined;
-    }
-    return waiting;
+    return pendingRequest(await this.feed.eventsSoFar(this.followed(userId, record)));
   }
 
   /** Answers the request the run waits for with this POST's messages, and returns the record of the segment that follows. */
-  private async answer(userId: string, request: ChatRequest, record: ChatRecord, waiting: AgentEvent): Promise<ChatRecord> {
+  private async answer(userId: string, request: ChatRequest, record: ChatRecord, waiting: RequestEvent): Promise<ChatRecord> {
     const last = request.messages.at(-1)!;
     let next: ChatRecord;
     if (waiting.type === 'clarification_requested') {
