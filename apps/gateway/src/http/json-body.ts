@@ -7,6 +7,11 @@ export const JSON_BODY_LIMIT = '64kb';
 /** `POST /v1/knowledge` carries whole documents. */
 export const KNOWLEDGE_PATH = '/v1/knowledge';
 export const KNOWLEDGE_BODY_LIMIT = '1mb';
+/**
+ * Routes whose bodies may be that large: knowledge documents, and the AG-UI and AI SDK
+ * clients, which resend a thread's whole history (tool outputs included) with every message.
+ */
+export const LARGE_BODY_PATHS: ReadonlySet<string> = new Set([KNOWLEDGE_PATH, '/v1/agui', '/v1/ai-sdk/chat']);
 /** A request without a valid bearer token (the dev-token route, or one about to be 401) is read this far, no further. */
 export const UNAUTHENTICATED_BODY_LIMIT = '4kb';
 export const UNAUTHENTICATED_BODY_BYTES = 4 * 1024;
@@ -17,7 +22,7 @@ const BEARER_RE = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const authenticated = new WeakSet<Request>();
 
 const limitOf = (req: Request) =>
-  !authenticated.has(req) ? UNAUTHENTICATED_BODY_LIMIT : req.path === KNOWLEDGE_PATH ? KNOWLEDGE_BODY_LIMIT : JSON_BODY_LIMIT;
+  !authenticated.has(req) ? UNAUTHENTICATED_BODY_LIMIT : LARGE_BODY_PATHS.has(req.path) ? KNOWLEDGE_BODY_LIMIT : JSON_BODY_LIMIT;
 
 function tooLarge(req: Request, res: Response): void {
   if (res.headersSent) return;
@@ -66,15 +71,15 @@ function verifyBeforeReading(verifier: TokenVerifier): RequestHandler {
 
 /**
  * Parses JSON bodies; a body that cannot be parsed is 400 INVALID_INPUT (413 when too large).
- * Only a request with a verified bearer token gets the full limits (64 KiB, 1 MiB for
+ * Only a request with a verified bearer token gets the full limits (64 KiB, 1 MiB on LARGE_BODY_PATHS:
  * knowledge documents); any other is held to UNAUTHENTICATED_BODY_LIMIT before it is read.
  */
 export function jsonBody(verifier: TokenVerifier): [RequestHandler, RequestHandler, RequestHandler, ErrorRequestHandler] {
   const knowledge = json({ limit: KNOWLEDGE_BODY_LIMIT });
   const general = json({ limit: JSON_BODY_LIMIT });
   const small = json({ limit: UNAUTHENTICATED_BODY_LIMIT });
-  const forKnowledge: RequestHandler = (req, res, next) =>
-    authenticated.has(req) && req.path === KNOWLEDGE_PATH ? knowledge(req, res, next) : next();
+  const forLargeBodies: RequestHandler = (req, res, next) =>
+    authenticated.has(req) && LARGE_BODY_PATHS.has(req.path) ? knowledge(req, res, next) : next();
   const byAuthentication: RequestHandler = (req, res, next) => (authenticated.has(req) ? general(req, res, next) : small(req, res, next));
   // Only the body readers above come before this handler: a 4xx from them is the body's fault. A
   // Content-Encoding the body does not match (gzip that is not gzip) fails in zlib: 400 without a type.
@@ -88,5 +93,5 @@ export function jsonBody(verifier: TokenVerifier): [RequestHandler, RequestHandl
     sendHttpError(res, 400, { code: ErrorCode.INVALID_INPUT, message });
   };
   // A body the knowledge parser has read is not parsed again by the general one.
-  return [verifyBeforeReading(verifier), forKnowledge, byAuthentication, onError];
+  return [verifyBeforeReading(verifier), forLargeBodies, byAuthentication, onError];
 }
