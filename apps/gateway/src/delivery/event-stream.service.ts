@@ -50,11 +50,9 @@ export class EventStreamService implements OnModuleDestroy {
     // Throws TOO_MANY_CONNECTIONS (429) before anything is written; a client that went away
     // meanwhile gives its slot back at once.
     const slot = await this.connections.admit(user.userId);
+    // At once when the client has gone already.
     stream.onClose(() => this.connections.release(slot));
-    if (stream.isClosed) {
-      this.connections.release(slot);
-      return;
-    }
+    if (stream.isClosed) return;
     this.streams.set(key, stream);
     this.metrics.sseStreams.inc();
     stream.onClose(() => {
@@ -68,7 +66,7 @@ export class EventStreamService implements OnModuleDestroy {
     const attached = this.delivery.attachWriter(
       key,
       user.userId,
-      (event) => stream.send(event),
+      (event) => stream.sendEvent(event),
       () => stream.close(),
     );
     if (after === undefined) {
@@ -84,7 +82,7 @@ export class EventStreamService implements OnModuleDestroy {
           this.replays.run(user.userId, () => {
             stream.open();
             return this.replay.replay({ userId: user.userId, after }, (event) => {
-              stream.send(event);
+              stream.sendEvent(event);
               lastId = event.id;
             });
           }),

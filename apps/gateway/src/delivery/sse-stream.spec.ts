@@ -47,7 +47,7 @@ describe('SseStream', () => {
     const res = new FakeResponse();
     const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     stream.open();
-    stream.send(event);
+    stream.sendEvent(event);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(res.headers['cache-control']).toMatch(/no-cache/);
@@ -86,7 +86,7 @@ describe('SseStream', () => {
     expect(res.writableEnded).toBe(true);
     const count = res.chunks.length;
     jest.advanceTimersByTime(60_000);
-    stream.send(event);
+    stream.sendEvent(event);
     expect(res.chunks.length).toBe(count);
   });
 
@@ -95,7 +95,7 @@ describe('SseStream', () => {
     const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
     stream.open();
     res.writableLength = 2 * 1024 * 1024;
-    stream.send(event);
+    stream.sendEvent(event);
     expect(stream.isClosed).toBe(true);
   });
 });

@@ -8,11 +8,13 @@ export interface SseResponseOptions {
   heartbeatMs: number;
   /** Extra response headers (a protocol's own, e.g. the AI SDK's stream version). */
   headers?: Record<string, string>;
+  /** Written once the headers are out (e.g. a `retry:` field and an opening comment). */
+  preamble?: string;
 }
 
 /**
- * One `text/event-stream` answer whose frames a protocol adapter formats itself (the AG-UI
- * encoder, the AI SDK's `data:` parts). Opening sends the headers; a comment goes out every
+ * One `text/event-stream` answer whose frames its user formats (Herald's own event stream,
+ * the AG-UI encoder, the AI SDK's `data:` parts). Opening sends the headers; a comment goes out every
  * `heartbeatMs`; closing ends the response (the client's connection going away closes it too).
  */
 export class SseResponse {
@@ -38,6 +40,7 @@ export class SseResponse {
     this.res.setHeader('X-Accel-Buffering', 'no');
     for (const [name, value] of Object.entries(this.opts.headers ?? {})) this.res.setHeader(name, value);
     this.res.flushHeaders();
+    if (this.opts.preamble) this.write(this.opts.preamble);
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), this.opts.heartbeatMs);
     this.heartbeat.unref();
   }
