@@ -162,18 +162,18 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
     const threadId = randomUUID();
     const runId = randomUUID();
     const res = await post(user, input(threadId, runId, 'Write a report on revenue by region'));
-    let cancelled: Response | undefined;
+    // The cancel's answer may arrive after the stream has ended: keep the promise, await it after.
+    let cancelling: Promise<Response> | undefined;
     const frames = await readSse(res, {
       stop: (f) => {
-        if (!cancelled && JSON.parse(f.data).type === EventType.TEXT_MESSAGE_CONTENT) {
-          void (async () => {
-            cancelled = await fetch(`${url(1)}/runs/${runId}/cancel`, { method: 'POST', headers: await auth(user) });
-          })();
+        if (!cancelling && JSON.parse(f.data).type === EventType.TEXT_MESSAGE_CONTENT) {
+          cancelling = (async () => fetch(`${url(1)}/runs/${runId}/cancel`, { method: 'POST', headers: await auth(user) }))();
         }
         return false;
       },
     });
-    expect(cancelled?.status).toBe(202);
+    expect(cancelling).toBeDefined();
+    expect((await cancelling!).status).toBe(202);
     expect(events(frames).at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
     await sleep(500);
     const stored = (await (await cluster.http(`/v1/conversations/${threadId}/messages`, { userId: user })).json()) as {

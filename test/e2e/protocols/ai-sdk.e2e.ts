@@ -139,23 +139,25 @@ describe('the AI SDK UI message stream (/v1/ai-sdk) end to end, with DefaultChat
     const user = 'ai-stop';
     const chatId = randomUUID();
     const res = await post(user, { id: chatId, messages: [userMessage('Write a report on revenue by region')], trigger: 'submit-message' });
-    let stopped: Response | undefined;
+    // The stop's answer may arrive after the stream has already ended with abort: keep the promise, await it after.
+    let stopping: Promise<Response> | undefined;
     const frames = await readSse(res, {
       stop: (f) => {
-        if (!stopped && f.data !== '[DONE]' && JSON.parse(f.data).type === 'text-delta') {
-          void (async () => {
-            stopped = await fetch(`${api(1)}/${chatId}/stop`, {
+        if (!stopping && f.data !== '[DONE]' && JSON.parse(f.data).type === 'text-delta') {
+          stopping = (async () =>
+            fetch(`${api(1)}/${chatId}/stop`, {
               method: 'POST',
               headers: { ...(await auth(user)), 'content-type': 'application/json' },
               body: JSON.stringify({ assistantMessage: { id: 'x', role: 'assistant', parts: [] }, activeStreamId: null }),
-            });
-          })();
+            }))();
         }
         return false;
       },
     });
-    expect(stopped?.status).toBe(200);
-    expect(await stopped!.json()).toEqual({ ok: true });
+    expect(stopping).toBeDefined();
+    const stopped = await stopping!;
+    expect(stopped.status).toBe(200);
+    expect(await stopped.json()).toEqual({ ok: true });
     expect(frames.at(-1)!.data).toBe('[DONE]');
     const chunks = frames.slice(0, -1).map((f) => JSON.parse(f.data) as UIMessageChunk);
     expect(chunks.at(-1)).toMatchObject({ type: 'abort' });
