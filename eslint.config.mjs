@@ -1,6 +1,7 @@
 // ESLint (flat config): regular expressions that can take super-linear time, and promises
 // that nobody awaits or handles. `npm run lint` runs it with --max-warnings 0.
 import { defineConfig, globalIgnores } from 'eslint/config';
+import checkFile from 'eslint-plugin-check-file';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
@@ -22,7 +23,7 @@ export default defineConfig(
       },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
-    plugins: { '@typescript-eslint': tseslint.plugin },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'check-file': checkFile },
     extends: [regexp.configs['flat/recommended']],
     rules: {
       // A regular expression that backtracks (or, moved across the input, rescans) super-linearly
@@ -48,6 +49,15 @@ export default defineConfig(
         },
       ],
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
+
+      // One naming scheme: kebab-case files and folders (digits allowed, for migrations), with
+      // dotted roles after the name (`run-admission.service.ts`, `sql-guard.spec.ts`, `migrate.cli.ts`).
+      'check-file/filename-naming-convention': [
+        'error',
+        { '**/*.{ts,mts,cts,js,mjs,cjs}': '+([a-z0-9])*(-+([a-z0-9]))' },
+        { ignoreMiddleExtensions: true },
+      ],
+      'check-file/folder-naming-convention': ['error', { '**/': 'KEBAB_CASE' }],
     },
   },
 );

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 /** Where the compiled bench scripts are (bench/dist mirrors the repository from its root). */
-export const BENCH_DIST = join(__dirname, '..', '..');
+const BENCH_DIST = join(__dirname, '..', '..');
 
 export function benchScript(relative: string): string {
   return join(BENCH_DIST, relative);

@@ -1,6 +1,6 @@
 import type { TargetName } from '../targets/target';
 
-export type WorkloadName = 'memory' | 'relay' | 'runs';
+type WorkloadName = 'memory' | 'relay' | 'runs';
 
 export interface BenchOptions {
   quick: boolean;

@@ -8,7 +8,7 @@ import { type EventData, type StoredEvent, userToken } from '@herald/contracts';
  */
 const TEXT = 'JetStream keeps every lifecycle event of the run; the gateway relays it to each tab of the user, in order, as it happens. ';
 
-export function deltaOf(tag: string): EventData<'message_delta'>['delta'] {
+function deltaOf(tag: string): EventData<'message_delta'>['delta'] {
   return `${tag}|${TEXT}`;
 }
 

@@ -30,7 +30,7 @@ const lat = (s?: LatencySummary) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(
 const check = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'met' : '**missed**');
 
 /** Herald's CPU per run without the gateways' cost of relaying the run's events (estimated from the relay workload). */
-export function cpuPerRunWithoutRelay(results: BenchResults): { total: number; withoutRelay: number } | undefined {
+function cpuPerRunWithoutRelay(results: BenchResults): { total: number; withoutRelay: number } | undefined {
   const herald = results.targets.herald;
   const half = herald?.runs?.half;
   if (!half) return undefined;

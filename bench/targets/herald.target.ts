@@ -11,7 +11,7 @@ import type { ProduceOutcome, Target } from './target';
 const BACKLOG_RUNS = 500;
 
 /** The bench's environment for every Herald service: no token delay, no per-user limit in the way. */
-export const HERALD_BENCH_ENV = {
+const HERALD_BENCH_ENV = {
   RATE_LIMIT_PER_MINUTE: '1000000',
   // The fleet may put several clients on one user, and its catch-up resumes long backlogs.
   MAX_CONNECTIONS_PER_USER: '100000',

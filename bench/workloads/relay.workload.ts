@@ -8,7 +8,7 @@ import { HeraldTarget } from '../targets/herald.target';
 import type { Target } from '../targets/target';
 import { type StepRecord, stepUp } from './step-search';
 
-export interface RelayWindow {
+interface RelayWindow {
   pass: boolean;
   rate: number;
   sent: number;
@@ -23,7 +23,7 @@ export interface RelayWindow {
   persistence?: PersistenceSample;
 }
 
-export interface PersistenceSample {
+interface PersistenceSample {
   /** Rows written to the event log while the events were sent, per second. */
   rowsPerSecondDuringSend: number;
   /** Rows of the window stored per second, from its first send to its last row stored. */

@@ -8,7 +8,7 @@ import type { Target } from '../targets/target';
 import { cpuLine } from './relay.workload';
 import { type StepRecord, stepUp } from './step-search';
 
-export interface RunsWindow {
+interface RunsWindow {
   pass: boolean;
   rate: number;
   sent: number;

@@ -5,7 +5,6 @@ import {
   ErrorCode,
   EVENT_ID_RE,
   type EventsResumeResult,
-  eventDataSchemas,
   EVENT_TYPES,
   type EventType,
   type RunCancelResult,
@@ -54,7 +53,7 @@ export function ackSchema(result: z.ZodObject = z.object({})) {
 }
 
 /** The envelope of one event type as clients receive it (PROTOCOL.md §3): the stored event plus its `id`. */
-export function agentEventSchema(type: EventType) {
+function agentEventSchema(type: EventType) {
   const stored = storedEventSchema.options.find((o) => o.shape.type.value === type);
   if (!stored) throw new Error(`no envelope for ${type}`);
   return stored.extend({ id: z.string().regex(EVENT_ID_RE) });
@@ -66,5 +65,3 @@ export const agentEventSchemas: Record<EventType, z.ZodObject> = Object.fromEntr
 
 /** `chat:send` with the default MAX_MESSAGE_CHARS (the documents name the variable). */
 export const chatSendDocSchema = chatSendSchema(8000);
-
-export { eventDataSchemas };

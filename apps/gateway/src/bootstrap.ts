@@ -13,7 +13,7 @@ import { OriginPolicy } from './http/origin-policy';
 import { HeraldIoAdapter } from './socket/herald-io.adapter';
 
 /** The web client as `npm run build:web` bundles it (apps/gateway/public/dist), found from src/ and dist/ alike. */
-export const PUBLIC_DIR = join(__dirname, '..', 'public', 'dist');
+const PUBLIC_DIR = join(__dirname, '..', 'public', 'dist');
 
 export interface GatewayOptions {
   /** Defaults to loadConfig() (the environment). */
@@ -33,7 +33,7 @@ export interface RunningGateway {
 }
 
 /** Builds the gateway application (not listening yet). */
-export async function createGateway(config: Config, logger: Logger): Promise<NestExpressApplication> {
+async function createGateway(config: Config, logger: Logger): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger }), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '@herald/contracts';
 import { signDevToken } from './dev-token';
 
-export const DEFAULT_DEV_TOKEN_TTL_SECONDS = 3600;
+const DEFAULT_DEV_TOKEN_TTL_SECONDS = 3600;
 
 const USAGE = 'usage: npm run token -- <userId> [--ttl <seconds>] [--role <role>]';
 

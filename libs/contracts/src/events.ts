@@ -160,7 +160,3 @@ export type StoredEvent = { [T in EventType]: EnvelopeOf<T> }[EventType];
 
 /** An event as clients receive it: `agent:event`, SSE `data`, replay. */
 export type AgentEvent = StoredEvent & { id: string };
-
-export function parseStoredEvent(value: unknown): StoredEvent {
-  return storedEventSchema.parse(value) as StoredEvent;
-}

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ROOT } from '../../e2e/support/cluster';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(ROOT, 'test-output', 'browser');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(ROOT, 'test-output', 'browser');
 /** The README's picture of the page: rewritten by a screenshot marked `readme` when HERALD_UPDATE_SCREENSHOT=1 (never in CI). */
-export const README_SCREENSHOT = join(ROOT, 'docs', 'screenshot.png');
+const README_SCREENSHOT = join(ROOT, 'docs', 'screenshot.png');
 
 export interface Browser {
   context: BrowserContext;

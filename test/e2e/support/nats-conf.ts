@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** The NATS server configuration Herald deploys with (docker-compose, Kubernetes). */
-export const NATS_CONF_PATH = resolve(__dirname, '../../../deploy/nats/nats-server.conf');
+const NATS_CONF_PATH = resolve(__dirname, '../../../deploy/nats/nats-server.conf');
 export const NATS_USERS = ['gateway', 'orchestrator', 'worker', 'persistence'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
@@ -27,7 +27,7 @@ export function natsConfFor(namespace: string, conf = readNatsConf()): string {
     .replace(/HERALD_RUNS/g, `${upper}_RUNS`);
 }
 
-export type ConfValue = string | ConfValue[] | { [key: string]: ConfValue };
+type ConfValue = string | ConfValue[] | { [key: string]: ConfValue };
 export type ConfMap = { [key: string]: ConfValue };
 
 /**

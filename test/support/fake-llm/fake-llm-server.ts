@@ -25,17 +25,17 @@ export const REPLY = 'Hello from the fake model. Herald streams every step.';
 export const TOOL_REPLY = 'The tools have answered. Herald streamed every call.';
 export const REASONING = 'The user wants facts. I should look them up before answering.';
 export const SLOW_MS = 30_000;
-export const FAKE_SQL =
+const FAKE_SQL =
   'SELECT c.region, round(sum(o.amount), 2) AS revenue FROM demo.orders o JOIN demo.customers c ON c.id = o.customer_id GROUP BY 1 ORDER BY 2 DESC';
-export const STREAM_USAGE = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
-export const TOOL_TURN_USAGE = { prompt_tokens: 20, completion_tokens: 6, total_tokens: 26 };
-export const DEFAULT_TOOL_ARGS: Record<string, Record<string, unknown>> = {
+const STREAM_USAGE = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
+const TOOL_TURN_USAGE = { prompt_tokens: 20, completion_tokens: 6, total_tokens: 26 };
+const DEFAULT_TOOL_ARGS: Record<string, Record<string, unknown>> = {
   knowledge_search: { query: 'JetStream consumers', limit: 3 },
   schema_lookup: {},
   sql_query: { sql: FAKE_SQL },
 };
 
-export interface RecordedMessage {
+interface RecordedMessage {
   role: string;
   content: string | null;
   tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;

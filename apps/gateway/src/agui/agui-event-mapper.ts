@@ -6,11 +6,11 @@ import { frameIdOf } from './agui-frame-id';
 export const START_SEGMENT = '';
 
 /** CUSTOM event names (PROTOCOL.md §8). */
-export const HERALD_STATUS = 'herald.status';
+const HERALD_STATUS = 'herald.status';
 export const HERALD_PROGRESS = 'herald.progress';
 
 /** herald.progress is sent when the run's progress has grown by this much since the last one sent (and at 1). */
-export const PROGRESS_STEP = 0.01;
+const PROGRESS_STEP = 0.01;
 
 /** One AG-UI event with its SSE id, and which AG-UI run (segment of the Herald run) it belongs to. */
 export interface AguiFrame {
@@ -30,7 +30,7 @@ export interface AguiMapperIds {
 }
 
 /** JSON Schema of an approval's answer (the `payload` of its resume entry). */
-export const APPROVAL_RESPONSE_SCHEMA = {
+const APPROVAL_RESPONSE_SCHEMA = {
   type: 'object',
   properties: { approved: { type: 'boolean' }, comment: { type: 'string', maxLength: 2000 } },
   required: ['approved'],

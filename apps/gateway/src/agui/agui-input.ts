@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { conversationIdOfThread } from '../run-stream/thread-id';
 
 /** An AG-UI runId: any string a client makes up, within reason. */
-export const MAX_AGUI_RUN_ID = 256;
+const MAX_AGUI_RUN_ID = 256;
 
 /** `forwardedProps` Herald reads (PROTOCOL.md §8); other keys are the client's business and are ignored. */
 const forwardedPropsSchema = z.object({

@@ -36,7 +36,7 @@ const RUN_RECORD = 'agui:run';
 const THREAD_RECORD = 'agui:thread';
 
 /** The idempotency key of an AG-UI runId: `agui:` and its SHA-256, so any runId fits the 64 characters of a clientMessageId. */
-export function clientMessageIdOf(aguiRunId: string): string {
+function clientMessageIdOf(aguiRunId: string): string {
   return `agui:${createHash('sha256').update(aguiRunId, 'utf8').digest('base64url')}`;
 }
 

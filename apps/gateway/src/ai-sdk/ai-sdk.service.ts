@@ -37,7 +37,7 @@ const CHAT_RECORD = 'aisdk:chat';
 const MAX_ANSWER_CHARS = 8000;
 
 /** The idempotency key of a chat's user message: `aisdk:` and the SHA-256 of the conversation and the message id. */
-export function clientMessageIdOf(conversationId: string, userMessageId: string): string {
+function clientMessageIdOf(conversationId: string, userMessageId: string): string {
   return `aisdk:${createHash('sha256').update(`${conversationId}\u0000${userMessageId}`, 'utf8').digest('base64url')}`;
 }
 

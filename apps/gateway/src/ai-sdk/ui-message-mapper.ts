@@ -5,18 +5,18 @@ import type { UIMessageChunk } from 'ai';
 export const START_SEGMENT = '';
 
 /** Herald's data parts (PROTOCOL.md §9): status and progress are transient, a clarification stays in the message. */
-export const DATA_STATUS = 'data-herald-status';
+const DATA_STATUS = 'data-herald-status';
 export const DATA_PROGRESS = 'data-herald-progress';
 export const DATA_CLARIFICATION = 'data-herald-clarification';
 
 /** data-herald-progress is sent when the run's progress has grown by this much (and at 1). */
-export const PROGRESS_STEP = 0.01;
+const PROGRESS_STEP = 0.01;
 
 /** Knowledge-base documents are Markdown. */
-export const SOURCE_MEDIA_TYPE = 'text/markdown';
+const SOURCE_MEDIA_TYPE = 'text/markdown';
 
 /** The tool name of an approval that is not about a tool call (so it still has a tool part to hang on). */
-export const APPROVAL_TOOL = 'herald_approval';
+const APPROVAL_TOOL = 'herald_approval';
 
 export interface UiChunk {
   /** START_SEGMENT, or the requestId of the clarification or approval this segment goes on after. */

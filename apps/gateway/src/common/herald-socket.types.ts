@@ -2,7 +2,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@herald/contrac
 import type { Server, Socket } from 'socket.io';
 
 /** What the handshake established about a socket (set by the auth middleware). */
-export interface SocketUser {
+interface SocketUser {
   userId: string;
   /** Token expiry, epoch ms. */
   expiresAt: number;

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 
 /** How long in-flight HTTP requests (and slow downloads) may take once shutdown begins. */
-export const HTTP_DRAIN_MS = 2000;
+const HTTP_DRAIN_MS = 2000;
 
 /**
  * Bounds the HTTP server's close: idle keep-alive connections go at once, busy ones get

@@ -5,5 +5,4 @@ export const TIMEOUTS = {
   natsPublishMs: 5000,
   natsFlushMs: 3000,
   jetstreamApiMs: 5000,
-  shutdownStepMs: 3000,
 } as const;

@@ -9,13 +9,13 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { toAgentEvent } from './agent-event.codec';
 
 /** Live events held back for one paused receiver before it is told to reconnect instead. */
-export const MAX_HELD_EVENTS = 10_000;
+const MAX_HELD_EVENTS = 10_000;
 const RETRY_FLUSH_MS = 500;
 /** Shared by every receiver that has no replay running (one promise, not one per connection). */
 const SETTLED: Promise<unknown> = Promise.resolve();
 
 /** One local room per user: everything this instance delivers addresses a user, never a socket. */
-export function userRoom(userId: string): string {
+function userRoom(userId: string): string {
   return `user:${userToken(userId)}`;
 }
 

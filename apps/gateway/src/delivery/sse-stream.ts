@@ -1,13 +1,11 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { Response } from 'express';
-import { SSE_RESPONSE_MAX_BUFFERED_BYTES, SseResponse } from '../run-stream/sse-response';
+import { SseResponse } from '../run-stream/sse-response';
 
-/** A client this far behind is dropped; it reconnects with Last-Event-ID. */
-export const SSE_MAX_BUFFERED_BYTES = SSE_RESPONSE_MAX_BUFFERED_BYTES;
-export const SSE_RETRY_MS = 3000;
+const SSE_RETRY_MS = 3000;
 
 /** `GET /v1/events`' frame for one event: `id` = event id, `event` = type, `data` = the envelope. */
-export function agentEventFrame(event: AgentEvent): string {
+function agentEventFrame(event: AgentEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 

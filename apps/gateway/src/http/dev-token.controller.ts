@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { OriginPolicy } from './origin-policy';
 import { type DevConfigReply, devTokenBodySchema } from './query.schemas';
 
-export const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
+const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
 
 /** Development sign-in for the web page: whether it is on, and a token for a user name when it is. */
 @Controller('v1/dev')

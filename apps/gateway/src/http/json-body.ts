@@ -3,18 +3,18 @@ import { ErrorCode } from '@herald/contracts';
 import { json, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { sendHttpError } from './http-error.filter';
 
-export const JSON_BODY_LIMIT = '64kb';
+const JSON_BODY_LIMIT = '64kb';
 /** `POST /v1/knowledge` carries whole documents. */
-export const KNOWLEDGE_PATH = '/v1/knowledge';
-export const KNOWLEDGE_BODY_LIMIT = '1mb';
+const KNOWLEDGE_PATH = '/v1/knowledge';
+const KNOWLEDGE_BODY_LIMIT = '1mb';
 /**
  * Routes whose bodies may be that large: knowledge documents, and the AG-UI and AI SDK
  * clients, which resend a thread's whole history (tool outputs included) with every message.
  */
-export const LARGE_BODY_PATHS: ReadonlySet<string> = new Set([KNOWLEDGE_PATH, '/v1/agui', '/v1/ai-sdk/chat']);
+const LARGE_BODY_PATHS: ReadonlySet<string> = new Set([KNOWLEDGE_PATH, '/v1/agui', '/v1/ai-sdk/chat']);
 /** A request without a valid bearer token (the dev-token route, or one about to be 401) is read this far, no further. */
-export const UNAUTHENTICATED_BODY_LIMIT = '4kb';
-export const UNAUTHENTICATED_BODY_BYTES = 4 * 1024;
+const UNAUTHENTICATED_BODY_LIMIT = '4kb';
+const UNAUTHENTICATED_BODY_BYTES = 4 * 1024;
 
 const BEARER_RE = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 

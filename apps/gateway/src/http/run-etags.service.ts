@@ -7,7 +7,7 @@ import { withTimeout } from '../core/with-timeout';
 import { ifNoneMatchTags, parseRunEtag } from './etag';
 
 /** How long a conditional GET waits for JetStream before asking persistence instead. */
-export const RUN_VERSION_TIMEOUT_MS = 1000;
+const RUN_VERSION_TIMEOUT_MS = 1000;
 
 /**
  * `GET /v1/runs/:runId` with If-None-Match: whether the client's run ETag is still current,

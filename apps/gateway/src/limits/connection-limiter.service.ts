@@ -6,13 +6,13 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
 
 /** How long a connection's slot outlives its gateway without renewal (a crashed gateway's slots free within this). */
-export const CONNECTION_LEASE_MS = 30_000;
+const CONNECTION_LEASE_MS = 30_000;
 /** How often a gateway renews the slots of its open connections. */
-export const CONNECTION_RENEW_MS = 10_000;
+const CONNECTION_RENEW_MS = 10_000;
 
 export const TOO_MANY_CONNECTIONS_MESSAGE = 'too many connections';
 /** What a refused connection is told to wait (`Retry-After`): a slot frees when another of the user's connections closes. */
-export const CONNECTION_RETRY_AFTER_MS = 5000;
+const CONNECTION_RETRY_AFTER_MS = 5000;
 
 /**
  * MAX_CONNECTIONS_PER_USER: the Socket.IO connections and SSE streams of one user, counted

@@ -6,12 +6,12 @@ import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
 
 /** A replay's slot outlives a crashed gateway by at most this long. */
-export const REPLAY_LEASE_MS = 30_000;
-export const REPLAY_RENEW_MS = 10_000;
+const REPLAY_LEASE_MS = 30_000;
+const REPLAY_RENEW_MS = 10_000;
 /** How long a replay waits for one of the user's slots before RATE_LIMITED. */
-export const REPLAY_WAIT_MS = 2_000;
+const REPLAY_WAIT_MS = 2_000;
 /** The retryAfterMs of a replay refused after waiting. */
-export const REPLAY_RETRY_AFTER_MS = 1_000;
+const REPLAY_RETRY_AFTER_MS = 1_000;
 
 /**
  * MAX_CONCURRENT_REPLAYS_PER_USER: replays (each a JetStream consumer) of one user at once,

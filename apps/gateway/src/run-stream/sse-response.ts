@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 
 /** A client this far behind is dropped; it resumes with its last frame id. */
-export const SSE_RESPONSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+const SSE_RESPONSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface SseResponseOptions {
   /** A comment line this often, so that proxies keep the response open. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 export const THREAD_ID_NAMESPACE = '5b0f7f4e-9a7c-4d0e-8f57-3f0b8c1a6d21';
 
 /** A client's own thread (or chat) id: 1 to 128 characters of `[A-Za-z0-9_.:-]`. */
-export const CLIENT_THREAD_ID_RE = /^[\w.:-]{1,128}$/;
+const CLIENT_THREAD_ID_RE = /^[\w.:-]{1,128}$/;
 
 /**
  * The conversation a protocol's thread id names (AG-UI `threadId`, the AI SDK's chat `id`):

@@ -6,7 +6,7 @@ import { TIMEOUTS } from '../core/timeouts';
 import { withTimeout } from '../core/with-timeout';
 
 /** PROTOCOL.md §2: a clientMessageId is an idempotency key for 24 h (persistence's IDEMPOTENCY_WINDOW_MS). */
-export const CLIENT_MESSAGE_WINDOW_MS = 24 * 3600 * 1000;
+const CLIENT_MESSAGE_WINDOW_MS = 24 * 3600 * 1000;
 /** Forgotten a little before persistence forgets, never after. */
 const MARGIN_MS = 60_000;
 

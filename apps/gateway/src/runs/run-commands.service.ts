@@ -19,7 +19,7 @@ import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/with-timeout';
 
 /** How long a cancellation mark stays in Redis (a cancel racing the run's start is not lost). */
-export const CANCEL_MARK_TTL_SECONDS = 86_400;
+const CANCEL_MARK_TTL_SECONDS = 86_400;
 
 /** Run snapshots, `run:cancel` and `run:respond`, for sockets and HTTP alike. */
 @Injectable()

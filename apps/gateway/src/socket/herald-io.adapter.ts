@@ -4,7 +4,7 @@ import type { Server, ServerOptions } from 'socket.io';
 import type { OriginPolicy } from '../http/origin-policy';
 
 /** PROTOCOL.md §1 and §7: path, transports, heartbeat, frame size limit. */
-export const SOCKET_OPTIONS: Partial<ServerOptions> = {
+const SOCKET_OPTIONS: Partial<ServerOptions> = {
   path: '/socket.io',
   transports: ['polling', 'websocket'],
   pingInterval: 25_000,

@@ -7,14 +7,14 @@ import type { HeraldSocket } from '../common/herald-socket.types';
 type Middleware = (socket: HeraldSocket, next: (err?: ExtendedError) => void) => void;
 
 /** The error a client receives as `connect_error`: `err.message` and `err.data` are the contract. */
-export function handshakeError(message: 'unauthorized' | 'unavailable', code: ErrorCode, text: string): ExtendedError {
+function handshakeError(message: 'unauthorized' | 'unavailable', code: ErrorCode, text: string): ExtendedError {
   const err: ExtendedError = new Error(message);
   err.data = { code, message: text };
   return err;
 }
 
 /** The handshake token: `auth.token`, else the `token` query parameter. */
-export function handshakeToken(socket: HeraldSocket): unknown {
+function handshakeToken(socket: HeraldSocket): unknown {
   const fromAuth = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
   if (fromAuth !== undefined) return fromAuth;
   return socket.handshake.query.token;

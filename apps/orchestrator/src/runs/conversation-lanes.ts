@@ -4,7 +4,7 @@ import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@hera
 import type { JetStreamManager, NatsConnection, SeqMsgRequest, Subscription } from 'nats';
 
 /** How long an active run holds its conversation without a heartbeat (a crashed holder frees it). */
-export const LANE_LEASE_MS = 30_000;
+const LANE_LEASE_MS = 30_000;
 const POLL_MS = 500;
 /** How long a run that left its lane is remembered as gone (as long as RUNS keeps a request). */
 const LEFT_TTL_MS = 24 * 3600 * 1000;

@@ -14,7 +14,7 @@ const RENEWALS_PER_ACK_WAIT = 3;
  * A run still going after that is handed back: the process exits without acknowledging it,
  * and JetStream redelivers it to another instance once RUNS_ACK_WAIT_MS has passed.
  */
-export const DRAIN_TIMEOUT_MS = 25_000;
+const DRAIN_TIMEOUT_MS = 25_000;
 
 /**
  * Takes accepted run requests from the RUNS work queue (a durable consumer shared by every

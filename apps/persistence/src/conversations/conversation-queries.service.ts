@@ -23,7 +23,7 @@ const HISTORY_POLL_MS = 15;
  * NATS's max_payload (1 MiB by default), JSON and all. Fewer messages than asked for then,
  * and `nextBefore` says where the rest begins.
  */
-export const MESSAGES_PAGE_MAX_BYTES = 256 * 1024;
+const MESSAGES_PAGE_MAX_BYTES = 256 * 1024;
 
 /** Read-only questions about conversations: listing, their messages, the model's context. */
 @Injectable()

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 
 /** Keeps one reply well under NATS's default 1 MiB payload limit, whatever the events hold. */
-export const EVENTS_PAGE_MAX_BYTES = 256 * 1024;
+const EVENTS_PAGE_MAX_BYTES = 256 * 1024;
 
 /**
  * `events.after`: a page of one user's event log, oldest first, for replaying what the

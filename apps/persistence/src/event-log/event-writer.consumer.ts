@@ -9,7 +9,7 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type JetStreamMan
 export const EVENT_WRITER_ACK_WAIT_MS = 10_000;
 /** How often an instance tells JetStream it is still working on the events it holds. */
 export const EVENT_WRITER_HEARTBEAT_MS = 3_000;
-export const EVENT_WRITER_MAX_ACK_PENDING = 20_000;
+const EVENT_WRITER_MAX_ACK_PENDING = 20_000;
 
 /** JetStream's API error code for "consumer not found". */
 const CONSUMER_NOT_FOUND = 10014;

@@ -2,7 +2,7 @@ import { isTerminal, type EventType, type RunStatus } from '@herald/contracts';
 
 const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
-export function isTerminalStatus(status: RunStatus): boolean {
+function isTerminalStatus(status: RunStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 

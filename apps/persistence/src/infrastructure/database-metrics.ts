@@ -4,9 +4,9 @@ import { ServiceMetrics } from '@herald/messaging';
 import { Counter } from 'prom-client';
 
 /** What a database error was: the database could not be reached (or dropped the connection), or a statement failed. */
-export type DatabaseErrorKind = 'connection' | 'query';
+type DatabaseErrorKind = 'connection' | 'query';
 
-export function databaseErrorKind(err: unknown): DatabaseErrorKind {
+function databaseErrorKind(err: unknown): DatabaseErrorKind {
   return isDatabaseUnavailable(err) ? 'connection' : 'query';
 }
 

@@ -15,7 +15,7 @@ import { guardRpc } from './rpc-guard';
 type Routes = { [Op in PersistenceRpc]: RpcHandler<Op> };
 
 /** Every instance serves every operation in this queue group: NATS spreads the requests. */
-export const RPC_QUEUE_GROUP = 'persistence';
+const RPC_QUEUE_GROUP = 'persistence';
 
 /** Answers the other services' questions over NATS request/reply (`<ns>.rpc.persistence.<op>`). */
 @Injectable()

@@ -8,7 +8,7 @@ import { deriveConversationTitle } from '../conversations/conversation-title';
 import { RUN_CONSTRAINT, RunRepository, type NewRun } from './run.repository';
 
 /** How long a clientMessageId keeps answering with its first run (PROTOCOL.md §2). */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 /**
  * A request as admitRunRequestSchema gives it (serveRpc validated it): ids are lower-cased

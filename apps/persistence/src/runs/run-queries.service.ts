@@ -27,7 +27,7 @@ export class RunQueries {
   }
 }
 
-export function toSnapshot(run: RunEntity): RunSnapshot {
+function toSnapshot(run: RunEntity): RunSnapshot {
   return {
     runId: run.id,
     conversationId: run.conversationId,

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 const MAX_CONNECTIONS = 5;
 
 /** DATA_DATABASE_URL, or DATABASE_URL logged in as the read-only demo role (no password: local trust setups). */
-export function dataDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATA_DATABASE_URL'>): string {
+function dataDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATA_DATABASE_URL'>): string {
   if (config.DATA_DATABASE_URL) return config.DATA_DATABASE_URL;
   const url = new URL(config.DATABASE_URL);
   url.username = DEMO_READER_ROLE;

@@ -29,7 +29,7 @@ const PROGRESS_MESSAGE_MAX = 1_000;
 const THOUGHT_MAX = 8_000;
 /** What a tool call gives the model back, at most (characters of its JSON): a bigger result is cut and says so. */
 export const MODEL_TOOL_RESULT_MAX = 64 * 1024;
-export const NO_ANSWER_MESSAGE = 'No answer came in time, so I stopped waiting. Send your message again when you are ready.';
+const NO_ANSWER_MESSAGE = 'No answer came in time, so I stopped waiting. Send your message again when you are ready.';
 
 /** The AgentContext of one step: turns what the agent does into events on the sink. */
 export class StepContext implements AgentContext {

@@ -15,7 +15,7 @@ export function randomNamespace(): string {
   return `t${randomBytes(6).toString('hex')}`;
 }
 
-export function testConfig(namespace: string, env: Record<string, string> = {}): Config {
+function testConfig(namespace: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
     HERALD_NAMESPACE: namespace,

@@ -4,7 +4,7 @@ import { NaiveBayes, softmax } from './naive-bayes';
 import { stableHash, STOPWORDS } from './text-terms';
 
 /** Kinds of small talk; the chitchat replies are chosen by kind. */
-export const SOCIAL_KINDS = ['greeting', 'wellbeing', 'thanks', 'farewell', 'acknowledgement', 'identity', 'other'] as const;
+const SOCIAL_KINDS = ['greeting', 'wellbeing', 'thanks', 'farewell', 'acknowledgement', 'identity', 'other'] as const;
 export type SocialKind = (typeof SOCIAL_KINDS)[number];
 
 /**
@@ -12,7 +12,7 @@ export type SocialKind = (typeof SOCIAL_KINDS)[number];
  * ("show me the numbers": the data agent asks which), or the shape of the dataset itself
  * ("how big are the tables", "what columns does orders have").
  */
-export const DATA_KINDS = ['figure', 'vague', 'shape'] as const;
+const DATA_KINDS = ['figure', 'vague', 'shape'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
 
 /** The labels of the labelled phrasings: an Intent, with a sub-kind for chitchat and data. */
@@ -54,7 +54,7 @@ export const DEFAULT_CLASSIFIER_OPTIONS: IntentClassifierOptions = {
 };
 
 /** One phrasing in this many is held out of training, picked by a hash of its words. */
-export const HELD_OUT_ONE_IN = 5;
+const HELD_OUT_ONE_IN = 5;
 
 const LABELS: ReadonlySet<string> = new Set(INTENT_LABELS);
 

@@ -49,7 +49,7 @@ const SUGGESTED_FIGURES: ReadonlyArray<readonly [Metric, Dimension]> = [
   ['customers', 'segment'],
 ];
 /** The choice that answers with the size of each table of the dataset. */
-export const ROWS_PER_TABLE_CHOICE = 'Rows per table';
+const ROWS_PER_TABLE_CHOICE = 'Rows per table';
 
 /**
  * What a clarification offers when no figure was recognised: made from the templates' own
