@@ -8,6 +8,27 @@ const readline = require('node:readline');
 const root = path.resolve(__dirname, '..');
 const apps = ['persistence', 'worker', 'orchestrator', 'gateway'];
 const colors = { persistence: 35, worker: 33, orchestrator: 34, gateway: 32 };
+// Services log JSON lines; on a terminal they are shown readable (time, level, message, then
+// the fields), unless LOG_FORMAT=json asks for them as they are (for jq, or a log shipper).
+const pretty =
+  process.stdout.isTTY && process.env.LOG_FORMAT !== 'json'
+    ? require('pino-pretty').prettyFactory({
+        colorize: true,
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service,name',
+      })
+    : null;
+
+/** One line of a service's output as shown: JSON log lines made readable on a terminal. */
+function show(line) {
+  if (!pretty || !line.startsWith('{')) return line;
+  try {
+    return pretty(line).trimEnd();
+  } catch {
+    return line;
+  }
+}
 const children = new Map();
 let stopping = false;
 
@@ -18,7 +39,7 @@ function start(app) {
   });
   const prefix = `\x1b[${colors[app]}m${app.padEnd(12)}\x1b[0m|`;
   for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${line}`));
+    readline.createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${show(line)}`));
   }
   child.on('exit', (code, signal) => {
     children.delete(app);
