@@ -65,7 +65,7 @@ const userId = z.string().refine(isValidUserId, `must be ${USER_ID_RULE}`);
 /** usage.user: one user's usage by UTC day from `from` to `to` (inclusive); only days with usage. */
 export const userUsageRequestSchema = z
   .strictObject({ userId, from: daySchema, to: daySchema })
-  .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((r) => r.from <= r.to, { message: 'must not be after `to`', path: ['from'] })
   .refine((r) => daysBetween(r.from, r.to) <= MAX_USAGE_RANGE_DAYS, {
     message: `the range may span at most ${MAX_USAGE_RANGE_DAYS} days`,
     path: ['to'],
