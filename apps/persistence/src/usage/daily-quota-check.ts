@@ -9,7 +9,8 @@ import {
   quotaReached,
   utcDay,
 } from '@herald/contracts';
-import { CONFIG } from '@herald/messaging';
+import { describeDatabaseError } from '@herald/db';
+import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import type { EntityManager } from 'typeorm';
 import { UsageRepository } from './usage.repository';
 
@@ -25,6 +26,7 @@ export class DailyQuotaCheck {
 
   constructor(
     @Inject(CONFIG) config: Config,
+    @Inject(LOGGER) private readonly logger: Logger,
     private readonly usage: UsageRepository,
   ) {
     this.quota = dailyQuotaOf(config);
@@ -33,7 +35,16 @@ export class DailyQuotaCheck {
   /** Throws QUOTA_EXCEEDED, with the time left until the next UTC midnight, once today's usage has reached a limit. */
   async check(db: EntityManager, userId: string, now: Date = new Date()): Promise<void> {
     if (!this.quota) return;
-    const spent = await this.usage.spentOn(db, userId, utcDay(now));
+    let spent: { tokens: number; costUsd: number };
+    try {
+      spent = await this.usage.spentOn(db, userId, utcDay(now));
+    } catch (err) {
+      // Fail closed: with a quota configured, a run whose usage cannot be checked is not admitted.
+      this.logger.warn({ err: describeDatabaseError(err) }, 'could not read the usage for the daily quota: run refused');
+      throw new HeraldError(ErrorCode.UNAVAILABLE, 'Your usage could not be checked right now. Please try again shortly.', undefined, {
+        cause: err,
+      });
+    }
     if (!quotaReached(this.quota, spent)) return;
     const resetsAt = nextUtcMidnight(now);
     throw new HeraldError(
