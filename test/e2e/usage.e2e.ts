@@ -131,6 +131,20 @@ describe('usage and quotas across two gateways (real processes)', () => {
     expect(((await agui.json()) as { error: { code: string } }).error.code).toBe('QUOTA_EXCEEDED');
     expect(Number(agui.headers.get('retry-after'))).toBeGreaterThan(0);
 
+    // …and on the AI SDK's chat route.
+    const aiSdk = await cluster.http('/v1/ai-sdk/chat', {
+      method: 'POST',
+      userId: user,
+      gateway: 1,
+      body: JSON.stringify({
+        id: randomUUID(),
+        messages: [{ id: randomUUID(), role: 'user', parts: [{ type: 'text', text: 'One more question' }] }],
+        trigger: 'submit-message',
+      }),
+    });
+    expect(aiSdk.status).toBe(429);
+    expect(((await aiSdk.json()) as { error: { code: string } }).error.code).toBe('QUOTA_EXCEEDED');
+
     // Nothing of the refused runs was counted or started.
     expect((await usageOf(user, 0)).total.runs).toBe(2);
 
