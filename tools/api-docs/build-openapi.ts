@@ -1,4 +1,6 @@
 import {
+  daySchema,
+  dayUsageReplySchema,
   HTTP_STATUS,
   ingestKnowledgeReplySchema,
   ingestKnowledgeRequestSchema,
@@ -6,9 +8,11 @@ import {
   listConversationsReplySchema,
   runRespondSchema,
   runSnapshotSchema,
+  usageReplySchema,
 } from '@herald/contracts';
 import { z } from 'zod';
 import {
+  adminUsageQuerySchema,
   devConfigReplySchema,
   devTokenBodySchema,
   listConversationsQuerySchema,
@@ -43,6 +47,7 @@ const READ_LIMITED = { '429': { ...error('RATE_LIMITED: over READ_RATE_LIMIT_PER
 export function buildOpenApi(version: string): Doc {
   const queryShape = listConversationsQuerySchema.shape;
   const messagesQuery = listMessagesQuerySchema.shape;
+  const adminUsageQuery = adminUsageQuerySchema.shape;
   return {
     openapi: '3.1.0',
     info: {
@@ -125,7 +130,10 @@ export function buildOpenApi(version: string): Doc {
             '404': error('NOT_FOUND'),
             '409': error('RUN_IN_PROGRESS (`onBusy: reject`)'),
             '413': error('INVALID_INPUT: body over 64 KiB (over 4 KiB without a valid token: answered before the body is read)'),
-            '429': { ...error('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            '429': {
+              ...error('RATE_LIMITED, or QUOTA_EXCEEDED (the daily quota is spent; `retryAfterMs` until the next UTC midnight)'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
             ...STANDARD_ERRORS,
           },
         },
@@ -219,6 +227,50 @@ export function buildOpenApi(version: string): Doc {
             '201': { description: 'the stored documents and their chunk counts', content: json(ingestKnowledgeReplySchema) },
             '403': error('FORBIDDEN: not an admin token'),
             '413': error('INVALID_INPUT: the body is larger than 1 MiB'),
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/usage': {
+        get: {
+          summary:
+            'The user’s usage by UTC day, from `from` to `to` (inclusive, default the last 30 days; at most 366 days), with the daily quota (`null` without one)',
+          security: bearer,
+          parameters: [
+            { name: 'from', in: 'query', description: 'YYYY-MM-DD (UTC); default 29 days before `to`', schema: jsonSchema(daySchema) },
+            { name: 'to', in: 'query', description: 'YYYY-MM-DD (UTC); default today', schema: jsonSchema(daySchema) },
+          ],
+          responses: {
+            '200': {
+              description: '`days` lists the days with usage; `runs` counts the runs that ended, whatever their outcome',
+              content: json(usageReplySchema),
+            },
+            ...READ_LIMITED,
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/admin/usage': {
+        get: {
+          summary: 'Every user’s usage on one UTC day, a page of users in user-id order (admin tokens only)',
+          security: bearer,
+          parameters: [
+            { name: 'day', in: 'query', description: 'YYYY-MM-DD (UTC); default today', schema: jsonSchema(daySchema) },
+            {
+              name: 'limit',
+              in: 'query',
+              description: 'users per page: default 500, at most 1000',
+              schema: jsonSchema(adminUsageQuery.limit),
+            },
+            { name: 'after', in: 'query', description: 'the `nextAfter` of the previous page (a user id)', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: '`nextAfter` is the id to pass as `after` for the next page, null when none remains',
+              content: json(dayUsageReplySchema),
+            },
+            '403': error('FORBIDDEN: not an admin token'),
+            ...READ_LIMITED,
             ...STANDARD_ERRORS,
           },
         },

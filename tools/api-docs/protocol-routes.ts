@@ -19,7 +19,9 @@ export function protocolRoutes(helpers: {
   const stream = (description: string) => ({ description, content: { 'text/event-stream': { schema: { type: 'string' } } } });
   const tooMany = {
     '429': {
-      ...error('TOO_MANY_CONNECTIONS (the stream would exceed MAX_CONNECTIONS_PER_USER), RATE_LIMITED (sends, reads or replay slots)'),
+      ...error(
+        'TOO_MANY_CONNECTIONS (the stream would exceed MAX_CONNECTIONS_PER_USER), RATE_LIMITED (sends, reads or replay slots), QUOTA_EXCEEDED (a new run while the daily quota is spent)',
+      ),
       headers: retryAfter,
     },
   };

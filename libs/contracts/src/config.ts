@@ -186,6 +186,18 @@ const configObject = z.object({
   LLM_PROMPT_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   LLM_COMPLETION_PRICE_PER_MTOK: z.coerce.number({ error: 'must be a number' }).nonnegative().optional(),
   /**
+   * Daily quotas per user (UTC day, across all gateways; PROTOCOL.md §10): tokens (prompt +
+   * completion) and cost in USD. Unset: no quota. Once the day's total reaches one, new runs
+   * are refused with QUOTA_EXCEEDED until the next UTC midnight.
+   */
+  QUOTA_DAILY_TOKENS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional(),
+  QUOTA_DAILY_COST_USD: z.coerce.number({ error: 'must be a number' }).positive('must be greater than 0').max(1e12).optional(),
+  /**
    * The MCP servers whose tools the agents' models may call (`<server>.<tool>`), as JSON: a list
    * of `{ "name", "command", "args", "env" }` (stdio, run by the worker) or `{ "name", "url",
    * "headers" }` (Streamable HTTP), each with `"approval": "auto" | "always" | "never"` and

@@ -5,6 +5,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The user's daily quota (QUOTA_DAILY_TOKENS / QUOTA_DAILY_COST_USD) is spent until the next UTC midnight (PROTOCOL.md §10). */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   /** One more Socket.IO connection or SSE stream than MAX_CONNECTIONS_PER_USER (PROTOCOL.md §1). */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   RUN_IN_PROGRESS: 'RUN_IN_PROGRESS',
@@ -22,6 +24,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   TOO_MANY_CONNECTIONS: 429,
   RUN_IN_PROGRESS: 409,
   UNAVAILABLE: 503,

@@ -93,8 +93,10 @@ export const eventDataSchemas = {
     metadata: z.looseObject({ intent: z.string(), sources: z.array(sourceSchema) }),
   }),
   orchestration_completed: z.object({ durationMs: z.number().nonnegative(), usage: usageSchema.optional() }),
-  run_cancelled: z.object({ reason: z.string() }),
-  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+  /** `usage`: what the run's finished steps used before it was cancelled (counted against the user's quota). */
+  run_cancelled: z.object({ reason: z.string(), usage: usageSchema.optional() }),
+  /** `usage`: what the run's finished steps used before it failed (counted against the user's quota). */
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), usage: usageSchema.optional() }),
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;

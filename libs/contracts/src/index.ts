@@ -9,4 +9,5 @@ export * from './rpc';
 export * from './runs';
 export * from './socket';
 export * from './subjects';
+export * from './usage';
 export * from './validation';

@@ -5,6 +5,7 @@ import { characterCount, MAX_CLIENT_MESSAGE_ID, runOptionsSchema } from './socke
 import { RUN_STATUSES, runSnapshotSchema } from './runs';
 import { sourceSchema } from './events';
 import { PERSISTENCE_RPC, type PersistenceRpc } from './subjects';
+import { dayUsageReplySchema, dayUsageRequestSchema, userUsageReplySchema, userUsageRequestSchema } from './usage';
 
 /**
  * Why a request/reply call failed, when it did not get the server's own answer (or got an
@@ -240,6 +241,8 @@ export const RPC_SCHEMAS = {
   [PERSISTENCE_RPC.history]: { request: historyRequestSchema, reply: historyReplySchema },
   [PERSISTENCE_RPC.eventsAfter]: { request: eventsAfterRequestSchema, reply: eventsAfterReplySchema },
   [PERSISTENCE_RPC.ingestKnowledge]: { request: ingestKnowledgeRequestSchema, reply: ingestKnowledgeReplySchema },
+  [PERSISTENCE_RPC.userUsage]: { request: userUsageRequestSchema, reply: userUsageReplySchema },
+  [PERSISTENCE_RPC.dayUsage]: { request: dayUsageRequestSchema, reply: dayUsageReplySchema },
   [PERSISTENCE_RPC.ping]: { request: pingRequestSchema, reply: pingReplySchema },
 } as const satisfies Record<PersistenceRpc, RpcSchemas>;
 

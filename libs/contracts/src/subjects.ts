@@ -36,6 +36,8 @@ export const PERSISTENCE_RPC = {
   history: 'conversation.history',
   eventsAfter: 'events.after',
   ingestKnowledge: 'knowledge.ingest',
+  userUsage: 'usage.user',
+  dayUsage: 'usage.day',
   ping: 'ping',
 } as const;
 export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];

@@ -1,4 +1,4 @@
-import type { Conversation, ListConversationsReply, ListMessagesReply } from '@herald/contracts';
+import type { Conversation, ListConversationsReply, ListMessagesReply, UsageReply } from '@herald/contracts';
 import type { DevConfigReply } from '../../src/http/query.schemas';
 
 /** An HTTP error with the gateway's `{ error: { code, message } }` (PROTOCOL.md §6). */
@@ -45,6 +45,11 @@ export class HeraldApi {
   messages(conversationId: string, before?: string): Promise<ListMessagesReply> {
     const query = before ? `?before=${encodeURIComponent(before)}` : '';
     return this.get<ListMessagesReply>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages${query}`);
+  }
+
+  /** `GET /v1/usage` for one UTC day: its totals and the daily quota. */
+  usage(day: string): Promise<UsageReply> {
+    return this.get<UsageReply>(`/v1/usage?from=${day}&to=${day}`);
   }
 
   private async get<T>(path: string): Promise<T> {

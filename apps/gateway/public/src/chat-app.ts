@@ -7,6 +7,7 @@ import { byId, h } from './dom';
 import { MessageList } from './message-list';
 import { RunView } from './run-view';
 import { forget, type Identity } from './sign-in';
+import { UsageMeter } from './usage-meter';
 
 const NEW = 'new';
 
@@ -23,6 +24,7 @@ export class ChatApp {
   private readonly composer = byId<HTMLFormElement>('composer');
   private readonly input = byId<HTMLTextAreaElement>('content');
   private readonly cancelButton = byId<HTMLButtonElement>('cancel');
+  private readonly usage: UsageMeter;
   private current = NEW;
   /** While a message to a new conversation awaits its ack, events of unknown conversations wait here. */
   private early?: AgentEvent[];
@@ -30,6 +32,7 @@ export class ChatApp {
   constructor(private readonly identity: Identity) {
     this.client = new HeraldClient({ url: location.origin, token: identity.token });
     this.api = new HeraldApi(identity.token);
+    this.usage = new UsageMeter((day) => this.api.usage(day));
     this.sidebar = new ConversationList(byId('conversations'), (id) => void this.open(id));
   }
 
@@ -41,6 +44,7 @@ export class ChatApp {
     this.client.onCaughtUp((info) => this.banner.caughtUp(info));
     this.client.onEvent((event) => this.onEvent(event));
     await this.client.connect().catch((err: Error) => this.banner.status({ state: 'closed', reason: err.message }));
+    void this.usage.refresh();
     const conversations = await this.api.conversations().catch(() => []);
     this.sidebar.set(conversations);
     const wanted = decodeURIComponent(location.hash.slice(1));
@@ -124,7 +128,10 @@ export class ChatApp {
       });
       if (conversationId === NEW) this.adoptNewConversation(ack.conversationId, content, list);
     } catch (err) {
-      const retry = err instanceof HeraldRequestError && err.retryAfterMs ? ` Try again in ${Math.ceil(err.retryAfterMs / 1000)} s.` : '';
+      const quota = err instanceof HeraldRequestError && err.code === 'QUOTA_EXCEEDED';
+      if (quota) this.usage.spent(err.retryAfterMs);
+      const retry =
+        !quota && err instanceof HeraldRequestError && err.retryAfterMs ? ` Try again in ${Math.ceil(err.retryAfterMs / 1000)} s.` : '';
       list.ended(undefined, 'failed', `Not sent: ${(err as Error).message}${retry}`);
       if (!this.input.value) this.input.value = content;
       this.early = undefined;
@@ -174,6 +181,7 @@ export class ChatApp {
     }
     run.apply(event);
     this.showMessages(event);
+    if (event.type === 'orchestration_completed' || event.type === 'run_cancelled' || event.type === 'error') this.usage.runEnded();
     if (event.type === 'run_queued' || event.type === 'orchestration_started') this.sidebar.setBusy(conversationId, true);
     if (!run.active) this.sidebar.setBusy(conversationId, false);
     if (event.type === 'orchestration_started' || !run.active) {

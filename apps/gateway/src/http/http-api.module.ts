@@ -11,11 +11,12 @@ import { EventsStreamController } from './events-stream.controller';
 import { KnowledgeController } from './knowledge.controller';
 import { RunEtags } from './run-etags.service';
 import { RunsController } from './runs.controller';
+import { UsageController } from './usage.controller';
 
 /** The REST API of PROTOCOL.md §6 (JSON, `Authorization: Bearer <jwt>`). */
 @Module({
   imports: [RunsModule, DeliveryModule, LimitsModule],
-  controllers: [ConversationsController, RunsController, EventsStreamController, DevTokenController, KnowledgeController],
+  controllers: [ConversationsController, RunsController, EventsStreamController, DevTokenController, KnowledgeController, UsageController],
   // Every authenticated GET under /v1 counts against READ_RATE_LIMIT_PER_MINUTE.
   providers: [BearerAuthGuard, RunEtags, { provide: APP_INTERCEPTOR, useClass: ReadRateLimitInterceptor }],
 })

@@ -1,4 +1,13 @@
-import { DEFAULT_MESSAGES_PAGE, isValidUserId, MAX_MESSAGES_PAGE, USER_ID_RULE, UUID_RE } from '@herald/contracts';
+import {
+  DEFAULT_ADMIN_USAGE_PAGE,
+  DEFAULT_MESSAGES_PAGE,
+  daySchema,
+  isValidUserId,
+  MAX_ADMIN_USAGE_PAGE,
+  MAX_MESSAGES_PAGE,
+  USER_ID_RULE,
+  UUID_RE,
+} from '@herald/contracts';
 import { z } from 'zod';
 
 /** `GET /v1/conversations?limit=&before=` */
@@ -21,6 +30,22 @@ export const listMessagesQuerySchema = z.object({
     .regex(UUID_RE, 'must be a message id')
     .transform((s) => s.toLowerCase())
     .optional(),
+});
+
+/** `GET /v1/usage?from=&to=` (PROTOCOL.md §6): UTC days, inclusive; the range is checked once the defaults are applied. */
+export const usageQuerySchema = z.object({ from: daySchema.optional(), to: daySchema.optional() });
+
+/** `GET /v1/admin/usage?day=&limit=&after=`: one UTC day (default today), a page of users in user-id order. */
+export const adminUsageQuerySchema = z.object({
+  day: daySchema.optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1)
+    .max(MAX_ADMIN_USAGE_PAGE)
+    .default(DEFAULT_ADMIN_USAGE_PAGE),
+  /** The `nextAfter` of the previous page: a user id. */
+  after: z.string().refine(isValidUserId, `must be ${USER_ID_RULE}`).optional(),
 });
 
 /** `POST /v1/dev/token` */

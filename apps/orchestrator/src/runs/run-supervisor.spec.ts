@@ -167,7 +167,13 @@ describe('RunSupervisor', () => {
     const { supervisor, published, jobs, lanes } = setup({ cancelledBeforeStart: true });
     await supervisor.execute(request(), 1, () => undefined);
     expect(jobs).toEqual([]);
-    expect(published).toEqual([{ type: 'run_cancelled', data: { reason: 'cancelled by the user' }, progress: 1 }]);
+    expect(published).toEqual([
+      {
+        type: 'run_cancelled',
+        data: { reason: 'cancelled by the user', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } },
+        progress: 1,
+      },
+    ]);
     expect(lanes.waitTurn).not.toHaveBeenCalled();
     expect(lanes.leave).toHaveBeenCalledWith('c1', 'r1');
   });
@@ -182,6 +188,27 @@ describe('RunSupervisor', () => {
     await ctx.supervisor.execute(request(), 1, () => undefined);
     expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge']);
     expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'run_cancelled']);
+  });
+
+  it('puts the usage of the steps that finished on a cancelled or failed run’s terminal event', async () => {
+    const triage = {
+      output: { intent: 'question', plan: ['knowledge', 'reporting'] },
+      usage: { promptTokens: 4, completionTokens: 1, costUsd: 0.5 },
+    };
+    const cancelled = setup({ results: { triage, reporting: new RunAborted('cancelled by the user') } });
+    await cancelled.supervisor.execute(request(), 1, () => undefined);
+    expect(cancelled.published.at(-1)).toEqual({
+      type: 'run_cancelled',
+      data: { reason: 'cancelled by the user', usage: { promptTokens: 7, completionTokens: 1, totalTokens: 8, costUsd: 0.5 } },
+      progress: 1,
+    });
+
+    const failed = setup({ results: { triage, reporting: new StepFailed('reporting', 'LLM_ERROR: upstream 500') } });
+    await failed.supervisor.execute(request(), 1, () => undefined);
+    expect(failed.published.at(-1)).toMatchObject({
+      type: 'error',
+      data: { code: 'LLM_ERROR', usage: { promptTokens: 7, completionTokens: 1, totalTokens: 8, costUsd: 0.5 } },
+    });
   });
 
   it('maps a step timeout to TIMEOUT and a failed step to its code, never leaking the reason', async () => {

@@ -87,6 +87,8 @@ export class RunSupervisor {
     });
     const signal = this.cancellation.register(request.runId);
     const startedAt = Date.now();
+    // What the run's finished steps used: every terminal event carries it (persistence counts it once).
+    const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const timer = setInterval(() => {
       keepAlive();
       void this.lanes.renew(request.conversationId, request.runId).catch(() => undefined);
@@ -99,7 +101,7 @@ export class RunSupervisor {
       }
       await this.takeTurn(request, order, scope, signal);
       await this.events.started(scope, PROGRESS.started);
-      const usage = await this.runSteps(request, scope, signal);
+      await this.runSteps(request, scope, signal, usage);
       const latencyMs = Date.now() - startedAt;
       await this.events.terminal(
         scope,
@@ -110,7 +112,7 @@ export class RunSupervisor {
       log.info({ durationMs: latencyMs }, 'run completed');
       span.endWith('completed');
     } catch (err) {
-      await this.endWithFailure(scope, err, signal, log, span);
+      await this.endWithFailure(scope, err, signal, usage, log, span);
     } finally {
       clearInterval(timer);
       this.cancellation.unregister(request.runId);
@@ -141,9 +143,9 @@ export class RunSupervisor {
     await this.lanes.waitTurn(conversationId, runId, signal);
   }
 
-  private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal): Promise<Usage> {
+  /** Runs triage and the steps it planned; each finished step's usage is added to `usage`. */
+  private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage): Promise<void> {
     const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
-    const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let step = 0;
     const runStep = async (agent: string, [from, to]: readonly [number, number], interactive = false) => {
@@ -198,7 +200,6 @@ export class RunSupervisor {
       if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
       else if (!(agent in findings)) findings[agent] = output;
     }
-    return usage;
   }
 
   /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
@@ -212,18 +213,19 @@ export class RunSupervisor {
     return reply.messages;
   }
 
-  private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, log: Logger, span: TracedSpan) {
+  private async endWithFailure(scope: RunScope, err: unknown, signal: AbortSignal, usage: Usage, log: Logger, span: TracedSpan) {
     endTraced(span, err, signal);
     try {
       if (cancelled(err, signal)) {
         const reason = err instanceof RunAborted ? err.reason : signal.reason instanceof RunAborted ? signal.reason.reason : 'cancelled';
-        await this.events.terminal(scope, 'run_cancelled', { reason });
+        await this.events.terminal(scope, 'run_cancelled', { reason, usage });
         log.info({ reason }, 'run cancelled');
       } else if (err instanceof StepTimeout) {
         await this.events.terminal(scope, 'error', {
           code: ErrorCode.TIMEOUT,
           message: 'This took too long and was stopped. Please try again.',
           retryable: true,
+          usage,
         });
         log.warn({ agent: err.agent }, 'run step timed out');
       } else {
@@ -231,7 +233,7 @@ export class RunSupervisor {
           err instanceof StepFailed
             ? failureOf(err.reason)
             : { code: HeraldError.is(err) ? err.code : ErrorCode.INTERNAL, retryable: true };
-        await this.events.terminal(scope, 'error', { code, message: USER_MESSAGES[code] ?? USER_MESSAGES.INTERNAL!, retryable });
+        await this.events.terminal(scope, 'error', { code, message: USER_MESSAGES[code] ?? USER_MESSAGES.INTERNAL!, retryable, usage });
         log.error({ err }, 'run failed');
       }
     } catch (publishErr) {

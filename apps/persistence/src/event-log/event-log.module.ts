@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
+import { UsageModule } from '../usage/usage.module';
 import { EventLogMetrics } from './event-log-metrics';
 import { EventLogQueries } from './event-log-queries.service';
 import { EventLogRepository } from './event-log.repository';
 import { EventWriter } from './event-writer';
 
-@Module({ providers: [EventLogRepository, EventWriter, EventLogQueries, EventLogMetrics], exports: [EventLogQueries] })
+@Module({
+  imports: [UsageModule],
+  providers: [EventLogRepository, EventWriter, EventLogQueries, EventLogMetrics],
+  exports: [EventLogQueries],
+})
 export class EventLogModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { eventDataSchemas, type RunStatus } from '@herald/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
 import { sql } from '../infrastructure/sql';
+import { runUsageOf, UsageRepository, type RunUsage } from '../usage/usage.repository';
 import type { LoggedEvent } from './logged-event';
 import { applyRunEvents, type RunEvent, type RunProgress } from './run-progress';
 
@@ -12,6 +13,8 @@ export interface BatchResult {
   runsUpdated: number;
   /** Runs whose messages were stored by this batch. */
   runsCompleted: number;
+  /** Runs whose usage this batch counted (each run once, whatever its outcome). */
+  runsCounted: number;
 }
 
 interface RunRow {
@@ -25,12 +28,15 @@ interface RunRow {
 
 /**
  * Writes a batch of events, in one transaction: the events themselves (idempotent on the
- * event id), each touched run's status, progress and last event id, and, for a run that
- * has completed, its user and assistant messages.
+ * event id), each touched run's status, progress and last event id, for a run that has
+ * completed its user and assistant messages, and for a run that ended its usage (once).
  */
 @Injectable()
 export class EventLogRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly usage: UsageRepository,
+  ) {}
 
   writeBatch(events: readonly LoggedEvent[]): Promise<BatchResult> {
     return this.dataSource.transaction(async (db) => {
@@ -52,8 +58,10 @@ export class EventLogRepository {
       await this.updateRuns(db, changed);
       let runsCompleted = 0;
       for (const runId of completing) if (await this.storeMessages(db, runId)) runsCompleted += 1;
+      const ended = events.map(runUsageOf).filter((u): u is RunUsage => u !== undefined);
+      const runsCounted = await this.usage.count(db, ended);
       const runsUpdated = changed.length;
-      return { inserted, runsUpdated, runsCompleted };
+      return { inserted, runsUpdated, runsCompleted, runsCounted };
     });
   }
 

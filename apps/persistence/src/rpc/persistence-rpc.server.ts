@@ -9,6 +9,7 @@ import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';
+import { UsageQueries } from '../usage/usage-queries.service';
 import { guardRpc } from './rpc-guard';
 
 /** Every operation's handler, typed by the contract (libs/contracts RPC_SCHEMAS). */
@@ -33,6 +34,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly conversations: ConversationQueries,
     private readonly eventLog: EventLogQueries,
     private readonly knowledge: KnowledgeIngest,
+    private readonly usage: UsageQueries,
     private readonly databaseMetrics: DatabaseMetrics,
   ) {}
 
@@ -47,6 +49,8 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.history]: (req) => this.conversations.history(req),
       [PERSISTENCE_RPC.eventsAfter]: (req) => this.eventLog.after(req),
       [PERSISTENCE_RPC.ingestKnowledge]: (req) => this.knowledge.ingest(req),
+      [PERSISTENCE_RPC.userUsage]: (req) => this.usage.user(req),
+      [PERSISTENCE_RPC.dayUsage]: (req) => this.usage.day(req),
       [PERSISTENCE_RPC.ping]: () => this.ping(),
     };
   }

@@ -3,10 +3,11 @@ import { ConversationsModule } from '../conversations/conversations.module';
 import { EventLogModule } from '../event-log/event-log.module';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunsModule } from '../runs/runs.module';
+import { UsageModule } from '../usage/usage.module';
 import { PersistenceRpcServer } from './persistence-rpc.server';
 
 @Module({
-  imports: [ConversationsModule, RunsModule, EventLogModule],
+  imports: [ConversationsModule, RunsModule, EventLogModule, UsageModule],
   providers: [PersistenceRpcServer, KnowledgeIngest],
 })
 export class RpcModule {}

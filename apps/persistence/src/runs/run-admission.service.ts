@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { conversationNotFound } from '../conversations/conversation-not-found';
 import { ConversationRepository } from '../conversations/conversation.repository';
 import { deriveConversationTitle } from '../conversations/conversation-title';
+import { DailyQuotaCheck } from '../usage/daily-quota-check';
 import { RUN_CONSTRAINT, RunRepository, type NewRun } from './run.repository';
 
 /** How long a clientMessageId keeps answering with its first run (PROTOCOL.md §2). */
@@ -18,8 +19,8 @@ type AdmitInput = RpcRequest<typeof PERSISTENCE_RPC.admitRun>;
 
 /**
  * `run.admit`: everything that decides whether a `chat:send` starts a run, in one
- * transaction: idempotency, the conversation (created, or locked and owned), `onBusy:
- * reject`, and the run row itself.
+ * transaction: idempotency, the daily quota, the conversation (created, or locked and
+ * owned), `onBusy: reject`, and the run row itself.
  */
 @Injectable()
 export class RunAdmission {
@@ -27,6 +28,7 @@ export class RunAdmission {
     private readonly dataSource: DataSource,
     private readonly runs: RunRepository,
     private readonly conversations: ConversationRepository,
+    private readonly quota: DailyQuotaCheck,
   ) {}
 
   async admit(input: AdmitInput): Promise<AdmitRunReply> {
@@ -50,6 +52,8 @@ export class RunAdmission {
       if (earlier && !input.duplicateOnly) await this.runs.releaseClientMessageId(db, earlier.id);
     }
     if (input.duplicateOnly) throw new HeraldError(ErrorCode.NOT_FOUND, 'No earlier run with this clientMessageId.');
+    // A repeat (above) still gets its first answer; only a new run counts against the quota.
+    await this.quota.check(db, input.userId);
     const conversationId = await this.resolveConversation(db, input);
     if (input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
       throw new HeraldError(ErrorCode.RUN_IN_PROGRESS, 'This conversation already has a run in progress.');

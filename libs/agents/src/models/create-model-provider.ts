@@ -23,7 +23,8 @@ type ModelConfig = Pick<
  */
 export function createModelProvider(config: ModelConfig): ModelProvider {
   const provider = config.LLM_PROVIDER ?? (config.LLM_BASE_URL ? 'openai-compatible' : undefined);
-  if (!provider) return new LocalEngine({ tokenDelayMs: config.LOCAL_ENGINE_TOKEN_DELAY_MS });
+  const prices = { promptPerMTok: config.LLM_PROMPT_PRICE_PER_MTOK, completionPerMTok: config.LLM_COMPLETION_PRICE_PER_MTOK };
+  if (!provider) return new LocalEngine({ tokenDelayMs: config.LOCAL_ENGINE_TOKEN_DELAY_MS, prices });
   return new LlmProvider({
     provider,
     baseUrl: config.LLM_BASE_URL,
@@ -32,6 +33,6 @@ export function createModelProvider(config: ModelConfig): ModelProvider {
     timeoutMs: config.LLM_TIMEOUT_MS,
     maxRetries: config.LLM_MAX_RETRIES,
     maxSteps: config.LLM_MAX_STEPS,
-    prices: { promptPerMTok: config.LLM_PROMPT_PRICE_PER_MTOK, completionPerMTok: config.LLM_COMPLETION_PRICE_PER_MTOK },
+    prices,
   });
 }

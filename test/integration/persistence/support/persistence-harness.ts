@@ -68,8 +68,11 @@ export class PersistenceHarness {
   publisher!: EventPublisher;
   db!: Client;
 
-  static async start(instances = 1): Promise<PersistenceHarness> {
-    const h = new PersistenceHarness();
+  /** `env`: more configuration for every instance (e.g. QUOTA_DAILY_TOKENS). */
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  static async start(instances = 1, env: Record<string, string> = {}): Promise<PersistenceHarness> {
+    const h = new PersistenceHarness(env);
     await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
     h.nc = await connect({ servers: NATS_URL });
     h.client = new RpcClient(h.nc, h.subjects);
@@ -89,6 +92,7 @@ export class PersistenceHarness {
           NATS_URL,
           DATABASE_URL: this.databaseUrl,
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+          ...this.env,
         },
         { tokens: false }, // persistence verifies no tokens
       ),

@@ -23,6 +23,7 @@ import type {
   ToolLoopRequest,
   ToolLoopResult,
 } from '../model-provider';
+import { type ModelPrices, pricedUsage } from '../pricing';
 import { createLanguageModel } from './language-model';
 import { LlmError, toLlmError } from './llm-error';
 
@@ -41,7 +42,7 @@ export interface LlmProviderOptions {
    */
   maxRetries: number;
   /** USD per million tokens; costUsd is reported when given. */
-  prices?: { promptPerMTok?: number; completionPerMTok?: number };
+  prices?: ModelPrices;
   /** Model calls of a tool loop when the request does not say (LLM_MAX_STEPS; default 6). */
   maxSteps?: number;
   /** The AI SDK model to call instead of the one `provider` makes (tests, other AI SDK providers). */
@@ -320,10 +321,7 @@ export class LlmProvider implements ModelProvider {
   private cost(usage: LanguageModelUsage | undefined, prompt: Array<string | undefined>, text: string): ModelUsage {
     const promptTokens = usage?.inputTokens ?? estimateTokens(prompt.filter(Boolean).join(' '));
     const completionTokens = usage?.outputTokens ?? estimateTokens(text);
-    const { promptPerMTok, completionPerMTok } = this.opts.prices ?? {};
-    const priced = promptPerMTok !== undefined || completionPerMTok !== undefined;
-    const costUsd = ((promptPerMTok ?? 0) * promptTokens + (completionPerMTok ?? 0) * completionTokens) / 1_000_000;
-    return { promptTokens, completionTokens, ...(priced ? { costUsd: Math.round(costUsd * 1e8) / 1e8 } : {}) };
+    return pricedUsage(promptTokens, completionTokens, this.opts.prices);
   }
 }
 

@@ -14,11 +14,14 @@ import { composeAnswer } from './answer-composer';
 import { chitchatReply, notFoundReply } from './chitchat-replies';
 import { analyzeIntent } from './intent-classifier';
 import { streamTokens } from './token-stream';
+import { type ModelPrices, pricedUsage } from '../pricing';
 import { countTokens } from './tokenize';
 
 export interface LocalEngineOptions {
   /** Pause before each generated token (LOCAL_ENGINE_TOKEN_DELAY_MS). */
   tokenDelayMs?: number;
+  /** LLM_PROMPT_PRICE_PER_MTOK / LLM_COMPLETION_PRICE_PER_MTOK: the estimated tokens are priced like a model's. */
+  prices?: ModelPrices;
 }
 
 /**
@@ -31,15 +34,17 @@ export class LocalEngine implements ModelProvider {
   readonly name = 'local';
   readonly deterministic = true;
   private readonly tokenDelayMs: number;
+  private readonly prices: ModelPrices;
 
   constructor(opts: LocalEngineOptions = {}) {
     this.tokenDelayMs = Math.max(0, opts.tokenDelayMs ?? 0);
+    this.prices = opts.prices ?? {};
   }
 
   async classifyIntent({ text, signal }: IntentRequest): Promise<IntentResult> {
     signal.throwIfAborted();
     const { intent, confidence, reasoning } = analyzeIntent(text);
-    return { intent, confidence, reasoning, usage: { promptTokens: countTokens(text), completionTokens: 1 } };
+    return { intent, confidence, reasoning, usage: pricedUsage(countTokens(text), 1, this.prices) };
   }
 
   /**
@@ -49,7 +54,7 @@ export class LocalEngine implements ModelProvider {
   async generateSql({ question, signal }: SqlRequest): Promise<SqlResult> {
     signal.throwIfAborted();
     const plan = sqlFromQuestion(question, analyzeIntent(question).dataKind);
-    return { ...plan, usage: { promptTokens: countTokens(question), completionTokens: plan.sql ? countTokens(plan.sql) : 1 } };
+    return { ...plan, usage: pricedUsage(countTokens(question), plan.sql ? countTokens(plan.sql) : 1, this.prices) };
   }
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -60,7 +65,7 @@ export class LocalEngine implements ModelProvider {
     return {
       text,
       model: this.name,
-      usage: { promptTokens: countTokens(prompt.join(' ')), completionTokens: countTokens(text) },
+      usage: pricedUsage(countTokens(prompt.join(' ')), countTokens(text), this.prices),
     };
   }
 
