@@ -35,17 +35,17 @@ describe('built-in agents', () => {
     expect(new AgentRegistry(builtInAgents).names().sort()).toEqual([AGENT.data, AGENT.knowledge, AGENT.reporting, AGENT.triage].sort());
   });
 
-  it('make up the plan of each intent from what they declare, reporting last; data may wait for the user', () => {
+  it('make up the plan of each intent from what they declare, reporting last; a report gathers knowledge and data in parallel; data may wait for the user', () => {
     const registry = new AgentRegistry(builtInAgents);
     const plans = Object.fromEntries(INTENTS.map((intent) => [intent, registry.planFor(intent)]));
     const data = { agent: 'data', interactive: true };
     const knowledge = { agent: 'knowledge', interactive: false };
     const reporting = { agent: 'reporting', interactive: false };
     expect(plans).toEqual({
-      chitchat: [reporting],
-      question: [knowledge, reporting],
-      data: [data, reporting],
-      report: [knowledge, data, reporting],
+      chitchat: [[reporting]],
+      question: [[knowledge], [reporting]],
+      data: [[data], [reporting]],
+      report: [[knowledge, data], [reporting]],
     });
   });
 
