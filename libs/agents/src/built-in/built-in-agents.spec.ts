@@ -66,6 +66,15 @@ describe('built-in agents', () => {
       expect(sink.ofType('agent_thinking')[0].data.thought.length).toBeGreaterThan(10);
     });
 
+    it('plans a report as knowledge and data in parallel, then reporting', async () => {
+      const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question: 'Write a report on sales by region' }));
+      expect(triageOutputSchema.parse(output)).toMatchObject({
+        intent: 'report',
+        plan: [['knowledge', 'data'], 'reporting'],
+        interactive: ['data'],
+      });
+    });
+
     it('routes chitchat straight to reporting', async () => {
       const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question: 'hello!' }));
       expect(output).toMatchObject({ intent: 'chitchat', plan: ['reporting'], interactive: [] });
@@ -111,7 +120,13 @@ describe('built-in agents', () => {
       expect(passages[0].score).toBeGreaterThan(0);
       const executing = sink.ofType('tool_executing');
       expect(executing.map((e) => e.data)).toEqual([
-        { agent: 'knowledge', tool: 'knowledge_search', callId: 'call_1_1', input: { query: 'How do consumers read messages?', limit: 5 } },
+        {
+          agent: 'knowledge',
+          stepId: '1',
+          tool: 'knowledge_search',
+          callId: 'call_run_1_1',
+          input: { query: 'How do consumers read messages?', limit: 5 },
+        },
       ]);
       expect(sink.ofType('tool_completed')[0].data).toMatchObject({
         ok: true,
