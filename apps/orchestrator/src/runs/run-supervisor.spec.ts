@@ -401,7 +401,9 @@ describe('RunSupervisor', () => {
       data.fail(new StepFailed('data', 'UNAVAILABLE: the dataset is down'));
       await run;
       expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'data']);
-      expect(ctx.cancellation.stopWorkers).toHaveBeenCalledTimes(1);
+      // The run is flagged and the workers told, once: a sibling not started yet is refused by the worker that takes it.
+      expect(ctx.cancellation.cancel).toHaveBeenCalledTimes(1);
+      expect(ctx.cancellation.cancel).toHaveBeenCalledWith({ runId: 'r1', userId: 'u1', reason: 'stopped by the supervisor' });
       expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'error']);
       expect(ctx.published[1].data).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     });

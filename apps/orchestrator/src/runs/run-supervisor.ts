@@ -148,11 +148,16 @@ export class RunSupervisor {
     const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
     let stopped = false;
-    // Asks the workers to stop every job of the run (a cancel, a timeout, a failed parallel sibling): once.
+    /**
+     * Stops every job of the run, once (a cancel, a timeout, a failed parallel sibling): the run
+     * is flagged, so a worker refuses a job of it that it takes only now (a sibling still
+     * queued), and the workers running one abort it.
+     */
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' });
+      const command = { runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' };
+      this.cancellation.cancel(command).catch(() => this.cancellation.stopWorkers(command));
     };
     let step = 0;
     const runStep = async (agent: string, [from, to]: readonly [number, number], stepSignal: AbortSignal, interactive = false) => {
