@@ -25,8 +25,11 @@ export type TriageInput = z.infer<typeof triageInputSchema>;
 export const triageOutputSchema = z.object({
   intent: z.enum(INTENTS),
   confidence: z.number().min(0).max(1),
-  /** Agent names to run next, in order. */
-  plan: z.array(z.string()),
+  /**
+   * The stages to run next, in order: an agent name is a stage of one step; a list of names is
+   * a stage whose steps run in parallel (the next stage gets all their outputs).
+   */
+  plan: z.array(z.union([z.string(), z.array(z.string())])),
   /** Those of them that may wait for the user (their steps get HUMAN_RESPONSE_TIMEOUT_MS more). */
   interactive: z.array(z.string()).default([]),
 });

@@ -144,6 +144,11 @@ const configObject = z.object({
   LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
   WORKER_CONCURRENCY: int(16, 1, 1000),
   RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  /**
+   * Steps a plan puts in one stage (agents of the same plan order) run as parallel jobs; `false`
+   * runs them one after the other (to compare, or where workers are scarce). Default true.
+   */
+  RUN_PARALLEL_STEPS: optionalBool.default(true),
   /** JetStream replicas of Herald's streams (3 on a three-node NATS cluster). */
   NATS_STREAM_REPLICAS: int(1, 1, 5),
   /** How long a run request stays with an orchestrator that stopped renewing it (a crashed one). */

@@ -37,15 +37,23 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
+/**
+ * Which step of the run an `agent_*` or `tool_*` event comes from: the step's number in the run
+ * (triage is "0"), so two steps of one agent (parallel or not) are told apart. Events stored
+ * before it existed have none.
+ */
+const stepId = z.string().max(16).optional();
+
 /** The `data` of each event type: the only definition of each payload. */
 export const eventDataSchemas = {
   run_queued: z.object({ position: z.number().int().positive() }),
   orchestration_started: z.object({ intent: z.string().optional() }),
   status: z.object({ step: z.string(), message: z.string() }),
-  agent_started: z.object({ agent: z.string(), description: z.string().optional() }),
-  agent_thinking: z.object({ agent: z.string(), thought: z.string() }),
+  agent_started: z.object({ agent: z.string(), stepId, description: z.string().optional() }),
+  agent_thinking: z.object({ agent: z.string(), stepId, thought: z.string() }),
   tool_executing: z.object({
     agent: z.string(),
+    stepId,
     tool: z.string(),
     callId: z.string(),
     input: z.unknown(),
@@ -55,6 +63,7 @@ export const eventDataSchemas = {
   /** A long tool's progress (MCP progress notifications): `progress` of `total` when known, never going back within a call. */
   tool_progress: z.object({
     agent: z.string(),
+    stepId,
     tool: z.string(),
     callId: z.string(),
     progress: z.number().nonnegative(),
@@ -63,6 +72,7 @@ export const eventDataSchemas = {
   }),
   tool_completed: z.object({
     agent: z.string(),
+    stepId,
     tool: z.string(),
     callId: z.string(),
     ok: z.boolean(),
@@ -72,7 +82,7 @@ export const eventDataSchemas = {
     /** The output was over TOOL_PAYLOAD_MAX_BYTES: `output` is the start of its JSON text. */
     truncated: z.boolean().optional(),
   }),
-  agent_completed: z.object({ agent: z.string(), durationMs: z.number().nonnegative(), summary: z.string().optional() }),
+  agent_completed: z.object({ agent: z.string(), stepId, durationMs: z.number().nonnegative(), summary: z.string().optional() }),
   clarification_requested: z.object({ requestId: z.string(), question: z.string(), choices: z.array(z.string()).optional() }),
   /** `tool`, `callId` and `input` when a tool call waits for the approval (its `tool_executing` follows it with that callId). */
   approval_requested: z.object({

@@ -5,7 +5,12 @@ import { collectRuns } from './run-collector';
 
 const RESPONSE_TIMEOUT_MS = 6_000;
 
-const agentsOf = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'agent_started' ? [e.data.agent] : []));
+/** The run's steps' agents in plan order (by stepId: a parallel stage's steps may start in any order). */
+const agentsOf = (events: AgentEvent[]) =>
+  events
+    .flatMap((e) => (e.type === 'agent_started' ? [e.data] : []))
+    .sort((a, b) => Number(a.stepId) - Number(b.stepId))
+    .map((d) => d.agent);
 
 describe('the built-in agents end to end (local engine)', () => {
   let cluster: Cluster;

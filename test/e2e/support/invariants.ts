@@ -1,6 +1,8 @@
 import type { AgentEvent } from '@herald/contracts';
 
 const TERMINAL = new Set(['orchestration_completed', 'run_cancelled', 'error']);
+/** The events whose data carry `agent` and `stepId` (PROTOCOL.md §3). */
+const STEP_EVENTS = new Set(['agent_started', 'agent_thinking', 'agent_completed', 'tool_executing', 'tool_progress', 'tool_completed']);
 
 /**
  * The run invariants of PROTOCOL.md §3, checked on the events of one run as a client saw
@@ -32,27 +34,40 @@ export function runViolations(events: AgentEvent[], opts: { stream?: boolean } =
   if (last.progress !== 1) v.push(`terminal progress is ${last.progress}`);
   if (first && first.type !== 'orchestration_started' && last.type !== 'run_cancelled') v.push(`first event is ${first.type}`);
 
+  // Pairs are kept per step (agent and stepId): the steps of a parallel stage interleave.
   const open = new Map<string, number>();
-  const calls = new Map<string, string>();
+  const calls = new Map<string, { state: 'open' | 'closed'; step: string }>();
   for (const e of events) {
-    if (e.type === 'agent_started') open.set(e.data.agent, (open.get(e.data.agent) ?? 0) + 1);
+    if (!STEP_EVENTS.has(e.type)) continue;
+    const data = e.data as { agent: string; stepId?: unknown };
+    if (typeof data.stepId !== 'string' || !/^\d+$/.test(data.stepId)) v.push(`${e.type} ${e.id} has no stepId`);
+    const step = `${data.agent}#${String(data.stepId)}`;
+    if (e.type === 'agent_started') {
+      if (open.has(step)) v.push(`step ${step} started twice`);
+      open.set(step, (open.get(step) ?? 0) + 1);
+    }
     if (e.type === 'agent_completed') {
-      const n = open.get(e.data.agent) ?? 0;
-      if (n === 0) v.push(`agent_completed for ${e.data.agent} without agent_started`);
-      open.set(e.data.agent, n - 1);
+      const n = open.get(step) ?? 0;
+      if (n === 0) v.push(`agent_completed for ${step} without agent_started`);
+      open.set(step, n - 1);
     }
     if (e.type === 'tool_executing') {
       if (calls.has(e.data.callId)) v.push(`callId ${e.data.callId} reused`);
-      calls.set(e.data.callId, 'open');
+      if (!open.get(step)) v.push(`tool_executing ${e.data.callId} outside its step ${step}`);
+      calls.set(e.data.callId, { state: 'open', step });
     }
-    if (e.type === 'tool_completed') {
-      if (calls.get(e.data.callId) !== 'open') v.push(`tool_completed ${e.data.callId} without tool_executing`);
-      calls.set(e.data.callId, 'closed');
+    if (e.type === 'tool_progress' || e.type === 'tool_completed') {
+      const call = calls.get(e.data.callId);
+      if (call?.state !== 'open') v.push(`${e.type} ${e.data.callId} without tool_executing`);
+      else if (call.step !== step) v.push(`${e.type} ${e.data.callId} from step ${step}, not ${call.step}`);
+      if (call && e.type === 'tool_completed') call.state = 'closed';
     }
   }
+  // Every tool call is closed when the run completes or is cancelled (a cancel closes them with ok: false).
+  if (last.type === 'orchestration_completed' || last.type === 'run_cancelled')
+    for (const [callId, call] of calls) if (call.state !== 'closed') v.push(`tool call ${callId} never completed`);
   if (last.type === 'orchestration_completed') {
-    for (const [agent, n] of open) if (n !== 0) v.push(`agent ${agent} started ${n} more times than completed`);
-    for (const [callId, state] of calls) if (state !== 'closed') v.push(`tool call ${callId} never completed`);
+    for (const [step, n] of open) if (n !== 0) v.push(`step ${step} started ${n} more times than completed`);
     const messages = events.filter((e) => e.type === 'message');
     if (messages.length !== 1) v.push(`${messages.length} message events in a completed run`);
     if (opts.stream && messages[0]?.type === 'message') {

@@ -86,13 +86,14 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     expect(executing).toEqual([
       {
         agent: 'knowledge',
+        stepId: '1',
         tool: 'knowledge_search',
-        callId: 'call_1_1',
+        callId: `call_${job.runId}_1_1`,
         input: { query: 'How do JetStream consumers read messages?', limit: 5 },
       },
     ]);
     expect(completed).toEqual([
-      expect.objectContaining({ callId: 'call_1_1', tool: 'knowledge_search', ok: true, durationMs: expect.any(Number) }),
+      expect.objectContaining({ callId: `call_${job.runId}_1_1`, tool: 'knowledge_search', ok: true, durationMs: expect.any(Number) }),
     ]);
     expect(events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && e.data.step)).toEqual(['retrieving', 'grading']);
     const toolDone = events.find((e) => e.type === 'tool_completed')!;
@@ -115,7 +116,7 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     const queries = events.flatMap((e) => (e.type === 'tool_executing' ? [(e.data.input as { query: string }).query] : []));
     expect(queries).toEqual(['Does BullMQ support quantum teleportation?', 'bullmq or support or quantum or teleportation']);
     const calls = events.filter((e) => e.type === 'tool_completed');
-    expect(calls.map((e) => e.type === 'tool_completed' && e.data.callId)).toEqual(['call_1_1', 'call_1_2']);
+    expect(calls.map((e) => e.type === 'tool_completed' && e.data.callId)).toEqual([`call_${job.runId}_1_1`, `call_${job.runId}_1_2`]);
     expect(calls[1].trace).toMatchObject({
       latencyMs: expect.any(Number),
       query: 'bullmq or support or quantum or teleportation',

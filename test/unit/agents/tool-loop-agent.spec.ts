@@ -62,7 +62,7 @@ describe('the reporting agent as a tool loop (LlmProvider against the fake serve
       'message',
       'agent_completed',
     ]);
-    expect(sink.ofType('agent_thinking')[0].data).toEqual({ agent: 'reporting', thought: REASONING });
+    expect(sink.ofType('agent_thinking')[0].data).toEqual({ agent: 'reporting', stepId: '2', thought: REASONING });
     const executing = sink.ofType('tool_executing').map((e) => e.data);
     expect(executing.map((d) => [d.tool, d.input])).toEqual([
       ['knowledge_search', { query: 'consumers', limit: 2 }],
@@ -124,7 +124,7 @@ describe('the reporting agent as a tool loop (LlmProvider against the fake serve
     expect(sink.ofType('approval_requested')[0].data).toMatchObject({
       action: 'Write the note "hello"',
       tool: 'notes.write',
-      callId: 'call_2_1',
+      callId: 'call_run-1_2_1',
       input: { text: 'hello' },
     });
     expect(sink.ofType('tool_executing')).toEqual([]);

@@ -16,9 +16,10 @@ type RunState = keyof typeof STATE_TEXT;
 
 /**
  * The live timeline of one run, built from its events: a header with status text, state
- * and progress bar, then one row per agent (open while it works, closed with its duration),
- * holding its thoughts and its tool calls (input and output collapsed), the prompts the run
- * waits on (answered in place) and the run's end.
+ * and progress bar, then one row per step (open while its agent works, closed with its
+ * duration), holding its thoughts and its tool calls (input and output collapsed), the prompts
+ * the run waits on (answered in place) and the run's end. Steps that run at once (a parallel
+ * stage) are lanes side by side in one group; events find their row by `stepId`.
  */
 export class RunView {
   readonly root: HTMLElement;
@@ -34,7 +35,10 @@ export class RunView {
     this.bar,
   );
   private readonly steps = h('ol', { class: 'steps' });
+  /** The rows of the steps, by stepId (by agent for events stored before stepId existed). */
   private readonly agents = new Map<string, HTMLElement>();
+  /** The group of lanes of the steps running at once, while one of them is still open. */
+  private lanes?: HTMLElement;
   private readonly tools = new Map<string, HTMLDetailsElement>();
   private readonly prompts = new Map<string, HTMLElement>();
 
@@ -75,7 +79,7 @@ export class RunView {
         this.agentStarted(event.data);
         break;
       case 'agent_thinking':
-        this.agentBody(event.data.agent).append(h('p', { class: 'thought' }, event.data.thought));
+        this.agentBody(event.data).append(h('p', { class: 'thought' }, event.data.thought));
         break;
       case 'tool_executing':
         this.toolStarted(event.data);
@@ -138,7 +142,7 @@ export class RunView {
     const body = h('div', { class: 'agent-body' });
     const row = h(
       'li',
-      { class: 'step agent open', 'data-agent': data.agent },
+      { class: 'step agent open', 'data-agent': data.agent, 'data-step-id': data.stepId },
       h(
         'div',
         { class: 'agent-head' },
@@ -149,18 +153,40 @@ export class RunView {
       data.description ? h('p', { class: 'agent-description' }, data.description) : null,
       body,
     );
-    this.agents.set(data.agent, row);
+    this.agents.set(stepKey(data), row);
+    this.place(row);
+  }
+
+  /**
+   * A step that starts while another is still open runs beside it: both become lanes of one
+   * group (the open row moves into it), and so does any other step starting before they end.
+   */
+  private place(row: HTMLElement) {
+    const lanes = this.lanes?.querySelector('.lanes');
+    if (lanes && this.lanes!.querySelector('.step.agent.open')) {
+      lanes.append(row);
+      return;
+    }
+    const last = this.steps.lastElementChild;
+    if (last?.matches('.step.agent.open')) {
+      const group = h('ol', { class: 'lanes' });
+      this.lanes = h('li', { class: 'step parallel', 'aria-label': 'Steps running in parallel' }, group);
+      last.replaceWith(this.lanes);
+      group.append(last, row);
+      return;
+    }
+    this.lanes = undefined;
     this.steps.append(row);
   }
 
-  /** The body of the agent's open row (a row is made if the run started mid-way, e.g. a resumed page). */
-  private agentBody(agent: string): HTMLElement {
-    if (!this.agents.has(agent)) this.agentStarted({ agent });
-    return this.agents.get(agent)!.querySelector('.agent-body') as HTMLElement;
+  /** The body of the step's row (a row is made if the run started mid-way, e.g. a resumed page). */
+  private agentBody(data: { agent: string; stepId?: string }): HTMLElement {
+    if (!this.agents.has(stepKey(data))) this.agentStarted({ agent: data.agent, stepId: data.stepId });
+    return this.agents.get(stepKey(data))!.querySelector('.agent-body') as HTMLElement;
   }
 
   private agentCompleted(data: EventData<'agent_completed'>) {
-    const row = this.agents.get(data.agent);
+    const row = this.agents.get(stepKey(data));
     if (!row) return;
     row.classList.replace('open', 'closed');
     row.querySelector('.agent-meta')!.textContent = formatDuration(data.durationMs);
@@ -175,7 +201,7 @@ export class RunView {
       h('div', { class: 'tool-io' }, h('h4', {}, 'Input'), h('pre', {}, formatJson(data.input))),
     );
     this.tools.set(data.callId, call);
-    this.agentBody(data.agent).append(call);
+    this.agentBody(data).append(call);
   }
 
   private toolProgress(data: EventData<'tool_progress'>) {
@@ -280,4 +306,9 @@ export class RunView {
     this.steps.append(h('li', { class: `step end ${state}` }, text));
     this.root.dataset.ended = event.type;
   }
+}
+
+/** Which row an agent_* or tool_* event belongs to: its step, or its agent when it has no stepId (older events). */
+function stepKey(data: { agent: string; stepId?: string }): string {
+  return data.stepId ?? data.agent;
 }

@@ -223,6 +223,26 @@ describe('AguiEventMapper', () => {
     expect(steps).toEqual(['knowledge', 'knowledge (2)']);
   });
 
+  it('closes the step an agent_completed names by its stepId, whichever parallel step ends first', async () => {
+    const events = run(
+      ['orchestration_started', {}],
+      ['agent_started', { agent: 'knowledge', stepId: '1' }],
+      ['agent_started', { agent: 'knowledge', stepId: '2' }],
+      ['agent_completed', { agent: 'knowledge', stepId: '2', durationMs: 1 }],
+      ['agent_completed', { agent: 'knowledge', stepId: '1', durationMs: 1 }],
+      ['orchestration_completed', { durationMs: 2 }, 1],
+    );
+    const steps = (await verified(mapAll(events)))
+      .filter((e) => e.type === EventType.STEP_STARTED || e.type === EventType.STEP_FINISHED)
+      .map((e) => [e.type, (e as { stepName: string }).stepName]);
+    expect(steps).toEqual([
+      [EventType.STEP_STARTED, 'knowledge'],
+      [EventType.STEP_STARTED, 'knowledge (2)'],
+      [EventType.STEP_FINISHED, 'knowledge (2)'],
+      [EventType.STEP_FINISHED, 'knowledge'],
+    ]);
+  });
+
   it('reports a tool’s progress as herald.progress naming the tool call', async () => {
     const events = run(
       ['orchestration_started', {}],

@@ -201,11 +201,14 @@ export class AguiEventMapper {
     return { type: EventType.CUSTOM, name: HERALD_STATUS, value: { step, message, ...extra } };
   }
 
-  /** Sub-agents of one run may share a name (parallel steps): each open step gets a name of its own. */
+  /**
+   * Sub-agents of one run may share a name (parallel steps): each open step gets a name of its
+   * own (the agent, then `<agent> (2)`…), and its agent_completed closes it by its stepId.
+   */
   private openStep(data: Data<'agent_started'>): string {
     const key = stepKey(data);
-    let name = key;
-    for (let n = 2; this.steps.some((s) => s.name === name); n++) name = `${key} (${n})`;
+    let name = data.agent;
+    for (let n = 2; this.steps.some((s) => s.name === name); n++) name = `${data.agent} (${n})`;
     this.steps.push({ key, name });
     return name;
   }
@@ -247,9 +250,9 @@ export class AguiEventMapper {
   }
 }
 
-function stepKey(data: { agent: string }): string {
-  const stepId = (data as { stepId?: unknown }).stepId;
-  return typeof stepId === 'string' || typeof stepId === 'number' ? `${data.agent}#${stepId}` : data.agent;
+/** A step's key: its agent and `stepId` (events stored before stepId existed: the agent alone). */
+function stepKey(data: { agent: string; stepId?: string }): string {
+  return data.stepId !== undefined ? `${data.agent}#${data.stepId}` : data.agent;
 }
 
 function toolCall(toolCallId: string, toolCallName: string, input: unknown): AGUIEvent[] {

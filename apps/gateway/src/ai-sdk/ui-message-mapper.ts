@@ -82,10 +82,16 @@ export class UiMessageMapper {
         push(status(e.data.step, e.data.message));
         break;
       case 'agent_started':
-        push(status('agent_started', e.data.description ?? e.data.agent, { agent: e.data.agent }));
+        push(status('agent_started', e.data.description ?? e.data.agent, { agent: e.data.agent, ...stepOf(e.data) }));
         break;
       case 'agent_completed':
-        push(status('agent_completed', e.data.summary ?? e.data.agent, { agent: e.data.agent, durationMs: e.data.durationMs }));
+        push(
+          status('agent_completed', e.data.summary ?? e.data.agent, {
+            agent: e.data.agent,
+            ...stepOf(e.data),
+            durationMs: e.data.durationMs,
+          }),
+        );
         break;
       case 'agent_thinking': {
         const id = `reasoning-${e.id}`;
@@ -210,4 +216,9 @@ function toolCall(toolCallId: string, toolName: string, input: unknown): UIMessa
     { type: 'tool-input-start', toolCallId, toolName, dynamic: true },
     { type: 'tool-input-available', toolCallId, toolName, input: input ?? {}, dynamic: true },
   ];
+}
+
+/** A step's `stepId`, when its event has one (events stored before it existed do not). */
+function stepOf(data: { stepId?: string }): { stepId?: string } {
+  return data.stepId !== undefined ? { stepId: data.stepId } : {};
 }

@@ -4,13 +4,16 @@ import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import type { ConversationLanes } from './conversation-lanes';
 import { RunAborted, type RunCancellation } from './run-cancellation';
 import type { RunEvents } from './run-events';
-import { planOf, progressShares, RunSupervisor } from './run-supervisor';
+import { planOf, progressShares, runStage, RunSupervisor } from './run-supervisor';
 
 type Published = { type: string; data: unknown; progress?: number };
+/** A step's outcome: a result, a failure, or what the step does with its job and signal (a step that takes a while). */
+type StepOutcome = AgentJobResult | Error | ((job: AgentJob, signal: AbortSignal) => Promise<AgentJobResult>);
 
 function setup(
   opts: {
-    results?: Record<string, AgentJobResult | Error>;
+    results?: Record<string, StepOutcome>;
+    config?: Partial<Config>;
     busy?: boolean;
     cancelledBeforeStart?: boolean;
     status?: string;
@@ -20,7 +23,7 @@ function setup(
   const published: Published[] = [];
   const jobs: AgentJob[] = [];
   const controller = new AbortController();
-  const results: Record<string, AgentJobResult | Error> = {
+  const results: Record<string, StepOutcome> = {
     triage: { output: { intent: 'question', plan: ['knowledge', 'reporting'] } },
     knowledge: {
       output: { passages: [{ id: 'p1', title: 'T', content: 'c', score: 0.5 }] },
@@ -30,11 +33,14 @@ function setup(
     ...opts.results,
   };
   const steps = {
-    run: jest.fn(async (job: AgentJob) => {
+    run: jest.fn(async (job: AgentJob, o: { signal: AbortSignal; stop: () => void }) => {
       jobs.push(job);
+      // As AgentSteps does: an aborted step asks the workers to stop.
+      o.signal.addEventListener('abort', () => o.stop(), { once: true });
       opts.onStep?.(job);
       const r = results[job.agent];
       if (r instanceof Error) throw r;
+      if (typeof r === 'function') return r(job, o.signal);
       return r;
     }),
   } as unknown as AgentSteps;
@@ -63,7 +69,7 @@ function setup(
       op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
     ),
   } as unknown as RpcClient;
-  const config = { RUN_STEP_TIMEOUT_MS: 1000, HUMAN_RESPONSE_TIMEOUT_MS: 5000 } as Config;
+  const config = { RUN_STEP_TIMEOUT_MS: 1000, HUMAN_RESPONSE_TIMEOUT_MS: 5000, RUN_PARALLEL_STEPS: true, ...opts.config } as Config;
   const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
   return { supervisor, published, jobs, lanes, cancellation, persistence, controller };
 }
@@ -236,7 +242,11 @@ describe('RunSupervisor', () => {
     };
     for (const [intent, plan] of Object.entries(plans)) {
       const table = { title: 'Revenue by region', notes: [] };
-      const ctx = setup({ results: { triage: { output: { intent, plan } }, data: { output: table } } });
+      // Stages of one step each here (the parallel stage has tests of its own).
+      const ctx = setup({
+        results: { triage: { output: { intent, plan } }, data: { output: table } },
+        config: { RUN_PARALLEL_STEPS: false },
+      });
       await ctx.supervisor.execute(request(), 1, () => undefined);
       expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', ...plan]);
       const reporting = ctx.jobs.at(-1)!;
@@ -287,9 +297,26 @@ describe('RunSupervisor', () => {
   });
 
   it('sanitises the plan and adds up cost', async () => {
-    expect(planOf(['reporting', 'data', 'triage', 'data', 'Bad Name', 7])).toEqual(['data', 'reporting']);
-    expect(planOf(undefined)).toEqual(['reporting']);
-    expect(progressShares(['knowledge', 'reporting'], 0.15, 0.97)).toEqual([
+    expect(planOf(['reporting', 'data', 'triage', 'data', 'Bad Name', 7])).toEqual([['data'], ['reporting']]);
+    expect(planOf(undefined)).toEqual([['reporting']]);
+    // Parallel stages: each agent once, reporting alone and last, empty stages dropped, at most 5 steps before reporting.
+    expect(planOf([['knowledge', 'data', 'knowledge'], ['reporting', 'data'], [], 'x', [['nested']], { a: 1 }])).toEqual([
+      ['knowledge', 'data'],
+      ['x'],
+      ['reporting'],
+    ]);
+    expect(
+      planOf([
+        ['a', 'b', 'c'],
+        ['d', 'e', 'f', 'g'],
+      ]).flat(),
+    ).toEqual(['a', 'b', 'c', 'd', 'e', 'reporting']);
+    expect(progressShares([['knowledge'], ['reporting']], 0.15, 0.97)).toEqual([
+      [0.15, 0.5],
+      [0.5, 0.97],
+    ]);
+    // A parallel stage weighs as its heaviest step.
+    expect(progressShares([['knowledge', 'data'], ['reporting']], 0.15, 0.97)).toEqual([
       [0.15, 0.5],
       [0.5, 0.97],
     ]);
@@ -327,5 +354,156 @@ describe('RunSupervisor', () => {
     });
     await ctx.supervisor.execute(request(), 1, () => undefined);
     expect(ctx.published.at(-1)).toMatchObject({ type: 'error', data: { code: 'TIMEOUT' } });
+  });
+
+  describe('a parallel stage', () => {
+    const passages = [{ id: 'p1', title: 'T', content: 'c', score: 0.5 }];
+    const table = { title: 'Revenue by region', notes: [] };
+    const report = { output: { intent: 'report', plan: [['knowledge', 'data'], 'reporting'], interactive: ['data'] } };
+
+    /** A step that ends when told to (or rejects with its signal's reason when that aborts first). */
+    function held<T extends AgentJobResult>(value: T) {
+      let release!: () => void;
+      let failWith: Error | undefined;
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const step = (_job: AgentJob, signal: AbortSignal) => {
+        started();
+        return new Promise<AgentJobResult>((resolve, reject) => {
+          release = () => (failWith ? reject(failWith) : resolve(value));
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      };
+      return {
+        step,
+        running,
+        end: () => release(),
+        fail: (err: Error) => ((failWith = err), release()),
+      };
+    }
+
+    it('queues every step of the stage before any ends; the next stage waits for all and gets all their outputs', async () => {
+      const knowledge = held({ output: { passages } });
+      const data = held({ output: table });
+      const ctx = setup({ results: { triage: report, knowledge: knowledge.step, data: data.step } });
+      const run = ctx.supervisor.execute(request(), 1, () => undefined);
+      await Promise.all([knowledge.running, data.running]);
+      expect(ctx.jobs.map((j) => [j.agent, j.step])).toEqual([
+        ['triage', 0],
+        ['knowledge', 1],
+        ['data', 2],
+      ]);
+      // Both see what was found before the stage, not each other's output.
+      expect(ctx.jobs[1].input).toEqual(ctx.jobs[2].input);
+      data.end(); // the later step of the plan ends first: the order of the hand-on is still the plan's
+      await new Promise((r) => setImmediate(r));
+      expect(ctx.jobs).toHaveLength(3);
+      knowledge.end();
+      await run;
+      const reporting = ctx.jobs[3];
+      expect(reporting).toMatchObject({ agent: 'reporting', step: 3, input: { intent: 'report', passages, data: table } });
+      // The stage's steps hold its range's start (their events interleave); the next stage starts at its end.
+      expect(ctx.jobs[1].progress).toEqual({ from: 0.15, to: 0.15 });
+      expect(ctx.jobs[2].progress).toEqual({ from: 0.15, to: 0.15 });
+      expect(reporting.progress).toEqual({ from: 0.5, to: 0.97 });
+      expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);
+      const timeouts = (ctx.supervisor as unknown as { steps: { run: jest.Mock } }).steps.run.mock.calls.map(([job, o]) => [
+        job.agent,
+        o.timeoutMs,
+      ]);
+      expect(timeouts).toEqual([
+        ['triage', 1000],
+        ['knowledge', 1000],
+        ['data', 6000],
+        ['reporting', 1000],
+      ]);
+    });
+
+    it('a failed step stops its siblings and ends the run with one error; nothing runs after', async () => {
+      const knowledge = held({ output: { passages } });
+      const data = held({ output: table });
+      const ctx = setup({ results: { triage: report, knowledge: knowledge.step, data: data.step } });
+      const run = ctx.supervisor.execute(request(), 1, () => undefined);
+      await Promise.all([knowledge.running, data.running]);
+      data.fail(new StepFailed('data', 'UNAVAILABLE: the dataset is down'));
+      await run;
+      expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'data']);
+      // The run is flagged and the workers told, once: a sibling not started yet is refused by the worker that takes it.
+      expect(ctx.cancellation.cancel).toHaveBeenCalledTimes(1);
+      expect(ctx.cancellation.cancel).toHaveBeenCalledWith({ runId: 'r1', userId: 'u1', reason: 'stopped by the supervisor' });
+      expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'error']);
+      expect(ctx.published[1].data).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    });
+
+    it('is still an error, not a cancel, when the stop broadcast aborted the run signal here too', async () => {
+      const knowledge = held({ output: { passages } });
+      const ctx = setup({
+        results: {
+          triage: report,
+          knowledge: knowledge.step,
+          data: async () => {
+            await knowledge.running;
+            throw new StepTimeout('data');
+          },
+        },
+      });
+      (ctx.cancellation.stopWorkers as jest.Mock).mockImplementation(() =>
+        ctx.controller.abort(new RunAborted('stopped by the supervisor')),
+      );
+      await ctx.supervisor.execute(request(), 1, () => undefined);
+      expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'error']);
+      expect(ctx.published[1].data).toMatchObject({ code: 'TIMEOUT' });
+    });
+
+    it('a cancel stops every step of the stage and ends the run with run_cancelled', async () => {
+      const knowledge = held({ output: { passages } });
+      const data = held({ output: table });
+      const ctx = setup({ results: { triage: report, knowledge: knowledge.step, data: data.step } });
+      const run = ctx.supervisor.execute(request(), 1, () => undefined);
+      await Promise.all([knowledge.running, data.running]);
+      ctx.controller.abort(new RunAborted('cancelled by the user'));
+      await run;
+      expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'data']);
+      expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'run_cancelled']);
+      expect(ctx.published[1].data).toEqual({ reason: 'cancelled by the user' });
+    });
+
+    it('runs one step after the other with RUN_PARALLEL_STEPS=false', async () => {
+      const ctx = setup({
+        results: { triage: report, knowledge: { output: { passages } }, data: { output: table } },
+        config: { RUN_PARALLEL_STEPS: false },
+      });
+      await ctx.supervisor.execute(request(), 1, () => undefined);
+      expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'data', 'reporting']);
+      expect(ctx.jobs[2].input).toMatchObject({ passages });
+      expect(ctx.jobs.slice(1).map((j) => j.progress.from)).toEqual([0.15, expect.any(Number), expect.any(Number)]);
+      for (let i = 2; i < ctx.jobs.length; i++) expect(ctx.jobs[i].progress.from).toBe(ctx.jobs[i - 1].progress.to);
+    });
+  });
+
+  describe('runStage', () => {
+    it('rejects with the first failure, once every sibling has settled', async () => {
+      const order: string[] = [];
+      const first = new StepFailed('a', 'boom');
+      const stage = runStage(['a', 'b'], [0.1, 0.5], new AbortController().signal, async (agent, range, signal) => {
+        expect(range).toEqual([0.1, 0.1]);
+        if (agent === 'a') {
+          await new Promise((r) => setImmediate(r));
+          throw first;
+        }
+        await new Promise((_r, reject) =>
+          signal.addEventListener('abort', () => setTimeout(() => (order.push('b settled'), reject(signal.reason)), 5)),
+        );
+      });
+      await expect(stage).rejects.toBe(first);
+      expect(order).toEqual(['b settled']);
+    });
+
+    it('gives a stage of one step the whole range and the run signal', async () => {
+      const signal = new AbortController().signal;
+      await expect(runStage(['a'], [0.1, 0.5], signal, async (agent, range, s) => [agent, range, s === signal])).resolves.toEqual([
+        ['a', [0.1, 0.5], true],
+      ]);
+    });
   });
 });

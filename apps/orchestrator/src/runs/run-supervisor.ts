@@ -30,6 +30,7 @@ const STEP_WEIGHT: Record<string, number> = { [AGENT.knowledge]: 0.35, [AGENT.da
 const DEFAULT_STEP_WEIGHT = 0.35;
 /** At most this many steps after triage (reporting included). */
 const MAX_PLANNED_STEPS = 6;
+const AGENT_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /**
  * What a run's steps hand on to each other: each step's input is all of it. The knowledge
@@ -45,10 +46,11 @@ interface Findings {
 
 /**
  * The run use case: wait for the conversation's turn (onBusy), then triage, which plans the
- * next steps from the intent and the agents registered for it (built-ins: chitchat →
- * reporting; question → knowledge, reporting; data → data, reporting; report → knowledge,
- * data, reporting) and says which of them may wait for the user; each step is a BullMQ job
- * on a worker; the run ends with exactly one terminal event whatever happens.
+ * next stages from the intent and the agents registered for it (built-ins: chitchat →
+ * reporting; question → knowledge, reporting; data → data, reporting; report → knowledge and
+ * data in parallel, then reporting) and says which of them may wait for the user; each step
+ * is a BullMQ job on a worker, the steps of a stage at once; the run ends with exactly one
+ * terminal event whatever happens.
  */
 @Injectable()
 export class RunSupervisor {
@@ -147,19 +149,33 @@ export class RunSupervisor {
   private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage): Promise<void> {
     const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
     const findings: Findings = { question: request.content, intent: 'question', passages: [] };
+    let stopped = false;
+    /**
+     * Stops every job of the run, once (a cancel, a timeout, a failed parallel sibling): the run
+     * is flagged, so a worker refuses a job of it that it takes only now (a sibling still
+     * queued), and the workers running one abort it.
+     */
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      const command = { runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' };
+      this.cancellation.cancel(command).catch(() => this.cancellation.stopWorkers(command));
+    };
     let step = 0;
-    const runStep = async (agent: string, [from, to]: readonly [number, number], interactive = false) => {
+    const runStep = async (agent: string, [from, to]: readonly [number, number], stepSignal: AbortSignal, interactive = false) => {
+      // Numbered before anything is awaited: the steps of a stage get theirs in plan order, the same on a redelivery.
+      const number = step++;
       // The step's span covers its BullMQ job; the worker's span for the job is its child.
       const stepSpan = startSpan(`step ${agent}`, {
         parent: scope.traceparent,
         kind: SpanKind.PRODUCER,
-        attributes: { runId: scope.runId, conversationId: scope.conversationId, agent, step },
+        attributes: { runId: scope.runId, conversationId: scope.conversationId, agent, step: number },
       });
       const job: AgentJob = {
         ...scope,
         messageId: request.messageId,
         agent,
-        step: step++,
+        step: number,
         input: { ...findings },
         history,
         traceLevel: request.options.traceLevel,
@@ -171,11 +187,7 @@ export class RunSupervisor {
       const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (interactive ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);
       let result: AgentJobResult;
       try {
-        result = await this.steps.run(job, {
-          signal,
-          timeoutMs,
-          stop: () => this.cancellation.stopWorkers({ runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' }),
-        });
+        result = await this.steps.run(job, { signal: stepSignal, timeoutMs, stop });
       } catch (err) {
         endTraced(stepSpan, err, signal);
         throw err;
@@ -190,15 +202,22 @@ export class RunSupervisor {
       return result.output;
     };
 
-    const triage = await runStep(AGENT.triage, PROGRESS.triage);
+    const triage = await runStep(AGENT.triage, PROGRESS.triage, signal);
     findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
-    const plan = planOf(triage.plan);
+    const planned = planOf(triage.plan);
+    const stages = this.config.RUN_PARALLEL_STEPS === false ? planned.flat().map((agent) => [agent]) : planned;
     const interactive = new Set(Array.isArray(triage.interactive) ? triage.interactive : []);
-    const shares = progressShares(plan, PROGRESS.triage[1], PROGRESS.end);
-    for (const [i, agent] of plan.entries()) {
-      const output = await runStep(agent, shares[i], interactive.has(agent));
-      if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
-      else if (!(agent in findings)) findings[agent] = output;
+    const shares = progressShares(stages, PROGRESS.triage[1], PROGRESS.end);
+    for (const [i, stage] of stages.entries()) {
+      const outputs = await runStage(stage, shares[i], signal, (agent, range, stageSignal) =>
+        runStep(agent, range, stageSignal, interactive.has(agent)),
+      );
+      // Handed on in plan order, whichever step of the stage ended first.
+      for (const [j, agent] of stage.entries()) {
+        const output = outputs[j];
+        if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
+        else if (!(agent in findings)) findings[agent] = output;
+      }
     }
   }
 
@@ -245,11 +264,48 @@ export class RunSupervisor {
 }
 
 /**
- * The run was cancelled (the user, an interrupt). A timed-out step's stopWorkers() broadcast
- * also reaches this instance's cancellation and aborts the run's signal: the timeout is still the cause.
+ * The run was cancelled (the user, an interrupt). The stopWorkers() broadcast that stops a
+ * timed-out step, or the parallel siblings of a failed one, also reaches this instance's
+ * cancellation and aborts the run's signal: the timeout or the failure is still the cause.
  */
 function cancelled(err: unknown, signal: AbortSignal): boolean {
-  return !(err instanceof StepTimeout) && (err instanceof RunAborted || signal.aborted);
+  return !(err instanceof StepTimeout || err instanceof StepFailed) && (err instanceof RunAborted || signal.aborted);
+}
+
+/**
+ * Runs the steps of one stage at once and resolves with their outputs, in the stage's order.
+ * A stage of several steps shares its range of the run's progress: their events come from
+ * different workers and interleave in the EVENTS stream in any order, so each holds the
+ * range's start (a value none of them can undercut) and the next stage starts at its end.
+ * The first step to fail (or time out) stops its siblings (their open tool calls close with
+ * `ok: false`); once every step has settled, nothing of the stage can follow the run's
+ * terminal event, and the stage rejects with that first failure (or the run's cancel).
+ */
+export async function runStage<T>(
+  stage: readonly string[],
+  [from, to]: readonly [number, number],
+  signal: AbortSignal,
+  run: (agent: string, range: readonly [number, number], stageSignal: AbortSignal) => Promise<T>,
+): Promise<T[]> {
+  if (stage.length === 1) return [await run(stage[0], [from, to], signal)];
+  const siblings = new AbortController();
+  const stageSignal = AbortSignal.any([signal, siblings.signal]);
+  let failure: { err: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    stage.map((agent) =>
+      run(agent, [from, from], stageSignal).catch((err: unknown) => {
+        if (!stageSignal.aborted) {
+          failure = { err };
+          siblings.abort(err);
+        }
+        throw err;
+      }),
+    ),
+  );
+  if (failure) throw failure.err;
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Ends a span with the way its work ended: cancelled is no error; anything else is. */
@@ -274,16 +330,35 @@ function failureOf(reason: string): { code: ErrorCode; retryable: boolean } {
   return { code: parsed.code as ErrorCode, retryable: parsed.retryable && parsed.code !== ErrorCode.INVALID_INPUT };
 }
 
-/** The steps triage planned, sanitised: agent names only, never triage again, reporting exactly once and last. */
-export function planOf(plan: unknown): string[] {
-  const names = Array.isArray(plan) ? plan.filter((a): a is string => typeof a === 'string' && /^[a-z][a-z0-9_-]{0,63}$/.test(a)) : [];
-  const steps = [...new Set(names)].filter((a) => a !== AGENT.triage && a !== AGENT.reporting).slice(0, MAX_PLANNED_STEPS - 1);
-  return [...steps, AGENT.reporting];
+/**
+ * The stages triage planned, sanitised: agent names only (a name is a stage of one step, a
+ * list of names a parallel stage), each agent once, never triage, at most MAX_PLANNED_STEPS
+ * steps, and reporting alone and last.
+ */
+export function planOf(plan: unknown): string[][] {
+  const seen = new Set<string>([AGENT.triage, AGENT.reporting]);
+  const stages: string[][] = [];
+  let steps = 0;
+  for (const entry of Array.isArray(plan) ? plan : []) {
+    const stage: string[] = [];
+    for (const name of Array.isArray(entry) ? entry : [entry]) {
+      if (steps >= MAX_PLANNED_STEPS - 1) break;
+      if (typeof name !== 'string' || !AGENT_NAME_RE.test(name) || seen.has(name)) continue;
+      seen.add(name);
+      stage.push(name);
+      steps++;
+    }
+    if (stage.length > 0) stages.push(stage);
+  }
+  return [...stages, [AGENT.reporting]];
 }
 
-/** Splits `from..to` between the planned steps by weight; each gets `[start, end]`. */
-export function progressShares(plan: readonly string[], from: number, to: number): Array<[number, number]> {
-  const weights = plan.map((a) => STEP_WEIGHT[a] ?? DEFAULT_STEP_WEIGHT);
+/**
+ * Splits `from..to` between the planned stages by weight (a parallel stage weighs as its
+ * heaviest step: they run at once); each gets `[start, end]`.
+ */
+export function progressShares(stages: readonly (readonly string[])[], from: number, to: number): Array<[number, number]> {
+  const weights = stages.map((stage) => Math.max(...stage.map((a) => STEP_WEIGHT[a] ?? DEFAULT_STEP_WEIGHT)));
   const total = weights.reduce((a, b) => a + b, 0);
   let at = from;
   return weights.map((w, i) => {

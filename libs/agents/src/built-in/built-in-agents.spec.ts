@@ -35,17 +35,17 @@ describe('built-in agents', () => {
     expect(new AgentRegistry(builtInAgents).names().sort()).toEqual([AGENT.data, AGENT.knowledge, AGENT.reporting, AGENT.triage].sort());
   });
 
-  it('make up the plan of each intent from what they declare, reporting last; data may wait for the user', () => {
+  it('make up the plan of each intent from what they declare, reporting last; a report gathers knowledge and data in parallel; data may wait for the user', () => {
     const registry = new AgentRegistry(builtInAgents);
     const plans = Object.fromEntries(INTENTS.map((intent) => [intent, registry.planFor(intent)]));
     const data = { agent: 'data', interactive: true };
     const knowledge = { agent: 'knowledge', interactive: false };
     const reporting = { agent: 'reporting', interactive: false };
     expect(plans).toEqual({
-      chitchat: [reporting],
-      question: [knowledge, reporting],
-      data: [data, reporting],
-      report: [knowledge, data, reporting],
+      chitchat: [[reporting]],
+      question: [[knowledge], [reporting]],
+      data: [[data], [reporting]],
+      report: [[knowledge, data], [reporting]],
     });
   });
 
@@ -64,6 +64,15 @@ describe('built-in agents', () => {
       });
       expect(sink.ofType('status')[0].data).toEqual({ step: 'routing', message: 'Classifying your query…' });
       expect(sink.ofType('agent_thinking')[0].data.thought.length).toBeGreaterThan(10);
+    });
+
+    it('plans a report as knowledge and data in parallel, then reporting', async () => {
+      const { output } = await runAgent(triageAgent, opts(new MemoryEventSink(), { question: 'Write a report on sales by region' }));
+      expect(triageOutputSchema.parse(output)).toMatchObject({
+        intent: 'report',
+        plan: [['knowledge', 'data'], 'reporting'],
+        interactive: ['data'],
+      });
     });
 
     it('routes chitchat straight to reporting', async () => {
@@ -111,7 +120,13 @@ describe('built-in agents', () => {
       expect(passages[0].score).toBeGreaterThan(0);
       const executing = sink.ofType('tool_executing');
       expect(executing.map((e) => e.data)).toEqual([
-        { agent: 'knowledge', tool: 'knowledge_search', callId: 'call_1_1', input: { query: 'How do consumers read messages?', limit: 5 } },
+        {
+          agent: 'knowledge',
+          stepId: '1',
+          tool: 'knowledge_search',
+          callId: 'call_run_1_1',
+          input: { query: 'How do consumers read messages?', limit: 5 },
+        },
       ]);
       expect(sink.ofType('tool_completed')[0].data).toMatchObject({
         ok: true,

@@ -13,9 +13,13 @@ export const triageAgent = defineAgent<TriageInput, TriageOutput>({
     await ctx.status('routing', 'Classifying your query…');
     const { intent, confidence, reasoning } = await ctx.model.classifyIntent({ text: question, history: ctx.history, signal: ctx.signal });
     ctx.progress(0.7);
-    const steps = planner.planFor(intent);
-    const plan = steps.map((s) => s.agent);
-    const interactive = steps.filter((s) => s.interactive).map((s) => s.agent);
+    const stages = planner.planFor(intent);
+    // A stage of one step is its agent's name; a stage of several, the list of their names.
+    const plan = stages.map((stage) => (stage.length === 1 ? stage[0].agent : stage.map((s) => s.agent)));
+    const interactive = stages
+      .flat()
+      .filter((s) => s.interactive)
+      .map((s) => s.agent);
     await ctx.thinking(reasoning, { full: { reasoning, intent, confidence, plan } });
     return { intent, confidence: Math.round(confidence * 100) / 100, plan, interactive };
   },

@@ -13,8 +13,10 @@ export interface AgentDefinition<I = unknown, O extends AgentOutput = AgentOutpu
   readonly input?: z.ZodType<I, unknown>;
   /**
    * When the supervisor runs this agent: for each of `intents`, after triage, in `order`
-   * with the other planned agents (lower first; the built-ins: knowledge 10, data 20,
-   * reporting 100, always last). Without it the agent is only run when asked for by name.
+   * with the other planned agents (lower first; the built-ins: knowledge 10, data 10,
+   * reporting 100, always last). Agents of the same order run in parallel, as one stage: each
+   * gets what the stages before found, and the next stage gets all their outputs. Without it
+   * the agent is only run when asked for by name.
    */
   readonly plan?: AgentPlacement;
   /**

@@ -9,9 +9,12 @@ export interface PlannedStep {
   interactive: boolean;
 }
 
-/** What triage plans from: the steps that serve an intent. */
+/** The steps of a plan that run at once: the agents of one plan order. */
+export type PlannedStage = PlannedStep[];
+
+/** What triage plans from: the stages of steps that serve an intent. */
 export interface AgentPlanner {
-  planFor(intent: Intent): PlannedStep[];
+  planFor(intent: Intent): PlannedStage[];
 }
 
 /**
@@ -39,11 +42,18 @@ export class AgentRegistry implements AgentPlanner {
     return [...this.agents.keys()];
   }
 
-  /** The agents that serve `intent`, by their plan order (ties: registration order). */
-  planFor(intent: Intent): PlannedStep[] {
-    return [...this.agents.values()]
-      .filter((a) => a.plan?.intents.includes(intent))
-      .sort((a, b) => a.plan!.order - b.plan!.order)
-      .map((a) => ({ agent: a.name, interactive: a.interactive === true }));
+  /**
+   * The agents that serve `intent`, in stages by their plan order: the agents of one order
+   * make up one stage, whose steps run in parallel (within it, registration order).
+   */
+  planFor(intent: Intent): PlannedStage[] {
+    const stages = new Map<number, PlannedStage>();
+    const serving = [...this.agents.values()].filter((a) => a.plan?.intents.includes(intent));
+    for (const a of serving.sort((x, y) => x.plan!.order - y.plan!.order)) {
+      const order = a.plan!.order;
+      if (!stages.has(order)) stages.set(order, []);
+      stages.get(order)!.push({ agent: a.name, interactive: a.interactive === true });
+    }
+    return [...stages.values()];
   }
 }

@@ -31,19 +31,19 @@ describe('ctx.ask and ctx.approve', () => {
     const { sink, result } = run(async (ctx) => ({ answer: await ctx.ask('Group by what?', ['by region', 'by month']) }), { human });
     await expect(result).resolves.toMatchObject({ output: { answer: 'by region' } });
     expect(sink.types()).toEqual(['agent_started', 'clarification_requested', 'status', 'agent_completed']);
-    expect(sink.events[1].data).toEqual({ requestId: 'req_1_1', question: 'Group by what?', choices: ['by region', 'by month'] });
+    expect(sink.events[1].data).toEqual({ requestId: 'req_run-1_1_1', question: 'Group by what?', choices: ['by region', 'by month'] });
     expect(sink.events[2].data).toEqual({ step: 'resuming', message: 'Got your answer; carrying on…' });
-    expect(human.requests).toEqual([{ runId: 'run-1', requestId: 'req_1_1', kind: 'clarification' }]);
+    expect(human.requests).toEqual([{ runId: 'run-1', requestId: 'req_run-1_1_1', kind: 'clarification' }]);
   });
 
   it('waits for a later answer and ignores answers of the wrong kind', async () => {
     const human = new MemoryHumanChannel();
     const { sink, result } = run(async (ctx) => ({ decision: await ctx.approve('export', { rows: 3 }) }), { human });
     while (human.pending.length === 0) await new Promise((r) => setImmediate(r));
-    expect(human.respond('req_1_1', 'yes')).toBe(false);
-    expect(human.respond('req_1_1', { approved: true, comment: 'go' })).toBe(true);
+    expect(human.respond('req_run-1_1_1', 'yes')).toBe(false);
+    expect(human.respond('req_run-1_1_1', { approved: true, comment: 'go' })).toBe(true);
     await expect(result).resolves.toMatchObject({ output: { decision: { approved: true, comment: 'go' } } });
-    expect(sink.ofType('approval_requested')[0].data).toEqual({ requestId: 'req_1_1', action: 'export', details: { rows: 3 } });
+    expect(sink.ofType('approval_requested')[0].data).toEqual({ requestId: 'req_run-1_1_1', action: 'export', details: { rows: 3 } });
   });
 
   it('times out an unanswered question with a TIMEOUT HeraldError', async () => {
@@ -65,7 +65,7 @@ describe('ctx.ask and ctx.approve', () => {
     );
     // The first wait used the whole budget: the second is refused at once, answer or not.
     await expect(result).rejects.toMatchObject({ code: 'TIMEOUT' });
-    expect(human.requests.map((r) => r.requestId)).toEqual(['req_1_1']);
+    expect(human.requests.map((r) => r.requestId)).toEqual(['req_run-1_1_1']);
   });
 
   it('ends a wait on cancel with the signal reason', async () => {

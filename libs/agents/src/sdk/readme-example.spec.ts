@@ -53,15 +53,15 @@ describe('the README example agent', () => {
 
   it('registered with one line, triage plans it for questions, before knowledge, as waiting for the user', async () => {
     expect(registry().planFor('question')).toEqual([
-      { agent: 'orders', interactive: true },
-      { agent: 'knowledge', interactive: false },
-      { agent: 'reporting', interactive: false },
+      [{ agent: 'orders', interactive: true }],
+      [{ agent: 'knowledge', interactive: false }],
+      [{ agent: 'reporting', interactive: false }],
     ]);
     expect(
       registry()
         .planFor('data')
-        .map((s) => s.agent),
-    ).toEqual(['data', 'reporting']);
+        .map((stage) => stage.map((s) => s.agent)),
+    ).toEqual([['data'], ['reporting']]);
     const { output } = await run(triageAgent, 'What is the status of order 10042?');
     expect(output).toMatchObject({ intent: 'question', plan: ['orders', 'knowledge', 'reporting'], interactive: ['orders'] });
   });

@@ -42,7 +42,7 @@ describe('runAgent and the step context', () => {
     const result = await runAgent(agent, options(sink, { input: { name: 'ada', extra: true } }));
     expect(result).toEqual({ output: { greeting: 'hello ada' } });
     expect(sink.types()).toEqual(['agent_started', 'status', 'agent_thinking', 'agent_completed']);
-    expect(sink.events[0].data).toEqual({ agent: 'greeter', description: 'says hello' });
+    expect(sink.events[0].data).toEqual({ agent: 'greeter', stepId: '2', description: 'says hello' });
     expect(sink.events[3].data).toMatchObject({ agent: 'greeter', summary: 'hello ada', durationMs: expect.any(Number) });
   });
 
@@ -58,9 +58,9 @@ describe('runAgent and the step context', () => {
     );
     const executing = sink.ofType('tool_executing').map((e) => e.data);
     const completed = sink.ofType('tool_completed').map((e) => e.data);
-    expect(executing.map((d) => d.callId)).toEqual(['call_2_1', 'call_2_2']);
-    expect(completed.map((d) => d.callId)).toEqual(['call_2_1', 'call_2_2']);
-    expect(executing[1]).toEqual({ agent: 'echo', tool: 'add', callId: 'call_2_2', input: { a: 3, b: 4 } });
+    expect(executing.map((d) => d.callId)).toEqual(['call_run-1_2_1', 'call_run-1_2_2']);
+    expect(completed.map((d) => d.callId)).toEqual(['call_run-1_2_1', 'call_run-1_2_2']);
+    expect(executing[1]).toEqual({ agent: 'echo', stepId: '2', tool: 'add', callId: 'call_run-1_2_2', input: { a: 3, b: 4 } });
     expect(completed[0]).toMatchObject({ ok: true, output: 3, tool: 'add' });
     expect(completed[1]).toMatchObject({ ok: true, output: { sum: 7 } });
     expect(completed[0].durationMs).toBeGreaterThanOrEqual(0);
@@ -72,6 +72,28 @@ describe('runAgent and the step context', () => {
       'tool_completed',
       'agent_completed',
     ]);
+  });
+
+  it('tells steps apart by stepId; call ids are unique across runs and steps, and the same when a step runs again', async () => {
+    const agent = echo(async (ctx) => {
+      await ctx.thinking('adding');
+      await ctx.tool('add', { a: 1, b: 2 }, async () => 3);
+      return {};
+    });
+    const run = async (runId: string, step: number) => {
+      const sink = new MemoryEventSink();
+      await runAgent(agent, options(sink, { step: { runId, conversationId: 'conv-1', messageId: 'm', step, stream: false } }));
+      return sink;
+    };
+    const first = await run('run-1', 1);
+    // Every agent_* and tool_* event of the step names it.
+    const stepEvents = first.events.filter((e) => /^(agent|tool)_/.test(e.type));
+    expect(stepEvents.map((e) => (e.data as { stepId?: string }).stepId)).toEqual(['1', '1', '1', '1', '1']);
+    const callOf = (sink: MemoryEventSink) => sink.ofType('tool_executing')[0].data.callId;
+    const ids = [callOf(first), callOf(await run('run-1', 2)), callOf(await run('run-2', 1))];
+    expect(new Set(ids).size).toBe(3);
+    // A redelivered step (same run, same step) publishes the same call id: JetStream de-duplicates its events.
+    expect(callOf(await run('run-1', 1))).toBe(ids[0]);
   });
 
   it('reports a throwing tool as ok:false and lets the agent catch the ToolError and carry on', async () => {
@@ -97,10 +119,10 @@ describe('runAgent and the step context', () => {
     );
     expect(result.output).toEqual({ carriedOn: true });
     expect(caught).toBeInstanceOf(ToolError);
-    expect(caught).toMatchObject({ tool: 'flaky', callId: 'call_2_1', message: 'The flaky service is down.' });
+    expect(caught).toMatchObject({ tool: 'flaky', callId: 'call_run-1_2_1', message: 'The flaky service is down.' });
     expect((caught as ToolError).heraldCause?.code).toBe('UNAVAILABLE');
     const completed = sink.ofType('tool_completed').map((e) => e.data);
-    expect(completed[0]).toMatchObject({ callId: 'call_2_1', ok: false, error: 'The flaky service is down.' });
+    expect(completed[0]).toMatchObject({ callId: 'call_run-1_2_1', ok: false, error: 'The flaky service is down.' });
     expect(completed[0]).not.toHaveProperty('output');
     // Internal details never reach users.
     expect(completed[1]).toMatchObject({ ok: false, error: 'The tool failed unexpectedly.' });

@@ -40,6 +40,8 @@ export class StepContext implements AgentContext {
   readonly signal: AbortSignal;
   readonly trace: TraceLevel;
   readonly resources: AgentResources;
+  /** `stepId` of the step's agent_* and tool_* events: its number in the run. */
+  private readonly stepId: string;
   private readonly description: string;
   private readonly sink: EventSink;
   private readonly human: HumanChannel;
@@ -53,6 +55,7 @@ export class StepContext implements AgentContext {
     this.agent = opts.agent.name;
     this.description = opts.agent.description;
     this.step = Object.freeze({ ...opts.step });
+    this.stepId = String(opts.step.step);
     this.model = opts.model;
     this.history = Object.freeze([...opts.history]);
     this.signal = opts.signal;
@@ -64,7 +67,7 @@ export class StepContext implements AgentContext {
   }
 
   thinking(thought: string, trace?: TraceFields): Promise<void> {
-    return this.publish('agent_thinking', { agent: this.agent, thought }, trace);
+    return this.publish('agent_thinking', { agent: this.agent, stepId: this.stepId, thought }, trace);
   }
 
   status(step: string, message: string): Promise<void> {
@@ -78,12 +81,12 @@ export class StepContext implements AgentContext {
     opts: ToolOptions<R> = {},
   ): Promise<R> {
     this.signal.throwIfAborted();
-    const callId = `call_${this.step.step}_${++this.toolCalls}`;
+    const callId = this.idOf('call', ++this.toolCalls);
     if (opts.approval) {
       const decision = await this.approve(opts.approval.action, opts.approval.details ?? input, { tool: name, callId, input });
       if (!decision.approved) throw new ApprovalRefused(opts.approval.action, decision.comment);
     }
-    const base = { agent: this.agent, tool: name, callId };
+    const base = { agent: this.agent, stepId: this.stepId, tool: name, callId };
     await this.publish('tool_executing', { ...base, input });
     const startedAt = performance.now();
     let done = false;
@@ -238,7 +241,7 @@ export class StepContext implements AgentContext {
 
   /** `agent_started`: the runner calls it before the agent's run(). */
   started(): Promise<void> {
-    return this.publish('agent_started', { agent: this.agent, description: this.description });
+    return this.publish('agent_started', { agent: this.agent, stepId: this.stepId, description: this.description });
   }
 
   /** `agent_completed` at the end of the step's progress: the runner calls it after run() returns. */
@@ -249,7 +252,21 @@ export class StepContext implements AgentContext {
       ? { tokens: usage.promptTokens + usage.completionTokens, ...(usage.costUsd !== undefined ? { costUsd: usage.costUsd } : {}) }
       : {};
     const trace = mergeTraceFields({ latencyMs: ms, ...spent }, this.completionTrace);
-    return this.publish('agent_completed', { agent: this.agent, durationMs: ms, ...(summary ? { summary } : {}) }, trace);
+    return this.publish(
+      'agent_completed',
+      { agent: this.agent, stepId: this.stepId, durationMs: ms, ...(summary ? { summary } : {}) },
+      trace,
+    );
+  }
+
+  /**
+   * A tool call's or a request's id: `<kind>_<runId>_<step>_<n>`. Unique in the run and across
+   * the runs of a conversation (AG-UI and AI SDK clients keep a whole thread's tool calls and
+   * approvals by id), and the same again when the step is redelivered, so a retried step's
+   * events keep the ids of the first attempt's.
+   */
+  private idOf(kind: 'call' | 'req', n: number): string {
+    return `${kind}_${this.step.runId}_${this.step.step}_${n}`;
   }
 
   /**
@@ -260,7 +277,7 @@ export class StepContext implements AgentContext {
   private async waitForUser(kind: HumanRequestKind, request: (requestId: string) => Promise<void>): Promise<HumanResponse> {
     this.signal.throwIfAborted();
     if (this.waitBudgetMs <= 0) throw new HeraldError(ErrorCode.TIMEOUT, NO_ANSWER_MESSAGE);
-    const requestId = `req_${this.step.step}_${++this.requests}`;
+    const requestId = this.idOf('req', ++this.requests);
     const wait = new AbortController();
     const onAbort = () => wait.abort(this.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });

@@ -39,17 +39,18 @@ describe('ctx.tool: approvals, progress and cancellation', () => {
     await expect(result).resolves.toMatchObject({ output: { r: 'written' } });
     expect(sink.types()).toEqual(['agent_started', 'approval_requested', 'status', 'tool_executing', 'tool_completed', 'agent_completed']);
     expect(sink.ofType('approval_requested')[0].data).toEqual({
-      requestId: 'req_3_1',
+      requestId: 'req_run-1_3_1',
       action: 'Write a.txt',
       details: { path: 'a.txt' },
       tool: 'files.write',
-      callId: 'call_3_1',
+      callId: 'call_run-1_3_1',
       input: { path: 'a.txt' },
     });
     expect(sink.ofType('tool_executing')[0].data).toEqual({
       agent: 'caller',
+      stepId: '3',
       tool: 'files.write',
-      callId: 'call_3_1',
+      callId: 'call_run-1_3_1',
       input: { path: 'a.txt' },
     });
   });
@@ -80,8 +81,16 @@ describe('ctx.tool: approvals, progress and cancellation', () => {
       'agent_completed',
     ]);
     const progress = sink.ofType('tool_progress').map((e) => e.data);
-    expect(progress[0]).toEqual({ agent: 'caller', tool: 'count', callId: 'call_3_1', progress: 1, total: 3, message: 'one' });
-    expect(progress[1]).toEqual({ agent: 'caller', tool: 'count', callId: 'call_3_1', progress: 2, total: 3 });
+    expect(progress[0]).toEqual({
+      agent: 'caller',
+      stepId: '3',
+      tool: 'count',
+      callId: 'call_run-1_3_1',
+      progress: 1,
+      total: 3,
+      message: 'one',
+    });
+    expect(progress[1]).toEqual({ agent: 'caller', stepId: '3', tool: 'count', callId: 'call_run-1_3_1', progress: 2, total: 3 });
     expect(progress[2].message).toHaveLength(1_000);
   });
 
@@ -102,7 +111,7 @@ describe('ctx.tool: approvals, progress and cancellation', () => {
     controller.abort(new Error('cancelled by the user'));
     await expect(result).rejects.toThrow('cancelled by the user');
     expect(sink.types()).toEqual(['agent_started', 'tool_executing', 'tool_completed']);
-    expect(sink.ofType('tool_completed')[0].data).toMatchObject({ callId: 'call_3_1', ok: false, error: CANCELLED_TOOL_ERROR });
+    expect(sink.ofType('tool_completed')[0].data).toMatchObject({ callId: 'call_run-1_3_1', ok: false, error: CANCELLED_TOOL_ERROR });
     expect([...sink.afterAbort]).toEqual([2]);
   });
 });
@@ -207,11 +216,15 @@ describe('ctx.runTools', () => {
       'status',
       'agent_completed',
     ]);
-    expect(sink.ofType('agent_thinking')[0].data).toEqual({ agent: 'caller', thought: 'I will use the tools.' });
+    expect(sink.ofType('agent_thinking')[0].data).toEqual({ agent: 'caller', stepId: '3', thought: 'I will use the tools.' });
     const completed = sink.ofType('tool_completed').map((e) => e.data);
     expect(completed.find((c) => c.tool === 'echo')).toMatchObject({ ok: true, output: { shown: { q: 1 } } });
     expect(completed.find((c) => c.tool === 'files.broken')).toMatchObject({ ok: false, error: 'The files server is down.' });
-    expect(sink.ofType('approval_requested')[0].data).toMatchObject({ tool: 'files.write', callId: 'call_3_3', input: { path: 'a.txt' } });
+    expect(sink.ofType('approval_requested')[0].data).toMatchObject({
+      tool: 'files.write',
+      callId: 'call_run-1_3_3',
+      input: { path: 'a.txt' },
+    });
     // From the first thought on, what the step publishes is the model's choice.
     expect(sink.modelDrivenFrom).toBe(1);
   });
