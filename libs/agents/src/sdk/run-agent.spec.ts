@@ -87,7 +87,7 @@ describe('runAgent and the step context', () => {
     };
     const first = await run('run-1', 1);
     // Every agent_* and tool_* event of the step names it.
-    const stepEvents = first.events.filter((e) => /^(agent|tool)_/.test(e.type));
+    const stepEvents = first.events.filter((e) => /^(?:agent|tool)_/.test(e.type));
     expect(stepEvents.map((e) => (e.data as { stepId?: string }).stepId)).toEqual(['1', '1', '1', '1', '1']);
     const callOf = (sink: MemoryEventSink) => sink.ofType('tool_executing')[0].data.callId;
     const ids = [callOf(first), callOf(await run('run-1', 2)), callOf(await run('run-2', 1))];
