@@ -10,3 +10,4 @@ export * from './runs';
 export * from './socket';
 export * from './subjects';
 export * from './validation';
+export * from './webhooks';
