@@ -43,10 +43,10 @@ const natsUrls = (def: string) =>
 /** WEBHOOK_URLS: one or more http(s) URLs, comma-separated, each checked (webhookUrlProblem). */
 const webhookUrls = z.string().transform((text, ctx) => {
   const urls = text.split(',').map((part) => part.trim());
-  for (const url of urls) {
+  urls.forEach((url, i) => {
     const problem = webhookUrlProblem(url);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }
+    if (problem) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} ${problem}` });
+  });
   if (urls.length > WEBHOOK_MAX_URLS) ctx.addIssue({ code: 'custom', message: `lists more than ${WEBHOOK_MAX_URLS} URLs` });
   if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', message: 'lists a URL twice' });
   return urls;

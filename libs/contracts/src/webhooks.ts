@@ -38,21 +38,22 @@ export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 export const WEBHOOK_MAX_URLS = 16;
 export const WEBHOOK_URL_MAX_CHARS = 2048;
 
-/** Why one entry of WEBHOOK_URLS is refused, or null when it is a URL Herald can deliver to. */
+/**
+ * Why one entry of WEBHOOK_URLS is refused (to follow "entry N"), or null when it is a URL
+ * Herald can deliver to. The entry itself is never repeated: it may hold a token.
+ */
 export function webhookUrlProblem(value: string): string | null {
-  if (value.length === 0) return 'has an empty entry';
-  if (value.length > WEBHOOK_URL_MAX_CHARS) return `has a URL over ${WEBHOOK_URL_MAX_CHARS} characters`;
+  if (value.length === 0) return 'is empty';
+  if (value.length > WEBHOOK_URL_MAX_CHARS) return `is over ${WEBHOOK_URL_MAX_CHARS} characters`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return `has "${value}", which is not a URL`;
+    return 'is not a URL';
   }
-  const shown = `${url.protocol}//${url.host}`;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `has ${url.protocol} URL; only http and https are delivered to`;
-  if (url.username || url.password) return `has credentials in the URL of ${shown}; put them in the path or query instead`;
-  if (!url.hostname) return `has a URL without a host`;
-  if (url.hash) return `has a fragment (#…) in the URL of ${shown}; it is never sent`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `is a ${url.protocol} URL; only http and https are delivered to`;
+  if (url.username || url.password) return 'has credentials (user:password@); put a token in the path or query instead';
+  if (url.hash) return 'has a fragment (#…), which is never sent';
   return null;
 }
 

@@ -21,7 +21,9 @@ export function addressRange(address: string): string {
   const ip = parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress() ? parsed.toIPv4Address() : parsed;
   const range = ip.range();
   if (range !== 'unicast') return range;
-  return ip instanceof ipaddr.IPv4 ? ip.subnetMatch(IPV4_ALSO_NOT_PUBLIC, 'public') : ip.subnetMatch(IPV6_ALSO_NOT_PUBLIC, 'public');
+  return ip instanceof ipaddr.IPv4
+    ? ipaddr.subnetMatch(ip, IPV4_ALSO_NOT_PUBLIC, 'public')
+    : ipaddr.subnetMatch(ip, IPV6_ALSO_NOT_PUBLIC, 'public');
 }
 
 /**
