@@ -199,9 +199,9 @@ describe('loadConfig', () => {
         WEBHOOK_ALLOW_PRIVATE: true,
       });
       // The specification's own example secret (24 bytes) is accepted.
-      expect(loadConfig({ ...DEV, WEBHOOK_URLS: 'https://a.example', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).WEBHOOK_URLS).toEqual([
-        'https://a.example',
-      ]);
+      expect(
+        loadConfig({ ...DEV, WEBHOOK_URLS: 'https://a.example', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).WEBHOOK_URLS,
+      ).toEqual(['https://a.example']);
     });
 
     it.each([

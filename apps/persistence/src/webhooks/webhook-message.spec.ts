@@ -33,7 +33,10 @@ describe('webhook messages', () => {
       logged({ type: 'error', data: { code: 'TIMEOUT', message: 'x'.repeat(5000), retryable: true } }),
       'never-for-a-failed-run',
     );
-    expect(failed).toMatchObject({ type: 'run.failed', data: { status: 'failed', usage: null, error: { code: 'TIMEOUT', retryable: true } } });
+    expect(failed).toMatchObject({
+      type: 'run.failed',
+      data: { status: 'failed', usage: null, error: { code: 'TIMEOUT', retryable: true } },
+    });
     expect(failed!.data.error!.message).toHaveLength(WEBHOOK_ERROR_MESSAGE_MAX_CHARS);
     expect(failed!.data.messageId).toBeUndefined();
 

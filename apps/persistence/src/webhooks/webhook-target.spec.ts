@@ -72,7 +72,7 @@ describe('webhook targets (the private-address rule)', () => {
 
   it('refuses a name that resolves to a private address, or to a public and a private one', async () => {
     const resolve = resolver({
-      'localhost': ['127.0.0.1', '::1'],
+      localhost: ['127.0.0.1', '::1'],
       'internal.example.com': ['10.0.0.7'],
       'mixed.example.com': ['93.184.216.34', '192.168.0.10'],
       'mapped.example.com': ['::ffff:10.0.0.1'],

@@ -16,6 +16,7 @@ import {
 } from '@herald/contracts';
 import { quoteIdentifier, withDatabase } from '@herald/db';
 import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient } from '@herald/messaging';
+import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
@@ -68,8 +69,12 @@ export class PersistenceHarness {
   publisher!: EventPublisher;
   db!: Client;
 
-  static async start(instances = 1): Promise<PersistenceHarness> {
+  /** More environment for every instance (e.g. WEBHOOK_URLS). */
+  private env: Record<string, string> = {};
+
+  static async start(instances = 1, env: Record<string, string> = {}): Promise<PersistenceHarness> {
     const h = new PersistenceHarness();
+    h.env = env;
     await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
     h.nc = await connect({ servers: NATS_URL });
     h.client = new RpcClient(h.nc, h.subjects);
@@ -89,6 +94,7 @@ export class PersistenceHarness {
           NATS_URL,
           DATABASE_URL: this.databaseUrl,
           LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+          ...this.env,
         },
         { tokens: false }, // persistence verifies no tokens
       ),
@@ -153,9 +159,22 @@ export class PersistenceHarness {
       await this.nc.drain();
     }
     await this.db?.end().catch(() => undefined);
+    if (this.env.REDIS_URL) await deleteRedisKeys(this.env.REDIS_URL, `${this.namespace}:*`);
     const admin = new Client({ connectionString: withDatabase(BASE_DB, 'postgres') });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(this.dbName)} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** Deletes the keys a test left in Redis (the webhooks' BullMQ queue). */
+async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = new IORedis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }
