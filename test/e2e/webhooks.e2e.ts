@@ -81,10 +81,12 @@ describe('webhooks (PROTOCOL.md §10)', () => {
     expect(attempts.map((r) => r.status)).toEqual([503, 204]);
     expect(new Set(attempts.map((r) => r.id)).size).toBe(1);
     expect(attempts.every((r) => r.verified)).toBe(true);
+    // The terminal event's usage: partial, or null when it carries none.
+    const usage = (terminal.data as { usage?: unknown }).usage ?? null;
     expect(attempts[1].payload).toEqual({
       type: 'run.cancelled',
       timestamp: new Date(terminal.ts).toISOString(),
-      data: { runId: ack.runId, conversationId: ack.conversationId, userId: 'bob', status: 'cancelled', usage: null },
+      data: { runId: ack.runId, conversationId: ack.conversationId, userId: 'bob', status: 'cancelled', usage },
     });
   });
 

@@ -64,7 +64,7 @@ export function webhookUrlProblem(value: string): string | null {
 export function webhookSecretProblem(value: string): string | null {
   if (!value.startsWith('whsec_')) return 'must start with whsec_ (a Standard Webhooks secret: whsec_ and base64)';
   const base64 = value.slice('whsec_'.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0) return 'must be whsec_ followed by standard base64';
+  if (!/^[A-Z0-9+/]+={0,2}$/i.test(base64) || base64.length % 4 !== 0) return 'must be whsec_ followed by standard base64';
   const bytes = Buffer.from(base64, 'base64').length;
   if (bytes < 24 || bytes > 64) return `must hold 24 to 64 bytes of key (it holds ${bytes}), e.g. whsec_$(openssl rand -base64 32)`;
   return null;

@@ -43,7 +43,9 @@ export async function postWebhook(url: URL, opts: PostOptions): Promise<WebhookR
   };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<WebhookResponse>((resolve, reject) => {
-    const req = send(url, options, (res) => readBounded(res, opts.maxResponseBytes).then(resolve, reject));
+    const req = send(url, options, (res) => {
+      readBounded(res, opts.maxResponseBytes).then(resolve, reject);
+    });
     req.on('error', (err) => reject(deadline.aborted ? new Error(`no answer within ${opts.timeoutMs} ms`) : err));
     req.end(opts.body);
   });
