@@ -21,10 +21,11 @@ describe('webhooks (PROTOCOL.md §10)', () => {
     receiver = await WebhookReceiver.start(SECRET, (_path, attempt) => (attempt === 1 ? 503 : 204));
     cluster = await Cluster.start({
       gateways: 2,
+      readyTimeoutMs: 120_000,
       env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '20' },
       appEnv: { persistence: { WEBHOOK_URLS: receiver.url('/hook'), WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' } },
     });
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await cluster?.stop();
@@ -37,11 +38,11 @@ describe('webhooks (PROTOCOL.md §10)', () => {
     const client = await cluster.client('alice', 0);
     const seen = new EventCollector(client);
     const ack = await client.send('What is NATS JetStream?');
-    const events = await seen.until(ack.runId);
+    const events = await seen.until(ack.runId, 90_000);
     const terminal = events.at(-1)!;
     expect(terminal.type).toBe('orchestration_completed');
 
-    await receiver.until(() => deliveredOf(ack.runId).length === 1, 'run.completed delivered');
+    await receiver.until(() => deliveredOf(ack.runId).length === 1, 'run.completed delivered', 60_000);
     const attempts = receiver.of(ack.runId);
     expect(attempts.map((a) => a.status)).toEqual([503, 204]);
     expect(attempts[1].id).toBe(attempts[0].id);
@@ -64,19 +65,19 @@ describe('webhooks (PROTOCOL.md §10)', () => {
       },
     });
     expect(attempts[1].payload!.data.messageId).toBe(ack.messageId);
-  });
+  }, 150_000);
 
   it('delivers run.cancelled for a run cancelled from the other gateway', async () => {
     const a = await cluster.client('bob', 0);
     const b = await cluster.client('bob', 1);
     const seen = new EventCollector(a);
     const ack = await a.send(LONG_QUESTION, { stream: true });
-    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta');
+    await seen.untilSeen(ack.runId, (e) => e.type === 'message_delta', 90_000);
     await expect(b.cancel(ack.runId)).resolves.toMatchObject({ ok: true });
-    const terminal = (await seen.until(ack.runId)).at(-1)!;
+    const terminal = (await seen.until(ack.runId, 90_000)).at(-1)!;
     expect(terminal.type).toBe('run_cancelled');
 
-    await receiver.until(() => deliveredOf(ack.runId).length === 1, 'run.cancelled delivered');
+    await receiver.until(() => deliveredOf(ack.runId).length === 1, 'run.cancelled delivered', 60_000);
     const attempts = receiver.of(ack.runId);
     expect(attempts.map((r) => r.status)).toEqual([503, 204]);
     expect(new Set(attempts.map((r) => r.id)).size).toBe(1);
@@ -88,18 +89,18 @@ describe('webhooks (PROTOCOL.md §10)', () => {
       timestamp: new Date(terminal.ts).toISOString(),
       data: { runId: ack.runId, conversationId: ack.conversationId, userId: 'bob', status: 'cancelled', usage },
     });
-  });
+  }, 150_000);
 
   it('refuses the loopback receiver once persistence runs without WEBHOOK_ALLOW_PRIVATE: nothing sent, a warning, a metric', async () => {
     const [old] = cluster.running('persistence');
     await cluster.kill(old);
     const persistence = await cluster.startService('persistence', { WEBHOOK_ALLOW_PRIVATE: 'false' });
-    await cluster.waitReady(persistence);
+    await cluster.waitReady(persistence, 120_000);
 
     const client = await cluster.client('carol', 1);
     const seen = new EventCollector(client);
     const ack = await client.send('What is NATS JetStream?');
-    expect((await seen.until(ack.runId)).at(-1)!.type).toBe('orchestration_completed');
+    expect((await seen.until(ack.runId, 90_000)).at(-1)!.type).toBe('orchestration_completed');
 
     const refused = async () => {
       const text = await (await fetch(persistence.metricsUrl)).text();
@@ -115,5 +116,5 @@ describe('webhooks (PROTOCOL.md §10)', () => {
       .find((l) => l.level === 40 && String(l.msg).startsWith('webhook refused') && l.runId === ack.runId);
     expect(warning).toMatchObject({ range: 'loopback', address: '127.0.0.1' });
     expect(receiver.of(ack.runId)).toEqual([]);
-  });
+  }, 240_000);
 });
