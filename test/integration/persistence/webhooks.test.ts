@@ -127,6 +127,23 @@ describe('webhooks', () => {
     });
   });
 
+  it('runs nothing of it without WEBHOOK_URLS: no consumer, no queue', async () => {
+    const h = await PersistenceHarness.start();
+    try {
+      const jsm = await h.nc.jetstreamManager();
+      const consumers = (await jsm.consumers.list(h.subjects.streams.events).next()).map((c) => c.name);
+      expect(consumers).toEqual([h.subjects.consumers.persistenceEvents]);
+      const redis = createRedis(REDIS_URL, undefined, { forBullmq: true });
+      try {
+        expect(await redis.keys(`${h.subjects.bullmqPrefix}:*`)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   describe('delivery worker (BullMQ on Redis)', () => {
     const namespace = `t${randomBytes(5).toString('hex')}`;
     const started: Array<{ worker: WebhookDeliveryWorker; queue: WebhookQueue }> = [];

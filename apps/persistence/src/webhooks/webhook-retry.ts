@@ -1,6 +1,6 @@
 /**
  * When a failed delivery is tried again (PROTOCOL.md §10): the first retries within a minute
- * (about 1 s, 5 s, 30 s), then backing off, for up to a day after the run ended; the last
+ * (about 1 s, 5 s, 30 s), then backing off, for up to a day after the delivery was queued; the last
  * attempt comes at the end of that window. Each delay is spread by up to ±10 % so that the
  * retries of many runs that failed together do not arrive together.
  */
