@@ -245,6 +245,9 @@ describe('webhooks', () => {
           res.writeHead(200);
           res.write(Buffer.alloc(1024 * 1024, 'x'));
           // Never ends: only the first bytes are read.
+        } else if (req.url === '/cut') {
+          res.writeHead(200, { 'content-length': '100' });
+          res.write('abc', () => res.socket?.destroy());
         } else if (req.url === '/silent') {
           /* never answers */
         } else res.writeHead(204).end();
@@ -270,6 +273,8 @@ describe('webhooks', () => {
       expect(huge.status).toBe(200);
       expect(huge.body.length).toBeLessThanOrEqual(4096);
       await expect(post('/silent', 300)).rejects.toThrow(/no answer within 300 ms/);
+      // An answer cut off before its end is a failed attempt, not one left hanging.
+      await expect(post('/cut')).rejects.toThrow(/cut off|aborted/);
     });
 
     it('pins the connection to the checked address: a name is resolved once, by the resolver given', async () => {

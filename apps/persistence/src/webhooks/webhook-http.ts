@@ -70,6 +70,8 @@ function readBounded(res: IncomingMessage, max: number): Promise<WebhookResponse
     });
     res.on('end', done);
     res.on('error', (err) => (size >= max ? undefined : reject(err)));
+    // After 'end' (or enough read) this changes nothing; before, the answer was cut off.
+    res.on('close', () => reject(new Error('the answer was cut off')));
   });
 }
 
