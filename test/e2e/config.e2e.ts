@@ -51,4 +51,26 @@ describe('configuration of a built app', () => {
     },
     60_000,
   );
+
+  it('stops persistence when a webhook URL or the webhook secret is malformed, naming the variable and never the URL', async () => {
+    const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) };
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [
+        { WEBHOOK_URLS: 'https://hooks.example.com/in, ftp://s3cret.example.com/in', WEBHOOK_SECRET: `whsec_${'A'.repeat(32)}` },
+        /WEBHOOK_URLS: entry 2 is a ftp: URL/,
+      ],
+      [
+        { WEBHOOK_URLS: 'https://user:s3cret@hooks.example.com/in', WEBHOOK_SECRET: `whsec_${'A'.repeat(32)}` },
+        /WEBHOOK_URLS: entry 1 has credentials/,
+      ],
+      [{ WEBHOOK_URLS: 'https://hooks.example.com/in' }, /WEBHOOK_SECRET: is required with WEBHOOK_URLS/],
+      [{ WEBHOOK_URLS: 'https://hooks.example.com/in', WEBHOOK_SECRET: 's3cret' }, /WEBHOOK_SECRET: must start with whsec_/],
+    ];
+    for (const [env, message] of cases) {
+      const { code, output } = await runApp('persistence', { ...base, ...env });
+      expect({ env, code }).toEqual({ env, code: 1 });
+      expect(output).toMatch(message);
+      expect(output).not.toMatch(/s3cret/);
+    }
+  }, 60_000);
 });

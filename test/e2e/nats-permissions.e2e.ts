@@ -19,6 +19,12 @@ import { NATS_USERS, type NatsUser } from './support/nats-conf';
  * refused; a client without credentials is not let in; a worker cannot listen to live events
  * nor read conversations; a service NATS stops accepting stops with a fatal log.
  */
+const WEBHOOKS_ON = {
+  WEBHOOK_URLS: 'http://127.0.0.1:9/hook',
+  WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+};
+
 describe('NATS credentials and per-service permissions (deploy/nats/nats-server.conf)', () => {
   const namespace = `e2e${randomBytes(4).toString('hex')}`;
   const s = subjects(namespace);
@@ -40,7 +46,11 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
       natsUrl: nats.url,
       natsAuth: { user: 'gateway', pass: nats.passwords.gateway, inboxPrefix: natsInboxPrefix('gateway') },
       gateways: 1,
-      appEnv: Object.fromEntries(NATS_USERS.map((u) => [u, nats.envOf(u)])),
+      appEnv: {
+        ...Object.fromEntries(NATS_USERS.map((u) => [u, nats.envOf(u)])),
+        // Webhooks on: persistence's second durable consumer must be allowed too (the receiver need not exist).
+        persistence: { ...nats.envOf('persistence'), ...WEBHOOKS_ON },
+      },
     });
   }, 90_000);
 
@@ -76,6 +86,13 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
     expect(streamed.length).toBeGreaterThan(0);
     expect(deltaChars).toBe(streamed.reduce((a, b) => a + b, 0));
 
+    // Persistence's webhook consumer was created and read the run's terminal event (its delivery to
+    // the missing receiver then fails, which is no permission matter).
+    await waitFor(
+      () => cluster.logLines('persistence-0').some((l) => l.msg === 'webhook attempt failed' && l.runId === ack.runId),
+      30_000,
+      () => 'no webhook attempt for the run',
+    );
     expect(nats.violations()).toEqual([]);
   });
 

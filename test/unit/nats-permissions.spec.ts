@@ -174,16 +174,16 @@ describe('deploy/nats/nats-server.conf', () => {
       }
     });
 
-    it("keeps each durable consumer to its service: persistence's event writer, the orchestrators' run queue", () => {
-      const writer = s.consumers.persistenceEvents;
+    it("keeps each durable consumer to its service: persistence's event writer and webhooks, the orchestrators' run queue", () => {
       const runs = s.consumers.orchestratorRuns;
-      const writerOps = [
+      const writerOps = [s.consumers.persistenceEvents, s.consumers.persistenceWebhooks].flatMap((writer) => [
         durable(EVENTS, writer),
         `$JS.API.CONSUMER.CREATE.${EVENTS}.${writer}.${s.eventsAll}`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS}.${writer}`,
         `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.${writer}`,
         `$JS.API.CONSUMER.DELETE.${EVENTS}.${writer}`,
         `$JS.ACK.${EVENTS}.${writer}.1.2.3.4.5`,
-      ];
+      ]);
       const runOps = [
         durable(RUNS, runs),
         `$JS.API.CONSUMER.CREATE.${RUNS}.${runs}`,

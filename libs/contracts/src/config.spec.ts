@@ -177,4 +177,70 @@ describe('loadConfig', () => {
   ])('refuses MCP_SERVERS=%s', (value, error) => {
     expect(() => loadConfig({ NODE_ENV: 'development', MCP_SERVERS: value })).toThrow(error);
   });
+
+  describe('webhooks', () => {
+    const WHSEC = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+
+    it('are off by default: no URLs, private targets refused', () => {
+      expect(loadConfig(DEV)).toMatchObject({ WEBHOOK_URLS: [], WEBHOOK_ALLOW_PRIVATE: false });
+      expect(loadConfig(DEV).WEBHOOK_SECRET).toBeUndefined();
+    });
+
+    it('read WEBHOOK_URLS as a comma-separated list of http(s) URLs, with the secret and WEBHOOK_ALLOW_PRIVATE', () => {
+      const c = loadConfig({
+        ...DEV,
+        WEBHOOK_URLS: ' https://hooks.example.com/herald?token=abc , http://10.0.0.5:8080/in',
+        WEBHOOK_SECRET: WHSEC,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      });
+      expect(c).toMatchObject({
+        WEBHOOK_URLS: ['https://hooks.example.com/herald?token=abc', 'http://10.0.0.5:8080/in'],
+        WEBHOOK_SECRET: WHSEC,
+        WEBHOOK_ALLOW_PRIVATE: true,
+      });
+      // The specification's own example secret (24 bytes) is accepted.
+      expect(
+        loadConfig({ ...DEV, WEBHOOK_URLS: 'https://a.example', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).WEBHOOK_URLS,
+      ).toEqual(['https://a.example']);
+    });
+
+    it.each([
+      ['not a url', /WEBHOOK_URLS: entry 1 is not a URL/],
+      ['https://a.example.com/in, ftp://files.example.com/in', /WEBHOOK_URLS: entry 2 is a ftp: URL; only http and https/],
+      ['javascript:alert(1)', /WEBHOOK_URLS: entry 1 is a javascript: URL/],
+      ['https://user:pass@hooks.example.com/in', /WEBHOOK_URLS: entry 1 has credentials/],
+      ['https://:pass@hooks.example.com/in', /WEBHOOK_URLS: entry 1 has credentials/],
+      ['https://hooks.example.com/in#frag', /WEBHOOK_URLS: entry 1 has a fragment/],
+      ['https://a.example.com/in,,https://b.example.com/in', /WEBHOOK_URLS: entry 2 is empty/],
+      ['https://a.example.com/in,https://a.example.com/in', /WEBHOOK_URLS: lists a URL twice/],
+      [Array.from({ length: 17 }, (_, i) => `https://h${i}.example.com/`).join(','), /WEBHOOK_URLS: lists more than 16 URLs/],
+      [`https://a.example.com/${'x'.repeat(2100)}`, /WEBHOOK_URLS: entry 1 is over 2048 characters/],
+    ])('refuse WEBHOOK_URLS=%s', (value, error) => {
+      expect(() => loadConfig({ ...DEV, WEBHOOK_URLS: value, WEBHOOK_SECRET: WHSEC })).toThrow(error);
+    });
+
+    it('never repeat a refused entry (it may hold a token)', () => {
+      for (const value of ['https://user:hunter2@hooks.example.com/', 'https://[hunter2/in', 'ftp://hunter2.example.com/']) {
+        expect(() => loadConfig({ ...DEV, WEBHOOK_URLS: value, WEBHOOK_SECRET: WHSEC })).toThrow(/WEBHOOK_URLS: entry 1/);
+        expect(() => loadConfig({ ...DEV, WEBHOOK_URLS: value, WEBHOOK_SECRET: WHSEC })).not.toThrow(/hunter2/);
+      }
+    });
+
+    it.each([
+      [undefined, /WEBHOOK_SECRET: is required with WEBHOOK_URLS/],
+      ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', /WEBHOOK_SECRET: must start with whsec_/],
+      ['whsec_not*base64!', /WEBHOOK_SECRET: must be whsec_ followed by standard base64/],
+      ['whsec_abc', /WEBHOOK_SECRET: must be whsec_ followed by standard base64/],
+      [`whsec_${Buffer.alloc(16).toString('base64')}`, /WEBHOOK_SECRET: must hold 24 to 64 bytes of key \(it holds 16\)/],
+      [`whsec_${Buffer.alloc(65).toString('base64')}`, /WEBHOOK_SECRET: must hold 24 to 64 bytes/],
+    ])('refuse WEBHOOK_SECRET=%s with WEBHOOK_URLS', (secret, error) => {
+      const env: Record<string, string> = { ...DEV, WEBHOOK_URLS: 'https://hooks.example.com/in' };
+      if (secret !== undefined) env.WEBHOOK_SECRET = secret;
+      expect(() => loadConfig(env)).toThrow(error);
+    });
+
+    it('refuse a WEBHOOK_ALLOW_PRIVATE that is not a boolean', () => {
+      expect(() => loadConfig({ ...DEV, WEBHOOK_ALLOW_PRIVATE: 'sometimes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE: must be true or false/);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NAMESPACE_RE } from './subjects';
+import { WEBHOOK_MAX_URLS, webhookSecretProblem, webhookUrlProblem } from './webhooks';
 
 export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
 
@@ -38,6 +39,18 @@ const natsUrls = (def: string) =>
       (v) => v.split(',').every((part) => isUrlOf(part.trim(), /^(?:nats|tls):$/)),
       'must be one or more nats:// or tls:// URLs, comma-separated',
     );
+
+/** WEBHOOK_URLS: one or more http(s) URLs, comma-separated, each checked (webhookUrlProblem). */
+const webhookUrls = z.string().transform((text, ctx) => {
+  const urls = text.split(',').map((part) => part.trim());
+  urls.forEach((url, i) => {
+    const problem = webhookUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} ${problem}` });
+  });
+  if (urls.length > WEBHOOK_MAX_URLS) ctx.addIssue({ code: 'custom', message: `lists more than ${WEBHOOK_MAX_URLS} URLs` });
+  if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', message: 'lists a URL twice' });
+  return urls;
+});
 
 /**
  * Every environment variable Herald reads, validated once at start. Each app reads the
@@ -209,6 +222,18 @@ const configObject = z.object({
    * `"timeoutMs"`. Only used with a model (LLM_PROVIDER).
    */
   MCP_SERVERS: mcpServers.optional(),
+  /** Webhooks (PROTOCOL.md §10): the URLs that receive run.completed, run.failed and run.cancelled, comma-separated; unset: none. */
+  WEBHOOK_URLS: webhookUrls.optional(),
+  /** The Standard Webhooks signing secret (whsec_ and base64); required with WEBHOOK_URLS. */
+  WEBHOOK_SECRET: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = webhookSecretProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  /** Deliver to loopback, private, link-local and unique-local addresses too (default false: refused). */
+  WEBHOOK_ALLOW_PRIVATE: optionalBool,
   /** OpenTelemetry: the OTLP/HTTP base URL spans go to (`/v1/traces` is appended); unset: no spans are exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -237,6 +262,13 @@ export const configSchema = configObject.superRefine((c, ctx) => {
   if ((c.LLM_PROVIDER === 'openai' || c.LLM_PROVIDER === 'anthropic') && !c.LLM_API_KEY) {
     ctx.addIssue({ code: 'custom', path: ['LLM_API_KEY'], message: `is required with LLM_PROVIDER=${c.LLM_PROVIDER}` });
   }
+  if (c.WEBHOOK_URLS && !c.WEBHOOK_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_SECRET'],
+      message: 'is required with WEBHOOK_URLS (whsec_ and base64, e.g. whsec_$(openssl rand -base64 32))',
+    });
+  }
   // NATS credentials: a user with its password, a token, or a creds file; one of them.
   if (c.NATS_USER && !c.NATS_PASSWORD) {
     ctx.addIssue({ code: 'custom', path: ['NATS_PASSWORD'], message: 'is required with NATS_USER' });
@@ -258,13 +290,16 @@ export const configSchema = configObject.superRefine((c, ctx) => {
   }
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS' | 'HOST'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'DEV_TOKENS' | 'HOST' | 'WEBHOOK_URLS' | 'WEBHOOK_ALLOW_PRIVATE'> & {
   JWT_SECRET: string;
   DEV_TOKENS: boolean;
   INSTANCE_ID: string;
   HOST: string;
   /** True when the public development secret is in use (JWT_SECRET unset, or set to it). */
   usingDevSecret: boolean;
+  /** Empty when unset: no webhooks (nothing consumes or queues for them). */
+  WEBHOOK_URLS: readonly string[];
+  WEBHOOK_ALLOW_PRIVATE: boolean;
 };
 
 export class ConfigError extends Error {}
@@ -307,5 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     // Dev tokens are signed with JWT_SECRET: with a real secret they would be real tokens for anyone.
     DEV_TOKENS: c.NODE_ENV === 'production' ? false : (c.DEV_TOKENS ?? usingDevSecret),
     usingDevSecret,
+    WEBHOOK_URLS: c.WEBHOOK_URLS ?? [],
+    WEBHOOK_ALLOW_PRIVATE: c.WEBHOOK_ALLOW_PRIVATE ?? false,
   };
 }

@@ -11,3 +11,4 @@ export * from './socket';
 export * from './subjects';
 export * from './usage';
 export * from './validation';
+export * from './webhooks';

@@ -60,8 +60,17 @@ export interface Subjects {
   rpc(op: PersistenceRpc): string;
   readonly rpcAll: string;
   readonly streams: { events: string; runs: string };
-  readonly consumers: { orchestratorRuns: string; persistenceEvents: string };
-  readonly queues: { agents: string };
+  readonly consumers: {
+    orchestratorRuns: string;
+    persistenceEvents: string;
+    /** Persistence's durable consumer of EVENTS that queues webhooks (only with WEBHOOK_URLS). */
+    persistenceWebhooks: string;
+  };
+  readonly queues: {
+    agents: string;
+    /** One job per (run, webhook URL), delivered with retries (only with WEBHOOK_URLS). */
+    webhooks: string;
+  };
   /** BullMQ's key prefix for this deployment's queues. */
   readonly bullmqPrefix: string;
   readonly redisPrefix: string;
@@ -103,8 +112,12 @@ export function subjects(namespace = 'herald'): Subjects {
     rpc: (op) => `${ns}.rpc.persistence.${op}`,
     rpcAll: `${ns}.rpc.persistence.>`,
     streams: { events: `${upper}_EVENTS`, runs: `${upper}_RUNS` },
-    consumers: { orchestratorRuns: 'orchestrator_runs', persistenceEvents: 'persistence_event_writer' },
-    queues: { agents: 'agents' },
+    consumers: {
+      orchestratorRuns: 'orchestrator_runs',
+      persistenceEvents: 'persistence_event_writer',
+      persistenceWebhooks: 'persistence_webhooks',
+    },
+    queues: { agents: 'agents', webhooks: 'webhooks' },
     bullmqPrefix: `${ns}:bull`,
     redisPrefix: `${ns}:`,
     keys: {

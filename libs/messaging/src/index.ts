@@ -11,4 +11,5 @@ export * from './rpc';
 export * from './nest';
 export * from './trace-context';
 export * from './stream-sequence';
+export * from './timeout';
 export * from './tracing';

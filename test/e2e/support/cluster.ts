@@ -45,6 +45,8 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** The Postgres server; the cluster's own database is created on it. */
   databaseUrl?: string;
+  /** How long each service may take to become ready at start (default 30 s; more on a loaded machine). */
+  readyTimeoutMs?: number;
 }
 
 export function freePort(): Promise<number> {
@@ -99,7 +101,7 @@ export class Cluster {
       for (let i = 0; i < (opts.workers ?? 1); i++) await cluster.startService('worker');
       for (let i = 0; i < (opts.orchestrators ?? 1); i++) await cluster.startService('orchestrator');
       for (let i = 0; i < (opts.gateways ?? 2); i++) await cluster.startService('gateway');
-      await Promise.all(cluster.services.map((s) => cluster.waitReady(s)));
+      await Promise.all(cluster.services.map((s) => cluster.waitReady(s, opts.readyTimeoutMs)));
     } catch (err) {
       await cluster.stop();
       throw err;

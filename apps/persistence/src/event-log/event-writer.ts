@@ -2,10 +2,11 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Subjects } from '@herald/contracts';
 import { describeDatabaseError, isDataError } from '@herald/db';
 import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
-import { ConsumerEvents, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
+import { closeWhenConsumerIsGone } from '../infrastructure/durable-consumer';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { EventLogMetrics } from './event-log-metrics';
@@ -110,7 +111,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     const messages = await consumer.consume({ max_messages: PULL_WINDOW });
     this.messages = messages;
     if (this.stopped) await messages.close();
-    void this.closeWhenConsumerIsGone(messages);
+    void closeWhenConsumerIsGone(messages, (status) => this.logger.warn({ status }, 'event writer consumer is gone; recreating it'));
     const batcher = new MessageBatcher<JsMsg>(messages[Symbol.asyncIterator](), BATCH);
     const writing = new Set<Promise<void>>();
     try {
@@ -126,22 +127,6 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
       await Promise.all(writing);
       await messages.close().catch(() => undefined);
       (await batcher.leftover().catch(() => undefined))?.nak();
-    }
-  }
-
-  /** A deleted consumer (or stream) is not recreated by `consume()`: end it, so that run() does. */
-  private async closeWhenConsumerIsGone(messages: ConsumerMessages): Promise<void> {
-    const gone: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound];
-    try {
-      for await (const status of await messages.status()) {
-        if (gone.includes(status.type)) {
-          this.logger.warn({ status: status.type }, 'event writer consumer is gone; recreating it');
-          await messages.close();
-          return;
-        }
-      }
-    } catch {
-      // The status stream ends with the consumer.
     }
   }
 

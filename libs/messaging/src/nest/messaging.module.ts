@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import { connectNats, ensureStreams, natsCredentials } from '../nats';
 import { createRedis, type Redis } from '../redis';
 import { RpcClient } from '../rpc';
+import { withTimeout } from '../timeout';
 import { shutdownTracing } from '../tracing';
 import { HealthChecks } from './health-checks';
 import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server';
@@ -150,13 +151,13 @@ class MessagingShutdown implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.closeNats(), closeRedis(this.redis), closeRedis(this.bullRedis)]);
     // Last: the spans of the work that just stopped go out too.
-    await within(shutdownTracing(), SHUTDOWN_STEP_MS).catch(() => undefined);
+    await withTimeout(shutdownTracing(), SHUTDOWN_STEP_MS, 'span export').catch(() => undefined);
   }
 
   private async closeNats(): Promise<void> {
     if (this.nc.isClosed()) return;
     try {
-      await within(this.nc.drain(), SHUTDOWN_STEP_MS);
+      await withTimeout(this.nc.drain(), SHUTDOWN_STEP_MS, 'nats drain');
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'nats drain failed; closing');
       await this.nc.close().catch(() => undefined);
@@ -167,20 +168,10 @@ class MessagingShutdown implements OnApplicationShutdown {
 async function closeRedis(redis?: Redis): Promise<void> {
   if (!redis) return;
   try {
-    await within(redis.quit(), SHUTDOWN_STEP_MS);
+    await withTimeout(redis.quit(), SHUTDOWN_STEP_MS, 'redis quit');
   } catch {
     redis.disconnect();
   }
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export type { Subjects };

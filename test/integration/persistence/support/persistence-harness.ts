@@ -16,6 +16,7 @@ import {
 } from '@herald/contracts';
 import { quoteIdentifier, withDatabase } from '@herald/db';
 import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient } from '@herald/messaging';
+import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
@@ -157,9 +158,22 @@ export class PersistenceHarness {
       await this.nc.drain();
     }
     await this.db?.end().catch(() => undefined);
+    if (this.env.REDIS_URL) await deleteRedisKeys(this.env.REDIS_URL, `${this.namespace}:*`);
     const admin = new Client({ connectionString: withDatabase(BASE_DB, 'postgres') });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(this.dbName)} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** Deletes the keys a test left in Redis (the webhooks' BullMQ queue). */
+async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = new IORedis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }
