@@ -18,16 +18,20 @@ function fakeRpc(all: StoredMessage[], piece: number) {
   return { rpc, calls };
 }
 
-const conversation = (count: number, content: (i: number) => string): StoredMessage[] =>
-  Array.from({ length: count }, (_, i) => ({
-    id: randomUUID(),
+const conversation = (count: number, content: (i: number) => string): StoredMessage[] => {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  return ids.map((id, i) => ({
+    id,
     conversationId: 'c',
     runId: null,
     role: 'assistant',
     content: content(i),
     metadata: null,
     createdAt: new Date(i * 1000).toISOString(),
+    parentId: ids[i - 1] ?? null,
+    siblingIds: [id],
   }));
+};
 
 describe('messagesPage', () => {
   const req = { userId: 'u', conversationId: 'c' };
