@@ -3,7 +3,7 @@ import { SeedKnowledgeBase1795334000001 } from './1795334000001-seed-knowledge-b
 import { DemoDataset1795334000002 } from './1795334000002-demo-dataset.migration';
 import { DropEventsConversationIndex1795334000003 } from './1795334000003-drop-events-conversation-index.migration';
 import { DemoReaderLockdown1795334000004 } from './1795334000004-demo-reader-lockdown.migration';
-import { MessageTree1795334000030 } from './1795334000030-message-tree.migration';
+import { MESSAGE_TREE_BACKFILL_BATCH, MessageTree1795334000030 } from './1795334000030-message-tree.migration';
 
 export {
   InitialSchema1795334000000,
@@ -12,6 +12,7 @@ export {
   DropEventsConversationIndex1795334000003,
   DemoReaderLockdown1795334000004,
   MessageTree1795334000030,
+  MESSAGE_TREE_BACKFILL_BATCH,
 };
 
 /** Every migration, oldest first. Hand-written SQL; the schema is never synchronized. */
