@@ -1,5 +1,5 @@
 import type { VerifiedToken } from '@herald/auth';
-import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, isUuid, type RunCancelResult } from '@herald/contracts';
 import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai';
@@ -42,6 +42,38 @@ export function clientMessageIdOf(conversationId: string, userMessageId: string)
 }
 
 /**
+ * The `chat:send` of a POST. `regenerate-message`: answer again the user message of the answer
+ * `messageId` names (Herald's id, from `start`), or the active branch's last one; never a repeat
+ * of an earlier POST. `submit-message` with `messageId` naming a user message: an edit of that
+ * stored message (its id must be Herald's: one the client loaded with the history).
+ */
+function chatSendOf(request: ChatRequest): Record<string, unknown> {
+  const base = { conversationId: 'new', options: request.options };
+  if (request.trigger === 'regenerate-message') {
+    return {
+      ...base,
+      regenerate: true,
+      ...(request.messageId !== undefined && isUuid(request.messageId) ? { parentMessageId: request.messageId } : {}),
+    };
+  }
+  const last = request.messages.at(-1)!;
+  const content = last.role === 'user' ? textOf(last) : '';
+  if (content === '') throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
+  const edited = request.messageId === undefined ? undefined : request.messages.find((m) => m.id === request.messageId);
+  if (edited?.role !== 'user') return { ...base, content, clientMessageId: clientMessageIdOf(request.conversationId, last.id) };
+  if (!isUuid(edited.id)) {
+    throw new HeraldError(ErrorCode.INVALID_INPUT, 'messageId: not a stored message (edit a message by the id Herald stored it under)');
+  }
+  // useChat keeps the edited message's id: the key also names the new text, so an edit is not a repeat of the first send.
+  return {
+    ...base,
+    content,
+    parentMessageId: edited.id,
+    clientMessageId: clientMessageIdOf(request.conversationId, `${edited.id}\u0000${content}`),
+  };
+}
+
+/**
  * The AI SDK's UI message stream over Herald's runs (PROTOCOL.md §9): `useChat` with
  * `DefaultChatTransport` sends a chat's messages; Herald admits the last user message like
  * `chat:send` (or takes it as the answer the chat's run waits for) and streams the run's
@@ -61,19 +93,6 @@ export class AiSdkService {
   /** `POST /v1/ai-sdk/chat`. */
   async send(user: VerifiedToken, body: unknown, traceparent: string | undefined, res: Response): Promise<void> {
     const request = await parseChatRequest(user.userId, body);
-    if (request.trigger === 'regenerate-message') {
-      throw new HeraldError(
-        ErrorCode.INVALID_INPUT,
-        'trigger: regenerate-message is not supported yet (answering a message again needs message branches, which Herald does not store yet)',
-      );
-    }
-    const named = request.messageId === undefined ? undefined : request.messages.find((m) => m.id === request.messageId);
-    if (named?.role === 'user') {
-      throw new HeraldError(
-        ErrorCode.INVALID_INPUT,
-        'messageId: editing a message is not supported yet (it needs message branches, which Herald does not store yet)',
-      );
-    }
     // The stream's connection slot first: a stream refused TOO_MANY_CONNECTIONS starts nothing.
     const slot = await this.feed.reserve(user.userId);
     let next: ChatRecord;
@@ -90,7 +109,8 @@ export class AiSdkService {
   /** What this POST streams: the same stream again, the rest of the run after an answer, or a new run. */
   private async resolve(userId: string, request: ChatRequest, traceparent: string | undefined): Promise<ChatRecord> {
     const record = await this.records.get(CHAT_RECORD, userId, request.conversationId, chatRecordSchema);
-    if (record) {
+    // A regenerate is never a repeat nor an answer: it always asks for a new answer.
+    if (record && request.trigger === 'submit-message') {
       const again = this.repeatOf(record, request);
       if (again) return again;
       const waiting = await this.waitingRequest(userId, record);
@@ -126,17 +146,18 @@ export class AiSdkService {
     return this.runs.cancel(userId, { runId: record.heraldRunId });
   }
 
-  /** A new run for the chat's last user message; its id is the idempotency key, so a repeat re-attaches. */
+  /**
+   * A new run: for the chat's last user message (its id is the idempotency key, so a repeat
+   * re-attaches), an edit of a stored user message, or a regenerate (PROTOCOL.md §9, §10).
+   */
   private async start(userId: string, request: ChatRequest, traceparent: string | undefined): Promise<ChatRecord> {
     const last = request.messages.at(-1)!;
-    const content = last.role === 'user' ? textOf(last) : '';
-    if (content === '') throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
     const startAfter = await this.feed.lastEventId();
-    const { accepted, duplicate } = await this.chat.submit(
-      userId,
-      { conversationId: 'new', content, clientMessageId: clientMessageIdOf(request.conversationId, last.id), options: request.options },
-      { traceparent, newConversationId: request.conversationId },
-    );
+    const { accepted, duplicate } = await this.chat.submit(userId, chatSendOf(request), {
+      traceparent,
+      newConversationId: request.conversationId,
+      regenerateByAnswer: request.trigger === 'regenerate-message',
+    });
     const record: ChatRecord = {
       heraldRunId: accepted.runId,
       conversationId: accepted.conversationId,
