@@ -2,10 +2,11 @@ import {
   HTTP_STATUS,
   ingestKnowledgeReplySchema,
   ingestKnowledgeRequestSchema,
-  listMessagesReplySchema,
   listConversationsReplySchema,
+  listMessagesReplySchema,
   runRespondSchema,
   runSnapshotSchema,
+  switchBranchReplySchema,
 } from '@herald/contracts';
 import { z } from 'zod';
 import {
@@ -13,6 +14,7 @@ import {
   devTokenBodySchema,
   listConversationsQuerySchema,
   listMessagesQuerySchema,
+  switchBranchBodySchema,
 } from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
 import { protocolRoutes } from './protocol-routes';
@@ -85,7 +87,8 @@ export function buildOpenApi(version: string): Doc {
       },
       '/v1/conversations/{id}/messages': {
         get: {
-          summary: 'One page of the conversation’s stored messages: the newest `limit` older than message `before`, oldest first',
+          summary:
+            'One page of a branch of the conversation (the active one, or the one ending at `leaf`): the newest `limit` stored messages older than message `before`, oldest first, each with `parentId` and `siblingIds`',
           security: bearer,
           parameters: [
             uuidParam('id', 'conversation id'),
@@ -101,6 +104,12 @@ export function buildOpenApi(version: string): Doc {
               description: 'a message id: the `nextBefore` of the newer page',
               schema: { type: 'string', format: 'uuid' },
             },
+            {
+              name: 'leaf',
+              in: 'query',
+              description: 'a message id: the branch ending there instead of the active one',
+              schema: { type: 'string', format: 'uuid' },
+            },
           ],
           responses: {
             '200': {
@@ -108,7 +117,7 @@ export function buildOpenApi(version: string): Doc {
                 '`{ messages, nextBefore }`: `nextBefore` is the id to pass as `before` for the previous page, null when none remains (a page of very long messages may hold fewer than `limit`)',
               content: json(listMessagesReplySchema),
             },
-            '404': error('NOT_FOUND (also: not the user’s, or `before` not one of its messages)'),
+            '404': error('NOT_FOUND (also: not the user’s, or `before` or `leaf` not one of its messages)'),
             ...READ_LIMITED,
             ...STANDARD_ERRORS,
           },
@@ -126,6 +135,21 @@ export function buildOpenApi(version: string): Doc {
             '409': error('RUN_IN_PROGRESS (`onBusy: reject`)'),
             '413': error('INVALID_INPUT: body over 64 KiB (over 4 KiB without a valid token: answered before the body is read)'),
             '429': { ...error('RATE_LIMITED'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/conversations/{id}/branch': {
+        put: {
+          summary:
+            'Makes the branch through message `leafMessageId` the active one, down to the newest message under it; answers the leaf it ends at',
+          security: bearer,
+          parameters: [uuidParam('id', 'conversation id')],
+          requestBody: { required: true, content: json(switchBranchBodySchema) },
+          responses: {
+            '200': { description: '`{ leafMessageId }`', content: json(switchBranchReplySchema) },
+            '400': error('INVALID_INPUT (`leafMessageId` not a UUID)'),
+            '404': error('NOT_FOUND (not the user’s conversation, or not one of its messages)'),
             ...STANDARD_ERRORS,
           },
         },
