@@ -32,7 +32,7 @@ describe('the web client: edit, regenerate and versions', () => {
   async function nextAnswer(not: string | null): Promise<string> {
     await page().waitForFunction(
       (previous) => {
-        const last = [...document.querySelectorAll<HTMLElement>('.messages .msg.assistant')].at(-1);
+        const last = Array.from(document.querySelectorAll<HTMLElement>('.messages .msg.assistant')).at(-1);
         return !!last && !last.classList.contains('streaming') && !!last.querySelector('.msg-tools') && last.dataset.messageId !== previous;
       },
       not,

@@ -148,7 +148,6 @@ export function buildOpenApi(version: string): Doc {
           requestBody: { required: true, content: json(switchBranchBodySchema) },
           responses: {
             '200': { description: '`{ leafMessageId }`', content: json(switchBranchReplySchema) },
-            '400': error('INVALID_INPUT (`leafMessageId` not a UUID)'),
             '404': error('NOT_FOUND (not the user’s conversation, or not one of its messages)'),
             ...STANDARD_ERRORS,
           },

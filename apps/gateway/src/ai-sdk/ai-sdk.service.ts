@@ -1,10 +1,9 @@
 import type { VerifiedToken } from '@herald/auth';
-import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, isUuid, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
 import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai';
 import type { Response } from 'express';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Lease } from '../limits/lease-pool';
 import { ChatService } from '../runs/chat.service';
@@ -14,7 +13,7 @@ import { RunRecords } from '../run-stream/run-records.service';
 import { SseResponse } from '../run-stream/sse-response';
 import { pendingRequest, type RequestEvent } from '../run-stream/pending-request';
 import { conversationIdOfThread } from '../run-stream/thread-id';
-import { approvalResponseIn, parseChatRequest, textOf, type ChatRequest } from './ai-sdk-input';
+import { approvalResponseIn, chatSendOf, parseChatRequest, textOf, type ChatRequest } from './ai-sdk-input';
 import { START_SEGMENT, UiMessageMapper } from './ui-message-mapper';
 
 /** The chat's latest run (the one its last POST streamed), and which segment of it that POST streamed. */
@@ -35,43 +34,6 @@ type ChatRecord = z.infer<typeof chatRecordSchema>;
 
 const CHAT_RECORD = 'aisdk:chat';
 const MAX_ANSWER_CHARS = 8000;
-
-/** The idempotency key of a chat's user message: `aisdk:` and the SHA-256 of the conversation and the message id. */
-export function clientMessageIdOf(conversationId: string, userMessageId: string): string {
-  return `aisdk:${createHash('sha256').update(`${conversationId}\u0000${userMessageId}`, 'utf8').digest('base64url')}`;
-}
-
-/**
- * The `chat:send` of a POST. `regenerate-message`: answer again the user message of the answer
- * `messageId` names (Herald's id, from `start`), or the active branch's last one; never a repeat
- * of an earlier POST. `submit-message` with `messageId` naming a user message: an edit of that
- * stored message (its id must be Herald's: one the client loaded with the history).
- */
-function chatSendOf(request: ChatRequest): Record<string, unknown> {
-  const base = { conversationId: 'new', options: request.options };
-  if (request.trigger === 'regenerate-message') {
-    return {
-      ...base,
-      regenerate: true,
-      ...(request.messageId !== undefined && isUuid(request.messageId) ? { parentMessageId: request.messageId } : {}),
-    };
-  }
-  const last = request.messages.at(-1)!;
-  const content = last.role === 'user' ? textOf(last) : '';
-  if (content === '') throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
-  const edited = request.messageId === undefined ? undefined : request.messages.find((m) => m.id === request.messageId);
-  if (edited?.role !== 'user') return { ...base, content, clientMessageId: clientMessageIdOf(request.conversationId, last.id) };
-  if (!isUuid(edited.id)) {
-    throw new HeraldError(ErrorCode.INVALID_INPUT, 'messageId: not a stored message (edit a message by the id Herald stored it under)');
-  }
-  // useChat keeps the edited message's id: the key also names the new text, so an edit is not a repeat of the first send.
-  return {
-    ...base,
-    content,
-    parentMessageId: edited.id,
-    clientMessageId: clientMessageIdOf(request.conversationId, `${edited.id}\u0000${content}`),
-  };
-}
 
 /**
  * The AI SDK's UI message stream over Herald's runs (PROTOCOL.md §9): `useChat` with

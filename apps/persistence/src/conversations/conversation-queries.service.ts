@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import {
-  ErrorCode,
-  HeraldError,
   type HistoryMessage,
   type ListConversationsReply,
   type ListMessagesReply,
