@@ -152,10 +152,14 @@ export class ConversationRepository {
     }>(
       db,
       `SELECT m.id, m.conversation_id, m.run_id, m.role, m.content, m.metadata, m.created_at, m.parent_id,
-              ARRAY(SELECT s.id FROM messages s
-                     WHERE s.conversation_id = m.conversation_id
-                       AND (s.parent_id = m.parent_id OR (m.parent_id IS NULL AND s.parent_id IS NULL))
-                     ORDER BY s.created_at, s.id) AS sibling_ids
+              -- Two forms, so that each one walks the (conversation_id, parent_id, created_at, id) index
+              -- (one query with an OR would read the whole conversation once per message).
+              CASE WHEN m.parent_id IS NULL
+                THEN ARRAY(SELECT s.id FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL
+                            ORDER BY s.created_at, s.id)
+                ELSE ARRAY(SELECT s.id FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id = m.parent_id
+                            ORDER BY s.created_at, s.id)
+              END AS sibling_ids
          FROM unnest($2::uuid[]) WITH ORDINALITY AS page(id, n)
          JOIN messages m ON m.id = page.id AND m.conversation_id = $1
         ORDER BY page.n`,
