@@ -227,6 +227,27 @@ describe('message tree', () => {
     expect(await leafOf(c)).toBe(q.messageId);
   });
 
+  it('stores two edits of one message admitted at once as siblings; the one stored last is the active branch', async () => {
+    const q = await ask('zoe', { content: 'Q' }, 'A');
+    const c = q.conversationId;
+    const [one, two] = await Promise.all(
+      ['first edit', 'second edit'].map((content) =>
+        h.admit('zoe', { conversationId: c, content, branch: { mode: 'edit', messageId: q.userMessageId } }),
+      ),
+    );
+    await complete('zoe', two, 'answer to the second');
+    await complete('zoe', one, 'answer to the first');
+    const active = await branch('zoe', c);
+    expect(contents(active)).toEqual(['first edit', 'answer to the first']);
+    expect(active[0].siblingIds).toHaveLength(3);
+    expect(new Set(active[0].siblingIds)).toEqual(new Set([q.userMessageId, one.userMessageId, two.userMessageId]));
+    expect(contents(await branch('zoe', c, { leaf: two.messageId }))).toEqual(['second edit', 'answer to the second']);
+    // A run's messages are stored once, whatever happens to its events afterwards.
+    await complete('zoe', one, 'answer to the first');
+    const [{ n }] = await h.rows<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1`, [c]);
+    expect(n).toBe(6);
+  });
+
   it('pages a deep branch newest first, each page oldest first, following nextBefore', async () => {
     const first = await h.admit('yara', { content: 'start' });
     const c = first.conversationId;
