@@ -73,9 +73,7 @@ export class ConversationQueries {
 
   /** `PUT /v1/conversations/:id/branch`: the same NOT_FOUND for another user's conversation and a message not of it. */
   async switchBranch(req: RpcRequest<typeof PERSISTENCE_RPC.switchBranch>): Promise<SwitchBranchReply> {
-    const leaf = await this.dataSource.transaction((db) =>
-      this.conversations.switchBranch(db, req.conversationId, req.userId, req.leafMessageId),
-    );
+    const leaf = await this.conversations.switchBranch(this.dataSource.manager, req.conversationId, req.userId, req.leafMessageId);
     if (leaf === null) {
       const owned = await this.conversations.isOwnedBy(this.dataSource.manager, req.conversationId, req.userId);
       throw owned ? messageNotFound() : conversationNotFound();
