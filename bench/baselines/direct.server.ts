@@ -151,7 +151,7 @@ serveParent(
               conversationId: input.conversationId === 'new' ? randomUUID() : input.conversationId,
               runId: randomUUID(),
               messageId: randomUUID(),
-              question: input.content,
+              question: input.content ?? '',
               traceLevel: input.options?.traceLevel ?? 'none',
               stream: input.options?.stream ?? false,
             };

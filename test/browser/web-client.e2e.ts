@@ -116,7 +116,7 @@ describe('the web client in a browser', () => {
     const roles = await messages.evaluateAll((nodes) => nodes.map((n) => (n.classList.contains('user') ? 'user' : 'assistant')));
     // Two completed exchanges; the cancelled question stored nothing (PROTOCOL.md §5).
     expect(roles).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(await messages.first().textContent()).toBe('How does Herald resume a stream after a reconnect?');
+    expect(await messages.first().locator('.text').textContent()).toBe('How does Herald resume a stream after a reconnect?');
     expect(await page().locator('.conversation').count()).toBe(1);
     await browser.screenshot('history-after-reload');
   });

@@ -24,12 +24,20 @@ describe('a conversation larger than NATS’s max payload (real processes)', () 
     await cluster?.stop();
   }, 30_000);
 
-  /** Messages written straight into Postgres (fast), a second apart, oldest first; their ids in that order. */
+  /**
+   * Messages written straight into Postgres (fast), a second apart, oldest first, each one after
+   * the conversation's active leaf and the new active leaf (one branch); their ids in that order.
+   */
   async function fill(conversationId: string, count: number, content: (i: number) => string, from = Date.now() - 86_400_000) {
     const ids = Array.from({ length: count }, () => randomUUID());
     for (const [i, id] of ids.entries()) {
       await db.query(
-        `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at) VALUES ($1, $2, NULL, $3, $4, $5, $6)`,
+        `WITH added AS (
+           INSERT INTO messages (id, conversation_id, parent_id, run_id, role, content, metadata, created_at)
+           SELECT $1, c.id, c.active_leaf_id, NULL, $3, $4, $5, $6 FROM conversations c WHERE c.id = $2
+           RETURNING id
+         )
+         UPDATE conversations SET active_leaf_id = (SELECT id FROM added) WHERE id = $2`,
         [
           id,
           conversationId,

@@ -85,6 +85,7 @@ describe('deploy/nats/nats-server.conf', () => {
         [PERSISTENCE_RPC.getRun]: [gateway, orchestrator],
         [PERSISTENCE_RPC.listConversations]: [gateway],
         [PERSISTENCE_RPC.listMessages]: [gateway],
+        [PERSISTENCE_RPC.switchBranch]: [gateway],
         [PERSISTENCE_RPC.history]: [orchestrator],
         [PERSISTENCE_RPC.eventsAfter]: [gateway],
         [PERSISTENCE_RPC.ingestKnowledge]: [gateway],

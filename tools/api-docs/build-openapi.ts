@@ -4,11 +4,12 @@ import {
   HTTP_STATUS,
   ingestKnowledgeReplySchema,
   ingestKnowledgeRequestSchema,
-  listMessagesReplySchema,
   listConversationsReplySchema,
+  listMessagesReplySchema,
   runRespondSchema,
   runSnapshotSchema,
   usageReplySchema,
+  switchBranchReplySchema,
 } from '@herald/contracts';
 import { z } from 'zod';
 import {
@@ -17,6 +18,7 @@ import {
   devTokenBodySchema,
   listConversationsQuerySchema,
   listMessagesQuerySchema,
+  switchBranchBodySchema,
 } from '../../apps/gateway/src/http/query.schemas';
 import { jsonSchema } from './json-schema';
 import { protocolRoutes } from './protocol-routes';
@@ -90,7 +92,8 @@ export function buildOpenApi(version: string): Doc {
       },
       '/v1/conversations/{id}/messages': {
         get: {
-          summary: 'One page of the conversation’s stored messages: the newest `limit` older than message `before`, oldest first',
+          summary:
+            'One page of a branch of the conversation (the active one, or the one ending at `leaf`): the newest `limit` stored messages older than message `before`, oldest first, each with `parentId` and `siblingIds`',
           security: bearer,
           parameters: [
             uuidParam('id', 'conversation id'),
@@ -106,6 +109,12 @@ export function buildOpenApi(version: string): Doc {
               description: 'a message id: the `nextBefore` of the newer page',
               schema: { type: 'string', format: 'uuid' },
             },
+            {
+              name: 'leaf',
+              in: 'query',
+              description: 'a message id: the branch ending there instead of the active one',
+              schema: { type: 'string', format: 'uuid' },
+            },
           ],
           responses: {
             '200': {
@@ -113,7 +122,7 @@ export function buildOpenApi(version: string): Doc {
                 '`{ messages, nextBefore }`: `nextBefore` is the id to pass as `before` for the previous page, null when none remains (a page of very long messages may hold fewer than `limit`)',
               content: json(listMessagesReplySchema),
             },
-            '404': error('NOT_FOUND (also: not the user’s, or `before` not one of its messages)'),
+            '404': error('NOT_FOUND (also: not the user’s, or `before` or `leaf` not one of its messages)'),
             ...READ_LIMITED,
             ...STANDARD_ERRORS,
           },
@@ -134,6 +143,20 @@ export function buildOpenApi(version: string): Doc {
               ...error('RATE_LIMITED, or QUOTA_EXCEEDED (the daily quota is spent; `retryAfterMs` until the next UTC midnight)'),
               headers: { 'Retry-After': { schema: { type: 'integer' } } },
             },
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/conversations/{id}/branch': {
+        put: {
+          summary:
+            'Makes the branch through message `leafMessageId` the active one, down to the newest message under it; answers the leaf it ends at',
+          security: bearer,
+          parameters: [uuidParam('id', 'conversation id')],
+          requestBody: { required: true, content: json(switchBranchBodySchema) },
+          responses: {
+            '200': { description: '`{ leafMessageId }`', content: json(switchBranchReplySchema) },
+            '404': error('NOT_FOUND (not the user’s conversation, or not one of its messages)'),
             ...STANDARD_ERRORS,
           },
         },

@@ -1,6 +1,6 @@
 import {
   type ChatSendResult,
-  chatSendSchema,
+  chatSendFieldsSchema,
   type ErrorBody,
   ErrorCode,
   EVENT_ID_RE,
@@ -64,4 +64,4 @@ export const agentEventSchemas: Record<EventType, z.ZodObject> = Object.fromEntr
 ) as Record<EventType, z.ZodObject>;
 
 /** `chat:send` with the default MAX_MESSAGE_CHARS (the documents name the variable). */
-export const chatSendDocSchema = chatSendSchema(8000);
+export const chatSendDocSchema = chatSendFieldsSchema(8000);

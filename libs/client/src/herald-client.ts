@@ -132,7 +132,8 @@ export class HeraldClient {
   send(content: string, opts: SendOptions = {}): Promise<ChatSendResult> {
     return this.request<ChatSendResult>('chat:send', {
       conversationId: opts.conversationId ?? 'new',
-      content,
+      ...(opts.regenerate ? { regenerate: true } : { content }),
+      ...(opts.parentMessageId ? { parentMessageId: opts.parentMessageId } : {}),
       ...(opts.clientMessageId ? { clientMessageId: opts.clientMessageId } : {}),
       options: { traceLevel: opts.traceLevel ?? 'none', stream: opts.stream ?? false, onBusy: opts.onBusy ?? 'enqueue' },
     });

@@ -41,6 +41,13 @@ export interface SendOptions {
   traceLevel?: TraceLevel;
   stream?: boolean;
   onBusy?: OnBusy;
+  /**
+   * The user message edited (the content becomes its sibling) or, with `regenerate`, the user
+   * message answered again (PROTOCOL.md §2, §10).
+   */
+  parentMessageId?: string;
+  /** Answer `parentMessageId` (or the active branch's last question) again; the content is not sent. */
+  regenerate?: boolean;
 }
 
 /** `run:respond`: a clarification's answer, or an approval's decision. */

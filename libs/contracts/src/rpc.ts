@@ -58,29 +58,46 @@ const cursor = z.string().min(1).max(256);
  */
 export const MAX_CONTENT_CHARS = 1_000_000;
 
+/**
+ * An edit (`messageId`: the user message edited; the new one becomes its sibling) or a
+ * regenerate (`messageId`: the user message answered again; absent: the last user message of
+ * the active branch; `byAnswer`: `messageId` may name an answer, whose user message is meant).
+ */
+export const runBranchSchema = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('edit'), messageId: uuid }),
+  z.strictObject({ mode: z.literal('regenerate'), messageId: uuid.optional(), byAnswer: z.boolean().optional() }),
+]);
+export type RunBranch = z.infer<typeof runBranchSchema>;
+
 /** run.admit: resolve or create the conversation, apply idempotency and `onBusy: reject`, insert the run. */
-export const admitRunRequestSchema = z.strictObject({
-  userId,
-  /** `"new"` or the id of one of the user's conversations. */
-  conversationId: z.union([z.literal('new'), uuid]),
-  newConversationId: uuid,
-  runId: uuid,
-  messageId: uuid,
-  userMessageId: uuid,
-  content: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
-    .refine((s) => characterCount(s) <= MAX_CONTENT_CHARS, `must be at most ${MAX_CONTENT_CHARS} characters`),
-  clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID).optional(),
-  options: runOptionsSchema,
-  /**
-   * Only acknowledge the earlier run of `clientMessageId` (the sender is over its rate limit,
-   * and a repeat must still get its first answer): start nothing; NOT_FOUND when there is none.
-   */
-  duplicateOnly: z.boolean().optional(),
-});
+export const admitRunRequestSchema = z
+  .strictObject({
+    userId,
+    /** `"new"` or the id of one of the user's conversations. */
+    conversationId: z.union([z.literal('new'), uuid]),
+    newConversationId: uuid,
+    runId: uuid,
+    messageId: uuid,
+    userMessageId: uuid,
+    /** The user's message; absent (and ignored) for a regenerate, which answers a stored message again. */
+    content: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+      .refine((s) => characterCount(s) <= MAX_CONTENT_CHARS, `must be at most ${MAX_CONTENT_CHARS} characters`)
+      .optional(),
+    clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID).optional(),
+    options: runOptionsSchema,
+    /** Where the run's messages go in the conversation's tree (PROTOCOL.md §10); absent: the active branch goes on. */
+    branch: runBranchSchema.optional(),
+    /**
+     * Only acknowledge the earlier run of `clientMessageId` (the sender is over its rate limit,
+     * and a repeat must still get its first answer): start nothing; NOT_FOUND when there is none.
+     */
+    duplicateOnly: z.boolean().optional(),
+  })
+  .refine((r) => r.content !== undefined || r.branch?.mode === 'regenerate', { message: 'must not be empty', path: ['content'] });
 export type AdmitRunRequest = z.input<typeof admitRunRequestSchema>;
 
 export const admitRunReplySchema = z.object({
@@ -128,15 +145,17 @@ export const MAX_MESSAGES_PAGE = 200;
 export const DEFAULT_MESSAGES_PAGE = 50;
 
 /**
- * conversation.messages: the newest `limit` stored messages older than message `before`,
- * oldest first. NOT_FOUND when the conversation is not the user's, or `before` is not one
- * of its messages.
+ * conversation.messages: the newest `limit` stored messages of a branch (the active one, the
+ * one ending at `leaf`) older than message `before` (its ancestors), oldest first. NOT_FOUND
+ * when the conversation is not the user's, or `before` or `leaf` is not one of its messages.
  */
 export const listMessagesRequestSchema = z.strictObject({
   userId,
   conversationId: uuid,
   limit: z.number().int().min(1).max(MAX_MESSAGES_PAGE),
   before: uuid.optional(),
+  /** The branch ending at this message instead of the active one (`before` alone names its branch too). */
+  leaf: uuid.optional(),
 });
 export type ListMessagesRequest = z.input<typeof listMessagesRequestSchema>;
 export const storedMessageSchema = z.object({
@@ -147,6 +166,10 @@ export const storedMessageSchema = z.object({
   content: z.string(),
   metadata: z.record(z.string(), z.unknown()).nullable(),
   createdAt: z.string(),
+  /** The message before this one in its branch; null for a first message. */
+  parentId: z.string().nullable(),
+  /** This message and the others of the same parent, oldest first (PROTOCOL.md §10). */
+  siblingIds: z.array(z.string()),
 });
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
 /**
@@ -162,9 +185,11 @@ export const listMessagesReplySchema = z.object({
 export type ListMessagesReply = z.infer<typeof listMessagesReplySchema>;
 
 /**
- * conversation.history: the last N messages, oldest first, for the model's context. With
- * `runId`, the answer waits (briefly) until the runs of the conversation that started
- * before that run have been written, so a run queued behind another sees its answer. The
+ * conversation.history: the last N messages of a branch, oldest first, for the model's
+ * context. With `runId`, the answer waits (briefly) until the runs of the conversation that
+ * started before that run have been written, so a run queued behind another sees its answer,
+ * and the branch is the run's: where its user message goes (fixed now, on the active branch,
+ * unless an edit or a regenerate fixed it when admitted). Without, the active branch. The
  * oldest of them are left out when together they would not fit one reply.
  */
 export const historyRequestSchema = z.strictObject({
@@ -175,6 +200,16 @@ export const historyRequestSchema = z.strictObject({
 export const historyMessageSchema = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
 export type HistoryMessage = z.infer<typeof historyMessageSchema>;
 export const historyReplySchema = z.object({ messages: z.array(historyMessageSchema) });
+
+/**
+ * conversation.branch (`PUT /v1/conversations/:id/branch`): the branch through message
+ * `leafMessageId` becomes the active one, down to the newest message under it (switching to
+ * a sibling shows that sibling's latest continuation); `leafMessageId` in the reply is where
+ * it now ends. NOT_FOUND when the conversation is not the user's or the message not one of its.
+ */
+export const switchBranchRequestSchema = z.strictObject({ userId, conversationId: uuid, leafMessageId: uuid });
+export const switchBranchReplySchema = z.object({ leafMessageId: z.string() });
+export type SwitchBranchReply = z.infer<typeof switchBranchReplySchema>;
 
 /**
  * events.after: one page of a user's event log (oldest first) with ids in (`after`, `before`),
@@ -238,6 +273,7 @@ export const RPC_SCHEMAS = {
   [PERSISTENCE_RPC.getRun]: { request: getRunRequestSchema, reply: getRunReplySchema },
   [PERSISTENCE_RPC.listConversations]: { request: listConversationsRequestSchema, reply: listConversationsReplySchema },
   [PERSISTENCE_RPC.listMessages]: { request: listMessagesRequestSchema, reply: listMessagesReplySchema },
+  [PERSISTENCE_RPC.switchBranch]: { request: switchBranchRequestSchema, reply: switchBranchReplySchema },
   [PERSISTENCE_RPC.history]: { request: historyRequestSchema, reply: historyReplySchema },
   [PERSISTENCE_RPC.eventsAfter]: { request: eventsAfterRequestSchema, reply: eventsAfterReplySchema },
   [PERSISTENCE_RPC.ingestKnowledge]: { request: ingestKnowledgeRequestSchema, reply: ingestKnowledgeReplySchema },

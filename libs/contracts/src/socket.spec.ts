@@ -54,9 +54,24 @@ describe('chat:send validation', () => {
     ['an empty clientMessageId', { ...valid, clientMessageId: '' }],
     ['a __proto__ key', JSON.parse('{"conversationId":"new","content":"x","__proto__":{"polluted":true}}')],
     ['a nested constructor key', { ...valid, options: JSON.parse('{"constructor":{"prototype":{}}}') }],
+    ['a non-UUID parentMessageId', { ...valid, parentMessageId: 'msg-1' }],
+    ['a non-boolean regenerate', { ...valid, regenerate: 'yes' }],
+    ['an edit without content', { conversationId: 'new', parentMessageId: 'a1b2c3d4-0000-4000-8000-00000000000f' }],
+    ['regenerate: false without content', { conversationId: 'new', regenerate: false }],
   ])('refuses %s with INVALID_INPUT', (_name, payload) => {
     expect(codeOf(payload)).toBe('INVALID_INPUT');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('takes an edit (parentMessageId with content) and a regenerate (content optional), ids lower-cased', () => {
+    const id = 'A1B2C3D4-0000-4000-8000-00000000000F';
+    expect(parseInput(schema, { ...valid, parentMessageId: id })).toMatchObject({ content: 'hello', parentMessageId: id.toLowerCase() });
+    expect(parseInput(schema, { conversationId: 'new', parentMessageId: id, regenerate: true })).toMatchObject({
+      parentMessageId: id.toLowerCase(),
+      regenerate: true,
+    });
+    expect(codeOf({ conversationId: 'new', regenerate: true })).toBeUndefined();
+    expect(() => parseInput(schema, { conversationId: 'new', parentMessageId: id })).toThrow(/content: must be a string/);
   });
 
   it('names the offending field in the message', () => {

@@ -25,8 +25,8 @@ export function characterCount(s: string): number {
   return [...s].length;
 }
 
-/** `chat:send` (PROTOCOL.md §2); also the body of `POST /v1/conversations/:id/messages`. */
-export function chatSendSchema(maxMessageChars: number) {
+/** `chat:send`'s fields (PROTOCOL.md §2), without the rule that ties them (for the API docs). */
+export function chatSendFieldsSchema(maxMessageChars: number) {
   return z.strictObject({
     conversationId: z.union([z.literal('new'), uuid], { error: 'must be "new" or a conversation UUID' }),
     content: z
@@ -39,9 +39,26 @@ export function chatSendSchema(maxMessageChars: number) {
           // Postgres text cannot store NUL: refused here, not by the run.admit request it would break.
           .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
           .refine((s) => characterCount(s) <= maxMessageChars, `must be at most ${maxMessageChars} characters`),
-      ),
+      )
+      .optional(),
     clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID, `must be at most ${MAX_CLIENT_MESSAGE_ID} characters`).optional(),
     options: runOptionsSchema.default({ traceLevel: 'none', stream: false, onBusy: 'enqueue' }),
+    /** With `content`: the user message edited; with `regenerate`: the user message answered again (PROTOCOL.md §10). */
+    parentMessageId: z
+      .string()
+      .regex(UUID_RE, 'must be a message id')
+      .transform((s) => s.toLowerCase())
+      .optional(),
+    /** Answer `parentMessageId` (or the active branch's last user message) again; `content` is then ignored. */
+    regenerate: z.boolean({ error: 'must be a boolean' }).optional(),
+  });
+}
+
+/** `chat:send` (PROTOCOL.md §2); also the body of `POST /v1/conversations/:id/messages`. `content` is required unless `regenerate`. */
+export function chatSendSchema(maxMessageChars: number) {
+  return chatSendFieldsSchema(maxMessageChars).refine((input) => input.regenerate === true || input.content !== undefined, {
+    message: 'must be a string',
+    path: ['content'],
   });
 }
 export type ChatSendInput = z.infer<ReturnType<typeof chatSendSchema>>;

@@ -33,6 +33,7 @@ export const PERSISTENCE_RPC = {
   getRun: 'run.get',
   listConversations: 'conversation.list',
   listMessages: 'conversation.messages',
+  switchBranch: 'conversation.branch',
   history: 'conversation.history',
   eventsAfter: 'events.after',
   ingestKnowledge: 'knowledge.ingest',

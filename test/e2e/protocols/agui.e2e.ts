@@ -64,10 +64,10 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
     return { agent: a, seen };
   }
 
-  async function storedMessages(userId: string, conversationId: string): Promise<Array<{ role: string; content: string }>> {
+  async function storedMessages(userId: string, conversationId: string): Promise<Array<{ id: string; role: string; content: string }>> {
     for (let i = 0; ; i++) {
       const res = await cluster.http(`/v1/conversations/${conversationId}/messages`, { userId });
-      const body = (await res.json()) as { messages: Array<{ role: string; content: string }> };
+      const body = (await res.json()) as { messages: Array<{ id: string; role: string; content: string }> };
       if (body.messages.length >= 2 || i > 100) return body.messages;
       await sleep(50);
     }
@@ -205,6 +205,46 @@ describe('AG-UI (/v1/agui) end to end, with @ag-ui/client', () => {
     const alice = (await titles('agui-alice')).find((c) => c.title === 'I am agui-alice');
     const mallory = (await titles('agui-mallory')).find((c) => c.title === 'I am agui-mallory');
     expect(alice && mallory && alice.id !== mallory.id).toBe(true);
+  });
+
+  it('continues the thread’s active branch whatever history the client resends: an edit made over REST is the branch it goes on from', async () => {
+    const user = 'agui-branches';
+    const threadId = randomUUID();
+    const { agent: a } = await agent(user, threadId);
+    a.addMessage({ id: randomUUID(), role: 'user', content: QUESTION });
+    await a.runAgent({ runId: randomUUID() });
+    const [question] = await storedMessages(user, threadId);
+
+    // The question edited over REST (the thread id is the conversation id): that branch becomes the active one.
+    const edit = await cluster.http(`/v1/conversations/${threadId}/messages`, {
+      userId: user,
+      gateway: 1,
+      method: 'POST',
+      body: JSON.stringify({ content: 'How does resume work?', parentMessageId: question.id }),
+    });
+    expect(edit.status).toBe(202);
+    const { messageId: editedAnswer } = (await edit.json()) as { messageId: string };
+    const active = async () =>
+      (
+        (await (await cluster.http(`/v1/conversations/${threadId}/messages`, { userId: user })).json()) as {
+          messages: Array<{ id: string; content: string; parentId: string | null }>;
+        }
+      ).messages;
+    for (let i = 0; (await active()).at(-1)?.id !== editedAnswer && i < 200; i++) await sleep(50);
+
+    // The AG-UI client still holds (and resends) the first question and its answer, and asks on: no 400, and
+    // Herald goes on from its own active branch, the edited one.
+    const { agent: b, seen } = await agent(user, threadId, 1);
+    b.setMessages([...a.messages, { id: randomUUID(), role: 'user', content: 'And what about retention?' }]);
+    await b.runAgent({ runId: randomUUID() });
+    expect(seen.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'success' } });
+    let branch = await active();
+    for (let i = 0; branch.length < 4 && i < 200; i++) {
+      await sleep(50);
+      branch = await active();
+    }
+    expect(branch.map((m) => m.content).slice(0, 1)).toEqual(['How does resume work?']);
+    expect(branch[2]).toMatchObject({ content: 'And what about retention?', parentId: editedAnswer });
   });
 
   it('refuses bad input with 400 INVALID_INPUT and a missing token with 401', async () => {

@@ -193,7 +193,56 @@ describe('the AI SDK UI message stream (/v1/ai-sdk) end to end, with DefaultChat
     expect(await titles('ai-mallory')).not.toContain('alice here');
   });
 
-  it('refuses bad input with 400 INVALID_INPUT (regenerate and edits clearly), and a missing token with 401', async () => {
+  it('regenerates the last answer (useChat’s regenerate) and edits a stored user message, as branches of the conversation', async () => {
+    const user = 'ai-branches';
+    const chatId = randomUUID();
+    const question = userMessage(QUESTION);
+    const first = await send(user, chatId, [question]);
+    const answer = first.messages.at(-1)!;
+    expect(textOf(answer)).not.toBe('');
+    const [storedQuestion, storedAnswer] = await stored(user, chatId);
+    expect(storedAnswer.id).toBe(answer.id);
+
+    // regenerate(): the messages up to the question, and the id of the answer replaced (on the other gateway).
+    const t = await transport(user, 1);
+    const again = await consume(
+      await t.sendMessages({ chatId, messages: [question], trigger: 'regenerate-message', messageId: answer.id, abortSignal: undefined }),
+    );
+    const regenerated = again.messages.at(-1)!;
+    expect(again.chunks.at(-1)).toMatchObject({ type: 'finish' });
+    expect(regenerated.id).not.toBe(answer.id);
+    const active = async () => {
+      const res = await cluster.http(`/v1/conversations/${chatId}/messages`, { userId: user });
+      return ((await res.json()) as { messages: Array<{ id: string; content: string; parentId: string | null; siblingIds: string[] }> })
+        .messages;
+    };
+    let branch = await waitForLast(active, regenerated.id);
+    expect(branch.map((m) => m.id)).toEqual([storedQuestion.id, regenerated.id]);
+    expect(branch[1]).toMatchObject({
+      content: textOf(regenerated),
+      parentId: storedQuestion.id,
+      siblingIds: [storedAnswer.id, regenerated.id],
+    });
+
+    // Editing the stored question (a client that loaded the history has Herald's ids): a new question beside it.
+    const edited: UIMessage = { id: storedQuestion.id, role: 'user', parts: [{ type: 'text', text: 'How does resume work?' }] };
+    const edit = await send(user, chatId, [edited], { messageId: storedQuestion.id });
+    branch = await waitForLast(active, edit.messages.at(-1)!.id);
+    expect(branch.map((m) => m.content)).toEqual(['How does resume work?', textOf(edit.messages.at(-1))]);
+    expect(branch[0]).toMatchObject({ parentId: null, siblingIds: [storedQuestion.id, expect.any(String)] });
+    expect(branch[0].id).not.toBe(storedQuestion.id);
+  });
+
+  /** Polls a branch until it ends at `leaf`. */
+  async function waitForLast<T extends { id: string }>(read: () => Promise<T[]>, leaf: string): Promise<T[]> {
+    for (let i = 0; ; i++) {
+      const messages = await read();
+      if (messages.at(-1)?.id === leaf || i > 100) return messages;
+      await sleep(50);
+    }
+  }
+
+  it('refuses bad input with 400 INVALID_INPUT (an edit by a client’s own id clearly), and a missing token with 401', async () => {
     const user = 'ai-bad';
     const id = randomUUID();
     const first = userMessage('Hello there!');
@@ -211,11 +260,17 @@ describe('the AI SDK UI message stream (/v1/ai-sdk) end to end, with DefaultChat
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: 'INVALID_INPUT' } });
     }
+    // Nothing stored yet: nothing to answer again, no message to edit (404); a client's own id is no stored message (400).
     const regenerate = await post(user, { id, messages: [first], trigger: 'regenerate-message' });
-    expect(regenerate.status).toBe(400);
-    expect((await regenerate.json()).error.message).toMatch(/regenerate-message is not supported/);
+    expect(regenerate.status).toBe(404);
+    expect(await regenerate.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const edit = await post(user, { id, messages: [first], trigger: 'submit-message', messageId: first.id });
-    expect((await edit.json()).error.message).toMatch(/editing a message is not supported/);
+    expect(edit.status).toBe(404);
+    const clientId = { id: 'client-1', role: 'user', parts: [{ type: 'text', text: 'edited' }] };
+    const editByClientId = await post(user, { id, messages: [clientId], trigger: 'submit-message', messageId: 'client-1' });
+    expect(editByClientId.status).toBe(400);
+    expect((await editByClientId.json()).error.message).toMatch(/messageId: not a stored message/);
+    expect((await (await cluster.http('/v1/conversations', { userId: user })).json()).conversations).toEqual([]);
     const anonymous = await fetch(api(0), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -169,14 +169,17 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
     it("returns a conversation's messages, and 404 for a non-UUID, unknown or foreign id", async () => {
       const conversationId = persistence.addConversation('http-user');
+      const id = randomUUID();
       const message = {
-        id: randomUUID(),
+        id,
         conversationId,
         runId: null,
         role: 'user' as const,
         content: 'hi',
         metadata: null,
         createdAt: new Date().toISOString(),
+        parentId: null,
+        siblingIds: [id],
       };
       persistence.messages.set(conversationId, [message]);
       const res = await get(`/v1/conversations/${conversationId}/messages`);
@@ -192,14 +195,17 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     /** A conversation of `count` stored messages of the user, oldest first. */
     const conversationOf = (count: number, userId = 'http-user') => {
       const conversationId = persistence.addConversation(userId);
-      const messages = Array.from({ length: count }, (_, i) => ({
-        id: randomUUID(),
+      const ids = Array.from({ length: count }, () => randomUUID());
+      const messages = ids.map((id, i) => ({
+        id,
         conversationId,
         runId: null,
         role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
         content: `message ${i}`,
         metadata: null,
         createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        parentId: ids[i - 1] ?? null,
+        siblingIds: [id],
       }));
       persistence.messages.set(conversationId, messages);
       return { conversationId, ids: messages.map((m) => m.id) };

@@ -32,6 +32,8 @@ const message = (content: string): StoredMessage => ({
   content,
   metadata: null,
   createdAt: new Date().toISOString(),
+  parentId: null,
+  siblingIds: [],
 });
 
 describe('typed, bounded request/reply (RpcClient, serveRpc) on real NATS', () => {

@@ -277,6 +277,7 @@ describe('persistence rpc', () => {
            ($2, $3, $4, 'assistant', 'hi there', '{"intent":"chitchat","sources":[]}', now() - interval '1 second')`,
         [randomUUID(), randomUUID(), admitted.conversationId, admitted.runId],
       );
+      await h.linkAsOneBranch(admitted.conversationId);
       const { messages, nextBefore } = await h.call(PERSISTENCE_RPC.listMessages, {
         userId: 'mike',
         conversationId: admitted.conversationId,
@@ -330,6 +331,7 @@ describe('persistence rpc', () => {
            ($2, $3, $4, 'assistant', 'first answer', NULL, now())`,
         [randomUUID(), randomUUID(), earlier.conversationId, earlier.runId],
       );
+      await h.linkAsOneBranch(earlier.conversationId);
       await h.rows(`UPDATE runs SET status = 'completed' WHERE id = $1`, [earlier.runId]);
       expect((await answer).messages).toEqual([
         { role: 'user', content: 'first question' },
@@ -357,6 +359,7 @@ describe('persistence rpc', () => {
            FROM unnest($1::uuid[], $3::text[]) WITH ORDINALITY AS t(id, content, n)`,
         [ids, conversationId, ids.map((_, i) => content(i))],
       );
+      await h.linkAsOneBranch(conversationId);
       return ids;
     }
 
@@ -433,6 +436,7 @@ describe('persistence rpc', () => {
         `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at) VALUES ($1, $2, NULL, 'assistant', $3, NULL, now())`,
         [big, conversationId, 'x'.repeat(1_100_000)],
       );
+      await h.linkAsOneBranch(conversationId);
       const refused = await h.call(PERSISTENCE_RPC.listMessages, { userId: 'sam', conversationId, limit: 50 }).catch((e: unknown) => e);
       expect(refused).toMatchObject({ code: ErrorCode.INTERNAL, reason: RPC_FAILURE.replyTooLarge });
       expect((refused as Error).message).toMatch(/too large/);

@@ -41,7 +41,7 @@ export class HeraldApi {
     return (await this.get<ListConversationsReply>('/v1/conversations?limit=50')).conversations;
   }
 
-  /** One page of stored messages, oldest first: the newest ones, or those older than message `before`. */
+  /** One page of the active branch's stored messages, oldest first: the newest ones, or those older than message `before`. */
   messages(conversationId: string, before?: string): Promise<ListMessagesReply> {
     const query = before ? `?before=${encodeURIComponent(before)}` : '';
     return this.get<ListMessagesReply>(`/v1/conversations/${encodeURIComponent(conversationId)}/messages${query}`);
@@ -50,6 +50,16 @@ export class HeraldApi {
   /** `GET /v1/usage` for one UTC day: its totals and the daily quota. */
   usage(day: string): Promise<UsageReply> {
     return this.get<UsageReply>(`/v1/usage?from=${day}&to=${day}`);
+  }
+
+  /** `PUT /v1/conversations/:id/branch`: the branch through that message becomes the active one. */
+  async switchBranch(conversationId: string, leafMessageId: string): Promise<{ leafMessageId: string }> {
+    const res = await fetch(`/v1/conversations/${encodeURIComponent(conversationId)}/branch`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${await this.token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ leafMessageId }),
+    });
+    return json<{ leafMessageId: string }>(res);
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -28,6 +28,10 @@ export class ChatApp {
   private current = NEW;
   /** While a message to a new conversation awaits its ack, events of unknown conversations wait here. */
   private early?: AgentEvent[];
+  /** Edits and regenerates: once one completes, the page shows the stored branch (with its ◀ i/n ▶). */
+  private readonly branchRuns = new Map<string, string>();
+  /** The question of each answer sent from this page (answer id → user message id), from the acks. */
+  private readonly questionOf = new Map<string, string>();
 
   constructor(private readonly identity: Identity) {
     this.client = new HeraldClient({ url: location.origin, token: identity.token });
@@ -76,10 +80,74 @@ export class ChatApp {
   private listOf(conversationId: string): MessageList {
     let list = this.lists.get(conversationId);
     if (!list) {
-      list = new MessageList(() => this.scroller);
+      list = new MessageList(() => this.scroller, {
+        edit: (messageId, content) => void this.sendVersion(list!, { content, parentMessageId: messageId }, messageId),
+        regenerate: (answerId, questionId) =>
+          void this.sendVersion(list!, { regenerate: true, parentMessageId: questionId ?? this.questionOf.get(answerId) }, answerId),
+        switchTo: (messageId) => void this.switchBranch(list!, messageId),
+      });
       this.lists.set(conversationId, list);
     }
     return list;
+  }
+
+  /** The conversation a list shows (it changes from "new" to the conversation's id on the first ack). */
+  private conversationOf(list: MessageList): string {
+    for (const [id, l] of this.lists) if (l === list) return id;
+    return NEW;
+  }
+
+  /**
+   * An edit (new content for a user message) or a regenerate (another answer): what follows
+   * the message on screen goes, the new version streams in its place, and once stored the
+   * page shows the stored branch.
+   */
+  private async sendVersion(
+    list: MessageList,
+    version: { content?: string; regenerate?: boolean; parentMessageId?: string },
+    from: string,
+  ) {
+    const conversationId = this.conversationOf(list);
+    list.truncateFrom(from);
+    const bubble = version.content === undefined ? undefined : list.addUser(version.content);
+    try {
+      const ack = await this.client.send(version.content ?? '', {
+        conversationId,
+        parentMessageId: version.parentMessageId,
+        regenerate: version.regenerate,
+        clientMessageId: crypto.randomUUID(),
+        stream: byId<HTMLInputElement>('stream').checked,
+        traceLevel: byId<HTMLSelectElement>('trace').value as TraceLevel,
+      });
+      this.branchRuns.set(ack.runId, ack.messageId);
+      this.questionOf.set(ack.messageId, ack.userMessageId);
+      if (bubble) list.identify(bubble, ack.userMessageId);
+    } catch (err) {
+      list.ended(undefined, 'failed', `Not sent: ${(err as Error).message}`);
+      await this.reload(list);
+    }
+  }
+
+  /** ◀ ▶: the branch through that version becomes the conversation's active one (also after a reload). */
+  private async switchBranch(list: MessageList, messageId: string) {
+    try {
+      await this.api.switchBranch(this.conversationOf(list), messageId);
+      await this.reload(list);
+    } catch (err) {
+      list.ended(undefined, 'failed', `Could not show that version: ${(err as Error).message}`);
+    }
+  }
+
+  /** Shows the stored active branch; with `leaf`, waits (briefly) until it ends there: the answer is stored just after its run ends. */
+  private async reload(list: MessageList, leaf?: string) {
+    const conversationId = this.conversationOf(list);
+    if (conversationId === NEW) return;
+    let page = await this.api.messages(conversationId);
+    for (let tries = 0; leaf && page.messages.at(-1)?.id !== leaf && tries < 20; tries++) {
+      await new Promise((r) => setTimeout(r, 150));
+      page = await this.api.messages(conversationId);
+    }
+    list.showStored(page, (before) => this.api.messages(conversationId, before));
   }
 
   async open(conversationId: string): Promise<void> {
@@ -116,7 +184,7 @@ export class ChatApp {
     const conversationId = this.current;
     const list = this.listOf(conversationId);
     byId('empty-state').hidden = true;
-    list.addUser(content);
+    const bubble = list.addUser(content);
     this.input.value = '';
     if (conversationId === NEW) this.early = [];
     try {
@@ -126,6 +194,8 @@ export class ChatApp {
         stream: byId<HTMLInputElement>('stream').checked,
         traceLevel: byId<HTMLSelectElement>('trace').value as TraceLevel,
       });
+      list.identify(bubble, ack.userMessageId);
+      this.questionOf.set(ack.messageId, ack.userMessageId);
       if (conversationId === NEW) this.adoptNewConversation(ack.conversationId, content, list);
     } catch (err) {
       const quota = err instanceof HeraldRequestError && err.code === 'QUOTA_EXCEEDED';
@@ -203,9 +273,15 @@ export class ChatApp {
       case 'message':
         list.final(event.data);
         break;
-      case 'orchestration_completed':
+      case 'orchestration_completed': {
         list.settle();
+        const leaf = this.branchRuns.get(event.runId);
+        if (leaf) {
+          this.branchRuns.delete(event.runId);
+          void this.reload(list, leaf).catch(() => undefined);
+        }
         break;
+      }
       case 'run_cancelled':
         list.ended(this.messageIdOf(event.runId), 'cancelled', 'Run cancelled. Nothing was stored for it.');
         break;

@@ -5,6 +5,22 @@ import { h, stickToBottom } from './dom';
 type Source = EventData<'message'>['metadata']['sources'][number];
 type Export = NonNullable<DataOutput['export']>;
 
+/** What the page does when a person edits a message, asks for another answer or pages between versions (PROTOCOL.md §10). */
+export interface BranchActions {
+  /** Send `content` as a new version of user message `messageId`. */
+  edit(messageId: string, content: string): void;
+  /** Answer again the question of answer `answerId` (`questionId` when known). */
+  regenerate(answerId: string, questionId: string | null): void;
+  /** Show the branch through this message (a sibling of one on screen). */
+  switchTo(messageId: string): void;
+}
+
+/** A message's place in the tree, when the page knows it. */
+interface Place {
+  parentId: string | null;
+  siblingIds: string[];
+}
+
 /**
  * The messages of one conversation: the stored ones (from HTTP), the user's new ones, and
  * the assistant's answer streaming in (`message_delta`) until the final `message`.
@@ -14,7 +30,10 @@ export class MessageList {
   private readonly answers = new Map<string, HTMLElement>();
   loaded = false;
 
-  constructor(private readonly scroller: () => HTMLElement) {}
+  constructor(
+    private readonly scroller: () => HTMLElement,
+    private readonly actions: BranchActions,
+  ) {}
 
   /**
    * The newest page of stored messages. When older ones remain, an "Older messages" button
@@ -57,11 +76,119 @@ export class MessageList {
   }
 
   private stored(m: StoredMessage): HTMLElement {
-    return m.role === 'user' ? this.bubble('user', m.content) : this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata));
+    const place = { parentId: m.parentId, siblingIds: m.siblingIds };
+    if (m.role === 'user') {
+      const bubble = this.bubble('user', m.content);
+      this.identify(bubble, m.id, place);
+      return bubble;
+    }
+    return this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata), place);
   }
 
-  addUser(content: string, pending = true): void {
-    this.append(this.bubble('user', content, pending));
+  /** The user's new message; `identify` gives it its stored id (and its Edit button) once the send is acknowledged. */
+  addUser(content: string, pending = true): HTMLElement {
+    const bubble = this.bubble('user', content, pending);
+    this.append(bubble);
+    return bubble;
+  }
+
+  /** A user message's stored id: it can be edited from now on. */
+  identify(bubble: HTMLElement, messageId: string, place?: Place): void {
+    bubble.dataset.messageId = messageId;
+    bubble.querySelector('.msg-tools')?.remove();
+    bubble.append(
+      this.tools(
+        messageId,
+        place,
+        h('button', { type: 'button', class: 'edit', onclick: () => this.startEditing(bubble, messageId) }, 'Edit'),
+      ),
+    );
+  }
+
+  /** Removes message `messageId` and everything after it: a new version of it is on its way. */
+  truncateFrom(messageId: string): void {
+    const from = this.root.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`);
+    if (!from) return;
+    for (let node = from.nextSibling; node; node = from.nextSibling) node.remove();
+    from.remove();
+  }
+
+  /** The edit box in place of a user message's text: Save sends the new version, Cancel (or Escape) puts the text back. */
+  private startEditing(bubble: HTMLElement, messageId: string): void {
+    const text = bubble.querySelector<HTMLElement>('.text');
+    if (!text || bubble.querySelector('form')) return;
+    const box = h('textarea', { class: 'edit-box', 'aria-label': 'Edit your message', rows: 3 });
+    box.value = text.textContent ?? '';
+    const done = () => {
+      form.replaceWith(text);
+      bubble.querySelector<HTMLButtonElement>('.edit')?.focus();
+    };
+    const form = h(
+      'form',
+      {
+        class: 'edit-form',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const content = box.value.trim();
+          if (content === '') return;
+          done();
+          this.actions.edit(messageId, content);
+        },
+      },
+      box,
+      h(
+        'div',
+        { class: 'edit-actions' },
+        h('button', { type: 'submit' }, 'Save and send'),
+        h('button', { type: 'button', onclick: done }, 'Cancel'),
+      ),
+    );
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') done();
+      else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    text.replaceWith(form);
+    box.focus();
+  }
+
+  /** A message's buttons: ◀ i/n ▶ between its versions (when it has several), then `action`. */
+  private tools(messageId: string, place: Place | undefined, action: HTMLElement): HTMLElement {
+    const siblings = place?.siblingIds ?? [];
+    const at = siblings.indexOf(messageId);
+    const nav =
+      siblings.length > 1 && at >= 0
+        ? h(
+            'span',
+            { class: 'siblings', role: 'group', 'aria-label': 'Versions' },
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'prev',
+                'aria-label': 'Previous version',
+                disabled: at === 0,
+                onclick: () => this.actions.switchTo(siblings[at - 1]),
+              },
+              '◀',
+            ),
+            h('span', { class: 'position' }, `${at + 1}/${siblings.length}`),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'next',
+                'aria-label': 'Next version',
+                disabled: at === siblings.length - 1,
+                onclick: () => this.actions.switchTo(siblings[at + 1]),
+              },
+              '▶',
+            ),
+          )
+        : null;
+    return h('div', { class: 'msg-tools' }, nav, action);
   }
 
   delta(messageId: string, delta: string): void {
@@ -112,7 +239,12 @@ export class MessageList {
     return h('article', { class: `msg ${role}`, 'data-pending': pending ? 'true' : undefined }, h('div', { class: 'text' }, content));
   }
 
-  private answer(messageId: string, content: string, sources: Source[], exported?: Export): HTMLElement {
+  private answer(messageId: string, content: string, sources: Source[], exported?: Export, place?: Place): HTMLElement {
+    const regenerate = h(
+      'button',
+      { type: 'button', class: 'regenerate', onclick: () => this.actions.regenerate(messageId, place?.parentId ?? null) },
+      'Regenerate',
+    );
     const node = h(
       'article',
       { class: 'msg assistant', 'data-message-id': messageId },
@@ -135,6 +267,7 @@ export class MessageList {
             ...sources.map((s) => h('li', { title: `relevance ${s.score.toFixed(2)}` }, s.title)),
           )
         : null,
+      this.tools(messageId, place, regenerate),
     );
     this.answers.set(messageId, node);
     return node;

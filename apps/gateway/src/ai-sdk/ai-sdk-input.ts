@@ -1,5 +1,6 @@
-import { ErrorCode, HeraldError, ON_BUSY, TRACE_LEVELS, type RunOptions } from '@herald/contracts';
+import { ErrorCode, HeraldError, isUuid, ON_BUSY, TRACE_LEVELS, type RunOptions } from '@herald/contracts';
 import { safeValidateUIMessages, type UIMessage } from 'ai';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { conversationIdOfThread } from '../run-stream/thread-id';
 
@@ -66,4 +67,41 @@ export function approvalResponseIn(messages: UIMessage[], requestId: string): { 
     }
   }
   return undefined;
+}
+
+/** The idempotency key of a chat's user message: `aisdk:` and the SHA-256 of the conversation and the message id. */
+export function clientMessageIdOf(conversationId: string, userMessageId: string): string {
+  return `aisdk:${createHash('sha256').update(`${conversationId}\u0000${userMessageId}`, 'utf8').digest('base64url')}`;
+}
+
+/**
+ * The `chat:send` of a POST. `regenerate-message`: answer again the user message of the answer
+ * `messageId` names (Herald's id, from `start`), or the active branch's last one; never a repeat
+ * of an earlier POST. `submit-message` with `messageId` naming a user message: an edit of that
+ * stored message (its id must be Herald's: one the client loaded with the history).
+ */
+export function chatSendOf(request: ChatRequest): Record<string, unknown> {
+  const base = { conversationId: 'new', options: request.options };
+  if (request.trigger === 'regenerate-message') {
+    return {
+      ...base,
+      regenerate: true,
+      ...(request.messageId !== undefined && isUuid(request.messageId) ? { parentMessageId: request.messageId } : {}),
+    };
+  }
+  const last = request.messages.at(-1)!;
+  const content = last.role === 'user' ? textOf(last) : '';
+  if (content === '') throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
+  const edited = request.messageId === undefined ? undefined : request.messages.find((m) => m.id === request.messageId);
+  if (edited?.role !== 'user') return { ...base, content, clientMessageId: clientMessageIdOf(request.conversationId, last.id) };
+  if (!isUuid(edited.id)) {
+    throw new HeraldError(ErrorCode.INVALID_INPUT, 'messageId: not a stored message (edit a message by the id Herald stored it under)');
+  }
+  // useChat keeps the edited message's id: the key also names the new text, so an edit is not a repeat of the first send.
+  return {
+    ...base,
+    content,
+    parentMessageId: edited.id,
+    clientMessageId: clientMessageIdOf(request.conversationId, `${edited.id}\u0000${content}`),
+  };
 }

@@ -4,7 +4,6 @@ import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai';
 import type { Response } from 'express';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Lease } from '../limits/lease-pool';
 import { ChatService } from '../runs/chat.service';
@@ -14,7 +13,7 @@ import { RunRecords } from '../run-stream/run-records.service';
 import { SseResponse } from '../run-stream/sse-response';
 import { pendingRequest, type RequestEvent } from '../run-stream/pending-request';
 import { conversationIdOfThread } from '../run-stream/thread-id';
-import { approvalResponseIn, parseChatRequest, textOf, type ChatRequest } from './ai-sdk-input';
+import { approvalResponseIn, chatSendOf, parseChatRequest, textOf, type ChatRequest } from './ai-sdk-input';
 import { START_SEGMENT, UiMessageMapper } from './ui-message-mapper';
 
 /** The chat's latest run (the one its last POST streamed), and which segment of it that POST streamed. */
@@ -36,11 +35,6 @@ type ChatRecord = z.infer<typeof chatRecordSchema>;
 const CHAT_RECORD = 'aisdk:chat';
 const MAX_ANSWER_CHARS = 8000;
 
-/** The idempotency key of a chat's user message: `aisdk:` and the SHA-256 of the conversation and the message id. */
-function clientMessageIdOf(conversationId: string, userMessageId: string): string {
-  return `aisdk:${createHash('sha256').update(`${conversationId}\u0000${userMessageId}`, 'utf8').digest('base64url')}`;
-}
-
 /**
  * The AI SDK's UI message stream over Herald's runs (PROTOCOL.md §9): `useChat` with
  * `DefaultChatTransport` sends a chat's messages; Herald admits the last user message like
@@ -61,19 +55,6 @@ export class AiSdkService {
   /** `POST /v1/ai-sdk/chat`. */
   async send(user: VerifiedToken, body: unknown, traceparent: string | undefined, res: Response): Promise<void> {
     const request = await parseChatRequest(user.userId, body);
-    if (request.trigger === 'regenerate-message') {
-      throw new HeraldError(
-        ErrorCode.INVALID_INPUT,
-        'trigger: regenerate-message is not supported yet (answering a message again needs message branches, which Herald does not store yet)',
-      );
-    }
-    const named = request.messageId === undefined ? undefined : request.messages.find((m) => m.id === request.messageId);
-    if (named?.role === 'user') {
-      throw new HeraldError(
-        ErrorCode.INVALID_INPUT,
-        'messageId: editing a message is not supported yet (it needs message branches, which Herald does not store yet)',
-      );
-    }
     // The stream's connection slot first: a stream refused TOO_MANY_CONNECTIONS starts nothing.
     const slot = await this.feed.reserve(user.userId);
     let next: ChatRecord;
@@ -90,7 +71,8 @@ export class AiSdkService {
   /** What this POST streams: the same stream again, the rest of the run after an answer, or a new run. */
   private async resolve(userId: string, request: ChatRequest, traceparent: string | undefined): Promise<ChatRecord> {
     const record = await this.records.get(CHAT_RECORD, userId, request.conversationId, chatRecordSchema);
-    if (record) {
+    // A regenerate is never a repeat nor an answer: it always asks for a new answer.
+    if (record && request.trigger === 'submit-message') {
       const again = this.repeatOf(record, request);
       if (again) return again;
       const waiting = await this.waitingRequest(userId, record);
@@ -126,17 +108,18 @@ export class AiSdkService {
     return this.runs.cancel(userId, { runId: record.heraldRunId });
   }
 
-  /** A new run for the chat's last user message; its id is the idempotency key, so a repeat re-attaches. */
+  /**
+   * A new run: for the chat's last user message (its id is the idempotency key, so a repeat
+   * re-attaches), an edit of a stored user message, or a regenerate (PROTOCOL.md §9, §10).
+   */
   private async start(userId: string, request: ChatRequest, traceparent: string | undefined): Promise<ChatRecord> {
     const last = request.messages.at(-1)!;
-    const content = last.role === 'user' ? textOf(last) : '';
-    if (content === '') throw new HeraldError(ErrorCode.INVALID_INPUT, 'messages: must end with a user message that has text');
     const startAfter = await this.feed.lastEventId();
-    const { accepted, duplicate } = await this.chat.submit(
-      userId,
-      { conversationId: 'new', content, clientMessageId: clientMessageIdOf(request.conversationId, last.id), options: request.options },
-      { traceparent, newConversationId: request.conversationId },
-    );
+    const { accepted, duplicate } = await this.chat.submit(userId, chatSendOf(request), {
+      traceparent,
+      newConversationId: request.conversationId,
+      regenerateByAnswer: request.trigger === 'regenerate-message',
+    });
     const record: ChatRecord = {
       heraldRunId: accepted.runId,
       conversationId: accepted.conversationId,

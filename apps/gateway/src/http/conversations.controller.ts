@@ -1,12 +1,19 @@
-import { parseInput, PERSISTENCE_RPC, type ChatSendResult, type ListConversationsReply, type ListMessagesReply } from '@herald/contracts';
+import {
+  parseInput,
+  PERSISTENCE_RPC,
+  type ChatSendResult,
+  type ListConversationsReply,
+  type ListMessagesReply,
+  type SwitchBranchReply,
+} from '@herald/contracts';
 import { RpcClient } from '@herald/messaging';
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ChatService } from '../runs/chat.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { CurrentUser } from './current-user.decorator';
 import { messagesPage } from './messages-page';
 import { uuidParam, withParam } from './path-params';
-import { listConversationsQuerySchema, listMessagesQuerySchema } from './query.schemas';
+import { listConversationsQuerySchema, listMessagesQuerySchema, switchBranchBodySchema } from './query.schemas';
 
 @Controller('v1/conversations')
 @UseGuards(BearerAuthGuard)
@@ -24,15 +31,27 @@ export class ConversationsController {
   }
 
   /**
-   * `{ messages, nextBefore }`: the newest `limit` stored messages older than message
-   * `before`, oldest first; 404 if the conversation is not the user's, or `before` is not
-   * one of its messages.
+   * `{ messages, nextBefore }`: the newest `limit` stored messages of the active branch (or
+   * the one ending at message `leaf`) older than message `before`, oldest first, each with
+   * `parentId` and `siblingIds`; 404 if the conversation is not the user's, or `before` or
+   * `leaf` is not one of its messages.
    */
   @Get(':id/messages')
   async messages(@CurrentUser() userId: string, @Param('id') id: string, @Query() query: unknown): Promise<ListMessagesReply> {
     const conversationId = uuidParam(id);
-    const { limit, before } = parseInput(listMessagesQuerySchema, query);
-    return messagesPage(this.rpc, { userId, conversationId, limit, before });
+    const { limit, before, leaf } = parseInput(listMessagesQuerySchema, query);
+    return messagesPage(this.rpc, { userId, conversationId, limit, before, leaf });
+  }
+
+  /**
+   * `{ leafMessageId }`: the branch through that message becomes the active one, down to the
+   * newest message under it (the leaf it now ends at); 404 likewise.
+   */
+  @Put(':id/branch')
+  async switchBranch(@CurrentUser() userId: string, @Param('id') id: string, @Body() body: unknown): Promise<SwitchBranchReply> {
+    const conversationId = uuidParam(id);
+    const { leafMessageId } = parseInput(switchBranchBodySchema, body);
+    return this.rpc.call(PERSISTENCE_RPC.switchBranch, { userId, conversationId, leafMessageId });
   }
 
   /** Same body and answer as `chat:send`; `:id` may be `new`. A W3C `traceparent` header makes the run part of the caller's trace. */

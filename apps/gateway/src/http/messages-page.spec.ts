@@ -5,11 +5,12 @@ import { MESSAGES_HTTP_PAGE_MAX_BYTES, messagesPage } from './messages-page';
 
 /** A conversation.messages that answers at most `piece` messages a call, as persistence does. */
 function fakeRpc(all: StoredMessage[], piece: number) {
-  const calls: Array<{ limit: number; before?: string }> = [];
+  const calls: Array<{ limit: number; before?: string; leaf?: string }> = [];
   const rpc = {
-    call: jest.fn(async (_op: string, req: { limit: number; before?: string }) => {
-      calls.push({ limit: req.limit, before: req.before });
-      const end = req.before ? all.findIndex((m) => m.id === req.before) : all.length;
+    call: jest.fn(async (_op: string, req: { limit: number; before?: string; leaf?: string }) => {
+      calls.push({ limit: req.limit, before: req.before, leaf: req.leaf });
+      const from = req.before ?? (req.leaf ? all[all.findIndex((m) => m.id === req.leaf) + 1]?.id : undefined);
+      const end = from ? all.findIndex((m) => m.id === from) : all.length;
       const start = Math.max(0, end - Math.min(req.limit, piece));
       const messages = all.slice(start, end);
       return { messages, nextBefore: start > 0 ? messages[0].id : null };
@@ -18,16 +19,20 @@ function fakeRpc(all: StoredMessage[], piece: number) {
   return { rpc, calls };
 }
 
-const conversation = (count: number, content: (i: number) => string): StoredMessage[] =>
-  Array.from({ length: count }, (_, i) => ({
-    id: randomUUID(),
+const conversation = (count: number, content: (i: number) => string): StoredMessage[] => {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  return ids.map((id, i) => ({
+    id,
     conversationId: 'c',
     runId: null,
     role: 'assistant',
     content: content(i),
     metadata: null,
     createdAt: new Date(i * 1000).toISOString(),
+    parentId: ids[i - 1] ?? null,
+    siblingIds: [id],
   }));
+};
 
 describe('messagesPage', () => {
   const req = { userId: 'u', conversationId: 'c' };
@@ -40,6 +45,18 @@ describe('messagesPage', () => {
     expect(page.nextBefore).toBe(all[10].id);
     expect(calls.map((c) => c.limit)).toEqual([10, 6, 2]);
     expect(calls.map((c) => c.before)).toEqual([undefined, all[16].id, all[12].id]);
+  });
+
+  it('asks for the branch ending at `leaf` once: `before` names the branch of the older pieces', async () => {
+    const all = conversation(12, (i) => `m${i}`);
+    const { rpc, calls } = fakeRpc(all, 3);
+    const page = await messagesPage(rpc, { ...req, limit: 5, leaf: all[8].id });
+    expect(page.messages.map((m) => m.content)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8']);
+    expect(page.nextBefore).toBe(all[4].id);
+    expect(calls).toEqual([
+      { limit: 5, before: undefined, leaf: all[8].id },
+      { limit: 2, before: all[6].id, leaf: undefined },
+    ]);
   });
 
   it('stops at the first message', async () => {

@@ -12,11 +12,13 @@ export interface MessagesPageRequest {
   conversationId: string;
   limit: number;
   before?: string;
+  /** The branch ending at this message instead of the active one. */
+  leaf?: string;
 }
 
 /**
- * `GET /v1/conversations/:id/messages` (PROTOCOL.md §6): the newest `limit` messages older
- * than `before`, oldest first. Persistence answers in pieces that each fit one NATS message
+ * `GET /v1/conversations/:id/messages` (PROTOCOL.md §6): the newest `limit` messages of a
+ * branch (the active one, or the one ending at `leaf`) older than `before`, oldest first. Persistence answers in pieces that each fit one NATS message
  * (conversation.messages stops short of `limit` at a few hundred KiB); this asks for the
  * older pieces until the page is full, nothing older remains, or MESSAGES_HTTP_PAGE_MAX_BYTES.
  */
@@ -32,6 +34,8 @@ export async function messagesPage(rpc: Pick<RpcClient, 'call'>, req: MessagesPa
       conversationId: req.conversationId,
       limit: req.limit - count,
       before,
+      // `before` names its branch by itself (its ancestors): `leaf` only matters for the first piece.
+      leaf: before === undefined ? req.leaf : undefined,
     });
     pieces.unshift(piece.messages);
     count += piece.messages.length;

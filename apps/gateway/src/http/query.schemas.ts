@@ -16,7 +16,12 @@ export const listConversationsQuerySchema = z.object({
   before: z.string().min(1).max(256).optional(),
 });
 
-/** `GET /v1/conversations/:id/messages?limit=&before=` (PROTOCOL.md §6) */
+const messageId = z
+  .string()
+  .regex(UUID_RE, 'must be a message id')
+  .transform((s) => s.toLowerCase());
+
+/** `GET /v1/conversations/:id/messages?limit=&before=&leaf=` (PROTOCOL.md §6) */
 export const listMessagesQuerySchema = z.object({
   limit: z.coerce
     .number({ error: 'must be a number' })
@@ -25,11 +30,9 @@ export const listMessagesQuerySchema = z.object({
     .max(MAX_MESSAGES_PAGE)
     .default(DEFAULT_MESSAGES_PAGE),
   /** The `nextBefore` of the newer page: a message id. */
-  before: z
-    .string()
-    .regex(UUID_RE, 'must be a message id')
-    .transform((s) => s.toLowerCase())
-    .optional(),
+  before: messageId.optional(),
+  /** The branch ending at this message instead of the active one. */
+  leaf: messageId.optional(),
 });
 
 /** `GET /v1/usage?from=&to=` (PROTOCOL.md §6): UTC days, inclusive; the range is checked once the defaults are applied. */
@@ -47,6 +50,9 @@ export const adminUsageQuerySchema = z.object({
   /** The `nextAfter` of the previous page: a user id. */
   after: z.string().refine(isValidUserId, `must be ${USER_ID_RULE}`).optional(),
 });
+
+/** `PUT /v1/conversations/:id/branch` (PROTOCOL.md §6). */
+export const switchBranchBodySchema = z.strictObject({ leafMessageId: messageId });
 
 /** `POST /v1/dev/token` */
 export const devTokenBodySchema = z.strictObject({

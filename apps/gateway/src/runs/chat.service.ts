@@ -6,8 +6,10 @@ import {
   PERSISTENCE_RPC,
   type AdmitRunReply,
   type AdmitRunRequest,
+  type ChatSendInput,
   type ChatSendResult,
   type Config,
+  type RunBranch,
   type RunRequest,
   type Subjects,
 } from '@herald/contracts';
@@ -38,6 +40,8 @@ export interface SubmitOptions {
   traceparent?: string;
   /** With `conversationId: "new"`: the conversation's id (a lower-case UUID) instead of a random one. */
   newConversationId?: string;
+  /** A regenerate's `parentMessageId` may name the answer to replace (the AI SDK's `messageId`), not only its user message. */
+  regenerateByAnswer?: boolean;
 }
 
 const UNAVAILABLE_MESSAGE = 'Your message could not be accepted right now. Please try again shortly.';
@@ -82,7 +86,7 @@ export class ChatService {
   async submit(userId: string, payload: unknown, opts: SubmitOptions = {}): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
     const span = startSpan('chat:send', { parent: opts.traceparent, kind: SpanKind.SERVER });
     try {
-      const result = await this.admitAndPublish(userId, payload, span, opts.newConversationId);
+      const result = await this.admitAndPublish(userId, payload, span, opts);
       this.metrics.chatSend.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
       span.endWith(result.duplicate ? 'duplicate' : 'accepted');
       return result;
@@ -97,19 +101,21 @@ export class ChatService {
     userId: string,
     payload: unknown,
     span: TracedSpan,
-    newConversationId?: string,
+    opts: SubmitOptions,
   ): Promise<{ accepted: ChatSendResult; duplicate: boolean }> {
     const input = parseInput(this.schema, payload);
     const request: AdmitRunRequest = {
       userId,
       conversationId: input.conversationId,
-      newConversationId: newConversationId ?? randomUUID(),
+      newConversationId: opts.newConversationId ?? randomUUID(),
       runId: randomUUID(),
       messageId: randomUUID(),
       userMessageId: randomUUID(),
-      content: input.content,
+      // A regenerate answers a stored message again: its content, not one sent with it.
+      content: input.regenerate ? undefined : input.content,
       clientMessageId: input.clientMessageId,
       options: input.options,
+      branch: branchOf(input, opts.regenerateByAnswer === true),
     };
     try {
       await this.rateLimiter.consume(userId);
@@ -207,6 +213,12 @@ export class ChatService {
       this.logger.error({ runId, err: String(err) }, 'could not abandon an unpublished run');
     }
   }
+}
+
+/** Where the run's messages go in the conversation's tree (PROTOCOL.md §2 `parentMessageId`, `regenerate`). */
+function branchOf(input: ChatSendInput, byAnswer: boolean): RunBranch | undefined {
+  if (input.regenerate) return { mode: 'regenerate', messageId: input.parentMessageId, ...(byAnswer ? { byAnswer } : {}) };
+  return input.parentMessageId ? { mode: 'edit', messageId: input.parentMessageId } : undefined;
 }
 
 function toResult(admitted: AdmitRunReply): ChatSendResult {

@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import {
-  ErrorCode,
-  HeraldError,
   type HistoryMessage,
   type ListConversationsReply,
   type ListMessagesReply,
   type PERSISTENCE_RPC,
   type RpcRequest,
+  type SwitchBranchReply,
 } from '@herald/contracts';
 import { DataSource } from 'typeorm';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
-import { conversationNotFound } from './conversation-not-found';
+import { conversationNotFound, messageNotFound } from './conversation-not-found';
 import { ConversationRepository } from './conversation.repository';
 
 /** How long a history request waits for the previous run of its conversation to be stored. */
@@ -46,16 +45,21 @@ export class ConversationQueries {
   }
 
   /**
-   * One page of the user's conversation: the newest `limit` messages older than message
-   * `before`, oldest first, cut short at MESSAGES_PAGE_MAX_BYTES. NOT_FOUND when the
-   * conversation is not the user's or `before` is not one of its messages.
+   * One page of a branch of the user's conversation (the active one, the one ending at
+   * `leaf`, or the one above `before`): its newest `limit` messages older than `before`,
+   * oldest first, cut short at MESSAGES_PAGE_MAX_BYTES. NOT_FOUND when the conversation is
+   * not the user's or `before` or `leaf` is not one of its messages.
    */
   async messages(req: RpcRequest<typeof PERSISTENCE_RPC.listMessages>): Promise<ListMessagesReply> {
     const db = this.dataSource.manager;
     if (!(await this.conversations.isOwnedBy(db, req.conversationId, req.userId))) throw conversationNotFound();
+    const named = [req.before, req.leaf].filter((id) => id !== undefined);
+    if (named.length > 0 && (await this.conversations.countMessages(db, req.conversationId, named)) !== new Set(named).size) {
+      throw messageNotFound();
+    }
+    const from = await this.conversations.pageStart(db, req.conversationId, req);
     // One key more than asked tells whether an older page remains.
-    const keys = await this.conversations.messageKeysBefore(db, req.conversationId, req.limit + 1, req.before);
-    if (!keys) throw new HeraldError(ErrorCode.NOT_FOUND, 'Message not found');
+    const keys = await this.conversations.branchKeys(db, req.conversationId, from, req.limit + 1);
     const page: string[] = [];
     let bytes = 0;
     for (const key of keys.slice(0, req.limit)) {
@@ -63,26 +67,37 @@ export class ConversationQueries {
       if (page.length > 0 && bytes > MESSAGES_PAGE_MAX_BYTES) break;
       page.push(key.id);
     }
-    const messages = await this.conversations.messagesByIds(db, req.conversationId, page);
+    const messages = await this.conversations.messagesByIds(db, req.conversationId, page.reverse());
     return { messages, nextBefore: keys.length > page.length && messages.length > 0 ? messages[0].id : null };
   }
 
-  /** No owner check: only trusted services (the orchestrator) ask, for a run they hold. */
+  /** `PUT /v1/conversations/:id/branch`: the same NOT_FOUND for another user's conversation and a message not of it. */
+  async switchBranch(req: RpcRequest<typeof PERSISTENCE_RPC.switchBranch>): Promise<SwitchBranchReply> {
+    const leaf = await this.conversations.switchBranch(this.dataSource.manager, req.conversationId, req.userId, req.leafMessageId);
+    if (leaf === null) {
+      const owned = await this.conversations.isOwnedBy(this.dataSource.manager, req.conversationId, req.userId);
+      throw owned ? messageNotFound() : conversationNotFound();
+    }
+    return { leafMessageId: leaf };
+  }
+
+  /**
+   * The model's context: the last messages of the run's branch (fixed now if admission did
+   * not). No owner check: only trusted services (the orchestrator) ask, for a run they hold.
+   */
   async history(req: RpcRequest<typeof PERSISTENCE_RPC.history>): Promise<{ messages: HistoryMessage[] }> {
     const db = this.dataSource.manager;
-    const runId = req.runId ?? null;
-    // The event writer may still be storing the run that ran just before this one.
-    const deadline = Date.now() + HISTORY_SETTLE_MS;
-    for (;;) {
-      const { earlierRunActive, messages } = await this.conversations.history(
-        db,
-        req.conversationId,
-        req.limit,
-        runId,
-        MESSAGES_PAGE_MAX_BYTES,
-      );
-      if (!earlierRunActive || Date.now() >= deadline) return { messages };
-      await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
+    if (req.runId !== undefined) {
+      // The event writer may still be storing the run that ran just before this one.
+      const deadline = Date.now() + HISTORY_SETTLE_MS;
+      while ((await this.conversations.earlierRunActive(db, req.conversationId, req.runId)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
+      }
     }
+    const leaf =
+      req.runId === undefined
+        ? await this.conversations.pageStart(db, req.conversationId, {})
+        : await this.conversations.pinRunBranch(db, req.conversationId, req.runId);
+    return { messages: await this.conversations.history(db, req.conversationId, leaf, req.limit, MESSAGES_PAGE_MAX_BYTES) };
   }
 }

@@ -132,9 +132,13 @@ export class EventLogRepository {
   }
 
   /**
-   * Stores a completed run's two messages (the user's, dated when the run was accepted, and
-   * the assistant's from its `message` event) and moves the conversation's `updated_at`, once:
+   * Stores a completed run's messages and moves the conversation's `updated_at`, once:
    * resolves false if there is no `message` event yet or the messages were already stored.
+   * The user's message (dated when the run was accepted) goes under the parent the run's
+   * branch was fixed on (the active leaf if it never was: a run accepted before the tree
+   * existed); a regenerate's is stored already and stays as it is. The answer goes under it
+   * and becomes the active leaf, unless the user switched branch after the run's branch was
+   * fixed: their choice stands, and the answer waits on its own branch.
    */
   private async storeMessages(db: EntityManager, runId: string): Promise<boolean> {
     const { rows } = await sql<{ envelope: unknown; created_at: string }>(
@@ -145,21 +149,34 @@ export class EventLogRepository {
     const message = rows[0] && eventDataSchemas.message.safeParse((rows[0].envelope as { data?: unknown }).data);
     if (!message || !message.success) return false;
     const { messageId, content, metadata } = message.data;
+    // The conversation's row first: its active leaf and last branch switch hold still until this commits.
+    await sql(db, `SELECT 1 FROM conversations WHERE id = (SELECT conversation_id FROM runs WHERE id = $1) FOR UPDATE`, [runId]);
     const { count } = await sql(
       db,
-      `WITH run AS (SELECT * FROM runs WHERE id = $1),
+      `WITH run AS (
+         SELECT r.*, c.active_leaf_id FROM runs r JOIN conversations c ON c.id = r.conversation_id WHERE r.id = $1
+       ),
        stored AS (
-         INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at)
-         SELECT run.user_message_id, run.conversation_id, run.id, 'user', run.content, NULL, run.created_at FROM run
+         INSERT INTO messages (id, conversation_id, parent_id, run_id, role, content, metadata, created_at)
+         SELECT run.user_message_id, run.conversation_id,
+                CASE WHEN run.branch_pinned_at IS NULL THEN run.active_leaf_id ELSE run.parent_message_id END,
+                run.id, 'user', run.content, NULL, run.created_at
+           FROM run
          UNION ALL
          SELECT CASE WHEN $2 ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN $2::uuid ELSE run.message_id END,
-                run.conversation_id, run.id, 'assistant', $3, $4::jsonb,
+                run.conversation_id, run.user_message_id, run.id, 'assistant', $3, $4::jsonb,
                 GREATEST($5::timestamptz, run.created_at + interval '1 millisecond')
            FROM run
          ON CONFLICT (id) DO NOTHING
-         RETURNING conversation_id
+         RETURNING id, role, conversation_id
        )
-       UPDATE conversations SET updated_at = now() WHERE id IN (SELECT conversation_id FROM stored)`,
+       UPDATE conversations c
+          SET updated_at = now(),
+              active_leaf_id = CASE
+                WHEN c.branch_switched_at IS NULL OR run.branch_pinned_at IS NULL OR c.branch_switched_at < run.branch_pinned_at
+                THEN answer.id ELSE c.active_leaf_id END
+         FROM stored answer, run
+        WHERE answer.role = 'assistant' AND c.id = answer.conversation_id`,
       [runId, messageId, content, JSON.stringify(metadata), rows[0].created_at],
     );
     return count > 0;

@@ -46,6 +46,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.getRun]: (req) => this.runs.get(req),
       [PERSISTENCE_RPC.listConversations]: (req) => this.conversations.list(req),
       [PERSISTENCE_RPC.listMessages]: (req) => this.conversations.messages(req),
+      [PERSISTENCE_RPC.switchBranch]: (req) => this.conversations.switchBranch(req),
       [PERSISTENCE_RPC.history]: (req) => this.conversations.history(req),
       [PERSISTENCE_RPC.eventsAfter]: (req) => this.eventLog.after(req),
       [PERSISTENCE_RPC.ingestKnowledge]: (req) => this.knowledge.ingest(req),

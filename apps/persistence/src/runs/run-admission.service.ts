@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ErrorCode, HeraldError, PERSISTENCE_RPC, runOptionsSchema, type AdmitRunReply, type RpcRequest } from '@herald/contracts';
 import { isUniqueViolation, type RunEntity } from '@herald/db';
 import { DataSource, type EntityManager } from 'typeorm';
-import { conversationNotFound } from '../conversations/conversation-not-found';
+import { conversationNotFound, messageNotFound } from '../conversations/conversation-not-found';
 import { ConversationRepository } from '../conversations/conversation.repository';
 import { deriveConversationTitle } from '../conversations/conversation-title';
 import { DailyQuotaCheck } from '../usage/daily-quota-check';
@@ -55,11 +55,42 @@ export class RunAdmission {
     // A repeat (above) still gets its first answer; only a new run counts against the quota.
     await this.quota.check(db, input.userId);
     const conversationId = await this.resolveConversation(db, input);
+    const place = await this.placeInTree(db, conversationId, input);
     if (input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
       throw new HeraldError(ErrorCode.RUN_IN_PROGRESS, 'This conversation already has a run in progress.');
     }
-    const run = await this.runs.insert(db, newRun(input, conversationId));
+    const run = await this.runs.insert(db, newRun(input, conversationId, place));
     return toReply(run, false);
+  }
+
+  /**
+   * Where the run's messages go (PROTOCOL.md §10). An edit: a new user message beside the one
+   * edited (same parent). A regenerate: a new answer to a stored user message, whose content is
+   * the question again. Otherwise the active branch goes on, fixed when the run starts.
+   */
+  private async placeInTree(db: EntityManager, conversationId: string, input: AdmitInput): Promise<TreePlace> {
+    const branch = input.branch;
+    if (!branch) return { userMessageId: input.userMessageId, content: input.content ?? '', parentMessageId: null, pinned: false };
+    const named = branch.messageId
+      ? await this.conversations.findMessage(db, conversationId, branch.messageId)
+      : await this.conversations.lastUserMessageOfActiveBranch(db, conversationId);
+    if (!named) throw messageNotFound();
+    let target = named;
+    if (named.role !== 'user') {
+      const regenerateByAnswer = branch.mode === 'regenerate' && branch.byAnswer === true && named.parentId !== null;
+      const question = regenerateByAnswer ? await this.conversations.findMessage(db, conversationId, named.parentId!) : null;
+      if (!question || question.role !== 'user') {
+        throw new HeraldError(
+          ErrorCode.INVALID_INPUT,
+          `parentMessageId: must be a user message to ${branch.mode === 'edit' ? 'edit' : 'answer again'}`,
+        );
+      }
+      target = question;
+    }
+    if (branch.mode === 'edit') {
+      return { userMessageId: input.userMessageId, content: input.content ?? '', parentMessageId: target.parentId, pinned: true };
+    }
+    return { userMessageId: target.id, content: target.content, parentMessageId: target.parentId, pinned: true };
   }
 
   /** Creates the conversation for "new"; otherwise locks the user's own conversation. */
@@ -70,7 +101,7 @@ export class RunAdmission {
       const created = await this.conversations.insertIfAbsent(db, {
         id,
         userId: input.userId,
-        title: deriveConversationTitle(input.content),
+        title: deriveConversationTitle(input.content ?? ''),
       });
       if (created) return id;
     }
@@ -99,15 +130,23 @@ function toReply(run: RunEntity, duplicate: boolean): AdmitRunReply {
   };
 }
 
-function newRun(input: AdmitInput, conversationId: string): NewRun {
+/** The run's user message (a new one, or the stored one a regenerate answers) and where it hangs. */
+interface TreePlace {
+  userMessageId: string;
+  content: string;
+  parentMessageId: string | null;
+  /** Whether the parent is fixed now (an edit or a regenerate) or when the run starts. */
+  pinned: boolean;
+}
+
+function newRun(input: AdmitInput, conversationId: string, place: TreePlace): NewRun {
   return {
     id: input.runId,
     userId: input.userId,
     conversationId,
     messageId: input.messageId,
-    userMessageId: input.userMessageId,
     clientMessageId: input.clientMessageId ?? null,
-    content: input.content,
     options: input.options,
+    ...place,
   };
 }

@@ -19,6 +19,10 @@ export interface NewRun {
   clientMessageId: string | null;
   content: string;
   options: RunOptions;
+  /** The parent of the run's user message (null: a first message), when `pinned`. */
+  parentMessageId: string | null;
+  /** The branch is fixed at admission (an edit, a regenerate); otherwise when the run starts. */
+  pinned: boolean;
 }
 
 /** SQL for runs. Every method takes the manager to run in. */
@@ -43,11 +47,12 @@ export class RunRepository {
 
   /** Inserts the run `queued` and returns its row, in one round trip. */
   async insert(db: EntityManager, run: NewRun): Promise<RunEntity> {
-    const { rows } = await sql<{ created_at: Date }>(
+    const { rows } = await sql<{ created_at: Date; branch_pinned_at: Date | null }>(
       db,
-      `INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued')
-       RETURNING created_at`,
+      `INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status,
+                         parent_message_id, branch_pinned_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued', $9, CASE WHEN $10::boolean THEN now() END)
+       RETURNING created_at, branch_pinned_at`,
       [
         run.id,
         run.userId,
@@ -57,6 +62,8 @@ export class RunRepository {
         run.clientMessageId,
         run.content,
         JSON.stringify(run.options),
+        run.parentMessageId,
+        run.pinned,
       ],
     );
     return db.create(RunEntity, {
@@ -68,6 +75,8 @@ export class RunRepository {
       clientMessageId: run.clientMessageId,
       content: run.content,
       options: run.options,
+      parentMessageId: run.parentMessageId,
+      branchPinnedAt: rows[0].branch_pinned_at,
       status: 'queued',
       progress: 0,
       lastEventId: null,

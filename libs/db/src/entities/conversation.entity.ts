@@ -16,6 +16,14 @@ export class ConversationEntity {
   @Column({ type: 'text' })
   title: string;
 
+  /** The last message of the active branch; null while the conversation has no message. */
+  @Column({ name: 'active_leaf_id', type: 'uuid', nullable: true })
+  activeLeafId: string | null;
+
+  /** When the user last switched branch: runs whose branch was fixed before that do not switch it back. */
+  @Column({ name: 'branch_switched_at', type: 'timestamptz', nullable: true })
+  branchSwitchedAt: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 

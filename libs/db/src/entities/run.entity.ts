@@ -31,6 +31,14 @@ export class RunEntity {
   @Column({ name: 'user_message_id', type: 'uuid' })
   userMessageId: string;
 
+  /** The parent of the run's user message (null: a first message), once the branch is fixed. */
+  @Column({ name: 'parent_message_id', type: 'uuid', nullable: true })
+  parentMessageId: string | null;
+
+  /** When the run's branch was fixed: at admission for an edit or a regenerate, when it starts otherwise. */
+  @Column({ name: 'branch_pinned_at', type: 'timestamptz', nullable: true })
+  branchPinnedAt: Date | null;
+
   /** The client's idempotency key (`chat:send` clientMessageId), unique per user while set. */
   @Column({ name: 'client_message_id', type: 'text', nullable: true })
   clientMessageId: string | null;

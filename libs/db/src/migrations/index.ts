@@ -4,6 +4,7 @@ import { DemoDataset1795334000002 } from './1795334000002-demo-dataset.migration
 import { DropEventsConversationIndex1795334000003 } from './1795334000003-drop-events-conversation-index.migration';
 import { DemoReaderLockdown1795334000004 } from './1795334000004-demo-reader-lockdown.migration';
 import { Usage1795334000010 } from './1795334000010-usage.migration';
+import { MESSAGE_TREE_BACKFILL_BATCH, MessageTree1795334000030 } from './1795334000030-message-tree.migration';
 
 export {
   InitialSchema1795334000000,
@@ -12,6 +13,8 @@ export {
   DropEventsConversationIndex1795334000003,
   DemoReaderLockdown1795334000004,
   Usage1795334000010,
+  MessageTree1795334000030,
+  MESSAGE_TREE_BACKFILL_BATCH,
 };
 
 /** Every migration, oldest first. Hand-written SQL; the schema is never synchronized. */
@@ -22,4 +25,5 @@ export const MIGRATIONS = [
   DropEventsConversationIndex1795334000003,
   DemoReaderLockdown1795334000004,
   Usage1795334000010,
+  MessageTree1795334000030,
 ];

@@ -127,7 +127,7 @@ export class FakePersistence {
       this.conversations.set(conversationId, {
         id: conversationId,
         userId: req.userId,
-        title: req.content.slice(0, 40),
+        title: (req.content ?? '').slice(0, 40),
         createdAt: now,
         updatedAt: now,
       });
@@ -146,7 +146,7 @@ export class FakePersistence {
       userMessageId: req.userMessageId,
       duplicate: false,
       status: 'queued',
-      content: req.content,
+      content: req.content ?? '',
       options: req.options,
       acceptedAt: new Date().toISOString(),
     };

@@ -146,6 +146,24 @@ export class PersistenceHarness {
     return this.publisher.publish(run, type, data, { progress, msgId });
   }
 
+  /**
+   * Makes the messages of a conversation written straight into the table one branch, in the
+   * order they were created (as the tree migration does), its last one the active leaf.
+   */
+  async linkAsOneBranch(conversationId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE messages m SET parent_id = o.prev
+         FROM (SELECT id, lag(id) OVER (ORDER BY created_at, id) AS prev FROM messages WHERE conversation_id = $1) o
+        WHERE m.id = o.id`,
+      [conversationId],
+    );
+    await this.db.query(
+      `UPDATE conversations SET active_leaf_id = (SELECT id FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1)
+        WHERE id = $1`,
+      [conversationId],
+    );
+  }
+
   async rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query(text, params)).rows as T[];
   }
