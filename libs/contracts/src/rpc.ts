@@ -4,6 +4,13 @@ import { isValidUserId, USER_ID_RULE, UUID_RE } from './ids';
 import { characterCount, MAX_CLIENT_MESSAGE_ID, runOptionsSchema } from './socket';
 import { RUN_STATUSES, runSnapshotSchema } from './runs';
 import { sourceSchema } from './events';
+import {
+  listFeedbackReplySchema,
+  listFeedbackRequestSchema,
+  messageFeedbackStateSchema,
+  setFeedbackReplySchema,
+  setFeedbackRequestSchema,
+} from './feedback';
 import { PERSISTENCE_RPC, type PersistenceRpc } from './subjects';
 
 /**
@@ -146,6 +153,8 @@ export const storedMessageSchema = z.object({
   content: z.string(),
   metadata: z.record(z.string(), z.unknown()).nullable(),
   createdAt: z.string(),
+  /** On assistant messages: the user's rating (PROTOCOL.md §6), null when none. */
+  feedback: messageFeedbackStateSchema.nullable().optional(),
 });
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
 /**
@@ -240,6 +249,8 @@ export const RPC_SCHEMAS = {
   [PERSISTENCE_RPC.history]: { request: historyRequestSchema, reply: historyReplySchema },
   [PERSISTENCE_RPC.eventsAfter]: { request: eventsAfterRequestSchema, reply: eventsAfterReplySchema },
   [PERSISTENCE_RPC.ingestKnowledge]: { request: ingestKnowledgeRequestSchema, reply: ingestKnowledgeReplySchema },
+  [PERSISTENCE_RPC.setFeedback]: { request: setFeedbackRequestSchema, reply: setFeedbackReplySchema },
+  [PERSISTENCE_RPC.listFeedback]: { request: listFeedbackRequestSchema, reply: listFeedbackReplySchema },
   [PERSISTENCE_RPC.ping]: { request: pingRequestSchema, reply: pingReplySchema },
 } as const satisfies Record<PersistenceRpc, RpcSchemas>;
 

@@ -72,6 +72,7 @@ export const CLIENT_EVENTS = {
   chatSend: 'chat:send',
   runCancel: 'run:cancel',
   runRespond: 'run:respond',
+  messageFeedback: 'message:feedback',
   eventsResume: 'events:resume',
 } as const;
 
@@ -124,5 +125,6 @@ export interface ClientToServerEvents {
   'chat:send': (payload: unknown, ack?: (res: Ack<ChatSendResult>) => void) => void;
   'run:cancel': (payload: unknown, ack?: (res: Ack<RunCancelResult>) => void) => void;
   'run:respond': (payload: unknown, ack?: (res: Ack) => void) => void;
+  'message:feedback': (payload: unknown, ack?: (res: Ack) => void) => void;
   'events:resume': (payload: unknown, ack?: (res: Ack<EventsResumeResult>) => void) => void;
 }

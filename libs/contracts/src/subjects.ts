@@ -36,6 +36,8 @@ export const PERSISTENCE_RPC = {
   history: 'conversation.history',
   eventsAfter: 'events.after',
   ingestKnowledge: 'knowledge.ingest',
+  setFeedback: 'feedback.set',
+  listFeedback: 'feedback.list',
   ping: 'ping',
 } as const;
 export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];

@@ -5,6 +5,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
+import { FeedbackService } from '../feedback/feedback.service';
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunAdmission } from '../runs/run-admission.service';
@@ -33,6 +34,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly conversations: ConversationQueries,
     private readonly eventLog: EventLogQueries,
     private readonly knowledge: KnowledgeIngest,
+    private readonly feedback: FeedbackService,
     private readonly databaseMetrics: DatabaseMetrics,
   ) {}
 
@@ -43,10 +45,13 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.abandonRun]: (req) => this.runs.abandon(req),
       [PERSISTENCE_RPC.getRun]: (req) => this.runs.get(req),
       [PERSISTENCE_RPC.listConversations]: (req) => this.conversations.list(req),
-      [PERSISTENCE_RPC.listMessages]: (req) => this.conversations.messages(req),
+      // Each assistant message with the user's rating: a query of its own beside the page's.
+      [PERSISTENCE_RPC.listMessages]: async (req) => this.feedback.withFeedback(req.userId, await this.conversations.messages(req)),
       [PERSISTENCE_RPC.history]: (req) => this.conversations.history(req),
       [PERSISTENCE_RPC.eventsAfter]: (req) => this.eventLog.after(req),
       [PERSISTENCE_RPC.ingestKnowledge]: (req) => this.knowledge.ingest(req),
+      [PERSISTENCE_RPC.setFeedback]: (req) => this.feedback.set(req),
+      [PERSISTENCE_RPC.listFeedback]: (req) => this.feedback.list(req),
       [PERSISTENCE_RPC.ping]: () => this.ping(),
     };
   }

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { FeedbackService } from './feedback.service';
+
+/** Users' ratings of answers (PROTOCOL.md §2 `message:feedback`, §6), shared by Socket.IO and HTTP. */
+@Module({
+  providers: [FeedbackService],
+  exports: [FeedbackService],
+})
+export class FeedbackModule {}
