@@ -88,6 +88,8 @@ describe('deploy/nats/nats-server.conf', () => {
         [PERSISTENCE_RPC.history]: [orchestrator],
         [PERSISTENCE_RPC.eventsAfter]: [gateway],
         [PERSISTENCE_RPC.ingestKnowledge]: [gateway],
+        [PERSISTENCE_RPC.setFeedback]: [gateway],
+        [PERSISTENCE_RPC.listFeedback]: [gateway],
         [PERSISTENCE_RPC.ping]: [gateway],
       };
       // A new operation needs its caller in the configuration (and here).
