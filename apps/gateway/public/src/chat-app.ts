@@ -72,7 +72,10 @@ export class ChatApp {
   private listOf(conversationId: string): MessageList {
     let list = this.lists.get(conversationId);
     if (!list) {
-      list = new MessageList(() => this.scroller);
+      list = new MessageList(
+        () => this.scroller,
+        async (messageId, rating, comment) => (await this.client.rate(messageId, rating, comment)).feedback,
+      );
       this.lists.set(conversationId, list);
     }
     return list;

@@ -1,6 +1,7 @@
 import type { DataOutput, EventData, ListMessagesReply, StoredMessage } from '@herald/contracts';
 import { renderAnswer } from './answer-text';
 import { h, stickToBottom } from './dom';
+import { feedbackBar, type RateAnswer } from './feedback-bar';
 
 type Source = EventData<'message'>['metadata']['sources'][number];
 type Export = NonNullable<DataOutput['export']>;
@@ -14,7 +15,10 @@ export class MessageList {
   private readonly answers = new Map<string, HTMLElement>();
   loaded = false;
 
-  constructor(private readonly scroller: () => HTMLElement) {}
+  constructor(
+    private readonly scroller: () => HTMLElement,
+    private readonly rate: RateAnswer,
+  ) {}
 
   /**
    * The newest page of stored messages. When older ones remain, an "Older messages" button
@@ -57,7 +61,9 @@ export class MessageList {
   }
 
   private stored(m: StoredMessage): HTMLElement {
-    return m.role === 'user' ? this.bubble('user', m.content) : this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata));
+    return m.role === 'user'
+      ? this.bubble('user', m.content)
+      : this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata), m.feedback);
   }
 
   addUser(content: string, pending = true): void {
@@ -112,7 +118,13 @@ export class MessageList {
     return h('article', { class: `msg ${role}`, 'data-pending': pending ? 'true' : undefined }, h('div', { class: 'text' }, content));
   }
 
-  private answer(messageId: string, content: string, sources: Source[], exported?: Export): HTMLElement {
+  private answer(
+    messageId: string,
+    content: string,
+    sources: Source[],
+    exported?: Export,
+    feedback?: StoredMessage['feedback'],
+  ): HTMLElement {
     const node = h(
       'article',
       { class: 'msg assistant', 'data-message-id': messageId },
@@ -135,6 +147,7 @@ export class MessageList {
             ...sources.map((s) => h('li', { title: `relevance ${s.score.toFixed(2)}` }, s.title)),
           )
         : null,
+      feedbackBar(messageId, feedback, this.rate),
     );
     this.answers.set(messageId, node);
     return node;
