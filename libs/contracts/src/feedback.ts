@@ -9,8 +9,8 @@ export type FeedbackRating = (typeof FEEDBACK_RATINGS)[number];
 /** The longest feedback comment, in characters (code points). */
 export const MAX_FEEDBACK_COMMENT_CHARS = 2000;
 
-/** A lone surrogate (Postgres and JSON would store U+FFFD) or NUL (Postgres text cannot hold it). */
-const ILL_FORMED_OR_NUL_RE = /[\p{Cs}\u0000]/u;
+/** A lone surrogate (Postgres and JSON would store U+FFFD); in `u` mode a valid pair is one code point, never Cs. */
+const LONE_SURROGATE_RE = /\p{Cs}/u;
 
 const uuid = z
   .string({ error: 'must be a UUID' })
@@ -24,7 +24,8 @@ const uuid = z
 const comment = z
   .string({ error: 'must be a string' })
   .max(MAX_FEEDBACK_COMMENT_CHARS * 2, `must be at most ${MAX_FEEDBACK_COMMENT_CHARS} characters`)
-  .refine((s) => !ILL_FORMED_OR_NUL_RE.test(s), 'must be well-formed Unicode without NUL characters')
+  // Postgres text cannot hold NUL.
+  .refine((s) => !LONE_SURROGATE_RE.test(s) && !s.includes('\u0000'), 'must be well-formed Unicode without NUL characters')
   .transform((s) => s.trim())
   .refine((s) => characterCount(s) <= MAX_FEEDBACK_COMMENT_CHARS, `must be at most ${MAX_FEEDBACK_COMMENT_CHARS} characters`)
   .transform((s) => (s === '' ? undefined : s));

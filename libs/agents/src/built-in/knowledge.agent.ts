@@ -1,4 +1,4 @@
-import { AGENT, type KnowledgeInput, knowledgeInputSchema, type KnowledgeOutput, type Passage } from '@herald/contracts';
+import { AGENT, type KnowledgeInput, knowledgeInputSchema, type KnowledgeOutput } from '@herald/contracts';
 import { feedbackTrace, plainPassage, type RankedPassage } from '../knowledge/feedback-ranking';
 import { anyWordQuery } from '../knowledge/search-terms';
 import type { AgentContext } from '../sdk/agent-context';

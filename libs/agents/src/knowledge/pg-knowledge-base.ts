@@ -1,6 +1,5 @@
 import { ErrorCode, HeraldError } from '@herald/contracts';
 import { z } from 'zod';
-import type { Passage } from '@herald/contracts';
 import { type FeedbackRankingOptions, type FeedbackVote, type RankedPassage, rerankWithFeedback } from './feedback-ranking';
 import type { KnowledgeBase } from './knowledge-base';
 
