@@ -23,8 +23,10 @@ export class MessageFeedback1795334000020 implements MigrationInterface {
       )`);
     // The admin export: changed since a time, oldest change first, keyset-paged.
     await db.query(`CREATE INDEX message_feedback_updated_idx ON message_feedback (updated_at, message_id)`);
-    // The learning loop: the ratings of answers that cited any of a search's candidate passages.
+    // The learning loop: the ratings of answers that cited any of a search's candidate passages,
+    // for questions sharing a lexeme with the search's (Postgres picks the more selective one).
     await db.query(`CREATE INDEX message_feedback_sources_idx ON message_feedback USING GIN (source_ids)`);
+    await db.query(`CREATE INDEX message_feedback_lexemes_idx ON message_feedback USING GIN (question_lexemes)`);
   }
 
   async down(db: QueryRunner): Promise<void> {
