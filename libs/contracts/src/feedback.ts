@@ -23,7 +23,9 @@ const uuid = z
  */
 const comment = z
   .string({ error: 'must be a string' })
-  .max(MAX_FEEDBACK_COMMENT_CHARS * 2, `must be at most ${MAX_FEEDBACK_COMMENT_CHARS} characters`)
+  .describe(`at most ${MAX_FEEDBACK_COMMENT_CHARS} characters (code points) once trimmed; well-formed Unicode, no NUL`)
+  // A first bound in UTF-16 units (a character is at most two) before anything scans the text.
+  .max(MAX_FEEDBACK_COMMENT_CHARS * 2 + 1000, `must be at most ${MAX_FEEDBACK_COMMENT_CHARS} characters`)
   // Postgres text cannot hold NUL.
   .refine((s) => !LONE_SURROGATE_RE.test(s) && !s.includes('\u0000'), 'must be well-formed Unicode without NUL characters')
   .transform((s) => s.trim())
