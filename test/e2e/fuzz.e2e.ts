@@ -6,6 +6,7 @@ import {
   ingestKnowledgeRequestSchema,
   isUuid,
   isValidUserId,
+  messageFeedbackSchema,
   parseInput,
   runCancelSchema,
   runRespondSchema,
@@ -69,7 +70,7 @@ const ACK_TIMEOUT_MS = 5_000;
 const HTTP_TIMEOUT_MS = 10_000;
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-const KNOWN_EVENTS = ['chat:send', 'run:cancel', 'run:respond', 'events:resume'] as const;
+const KNOWN_EVENTS = ['chat:send', 'run:cancel', 'run:respond', 'message:feedback', 'events:resume'] as const;
 /** Names socket.io-client refuses to emit (and the server's parser refuses to decode). */
 const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
@@ -185,6 +186,9 @@ function expectedAck(event: unknown, payload: unknown): Expected | 'skip' {
       return { ok: false, code: accepts(runCancelSchema, payload) ? ErrorCode.NOT_FOUND : ErrorCode.INVALID_INPUT };
     case 'run:respond':
       return { ok: false, code: accepts(runRespondSchema, payload) ? ErrorCode.NOT_FOUND : ErrorCode.INVALID_INPUT };
+    case 'message:feedback':
+      // The fuzzing users have no messages: a well-formed rating names someone else's or none.
+      return { ok: false, code: accepts(messageFeedbackSchema, payload) ? ErrorCode.NOT_FOUND : ErrorCode.INVALID_INPUT };
     case 'events:resume': {
       const input = accepts(eventsResumeSchema, payload);
       return input ? { ok: true, lastId: input.after } : { ok: false, code: ErrorCode.INVALID_INPUT };
@@ -638,6 +642,25 @@ function respondPayload(runIds: string[]) {
     fc.oneof(nearIds, response),
   );
 }
+function feedbackPayload(messageIds: string[]) {
+  const comment = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    hostileString,
+    fc.constantFrom('', '   ', 'c'.repeat(2000), 'c'.repeat(2001), '👍'.repeat(2000), 'a\u0000b', 'half \ud800 pair'),
+  );
+  return mutated(
+    fc.record(
+      {
+        messageId: fc.oneof(anyCaseUuid, fc.constantFrom(...messageIds)),
+        rating: fc.constantFrom('up', 'down', null, 'UP', '', 1, true),
+        comment,
+      },
+      { requiredKeys: ['messageId', 'rating'] },
+    ),
+    ['messageId', 'rating', 'comment'],
+    fc.oneof(nearIds, comment),
+  );
+}
 function resumePayload(conversationIds: string[]) {
   return mutated(
     fc.record(
@@ -813,7 +836,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
   const sockets = new Set<Socket>();
   const fuzzUsers: string[] = [];
   const summary: string[] = [];
-  let owner: { userId: string; runId: string; conversationId: string; etag: string; lastEventId: string };
+  let owner: { userId: string; runId: string; conversationId: string; messageId: string; etag: string; lastEventId: string };
   let knowledgeDocuments = 0;
   let rawAckId = 1_000_000;
 
@@ -830,10 +853,12 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     await untilRunLogged(cluster, 'fuzz-owner', handle.runId, events.at(-1)!.id);
     const snapshot = await cluster.http(`/v1/runs/${handle.runId}`, { userId: 'fuzz-owner' });
     expect(snapshot.status).toBe(200);
+    const answer = events.find((e) => e.type === 'message');
     owner = {
       userId: 'fuzz-owner',
       runId: handle.runId,
       conversationId: handle.conversationId,
+      messageId: answer?.type === 'message' ? answer.data.messageId : fail('the owner’s run stored no answer'),
       etag: snapshot.headers.get('etag')!,
       lastEventId: events.at(-1)!.id,
     };
@@ -873,10 +898,11 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     const { rows } = await pg.query(
       `SELECT (SELECT count(*) FROM conversations WHERE user_id = ANY($1))::int AS conversations,
               (SELECT count(*) FROM runs WHERE user_id = ANY($1))::int AS runs,
+              (SELECT count(*) FROM message_feedback)::int AS ratings,
               (SELECT count(*) FROM kb_documents)::int AS documents`,
       [userIds],
     );
-    expect(rows[0]).toEqual({ conversations: 0, runs: 0, documents: knowledgeDocuments });
+    expect(rows[0]).toEqual({ conversations: 0, runs: 0, ratings: 0, documents: knowledgeDocuments });
   }
 
   /** Runs a property (bounded by runs and by time) and records how many runs it made. */
@@ -1092,6 +1118,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
       const eventCase = fc.oneof(
         fc.record({ event: fc.constant('run:cancel'), payload: cancelPayload([owner.runId]) }),
         fc.record({ event: fc.constant('run:respond'), payload: respondPayload([owner.runId]) }),
+        fc.record({ event: fc.constant('message:feedback'), payload: feedbackPayload([owner.messageId]) }),
         fc.record({ event: fc.constant('events:resume'), payload: resumePayload([owner.conversationId]) }),
         fc.record({ event: unknownEvent, payload: socketValue }),
       );
@@ -1509,10 +1536,10 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     { method: 'GET', template: '/v1/:id', statuses: [404], guarded: false },
     // Documented, not all served yet: hostile input is refused either way.
     { method: 'PUT', template: '/v1/conversations/:id/branch', statuses: [400, 404], guarded: true, body: true, documented: true },
-    { method: 'PUT', template: '/v1/messages/:id/feedback', statuses: [400, 404], guarded: true, body: true, documented: true },
+    { method: 'PUT', template: '/v1/messages/:id/feedback', statuses: [400, 404], guarded: true, body: true },
     { method: 'GET', template: '/v1/usage', statuses: [200, 400, 404], guarded: true, documented: true },
     { method: 'GET', template: '/v1/admin/usage', statuses: [400, 403, 404], guarded: true, documented: true },
-    { method: 'GET', template: '/v1/admin/feedback', statuses: [400, 403, 404], guarded: true, documented: true },
+    { method: 'GET', template: '/v1/admin/feedback', statuses: [403], guarded: true },
     // The AG-UI and AI SDK adapters (PROTOCOL.md §8, §9): served.
     { method: 'POST', template: '/v1/agui', statuses: [400, 404], guarded: true, body: true },
     { method: 'GET', template: '/v1/agui/runs/:runId', statuses: [400, 404], guarded: true },
@@ -1823,7 +1850,7 @@ describe('fuzzing the gateway: every socket event and HTTP route (real processes
     it('Authorization variants on every route: 401 with WWW-Authenticate unless the bearer token is valid', async () => {
       const authorized: string[] = [];
       const authCase = fc.record({
-        route: fc.constantFrom(...ROUTES.filter((r) => r.guarded && !r.template.includes('usage') && !r.template.includes('feedback'))),
+        route: fc.constantFrom(...ROUTES.filter((r) => r.guarded && !r.template.includes('usage'))),
         scheme: fc.constantFrom(
           'Bearer ',
           'bearer ',

@@ -77,6 +77,22 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).toContain(ack.conversationId);
 
+    // A rating: persistence's feedback.set, for the gateway (asked again until the answer is stored).
+    let rated: { feedback?: { rating: string } | null } | undefined;
+    await waitFor(
+      async () => {
+        rated = await client.rate(ack.messageId, 'up').catch((err: { code?: string }) => {
+          // Each rating counts as a read: wait a little before the next.
+          if (err.code === 'NOT_FOUND') return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
+          throw err;
+        });
+        return rated !== undefined;
+      },
+      10_000,
+      () => 'the answer was never stored to be rated',
+    );
+    expect(rated?.feedback).toMatchObject({ rating: 'up' });
+
     // A retried step reads what its earlier attempt stored (the worker's ordered consumer).
     const worker = new EarlierAttempts(await as('worker'), s);
     const job = (step: number) => ({ runId: ack.runId, userId: 'alice', conversationId: ack.conversationId, step }) as AgentJob;

@@ -91,6 +91,8 @@ describe('deploy/nats/nats-server.conf', () => {
         [PERSISTENCE_RPC.ingestKnowledge]: [gateway],
         [PERSISTENCE_RPC.userUsage]: [gateway],
         [PERSISTENCE_RPC.dayUsage]: [gateway],
+        [PERSISTENCE_RPC.setFeedback]: [gateway],
+        [PERSISTENCE_RPC.listFeedback]: [gateway],
         [PERSISTENCE_RPC.ping]: [gateway],
       };
       // A new operation needs its caller in the configuration (and here).

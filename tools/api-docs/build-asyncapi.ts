@@ -2,6 +2,7 @@ import {
   CLIENT_EVENTS,
   EVENT_TYPES,
   eventsResumeSchema,
+  messageFeedbackSchema,
   PERSISTENCE_RPC,
   type PersistenceRpc,
   RPC_SCHEMAS,
@@ -11,6 +12,7 @@ import {
   runRequestSchema,
   runRespondCommandSchema,
   runRespondSchema,
+  setFeedbackReplySchema,
   SERVER_EVENTS,
   stepSettledNoticeSchema,
   storedEventSchema,
@@ -86,6 +88,11 @@ export function buildAsyncApi(version: string): Doc {
     chatSend: [chatSendDocSchema, chatSendResultSchema, 'Send a message; starts a run.'],
     runCancel: [runCancelSchema, runCancelResultSchema, 'Cancel a queued or running run.'],
     runRespond: [runRespondSchema, undefined, 'Answer a clarification or an approval.'],
+    messageFeedback: [
+      messageFeedbackSchema,
+      setFeedbackReplySchema,
+      'Rate an assistant message of the user (`rating` null removes it); the ack carries the rating now stored.',
+    ],
     eventsResume: [eventsResumeSchema, eventsResumeResultSchema, 'Re-deliver the events after `after`, then go live.'],
   };
   for (const [key, name] of Object.entries(CLIENT_EVENTS) as Array<[keyof typeof CLIENT_EVENTS, string]>) {

@@ -4,12 +4,15 @@ import {
   HTTP_STATUS,
   ingestKnowledgeReplySchema,
   ingestKnowledgeRequestSchema,
+  feedbackBodySchema,
+  listFeedbackReplySchema,
   listConversationsReplySchema,
   listMessagesReplySchema,
   runRespondSchema,
   runSnapshotSchema,
   usageReplySchema,
   switchBranchReplySchema,
+  setFeedbackReplySchema,
 } from '@herald/contracts';
 import { z } from 'zod';
 import {
@@ -17,6 +20,7 @@ import {
   devConfigReplySchema,
   devTokenBodySchema,
   listConversationsQuerySchema,
+  listFeedbackQuerySchema,
   listMessagesQuerySchema,
   switchBranchBodySchema,
 } from '../../apps/gateway/src/http/query.schemas';
@@ -241,6 +245,44 @@ export function buildOpenApi(version: string): Doc {
         readLimited: READ_LIMITED,
         retryAfter,
       }),
+      '/v1/messages/{messageId}/feedback': {
+        put: {
+          summary:
+            'Rate an assistant message of the user (as `message:feedback`): `rating` `up`, `down` or null (removes it), `comment` at most 2000 characters',
+          security: bearer,
+          parameters: [uuidParam('messageId', 'the assistant message')],
+          requestBody: { required: true, content: json(feedbackBodySchema) },
+          responses: {
+            '200': { description: 'the rating now stored (null once removed)', content: json(setFeedbackReplySchema) },
+            '404': error('NOT_FOUND: an unknown message, a user message or another user’s message'),
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
+      '/v1/admin/feedback': {
+        get: {
+          summary: 'The current ratings changed since `since`, oldest change first, with their messages (admin tokens only)',
+          description:
+            'Pages of at most `limit` ratings (fewer when their messages are long); pass `nextAfter` as `after`, with the same `since`, for the next page.',
+          security: bearer,
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              description: 'an ISO 8601 time; default: every rating',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'limit', in: 'query', schema: jsonSchema(listFeedbackQuerySchema.shape.limit) },
+            { name: 'after', in: 'query', description: 'the `nextAfter` of the previous page', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'one page of ratings', content: json(listFeedbackReplySchema) },
+            '403': error('FORBIDDEN: not an admin token'),
+            ...READ_LIMITED,
+            ...STANDARD_ERRORS,
+          },
+        },
+      },
       '/v1/knowledge': {
         post: {
           summary: 'Add Markdown or text documents to the knowledge base (admin tokens: `role: admin` or `roles` containing it)',

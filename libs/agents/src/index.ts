@@ -18,6 +18,7 @@ export * from './models/llm/llm-provider';
 export * from './models/llm/language-model';
 export * from './models/llm/llm-error';
 export * from './knowledge/knowledge-base';
+export * from './knowledge/feedback-ranking';
 export * from './knowledge/pg-knowledge-base';
 export * from './knowledge/memory-knowledge-base';
 export * from './built-in/built-in-agents';

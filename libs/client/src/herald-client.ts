@@ -5,9 +5,11 @@ import type {
   ChatSendResult,
   ClientToServerEvents,
   EventsResumeResult,
+  FeedbackRating,
   RunCancelResult,
   ServerToClientEvents,
   SessionReady,
+  SetFeedbackReply,
 } from '@herald/contracts';
 import { Backoff } from './backoff';
 import { EventCursor } from './event-cursor';
@@ -145,6 +147,14 @@ export class HeraldClient {
 
   respond(runId: string, requestId: string, response: RunResponse): Promise<object> {
     return this.request('run:respond', { runId, requestId, response });
+  }
+
+  /**
+   * `message:feedback`: rates one of the user's assistant messages (`null` removes the rating);
+   * resolves with the rating now stored. NOT_FOUND for any other message.
+   */
+  rate(messageId: string, rating: FeedbackRating | null, comment?: string): Promise<SetFeedbackReply> {
+    return this.request<SetFeedbackReply>('message:feedback', { messageId, rating, ...(comment !== undefined ? { comment } : {}) });
   }
 
   /**

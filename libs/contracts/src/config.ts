@@ -155,6 +155,13 @@ const configObject = z.object({
   /** The gateway's SSE comment heartbeat (PROTOCOL.md §6 promises one at least every 15 s). */
   SSE_HEARTBEAT_MS: int(10_000, 100, 15_000),
   LOCAL_ENGINE_TOKEN_DELAY_MS: int(0, 0, 10_000),
+  /**
+   * The learning loop (README "Feedback"): how far users' ratings may move a passage's search
+   * score, as a share of it (0.5: between half and one and a half times; 0: ratings change no ranking).
+   */
+  FEEDBACK_RANKING_MAX_BOOST: z.coerce.number({ error: 'must be a number' }).min(0).max(0.9).default(0.5),
+  /** Prior votes of the smoothing: how many votes a passage needs before its ratings move it halfway to the bound. */
+  FEEDBACK_RANKING_PRIOR_VOTES: z.coerce.number({ error: 'must be a number' }).min(0.1).max(1000).default(1),
   WORKER_CONCURRENCY: int(16, 1, 1000),
   RUN_STEP_TIMEOUT_MS: int(120_000, 100, 3_600_000),
   /**

@@ -3,6 +3,7 @@ export * from './config';
 export * from './errors';
 export * from './event-bounds';
 export * from './events';
+export * from './feedback';
 export * from './ids';
 export * from './jobs';
 export * from './rpc';

@@ -4,6 +4,13 @@ import { isValidUserId, USER_ID_RULE, UUID_RE } from './ids';
 import { characterCount, MAX_CLIENT_MESSAGE_ID, runOptionsSchema } from './socket';
 import { RUN_STATUSES, runSnapshotSchema } from './runs';
 import { sourceSchema } from './events';
+import {
+  listFeedbackReplySchema,
+  listFeedbackRequestSchema,
+  messageFeedbackStateSchema,
+  setFeedbackReplySchema,
+  setFeedbackRequestSchema,
+} from './feedback';
 import { PERSISTENCE_RPC, type PersistenceRpc } from './subjects';
 import { dayUsageReplySchema, dayUsageRequestSchema, userUsageReplySchema, userUsageRequestSchema } from './usage';
 
@@ -170,6 +177,8 @@ export const storedMessageSchema = z.object({
   parentId: z.string().nullable(),
   /** This message and the others of the same parent, oldest first (PROTOCOL.md §10). */
   siblingIds: z.array(z.string()),
+  /** On assistant messages: the user's rating (PROTOCOL.md §6), null when none. */
+  feedback: messageFeedbackStateSchema.nullable().optional(),
 });
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
 /**
@@ -279,6 +288,8 @@ export const RPC_SCHEMAS = {
   [PERSISTENCE_RPC.ingestKnowledge]: { request: ingestKnowledgeRequestSchema, reply: ingestKnowledgeReplySchema },
   [PERSISTENCE_RPC.userUsage]: { request: userUsageRequestSchema, reply: userUsageReplySchema },
   [PERSISTENCE_RPC.dayUsage]: { request: dayUsageRequestSchema, reply: dayUsageReplySchema },
+  [PERSISTENCE_RPC.setFeedback]: { request: setFeedbackRequestSchema, reply: setFeedbackReplySchema },
+  [PERSISTENCE_RPC.listFeedback]: { request: listFeedbackRequestSchema, reply: listFeedbackReplySchema },
   [PERSISTENCE_RPC.ping]: { request: pingRequestSchema, reply: pingReplySchema },
 } as const satisfies Record<PersistenceRpc, RpcSchemas>;
 

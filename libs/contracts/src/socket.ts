@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
 import { TRACE_LEVELS, type AgentEvent } from './events';
+import type { SetFeedbackReply } from './feedback';
 import { EVENT_ID_RE, UUID_RE } from './ids';
 
 export const ON_BUSY = ['enqueue', 'reject', 'interrupt'] as const;
@@ -89,6 +90,7 @@ export const CLIENT_EVENTS = {
   chatSend: 'chat:send',
   runCancel: 'run:cancel',
   runRespond: 'run:respond',
+  messageFeedback: 'message:feedback',
   eventsResume: 'events:resume',
 } as const;
 
@@ -141,5 +143,6 @@ export interface ClientToServerEvents {
   'chat:send': (payload: unknown, ack?: (res: Ack<ChatSendResult>) => void) => void;
   'run:cancel': (payload: unknown, ack?: (res: Ack<RunCancelResult>) => void) => void;
   'run:respond': (payload: unknown, ack?: (res: Ack) => void) => void;
+  'message:feedback': (payload: unknown, ack?: (res: Ack<SetFeedbackReply>) => void) => void;
   'events:resume': (payload: unknown, ack?: (res: Ack<EventsResumeResult>) => void) => void;
 }

@@ -39,6 +39,8 @@ export const PERSISTENCE_RPC = {
   ingestKnowledge: 'knowledge.ingest',
   userUsage: 'usage.user',
   dayUsage: 'usage.day',
+  setFeedback: 'feedback.set',
+  listFeedback: 'feedback.list',
   ping: 'ping',
 } as const;
 export type PersistenceRpc = (typeof PERSISTENCE_RPC)[keyof typeof PERSISTENCE_RPC];

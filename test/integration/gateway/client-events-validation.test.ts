@@ -144,6 +144,24 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
     expect(res).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
 
+  const badFeedback: Array<[string, unknown[]]> = [
+    ['no payload', []],
+    ['a missing rating', [{ messageId: UUID }]],
+    ['another rating', [{ messageId: UUID, rating: 'meh' }]],
+    ['a bad messageId', [{ messageId: 'm-1', rating: 'up' }]],
+    ['a comment over 2000 characters', [{ messageId: UUID, rating: 'up', comment: 'c'.repeat(2001) }]],
+    ['a lone surrogate in the comment', [{ messageId: UUID, rating: 'up', comment: 'a\ud800b' }]],
+    ['a NUL in the comment', [{ messageId: UUID, rating: 'down', comment: 'a\u0000b' }]],
+    ['a comment without a rating', [{ messageId: UUID, rating: null, comment: 'why' }]],
+    ['an extra field', [{ messageId: UUID, rating: 'up', stars: 5 }]],
+    ['a prototype key', [withKey(`{"messageId":"${UUID}","rating":"up","__proto__":{"x":1}}`)]],
+  ];
+
+  it.each(badFeedback)('message:feedback refuses %s with INVALID_INPUT, before asking storage', async (_label, args) => {
+    const res = await ack(client.socket, 'message:feedback', ...args);
+    expect(res).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+  });
+
   it.each(['chat:sendd', 'agent:event', 'toString', '__proto__', 'constructor', 'x'.repeat(500)])(
     'answers the unknown event %j with INVALID_INPUT',
     async (event) => {

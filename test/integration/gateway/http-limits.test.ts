@@ -95,6 +95,66 @@ describe('gateway: HTTP reads per user across instances (READ_RATE_LIMIT_PER_MIN
   });
 });
 
+describe('gateway: ratings count against READ_RATE_LIMIT_PER_MINUTE', () => {
+  const ns = randomNamespace();
+  let gw: RunningGateway;
+  let bus: TestBus;
+  let persistence: FakePersistence;
+  let ratings: RequestCounter;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway(ns, { READ_RATE_LIMIT_PER_MINUTE: '3' });
+    bus = await TestBus.open(ns);
+    persistence = bus.persistence();
+    ratings = new RequestCounter(bus, bus.subjects.rpc('feedback.set'));
+  });
+  afterAll(async () => {
+    ratings?.close();
+    closeAll(...clients);
+    await persistence?.close();
+    await gw?.close();
+    await bus?.cleanup();
+  });
+
+  it('counts well-formed ratings (socket and HTTP), not malformed ones, and refuses the next with RATE_LIMITED before storage', async () => {
+    const token = await tokenFor('rater');
+    const client = await connectClient(gw.url, token);
+    clients.push(client);
+    const rate = (payload: unknown) =>
+      client.socket.timeout(5000).emitWithAck('message:feedback', payload) as Promise<{
+        ok: boolean;
+        error?: { code: string; retryAfterMs?: number };
+      }>;
+
+    // Malformed: refused before the limiter and before storage.
+    for (const bad of [
+      { messageId: 'x', rating: 'up' },
+      { messageId: randomUUID(), rating: 'sideways' },
+    ]) {
+      expect(await rate(bad)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+    // Three well-formed ones reach storage (no such message there).
+    for (let i = 0; i < 2; i++)
+      expect(await rate({ messageId: randomUUID(), rating: 'up' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const put = (body: unknown) =>
+      fetch(`${gw.url}/v1/messages/${randomUUID()}/feedback`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await put({ rating: 'down' })).status).toBe(404);
+
+    const limited = await rate({ messageId: randomUUID(), rating: null });
+    expect(limited).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } });
+    expect(limited.error!.retryAfterMs).toBeGreaterThan(0);
+    const limitedHttp = await put({ rating: 'up' });
+    expect(limitedHttp.status).toBe(429);
+    expect(Number(limitedHttp.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await ratings.settled()).toBe(3);
+  });
+});
+
 describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;

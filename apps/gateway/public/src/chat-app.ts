@@ -80,12 +80,16 @@ export class ChatApp {
   private listOf(conversationId: string): MessageList {
     let list = this.lists.get(conversationId);
     if (!list) {
-      list = new MessageList(() => this.scroller, {
-        edit: (messageId, content) => void this.sendVersion(list!, { content, parentMessageId: messageId }, messageId),
-        regenerate: (answerId, questionId) =>
-          void this.sendVersion(list!, { regenerate: true, parentMessageId: questionId ?? this.questionOf.get(answerId) }, answerId),
-        switchTo: (messageId) => void this.switchBranch(list!, messageId),
-      });
+      list = new MessageList(
+        () => this.scroller,
+        {
+          edit: (messageId, content) => void this.sendVersion(list!, { content, parentMessageId: messageId }, messageId),
+          regenerate: (answerId, questionId) =>
+            void this.sendVersion(list!, { regenerate: true, parentMessageId: questionId ?? this.questionOf.get(answerId) }, answerId),
+          switchTo: (messageId) => void this.switchBranch(list!, messageId),
+        },
+        async (messageId, rating, comment) => (await this.client.rate(messageId, rating, comment)).feedback,
+      );
       this.lists.set(conversationId, list);
     }
     return list;

@@ -1,6 +1,7 @@
 import type { DataOutput, EventData, ListMessagesReply, StoredMessage } from '@herald/contracts';
 import { renderAnswer } from './answer-text';
 import { h, stickToBottom } from './dom';
+import { feedbackBar, type RateAnswer } from './feedback-bar';
 
 type Source = EventData<'message'>['metadata']['sources'][number];
 type Export = NonNullable<DataOutput['export']>;
@@ -33,6 +34,7 @@ export class MessageList {
   constructor(
     private readonly scroller: () => HTMLElement,
     private readonly actions: BranchActions,
+    private readonly rate: RateAnswer,
   ) {}
 
   /**
@@ -82,7 +84,7 @@ export class MessageList {
       this.identify(bubble, m.id, place);
       return bubble;
     }
-    return this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata), place);
+    return this.answer(m.id, m.content, sourcesOf(m.metadata), exportOf(m.metadata), place, m.feedback);
   }
 
   /** The user's new message; `identify` gives it its stored id (and its Edit button) once the send is acknowledged. */
@@ -239,7 +241,14 @@ export class MessageList {
     return h('article', { class: `msg ${role}`, 'data-pending': pending ? 'true' : undefined }, h('div', { class: 'text' }, content));
   }
 
-  private answer(messageId: string, content: string, sources: Source[], exported?: Export, place?: Place): HTMLElement {
+  private answer(
+    messageId: string,
+    content: string,
+    sources: Source[],
+    exported?: Export,
+    place?: Place,
+    feedback?: StoredMessage['feedback'],
+  ): HTMLElement {
     const regenerate = h(
       'button',
       { type: 'button', class: 'regenerate', onclick: () => this.actions.regenerate(messageId, place?.parentId ?? null) },
@@ -267,6 +276,7 @@ export class MessageList {
             ...sources.map((s) => h('li', { title: `relevance ${s.score.toFixed(2)}` }, s.title)),
           )
         : null,
+      feedbackBar(messageId, feedback, this.rate),
       this.tools(messageId, place, regenerate),
     );
     this.answers.set(messageId, node);

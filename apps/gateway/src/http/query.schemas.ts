@@ -4,6 +4,8 @@ import {
   daySchema,
   isValidUserId,
   MAX_ADMIN_USAGE_PAGE,
+  DEFAULT_FEEDBACK_PAGE,
+  MAX_FEEDBACK_PAGE,
   MAX_MESSAGES_PAGE,
   USER_ID_RULE,
   UUID_RE,
@@ -62,3 +64,18 @@ export const devTokenBodySchema = z.strictObject({
 /** `GET /v1/dev/config`: whether `POST /v1/dev/token` signs tokens on this gateway. */
 export const devConfigReplySchema = z.object({ devTokens: z.boolean() });
 export type DevConfigReply = z.infer<typeof devConfigReplySchema>;
+
+/**
+ * `GET /v1/admin/feedback?since=&limit=&after=`: `since` an ISO 8601 time (default: all ratings),
+ * `limit` 1–MAX_FEEDBACK_PAGE, `after` the `nextAfter` of the previous page.
+ */
+export const listFeedbackQuerySchema = z.object({
+  since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z' }).default('1970-01-01T00:00:00Z'),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1)
+    .max(MAX_FEEDBACK_PAGE)
+    .default(DEFAULT_FEEDBACK_PAGE),
+  after: z.string().min(1).max(256).optional(),
+});

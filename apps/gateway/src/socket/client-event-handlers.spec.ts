@@ -2,6 +2,7 @@ import { HeraldError } from '@herald/contracts';
 import type { Logger } from '@herald/messaging';
 import type { HeraldSocket } from '../common/herald-socket.types';
 import type { EventsResumeService } from '../delivery/events-resume.service';
+import type { FeedbackService } from '../feedback/feedback.service';
 import type { ChatService } from '../runs/chat.service';
 import type { RunCommandsService } from '../runs/run-commands.service';
 import { ClientEventHandlers, MAX_IN_FLIGHT_PER_SOCKET } from './client-event-handlers';
@@ -33,16 +34,18 @@ function setup(overrides: { send?: jest.Mock } = {}) {
   };
   const runs = { cancel: jest.fn().mockResolvedValue({}), respond: jest.fn().mockResolvedValue({}) };
   const resume = { resume: jest.fn().mockResolvedValue({ replayed: 0, lastId: '0' }) };
+  const feedback = { rate: jest.fn().mockResolvedValue({ feedback: null }) };
   const logger = { error: jest.fn() };
   const handlers = new ClientEventHandlers(
     chat as unknown as ChatService,
     runs as unknown as RunCommandsService,
     resume as unknown as EventsResumeService,
+    feedback as unknown as FeedbackService,
     logger as unknown as Logger,
   );
   const socket = new FakeSocket();
   handlers.bind(socket as unknown as HeraldSocket);
-  return { socket, chat, runs, resume, logger };
+  return { socket, chat, runs, resume, feedback, logger };
 }
 
 describe('ClientEventHandlers', () => {
@@ -76,6 +79,15 @@ describe('ClientEventHandlers', () => {
     socket.receive('run:cancel', { runId: 'x' });
     await flush();
     expect(runs.cancel).toHaveBeenCalledWith('u1', { runId: 'x' });
+  });
+
+  it('hands message:feedback to the feedback service with the socket user', async () => {
+    const { socket, feedback } = setup();
+    const ack = jest.fn();
+    socket.receive('message:feedback', { messageId: 'm', rating: 'up' }, ack);
+    await flush();
+    expect(feedback.rate).toHaveBeenCalledWith('u1', { messageId: 'm', rating: 'up' });
+    expect(ack).toHaveBeenCalledWith({ ok: true, feedback: null });
   });
 
   it('answers unknown events with INVALID_INPUT, and only those', async () => {

@@ -3,6 +3,7 @@ import { LOGGER, type Logger } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HeraldSocket } from '../common/herald-socket.types';
 import { EventsResumeService } from '../delivery/events-resume.service';
+import { FeedbackService } from '../feedback/feedback.service';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';
 import { splitClientArgs } from './client-event-args';
@@ -27,12 +28,14 @@ export class ClientEventHandlers {
     chat: ChatService,
     runs: RunCommandsService,
     resume: EventsResumeService,
+    feedback: FeedbackService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.handlers = new Map<ClientEventName, ClientEventHandler>([
       [CLIENT_EVENTS.chatSend, (socket, payload) => chat.send(socket.data.userId, payload)],
       [CLIENT_EVENTS.runCancel, (socket, payload) => runs.cancel(socket.data.userId, payload)],
       [CLIENT_EVENTS.runRespond, (socket, payload) => runs.respond(socket.data.userId, payload)],
+      [CLIENT_EVENTS.messageFeedback, (socket, payload) => feedback.rate(socket.data.userId, payload)],
       [CLIENT_EVENTS.eventsResume, (socket, payload) => resume.resume(socket, payload)],
     ]);
   }

@@ -16,9 +16,12 @@ export function encodeConversationCursor(cursor: ConversationCursor): string {
   return Buffer.from(`${cursor.updatedAt}|${cursor.id}`, 'utf8').toString('base64url');
 }
 
-/** Reads a `before` cursor; anything that is not one of ours is INVALID_INPUT. */
-export function decodeConversationCursor(value: string): ConversationCursor {
-  const invalid = () => new HeraldError(ErrorCode.INVALID_INPUT, 'before: not a valid cursor');
+/**
+ * Reads a cursor (`before` of the conversations, `after` of the feedback export: the same
+ * keyset of a microsecond time and a UUID); anything that is not one of ours is INVALID_INPUT.
+ */
+export function decodeConversationCursor(value: string, param = 'before'): ConversationCursor {
+  const invalid = () => new HeraldError(ErrorCode.INVALID_INPUT, `${param}: not a valid cursor`);
   if (value.length === 0 || value.length > MAX_CURSOR_LENGTH || !/^[\w-]+$/.test(value)) throw invalid();
   const [updatedAt, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   if (rest.length || !updatedAt || !ISO_MICROS_RE.test(updatedAt) || Number.isNaN(Date.parse(updatedAt)) || !isUuid(id)) {

@@ -22,7 +22,7 @@ const HISTORY_POLL_MS = 15;
  * NATS's max_payload (1 MiB by default), JSON and all. Fewer messages than asked for then,
  * and `nextBefore` says where the rest begins.
  */
-const MESSAGES_PAGE_MAX_BYTES = 256 * 1024;
+export const MESSAGES_PAGE_MAX_BYTES = 256 * 1024;
 
 /** Read-only questions about conversations: listing, their messages, the model's context. */
 @Injectable()

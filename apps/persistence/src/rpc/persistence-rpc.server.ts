@@ -5,6 +5,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
+import { FeedbackService } from '../feedback/feedback.service';
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunAdmission } from '../runs/run-admission.service';
@@ -35,6 +36,7 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
     private readonly eventLog: EventLogQueries,
     private readonly knowledge: KnowledgeIngest,
     private readonly usage: UsageQueries,
+    private readonly feedback: FeedbackService,
     private readonly databaseMetrics: DatabaseMetrics,
   ) {}
 
@@ -45,13 +47,16 @@ export class PersistenceRpcServer implements OnApplicationBootstrap, OnModuleDes
       [PERSISTENCE_RPC.abandonRun]: (req) => this.runs.abandon(req),
       [PERSISTENCE_RPC.getRun]: (req) => this.runs.get(req),
       [PERSISTENCE_RPC.listConversations]: (req) => this.conversations.list(req),
-      [PERSISTENCE_RPC.listMessages]: (req) => this.conversations.messages(req),
+      // Each assistant message with the user's rating: a query of its own beside the page's.
+      [PERSISTENCE_RPC.listMessages]: async (req) => this.feedback.withFeedback(req.userId, await this.conversations.messages(req)),
       [PERSISTENCE_RPC.switchBranch]: (req) => this.conversations.switchBranch(req),
       [PERSISTENCE_RPC.history]: (req) => this.conversations.history(req),
       [PERSISTENCE_RPC.eventsAfter]: (req) => this.eventLog.after(req),
       [PERSISTENCE_RPC.ingestKnowledge]: (req) => this.knowledge.ingest(req),
       [PERSISTENCE_RPC.userUsage]: (req) => this.usage.user(req),
       [PERSISTENCE_RPC.dayUsage]: (req) => this.usage.day(req),
+      [PERSISTENCE_RPC.setFeedback]: (req) => this.feedback.set(req),
+      [PERSISTENCE_RPC.listFeedback]: (req) => this.feedback.list(req),
       [PERSISTENCE_RPC.ping]: () => this.ping(),
     };
   }

@@ -52,9 +52,12 @@ function workerAgents(config: Config): AnyAgentDefinition[] {
     { provide: MCP_TOOLS, inject: [CONFIG, LOGGER], useFactory: createMcpServers },
     {
       provide: AGENT_RESOURCES,
-      inject: [KB_POOL, DATA_POOL, AGENT_REGISTRY, MCP_TOOLS, LOGGER],
-      useFactory: (kb: Pool, data: Pool, agents: AgentRegistry, tools: McpServers, logger: Logger): AgentResources => ({
-        knowledgeBase: new PgKnowledgeBase(kb),
+      inject: [KB_POOL, DATA_POOL, AGENT_REGISTRY, MCP_TOOLS, LOGGER, CONFIG],
+      useFactory: (kb: Pool, data: Pool, agents: AgentRegistry, tools: McpServers, logger: Logger, config: Config): AgentResources => ({
+        // Users' ratings re-rank the passages (README "Feedback").
+        knowledgeBase: new PgKnowledgeBase(kb, {
+          feedback: { maxBoost: config.FEEDBACK_RANKING_MAX_BOOST, priorVotes: config.FEEDBACK_RANKING_PRIOR_VOTES },
+        }),
         // Database errors are logged here; the user and the model only get a fixed message.
         dataWarehouse: new PgDataWarehouse(data, DATA_STATEMENT_TIMEOUT_MS, logger),
         agents,

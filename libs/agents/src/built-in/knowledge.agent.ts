@@ -1,4 +1,5 @@
-import { AGENT, type KnowledgeInput, knowledgeInputSchema, type KnowledgeOutput, type Passage } from '@herald/contracts';
+import { AGENT, type KnowledgeInput, knowledgeInputSchema, type KnowledgeOutput } from '@herald/contracts';
+import { feedbackTrace, plainPassage, type RankedPassage } from '../knowledge/feedback-ranking';
 import { anyWordQuery } from '../knowledge/search-terms';
 import type { AgentContext } from '../sdk/agent-context';
 import { defineAgent } from '../sdk/agent-definition';
@@ -32,22 +33,31 @@ export const knowledgeAgent = defineAgent<KnowledgeInput, KnowledgeOutput>({
     await ctx.thinking(describeGrading(found.length, kept.length), {
       full: { relevanceBar: round(bar), relevanceRatio: RELEVANCE_RATIO, scores: found.map((p) => round(p.score)) },
     });
-    return { passages: kept };
+    return { passages: kept.map(plainPassage) };
   },
 
   summarize: ({ passages }) =>
     passages.length ? `Found ${passages.length} relevant passage${passages.length === 1 ? '' : 's'}` : 'No relevant passages found',
 });
 
-function searchKnowledge(ctx: AgentContext, query: string): Promise<Passage[]> {
+function searchKnowledge(ctx: AgentContext, query: string): Promise<RankedPassage[]> {
   const limit = KNOWLEDGE_SEARCH_LIMIT;
   return ctx.tool(KNOWLEDGE_SEARCH_TOOL, { query, limit }, (signal) => ctx.resources.knowledgeBase.search(query, limit, signal), {
     output: (passages) => ({
       count: passages.length,
       results: passages.map(({ id, title, score }) => ({ id, title, score: round(score) })),
     }),
-    trace: (passages) => ({ full: { query, scores: passages.map((p) => round(p.score)) } }),
+    trace: (passages) => ({ full: { query, ...searchTrace(passages) } }),
   });
+}
+
+/**
+ * A search's `full` trace: the scores, and for the passages users' ratings moved, their
+ * scores before and after (`feedback`).
+ */
+export function searchTrace(passages: readonly RankedPassage[]): Record<string, unknown> {
+  const feedback = feedbackTrace(passages);
+  return { scores: passages.map((p) => round(p.score)), ...(feedback.length ? { feedback } : {}) };
 }
 
 function describeGrading(found: number, kept: number): string {

@@ -1,4 +1,4 @@
-import type { Passage } from '@herald/contracts';
+import type { RankedPassage } from './feedback-ranking';
 
 /** Full-text search over the knowledge base's chunks, best first. */
 export interface KnowledgeBase {
@@ -6,5 +6,5 @@ export interface KnowledgeBase {
    * `query` uses web-search syntax: words are ANDed, `or` between words ORs them, quotes
    * make a phrase, `-word` excludes. Returns at most `limit` passages with their rank.
    */
-  search(query: string, limit: number, signal?: AbortSignal): Promise<Passage[]>;
+  search(query: string, limit: number, signal?: AbortSignal): Promise<RankedPassage[]>;
 }

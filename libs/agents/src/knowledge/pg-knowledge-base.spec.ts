@@ -1,5 +1,5 @@
 import { HeraldError } from '@herald/contracts';
-import { KNOWLEDGE_SEARCH_SQL, PgKnowledgeBase, type SqlQueryable } from './pg-knowledge-base';
+import { FEEDBACK_VOTES_SQL, KNOWLEDGE_SEARCH_SQL, MAX_FEEDBACK_VOTES, PgKnowledgeBase, type SqlQueryable } from './pg-knowledge-base';
 import { anyWordQuery } from './search-terms';
 
 function fakeDb(rows: unknown[] = []) {
@@ -31,6 +31,40 @@ describe('PgKnowledgeBase', () => {
     await kb.search('nats', 10_000);
     await kb.search('nats', 0);
     expect(calls.map((c) => c.values[1])).toEqual([50, 1]);
+  });
+
+  it('with ratings, re-ranks four times as many candidates by the votes on them, and keeps `limit`', async () => {
+    const calls: Array<{ text: string; values: unknown[] }> = [];
+    const db: SqlQueryable = {
+      query: async (text, values) => {
+        calls.push({ text, values });
+        if (text === KNOWLEDGE_SEARCH_SQL)
+          return {
+            rows: [
+              { id: 'a', title: 'A', content: 'a', score: 1 },
+              { id: 'b', title: 'B', content: 'b', score: 0.9 },
+              { id: 'c', title: 'C', content: 'c', score: 0.2 },
+            ],
+          };
+        return { rows: [{ passage_id: 'a', user_id: 'u1', rating: 'down', similarity: '1' }] };
+      },
+    };
+    const found = await new PgKnowledgeBase(db, { feedback: { maxBoost: 0.5, priorVotes: 1 } }).search('quokka ledger', 2);
+    expect(calls.map((c) => c.values)).toEqual([
+      ['quokka ledger', 8],
+      [['a', 'b', 'c'], 'quokka ledger', MAX_FEEDBACK_VOTES],
+    ]);
+    expect(calls[1].text).toBe(FEEDBACK_VOTES_SQL);
+    expect(found).toEqual([
+      { id: 'b', title: 'B', content: 'b', score: 0.9 },
+      { id: 'a', title: 'A', content: 'a', score: 0.75, feedback: { baseScore: 1, factor: 0.75, up: 0, down: 1 } },
+    ]);
+  });
+
+  it('with a max boost of 0, runs the plain search only', async () => {
+    const { db, calls } = fakeDb([{ id: 'a', title: 'T', content: 'C', score: 1 }]);
+    await new PgKnowledgeBase(db, { feedback: { maxBoost: 0, priorVotes: 1 } }).search('nats', 5);
+    expect(calls).toEqual([{ text: KNOWLEDGE_SEARCH_SQL, values: ['nats', 5] }]);
   });
 
   it('turns a database failure into UNAVAILABLE', async () => {

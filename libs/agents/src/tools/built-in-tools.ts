@@ -1,6 +1,7 @@
 import { type DataTable, ErrorCode, HeraldError, type Passage } from '@herald/contracts';
 import { DATA_ROW_LIMIT, DATA_TOOLS } from '../built-in/data.agent';
-import { KNOWLEDGE_SEARCH_LIMIT, KNOWLEDGE_SEARCH_TOOL } from '../built-in/knowledge.agent';
+import { KNOWLEDGE_SEARCH_LIMIT, KNOWLEDGE_SEARCH_TOOL, searchTrace } from '../built-in/knowledge.agent';
+import { plainPassage, type RankedPassage } from '../knowledge/feedback-ranking';
 import { describeDemoSchema, DEMO_TABLES } from '../data/demo-schema';
 import { checkSql } from '../data/sql-guard';
 import type { AgentResources } from '../sdk/agent-context';
@@ -23,7 +24,7 @@ export interface BuiltInToolsOptions {
  * All read-only: none asks for approval.
  */
 export function builtInTools(resources: AgentResources, opts: BuiltInToolsOptions = {}): AnyAgentTool[] {
-  const knowledgeSearch: AgentTool<{ query?: unknown; limit?: unknown }, Passage[]> = {
+  const knowledgeSearch: AgentTool<{ query?: unknown; limit?: unknown }, RankedPassage[]> = {
     name: KNOWLEDGE_SEARCH_TOOL,
     description:
       'Full-text search of the knowledge base (Herald, its protocol, NATS, JetStream, Socket.IO, operations). ' +
@@ -41,7 +42,7 @@ export function builtInTools(resources: AgentResources, opts: BuiltInToolsOption
       if (!query) throw new HeraldError(ErrorCode.INVALID_INPUT, 'knowledge_search needs a query.');
       const limit = Number.isInteger(input.limit) ? Math.min(10, Math.max(1, input.limit as number)) : KNOWLEDGE_SEARCH_LIMIT;
       const passages = await resources.knowledgeBase.search(query, limit, call.signal);
-      opts.onPassages?.(passages);
+      opts.onPassages?.(passages.map(plainPassage));
       return passages;
     },
     output: (passages) => ({
@@ -49,6 +50,7 @@ export function builtInTools(resources: AgentResources, opts: BuiltInToolsOption
       results: passages.map(({ id, title, score }) => ({ id, title, score: round(score) })),
     }),
     forModel: (passages) => passages.map(({ id, title, content, score }) => ({ id, title, content, score: round(score) })),
+    trace: (passages) => ({ full: searchTrace(passages) }),
   };
   const tools: AnyAgentTool[] = [knowledgeSearch];
   const warehouse = resources.dataWarehouse;

@@ -72,6 +72,10 @@ export class FakePersistence {
       const messages = all.slice(start, end);
       return { messages, nextBefore: start > 0 && messages.length > 0 ? messages[0].id : null };
     });
+    // No stored answers here: every rating names a message that is not the user's.
+    serve(PERSISTENCE_RPC.setFeedback, async () => {
+      throw new HeraldError('NOT_FOUND', 'Message not found');
+    });
     serve(PERSISTENCE_RPC.ping, async () => ({ ok: true }));
   }
 
