@@ -234,7 +234,7 @@ describe('AguiEventMapper', () => {
     );
     const steps = (await verified(mapAll(events)))
       .filter((e) => e.type === EventType.STEP_STARTED || e.type === EventType.STEP_FINISHED)
-      .map((e) => [e.type, (e as { stepName: string }).stepName]);
+      .map((e) => [e.type, (e as unknown as { stepName: string }).stepName]);
     expect(steps).toEqual([
       [EventType.STEP_STARTED, 'knowledge'],
       [EventType.STEP_STARTED, 'knowledge (2)'],
