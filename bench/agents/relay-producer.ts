@@ -113,7 +113,7 @@ serveParent(
   },
   async () => {
     await nc?.drain().catch(() => undefined);
-    io?.of('/').adapter.close();
+    await io?.of('/').adapter.close();
     await redis?.quit().catch(() => undefined);
   },
 );

@@ -50,7 +50,8 @@ export async function redisStreamsAdapter(
 export interface LangGraphModule {
   START: string;
   END: string;
-  Annotation: (<T>() => unknown) & { Root<S extends Record<string, unknown>>(fields: S): { State: unknown } };
+  /** `Annotation<T>()`: a channel keeping the last value written (T is the value's type). */
+  Annotation: (<_T>() => unknown) & { Root<S extends Record<string, unknown>>(fields: S): { State: unknown } };
   StateGraph: new (state: unknown) => LangGraphBuilder;
 }
 export interface LangGraphBuilder {

@@ -59,9 +59,9 @@ export function processesNamed(names: readonly string[]): Array<{ pid: number; c
  * Backend titles read `postgres: [cluster: ]user database host(port) state`.
  */
 export function postgresRole(cmdline: string, database: string): 'mine' | 'other' | 'server' {
-  const backend = /^postgres: (?:[^\s:]+: )?(\S+) (\S+) (?:\S+\(\d+\)|\[local\])/.exec(cmdline);
+  const backend = /^postgres: (?:[^\s:]+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(cmdline);
   if (!backend) return 'server';
-  return backend[2] === database ? 'mine' : 'other';
+  return backend[1] === database ? 'mine' : 'other';
 }
 
 /**
