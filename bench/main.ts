@@ -151,6 +151,9 @@ async function main(): Promise<void> {
   const watchdog = setTimeout(
     () => {
       console.error(`bench: over ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000} minutes; stopping`);
+      // What was measured so far is still written, marked as cut short.
+      results.finishedAt = `${new Date().toISOString()} (cut short by the ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000}-minute bound)`;
+      writeResults(results);
       void cleanUp().finally(() => process.exit(1));
     },
     opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full,

@@ -1,11 +1,13 @@
 /**
  * The LangGraph peer's load generator process: sends runs at a fixed rate (open loop) with
- * the LangGraph SDK (`runs.stream`, stateless runs of the assistant `herald`, the `custom`
- * stream mode, resumable), and measures them as client-host.ts measures Herald's: the ack
+ * the LangGraph SDK (`runs.stream` of the assistant `herald` on a new thread, created by
+ * the same request, as Herald's `chat:send` starts a new conversation; the `custom` stream
+ * mode; resumable: only a thread's run streams carry event ids), and measures them as client-host.ts measures Herald's: the ack
  * (the stream's `metadata` part: the run was created), the time to the first event
  * (`orchestration_started`), to the terminal event, and each event's relay latency. A
  * stream that breaks is resumed with `runs.joinStream` from the last event id it saw.
  */
+import { randomUUID } from 'node:crypto';
 import { Histogram } from '../lib/histogram';
 import { serveParent } from '../lib/ipc';
 import { paceOpenLoop } from '../lib/pacer';
@@ -34,14 +36,14 @@ async function runOne(i: number, inWindow: number): Promise<void> {
   const run: RunRecord = { sentAt: performance.now() };
   runs.push(run);
   stats.sent++;
-  let ids: { threadId?: string; runId?: string; lastEventId?: string } = {};
+  const threadId = randomUUID();
+  let ids: { runId?: string; lastEventId?: string } = {};
   const consume = async (stream: AsyncIterable<LangGraphStreamPart>) => {
     for await (const part of stream) {
       if (inWindow !== currentWindow) return; // a later window: this run is no longer measured
       if (part.id) ids.lastEventId = part.id;
       if (part.event === 'metadata') {
-        const data = part.data as { run_id?: string; thread_id?: string };
-        ids = { ...ids, runId: data.run_id ?? ids.runId, threadId: data.thread_id ?? ids.threadId };
+        ids = { ...ids, runId: (part.data as { run_id?: string }).run_id ?? ids.runId };
         if (run.ackAt === undefined) {
           run.ackAt = performance.now();
           stats.accepted++;
@@ -59,23 +61,24 @@ async function runOne(i: number, inWindow: number): Promise<void> {
   };
   try {
     await consume(
-      client!.runs.stream(null, ASSISTANT, {
+      client!.runs.stream(threadId, ASSISTANT, {
         input: { question: QUESTIONS[i % QUESTIONS.length], userId: `bench-user-${i % 200}` },
         streamMode: ['custom'],
         streamResumable: true,
         onDisconnect: 'continue',
+        ifNotExists: 'create',
       }),
     );
-    if (!run.terminal && ids.runId && ids.threadId) throw new Error('stream ended before the run');
+    if (!run.terminal && ids.runId) throw new Error('stream ended before the run');
   } catch (err) {
     if (run.ackAt === undefined) {
       const code = (err as { status?: number }).status ? `HTTP_${(err as { status: number }).status}` : 'ERROR';
       stats.refused[code] = (stats.refused[code] ?? 0) + 1;
       return;
     }
-    if (ids.runId && ids.threadId && !run.terminal) {
+    if (ids.runId && !run.terminal) {
       resumed++;
-      await consume(client!.runs.joinStream(ids.threadId, ids.runId, { lastEventId: ids.lastEventId, streamMode: ['custom'] })).catch(
+      await consume(client!.runs.joinStream(threadId, ids.runId, { lastEventId: ids.lastEventId, streamMode: ['custom'] })).catch(
         () => undefined,
       );
     }

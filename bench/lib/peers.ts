@@ -84,9 +84,15 @@ export interface LangGraphSdkModule {
 export interface LangGraphSdkClient {
   runs: {
     stream(
-      threadId: null,
+      threadId: string,
       assistantId: string,
-      payload: { input: unknown; streamMode: string[]; streamResumable?: boolean; onDisconnect?: 'cancel' | 'continue' },
+      payload: {
+        input: unknown;
+        streamMode: string[];
+        streamResumable?: boolean;
+        onDisconnect?: 'cancel' | 'continue';
+        ifNotExists?: 'create' | 'reject';
+      },
     ): AsyncIterable<LangGraphStreamPart>;
     joinStream(threadId: string, runId: string, opts: { lastEventId?: string; streamMode?: string[] }): AsyncIterable<LangGraphStreamPart>;
   };

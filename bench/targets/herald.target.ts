@@ -45,7 +45,8 @@ export class HeraldTarget implements Target {
   static async start(opts: { producers: number; profileDir?: string }): Promise<HeraldTarget> {
     const profile = opts.profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`] : [];
     const nodeArgs = { gateway: profile, orchestrator: profile, worker: profile, persistence: profile };
-    const cluster = await Cluster.start({ gateways: 2, env: HERALD_BENCH_ENV, nodeArgs });
+    // Five services starting at once on a loaded 2-core machine can take more than the tests' 30 s.
+    const cluster = await Cluster.start({ gateways: 2, env: HERALD_BENCH_ENV, nodeArgs, readyTimeoutMs: 120_000 });
     return new HeraldTarget(cluster, opts.producers);
   }
 
