@@ -38,6 +38,8 @@ export interface BenchUser {
 export interface RelayStats {
   received: number;
   dropped: number;
+  /** Clients not online now (reconnecting or resuming). */
+  notOnline: number;
   relay: Array<[number, number]>;
 }
 
@@ -134,7 +136,12 @@ serveParent(
       dropped = 0;
       return {};
     },
-    relayStats: (): RelayStats => ({ received, dropped, relay: relay.entries() }),
+    relayStats: (): RelayStats => ({
+      received,
+      dropped,
+      notOnline: clients.filter((c) => c.status.state !== 'online').length,
+      relay: relay.entries(),
+    }),
     runsWindow: async (args: { rate: number; durationMs: number }) => {
       for (const id of runs.keys()) earlier.add(id);
       mode = 'runs';

@@ -77,11 +77,12 @@ export class ClientFleet {
     await Promise.all(this.hosts.map((h) => h.call('relayWindow', { tag })));
   }
 
-  async relayStats(): Promise<{ received: number; dropped: number; relay: Histogram }> {
+  async relayStats(): Promise<{ received: number; dropped: number; notOnline: number; relay: Histogram }> {
     const all = await Promise.all(this.hosts.map((h) => h.call<RelayStats>('relayStats')));
     return {
       received: all.reduce((a, s) => a + s.received, 0),
       dropped: all.reduce((a, s) => a + s.dropped, 0),
+      notOnline: all.reduce((a, s) => a + s.notOnline, 0),
       relay: Histogram.merge(all.map((s) => Histogram.from(s.relay))),
     };
   }

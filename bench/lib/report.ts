@@ -323,7 +323,9 @@ function renderPeers(r: BenchResults): string[] {
     }
     const crash = (c?: CrashResult) =>
       c
-        ? `**${c.lost} lost** of ${c.expected} (${c.dropped} clients dropped; ${Number.isFinite(c.settleSeconds) ? `all others in ${fmt(c.settleSeconds, 1)} s` : 'not settled in 30 s'})`
+        ? `**${c.lost} lost** of ${c.expected} (${c.dropped} disconnections; ` +
+          `${Number.isFinite(c.settleSeconds) ? `all in ${fmt(c.settleSeconds, 1)} s after the last send` : `missing after 60 s, ${c.notOnline} clients not online`}` +
+          `${c.reconnections ? `; sessions recovered ${c.reconnections.recovered}, new ${c.reconnections.fresh}` : ''})`
         : '–';
     const c = h?.crash ?? sio?.crash;
     if (c)
