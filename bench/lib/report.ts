@@ -53,6 +53,12 @@ export function cpuPerRunWithoutRelay(results: BenchResults): { total: number; w
   return { total, withoutRelay: total - (gatewayMicrosPerEvent * half.eventsPerRun) / 1000 };
 }
 
+/** The relay populations of a run: those of the first system that measured any (a system that failed has none). */
+function relayPopulations(r: BenchResults): RelayResult[] {
+  const t = r.targets;
+  return [t.herald, t.direct, t.bare, t.socketio].find((x) => x?.relay.length)?.relay ?? [];
+}
+
 /** The RESULTS.md section of a run. */
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
@@ -75,7 +81,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   );
 
-  for (const [i, res] of (t.herald?.relay ?? t.direct?.relay ?? t.bare?.relay ?? []).entries()) {
+  for (const [i, res] of relayPopulations(r).entries()) {
     out.push(`### Relay, ${res.users} connected users`, '');
     out.push('| system | highest passing rate (events/s) | delivered events/s | vs direct | vs bare | half rate | relay latency ms |');
     out.push('|---|---|---|---|---|---|---|');
@@ -238,7 +244,7 @@ const isLoadGenerator = (name: string) => name.startsWith('client-host') || name
 
 /** CPU per delivered event of every system at the highest relay step they all ran (population `i`). */
 function commonStepCpu(r: BenchResults, i: number): { rate: number; lines: string[] } | undefined {
-  const users = (r.targets.herald?.relay ?? r.targets.direct?.relay ?? r.targets.bare?.relay ?? [])[i]?.users;
+  const users = relayPopulations(r)[i]?.users;
   const relayOf = (n: TargetName) => r.targets[n]?.relay.find((x) => x.users === users);
   const systems = (['herald', 'direct', 'bare', 'socketio'] as const).filter((n) => relayOf(n));
   if (systems.length < 2) return undefined;
