@@ -241,6 +241,8 @@ export function renderMarkdown(r: BenchResults): string {
 
 /** The processes of the load generator, left out of a system's CPU. */
 const isLoadGenerator = (name: string) => name.startsWith('client-host') || name.startsWith('producer');
+/** The shared infrastructure's processes (reported on their own, not in the services' figures). */
+const isInfrastructure = (name: string) => ['nats-server', 'redis-server', 'postgres'].includes(name);
 
 /** CPU per delivered event of every system at the highest relay step they all ran (population `i`). */
 function commonStepCpu(r: BenchResults, i: number): { rate: number; lines: string[] } | undefined {
@@ -254,7 +256,7 @@ function commonStepCpu(r: BenchResults, i: number): { rate: number; lines: strin
   const lines = systems.map((n) => {
     const attempt = relayOf(n)!.steps.find((s) => s.rate === rate)!.attempts[0];
     const parts = Object.entries(attempt.cpu ?? {})
-      .filter(([name]) => !isLoadGenerator(name))
+      .filter(([name]) => !isLoadGenerator(name) && !isInfrastructure(name))
       .map(([name, s]) => [name, (s * 1e6) / Math.max(1, attempt.received)] as const);
     const total = parts.reduce((a, [, v]) => a + v, 0);
     const detail = parts.length > 1 ? ` (${parts.map(([name, v]) => `${name} ${fmt(v, 0)}`).join(', ')})` : '';
@@ -325,7 +327,12 @@ function renderPeers(r: BenchResults): string[] {
       );
       const cpu = (x?: RelayResult) =>
         x?.half ? `${fmt(sum(x.half.cpuMicrosPerEvent), 0)} (${byProcess(x.half.cpuMicrosPerEvent, 0)})` : '–';
-      out.push(`| CPU µs per delivered event at half rate (services; shared servers not counted) | ${cpu(hr)} | ${cpu(sr)} | |`);
+      out.push(`| CPU µs per delivered event at half rate, the system's own processes | ${cpu(hr)} | ${cpu(sr)} | |`);
+      const infra = (x?: RelayResult) =>
+        x?.half?.infraMicrosPerEventNetOfIdle
+          ? `${fmt(sum(x.half.infraMicrosPerEventNetOfIdle), 0)} (${byProcess(x.half.infraMicrosPerEventNetOfIdle, 0)})`
+          : '–';
+      out.push(`| CPU µs per delivered event at half rate, the infrastructure it needs, net of idle | ${infra(hr)} | ${infra(sr)} | |`);
     }
     const crash = (c?: CrashResult) =>
       c
