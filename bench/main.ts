@@ -1,15 +1,20 @@
 /**
- * `npm run bench`: Herald side by side with two baselines on this machine (issue 6).
+ * `npm run bench`: Herald side by side with two baselines (issue 6) and two peers (issue 12)
+ * on this machine.
  *
  * For each system (direct in-process baseline, bare NATS relay baseline, Herald):
  *  - memory: RSS per idle connection (5,000 sockets);
  *  - relay: events of many runs for 200 and 1,000 connected users, stepped up in rate until
  *    a step fails, then measured at half the highest passing rate;
  *  - runs: chat:send at a fixed rate through the whole pipeline, stepped up the same way,
- *    with the CPU each process spends per run.
+ *    with the CPU each process spends per run;
+ *  - rates (Herald, the LangGraph Agent Server): runs at the same fixed rates, time to the
+ *    first event and CPU per run of every process each system needs (infrastructure included);
+ *  - crash (Herald, Socket.IO with the Redis Streams adapter): one of two servers SIGKILLed
+ *    mid-stream, events lost counted.
  * Results are appended to bench/RESULTS.md and written to bench/results/<time>.json.
  *
- *   npm run bench -- [--quick] [--targets herald,direct,bare] [--workloads memory,relay,runs]
+ *   npm run bench -- --help
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,8 +28,11 @@ import { type BenchOptions, parseOptions } from './lib/options';
 import { type BenchResults, renderMarkdown, type TargetResults } from './lib/report';
 import { BareRelayTarget, DirectTarget } from './targets/baseline.targets';
 import { HeraldTarget } from './targets/herald.target';
+import { LangGraphTarget, SocketIoPeerTarget } from './targets/peer.targets';
 import type { Target, TargetName } from './targets/target';
+import { runCrash } from './workloads/crash.workload';
 import { runMemory } from './workloads/memory.workload';
+import { runRates } from './workloads/rates.workload';
 import { drainBacklog, runRelay } from './workloads/relay.workload';
 import { runRuns } from './workloads/runs.workload';
 
@@ -53,6 +61,8 @@ async function startTarget(name: TargetName, opts: BenchOptions, kb: () => KbDat
       profileDir: opts.profile ? join(ROOT, 'test-output', 'bench-profiles') : undefined,
     });
   if (name === 'direct') return DirectTarget.start(kb().url);
+  if (name === 'socketio') return SocketIoPeerTarget.start({ producers: opts.producers });
+  if (name === 'langgraph') return LangGraphTarget.start(kb().url);
   return BareRelayTarget.start({ natsUrl: NATS_URL, namespace: `benchbare${randomBytes(4).toString('hex')}`, producers: opts.producers });
 }
 
@@ -62,20 +72,40 @@ async function population(fleet: ClientFleet, target: Target, count: number): Pr
   if (fleet.size > count) await fleet.disconnect();
   if (fleet.size < count) {
     log(`connecting ${count - fleet.size} users…`);
-    await fleet.connect(users.slice(fleet.size), target.urls);
+    await fleet.connect(users.slice(fleet.size), target.urls, target.clientResume);
   }
   return users;
 }
 
+/** The LangGraph peer's runs: its own fleet of SDK clients (bench/agents/langgraph-client.ts). */
+async function langGraphRates(target: Target, opts: BenchOptions) {
+  const driver = await ClientFleet.start(opts.clientHosts, 'bench/agents/langgraph-client.js', 'langgraph-client');
+  try {
+    await driver.init({ url: target.urls[0] });
+    return await runRates(target, driver, opts, log);
+  } finally {
+    await driver.stop();
+  }
+}
+
 async function benchTarget(target: Target, fleet: ClientFleet, opts: BenchOptions): Promise<TargetResults> {
   const results: TargetResults = { description: target.description, relay: [] };
-  if (opts.workloads.includes('memory')) results.memory = await runMemory(target, fleet, opts.idleConnections, log);
-  const [firstRelay, ...moreRelay] = [...opts.relayUsers].sort((a, b) => a - b);
+  const peer = target.name === 'socketio' || target.name === 'langgraph';
+  if (target.name === 'langgraph') {
+    if (opts.workloads.includes('rates')) results.rates = await langGraphRates(target, opts);
+    return results;
+  }
+  if (opts.workloads.includes('memory') && !peer) results.memory = await runMemory(target, fleet, opts.idleConnections, log);
+  const [firstRelay, ...moreRelay] = [...(peer ? opts.peerRelayUsers : opts.relayUsers)].sort((a, b) => a - b);
   if (opts.workloads.includes('relay') && firstRelay)
     results.relay.push(await runRelay(target, fleet, await population(fleet, target, firstRelay), opts, log));
   if (opts.workloads.includes('runs') && target.runsAgents) {
     await population(fleet, target, opts.runsUsers);
     results.runs = await runRuns(target, fleet, opts, log);
+  }
+  if (opts.workloads.includes('rates') && target instanceof HeraldTarget) {
+    await population(fleet, target, opts.runsUsers);
+    results.rates = await runRates(target, fleet, opts, log);
   }
   if (opts.workloads.includes('relay'))
     for (const users of moreRelay) results.relay.push(await runRelay(target, fleet, await population(fleet, target, users), opts, log));
@@ -84,6 +114,9 @@ async function benchTarget(target: Target, fleet: ClientFleet, opts: BenchOption
   const first = results.relay[0];
   if (target instanceof HeraldTarget && opts.backlog > 0 && first?.half)
     first.backlogDrain = await drainBacklog(target, fleet, await population(fleet, target, first.users), first.half.rate, opts, log);
+  // Last: it kills one of the target's servers.
+  if (opts.workloads.includes('crash') && target.killOne)
+    results.crash = await runCrash(target, fleet, benchUsers(Math.min(...opts.peerRelayUsers)), opts, log);
   return results;
 }
 
@@ -118,6 +151,9 @@ async function main(): Promise<void> {
   const watchdog = setTimeout(
     () => {
       console.error(`bench: over ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000} minutes; stopping`);
+      // What was measured so far is still written, marked as cut short.
+      results.finishedAt = `${new Date().toISOString()} (cut short by the ${(opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full) / 60_000}-minute bound)`;
+      writeResults(results);
       void cleanUp().finally(() => process.exit(1));
     },
     opts.quick ? DEADLINE_MS.quick : DEADLINE_MS.full,

@@ -16,6 +16,18 @@ import { Histogram } from '../lib/histogram';
 import { serveParent } from '../lib/ipc';
 import { paceOpenLoop } from '../lib/pacer';
 import { tagOf } from '../lib/relay-event';
+import {
+  blankRunsCounters,
+  QUESTIONS,
+  recordRunEvent,
+  type RunRecord,
+  type RunsCounters,
+  type RunsStats,
+  settledRuns,
+  summarizeRuns,
+} from '../lib/run-records';
+
+export type { RunsStats } from '../lib/run-records';
 
 export interface BenchUser {
   userId: string;
@@ -25,32 +37,12 @@ export interface BenchUser {
 
 export interface RelayStats {
   received: number;
+  dropped: number;
+  /** Clients not online now (reconnecting or resuming). */
+  notOnline: number;
   relay: Array<[number, number]>;
 }
 
-export interface RunsStats {
-  sent: number;
-  accepted: number;
-  refused: Record<string, number>;
-  completed: number;
-  otherTerminal: Record<string, number>;
-  events: number;
-  ack: Array<[number, number]>;
-  started: Array<[number, number]>;
-  terminal: Array<[number, number]>;
-  relay: Array<[number, number]>;
-}
-
-interface RunRecord {
-  sentAt?: number;
-  ackAt?: number;
-  startedAt?: number;
-  endedAt?: number;
-  terminal?: string;
-  message?: boolean;
-}
-
-const QUESTIONS = ['What is JetStream?', 'How does resume work?', 'Hello!', 'What does the gateway do?', 'How are events stored?'];
 const CONNECT_PARALLEL = 25;
 
 const clients: HeraldClient[] = [];
@@ -58,15 +50,13 @@ let mode: 'idle' | 'relay' | 'runs' = 'idle';
 let tag = '';
 let relay = new Histogram();
 let received = 0;
+/** Clients that lost their connection during the relay window (the crash case). */
+let dropped = 0;
 // Runs windows.
 let runs = new Map<string, RunRecord>();
 const earlier = new Set<string>();
-let stats: Omit<RunsStats, 'ack' | 'started' | 'terminal' | 'relay' | 'completed' | 'otherTerminal'> = blankRunStats();
+let stats: RunsCounters = blankRunsCounters();
 let inFlight: Promise<unknown>[] = [];
-
-function blankRunStats() {
-  return { sent: 0, accepted: 0, refused: {} as Record<string, number>, events: 0 };
-}
 
 function onEvent(event: AgentEvent): void {
   if (mode === 'relay') {
@@ -81,23 +71,21 @@ function onEvent(event: AgentEvent): void {
   relay.record(Date.now() - Date.parse(event.ts));
   const run = runs.get(event.runId) ?? {};
   runs.set(event.runId, run);
-  if (event.type === 'orchestration_started') run.startedAt ??= now;
-  else if (event.type === 'message') run.message = true;
-  else if (event.type === 'orchestration_completed' || event.type === 'run_cancelled' || event.type === 'error') {
-    run.endedAt ??= now;
-    run.terminal ??= event.type;
-  }
+  recordRunEvent(run, event.type, now);
 }
 
-async function connectAll(users: BenchUser[]): Promise<{ connected: number; failed: number; error?: string }> {
+async function connectAll(users: BenchUser[], autoResume: boolean): Promise<{ connected: number; failed: number; error?: string }> {
   let next = 0;
   let failed = 0;
   let error: string | undefined;
   const worker = async () => {
     while (next < users.length) {
       const user = users[next++];
-      const client = new HeraldClient({ url: user.url, token: user.token, ackTimeoutMs: 30_000 });
+      const client = new HeraldClient({ url: user.url, token: user.token, ackTimeoutMs: 30_000, autoResume });
       client.onEvent(onEvent);
+      client.onStatus((status) => {
+        if (mode === 'relay' && status.state === 'offline') dropped++;
+      });
       try {
         await client.connect();
         clients.push(client);
@@ -133,34 +121,9 @@ function send(i: number): void {
   );
 }
 
-function runsStats(): RunsStats {
-  const ack = new Histogram();
-  const started = new Histogram();
-  const terminal = new Histogram();
-  const otherTerminal: Record<string, number> = {};
-  let completed = 0;
-  for (const run of runs.values()) {
-    if (run.sentAt === undefined) continue; // not (yet) acked: counted as refused or missing
-    ack.record(run.ackAt! - run.sentAt);
-    if (run.startedAt !== undefined) started.record(run.startedAt - run.sentAt);
-    if (run.endedAt !== undefined) terminal.record(run.endedAt - run.sentAt);
-    if (run.terminal === 'orchestration_completed' && run.message) completed++;
-    else if (run.terminal) otherTerminal[run.terminal] = (otherTerminal[run.terminal] ?? 0) + 1;
-  }
-  return {
-    ...stats,
-    completed,
-    otherTerminal,
-    ack: ack.entries(),
-    started: started.entries(),
-    terminal: terminal.entries(),
-    relay: relay.entries(),
-  };
-}
-
 serveParent(
   {
-    connect: ({ users }: { users: BenchUser[] }) => connectAll(users),
+    connect: ({ users, autoResume }: { users: BenchUser[]; autoResume: boolean }) => connectAll(users, autoResume),
     disconnect: () => {
       for (const c of clients.splice(0)) c.close();
       return { connected: 0 };
@@ -170,27 +133,28 @@ serveParent(
       tag = args.tag;
       relay = new Histogram();
       received = 0;
+      dropped = 0;
       return {};
     },
-    relayStats: (): RelayStats => ({ received, relay: relay.entries() }),
+    relayStats: (): RelayStats => ({
+      received,
+      dropped,
+      notOnline: clients.filter((c) => c.status.state !== 'online').length,
+      relay: relay.entries(),
+    }),
     runsWindow: async (args: { rate: number; durationMs: number }) => {
       for (const id of runs.keys()) earlier.add(id);
       mode = 'runs';
       runs = new Map();
       relay = new Histogram();
-      stats = blankRunStats();
+      stats = blankRunsCounters();
       inFlight = [];
       if (clients.length === 0) throw new Error('no connected clients');
       await paceOpenLoop(args.rate, args.durationMs, send);
       return { sent: stats.sent };
     },
-    runsProgress: () => {
-      let ended = 0;
-      for (const run of runs.values()) if (run.sentAt !== undefined && run.terminal) ended++;
-      const refused = Object.values(stats.refused).reduce((a, b) => a + b, 0);
-      return { sent: stats.sent, settled: ended + refused, events: stats.events };
-    },
-    runsStats: () => runsStats(),
+    runsProgress: () => ({ sent: stats.sent, settled: settledRuns(runs.values(), stats), events: stats.events }),
+    runsStats: (): RunsStats => summarizeRuns(runs.values(), stats, relay),
     idle: () => {
       mode = 'idle';
       return {};

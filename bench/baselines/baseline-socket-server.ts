@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { TokenVerifier } from '@herald/auth';
 import { SERVER_EVENTS, userToken } from '@herald/contracts';
 import { CLUSTER_JWT_SECRET } from '../../test/e2e/support/cluster';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 
 /** The user's room: every baseline addresses users, never sockets, as the gateway does. */
 export function roomOf(userId: string): string {
@@ -18,9 +18,14 @@ export interface BaselineServer {
 /**
  * A bare Socket.IO server with the gateway's transport settings (websocket, no deflate,
  * 25 s pings, 64 KiB frames) and the same handshake: HS256 token verified with jose, the
- * socket joined to its user's room, then `session:ready`.
+ * socket joined to its user's room, then `session:ready`. `options` adds to them (the
+ * Socket.IO peer's adapter and connection state recovery).
  */
-export async function startBaselineServer(name: string, onConnection: (socket: Socket) => void = () => undefined): Promise<BaselineServer> {
+export async function startBaselineServer(
+  name: string,
+  onConnection: (socket: Socket) => void = () => undefined,
+  options: Partial<ServerOptions> = {},
+): Promise<BaselineServer> {
   const verifier = new TokenVerifier({ mode: 'secret', secret: process.env.JWT_SECRET ?? CLUSTER_JWT_SECRET });
   const http = createServer();
   const io = new Server(http, {
@@ -30,6 +35,7 @@ export async function startBaselineServer(name: string, onConnection: (socket: S
     pingTimeout: 20_000,
     maxHttpBufferSize: 64 * 1024,
     serveClient: false,
+    ...options,
   });
   io.use((socket, next) => {
     verifier.verify((socket.handshake.auth as { token?: unknown }).token).then(

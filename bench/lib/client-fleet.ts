@@ -19,19 +19,23 @@ export function benchUsers(count: number, from = 0, prefix = 'bench-user'): stri
 
 /**
  * The load generator's clients, spread over a few client-host processes (each user one
- * HeraldClient, round-robin over the target's URLs), with their measurements merged.
+ * HeraldClient, round-robin over the target's URLs), with their measurements merged. The
+ * LangGraph peer's fleet runs bench/agents/langgraph-client.js instead (runs only, no
+ * connected users), which answers the same runs calls.
  */
 export class ClientFleet {
   private connected = 0;
 
   private constructor(private readonly hosts: BenchChild[]) {}
 
-  static async start(hosts: number): Promise<ClientFleet> {
-    const children = Array.from(
-      { length: hosts },
-      (_, i) => new BenchChild(`client-host-${i}`, benchScript('bench/agents/client-host.js')),
-    );
+  static async start(hosts: number, script = 'bench/agents/client-host.js', name = 'client-host'): Promise<ClientFleet> {
+    const children = Array.from({ length: hosts }, (_, i) => new BenchChild(`${name}-${i}`, benchScript(script)));
     return new ClientFleet(children);
+  }
+
+  /** Sends `init` to every host (the LangGraph fleet: the server's URL). */
+  async init(args: unknown): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.call('init', args)));
   }
 
   get pids() {
@@ -42,8 +46,11 @@ export class ClientFleet {
     return this.connected;
   }
 
-  /** Connects these users (adding to those already connected); throws if any is refused. */
-  async connect(userIds: string[], urls: string[]): Promise<void> {
+  /**
+   * Connects these users (adding to those already connected); throws if any is refused.
+   * `autoResume`: the clients resume from their last event id when they reconnect (Herald).
+   */
+  async connect(userIds: string[], urls: string[], autoResume: boolean): Promise<void> {
     const users: BenchUser[][] = this.hosts.map(() => []);
     for (let i = 0; i < userIds.length; i++) {
       const token = await signDevToken(userIds[i], CLUSTER_JWT_SECRET, { ttlSeconds: TOKEN_TTL_SECONDS });
@@ -52,7 +59,9 @@ export class ClientFleet {
     }
     const timeoutMs = 60_000 + userIds.length * 20;
     const results = await Promise.all(
-      this.hosts.map((h, i) => h.call<{ connected: number; failed: number; error?: string }>('connect', { users: users[i] }, timeoutMs)),
+      this.hosts.map((h, i) =>
+        h.call<{ connected: number; failed: number; error?: string }>('connect', { users: users[i], autoResume }, timeoutMs),
+      ),
     );
     const failed = results.reduce((a, r) => a + r.failed, 0);
     this.connected = results.reduce((a, r) => a + r.connected, 0);
@@ -68,9 +77,14 @@ export class ClientFleet {
     await Promise.all(this.hosts.map((h) => h.call('relayWindow', { tag })));
   }
 
-  async relayStats(): Promise<{ received: number; relay: Histogram }> {
+  async relayStats(): Promise<{ received: number; dropped: number; notOnline: number; relay: Histogram }> {
     const all = await Promise.all(this.hosts.map((h) => h.call<RelayStats>('relayStats')));
-    return { received: all.reduce((a, s) => a + s.received, 0), relay: Histogram.merge(all.map((s) => Histogram.from(s.relay))) };
+    return {
+      received: all.reduce((a, s) => a + s.received, 0),
+      dropped: all.reduce((a, s) => a + s.dropped, 0),
+      notOnline: all.reduce((a, s) => a + s.notOnline, 0),
+      relay: Histogram.merge(all.map((s) => Histogram.from(s.relay))),
+    };
   }
 
   /** Sends `rate` runs/s for `durationMs` (split over the hosts); resolves when all are sent. */

@@ -1,4 +1,6 @@
+import type { CrashResult } from '../workloads/crash.workload';
 import type { MemoryResult } from '../workloads/memory.workload';
+import type { RatesResult, RatesWindow } from '../workloads/rates.workload';
 import type { RelayResult } from '../workloads/relay.workload';
 import type { RunsResult } from '../workloads/runs.workload';
 import type { TargetName } from '../targets/target';
@@ -11,6 +13,8 @@ export interface TargetResults {
   memory?: MemoryResult;
   relay: RelayResult[];
   runs?: RunsResult;
+  rates?: RatesResult;
+  crash?: CrashResult;
   error?: string;
 }
 
@@ -23,7 +27,13 @@ export interface BenchResults {
   targets: Partial<Record<TargetName, TargetResults>>;
 }
 
-const NAMES: Record<TargetName, string> = { herald: 'Herald', direct: 'direct (1)', bare: 'bare relay (2)' };
+const NAMES: Record<TargetName, string> = {
+  herald: 'Herald',
+  direct: 'direct (1)',
+  bare: 'bare relay (2)',
+  langgraph: 'LangGraph server (3)',
+  socketio: 'Socket.IO + Redis Streams (4)',
+};
 
 const ratio = (a: number | undefined, b: number | undefined) => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
 const lat = (s?: LatencySummary) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)} / ${fmt(s.max)}` : '–');
@@ -41,6 +51,12 @@ function cpuPerRunWithoutRelay(results: BenchResults): { total: number; withoutR
     .filter(([name]) => name.startsWith('gateway'))
     .reduce((a, [, v]) => a + v, 0);
   return { total, withoutRelay: total - (gatewayMicrosPerEvent * half.eventsPerRun) / 1000 };
+}
+
+/** The relay populations of a run: those of the first system that measured any (a system that failed has none). */
+function relayPopulations(r: BenchResults): RelayResult[] {
+  const t = r.targets;
+  return [t.herald, t.direct, t.bare, t.socketio].find((x) => x?.relay.length)?.relay ?? [];
 }
 
 /** The RESULTS.md section of a run. */
@@ -65,12 +81,12 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   );
 
-  for (const [i, res] of (t.herald?.relay ?? t.direct?.relay ?? t.bare?.relay ?? []).entries()) {
+  for (const [i, res] of relayPopulations(r).entries()) {
     out.push(`### Relay, ${res.users} connected users`, '');
     out.push('| system | highest passing rate (events/s) | delivered events/s | vs direct | vs bare | half rate | relay latency ms |');
     out.push('|---|---|---|---|---|---|---|');
-    for (const name of ['herald', 'direct', 'bare'] as const) {
-      const x = t[name]?.relay[i];
+    for (const name of ['herald', 'direct', 'bare', 'socketio'] as const) {
+      const x = t[name]?.relay.find((y) => y.users === res.users);
       if (!x) continue;
       out.push(
         `| ${NAMES[name]} | ${x.maxRate} | ${Math.round(x.maxDeliveredPerSecond)} | ${ratio(x.maxDeliveredPerSecond, t.direct?.relay[i]?.maxDeliveredPerSecond)} | ` +
@@ -200,12 +216,19 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  out.push(...renderPeers(r));
+
   out.push('<details><summary>Steps</summary>', '');
   for (const [name, x] of Object.entries(t)) {
     if (x?.error) out.push(`- ${name}: **error** ${x.error}`);
     for (const rl of x?.relay ?? [])
       out.push(
         `- ${name} relay ${rl.users} users: ${rl.steps.map((s) => `${s.rate} ${s.pass ? '✓' : '✗'}(p99 ${s.attempts.map((a) => `${fmt(a.relay.p99, 0)}${a.received < a.expected ? ` lost ${a.expected - a.received}` : ''}`).join(',')})`).join(' ')}`,
+      );
+    for (const w of x?.rates?.windows ?? [])
+      out.push(
+        `- ${name} runs at ${w.rate}/s: completed ${w.completed}/${w.sent}${Object.keys(w.refused).length ? ` refused ${JSON.stringify(w.refused)}` : ''}${Object.keys(w.otherTerminal).length ? ` other ${JSON.stringify(w.otherTerminal)}` : ''}, ` +
+          `first event ${lat(w.firstEvent)}, terminal ${lat(w.terminal)} ms, ${fmt(w.eventsPerRun)} events/run, load generator ${fmt(w.loadCpuMsPerRun, 1)} ms/run`,
       );
     if (x?.runs)
       out.push(
@@ -218,22 +241,136 @@ export function renderMarkdown(r: BenchResults): string {
 
 /** The processes of the load generator, left out of a system's CPU. */
 const isLoadGenerator = (name: string) => name.startsWith('client-host') || name.startsWith('producer');
+/** The shared infrastructure's processes (reported on their own, not in the services' figures). */
+const isInfrastructure = (name: string) => ['nats-server', 'redis-server', 'postgres'].includes(name);
 
 /** CPU per delivered event of every system at the highest relay step they all ran (population `i`). */
 function commonStepCpu(r: BenchResults, i: number): { rate: number; lines: string[] } | undefined {
-  const systems = (['herald', 'direct', 'bare'] as const).filter((n) => r.targets[n]?.relay[i]);
+  const users = relayPopulations(r)[i]?.users;
+  const relayOf = (n: TargetName) => r.targets[n]?.relay.find((x) => x.users === users);
+  const systems = (['herald', 'direct', 'bare', 'socketio'] as const).filter((n) => relayOf(n));
   if (systems.length < 2) return undefined;
-  const rates = systems.map((n) => new Set(r.targets[n]!.relay[i].steps.map((s) => s.rate)));
+  const rates = systems.map((n) => new Set(relayOf(n)!.steps.map((s) => s.rate)));
   const rate = Math.max(...[...rates[0]].filter((x) => rates.every((set) => set.has(x))));
   if (!Number.isFinite(rate)) return undefined;
   const lines = systems.map((n) => {
-    const attempt = r.targets[n]!.relay[i].steps.find((s) => s.rate === rate)!.attempts[0];
+    const attempt = relayOf(n)!.steps.find((s) => s.rate === rate)!.attempts[0];
     const parts = Object.entries(attempt.cpu ?? {})
-      .filter(([name]) => !isLoadGenerator(name))
+      .filter(([name]) => !isLoadGenerator(name) && !isInfrastructure(name))
       .map(([name, s]) => [name, (s * 1e6) / Math.max(1, attempt.received)] as const);
     const total = parts.reduce((a, [, v]) => a + v, 0);
     const detail = parts.length > 1 ? ` (${parts.map(([name, v]) => `${name} ${fmt(v, 0)}`).join(', ')})` : '';
     return `${NAMES[n]} ${fmt(total, 0)}${detail}`;
   });
   return { rate, lines };
+}
+
+const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+const byProcess = (m: Record<string, number>, digits = 1) =>
+  Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, v]) => `${n} ${fmt(v, digits)}`)
+    .join(', ');
+
+/** Issue 12: Herald beside the LangGraph Agent Server (runs) and Socket.IO with Redis Streams (relay, crash). */
+function renderPeers(r: BenchResults): string[] {
+  const t = r.targets;
+  const out: string[] = [];
+  const h = t.herald;
+  const lg = t.langgraph;
+  const sio = t.socketio;
+  if (!h?.rates && !lg?.rates && !h?.crash && !sio) return out;
+  out.push('### Side by side with the peers (issue 12)', '');
+  out.push(
+    'Peers: **LangGraph server (3)**, the LangGraph JS Agent Server (`@langchain/langgraph-api`, in memory, in one process, 10 run workers, tracing off, loopback) ' +
+      'running the same agents as a three-node graph (triage → knowledge with its one tool call → reporting with the streamed answer) that writes the same events to the `custom` stream mode, ' +
+      'driven by `@langchain/langgraph-sdk` clients (`runs.stream`, resumable; `runs.joinStream` from the last event id if a stream breaks); ' +
+      '**Socket.IO + Redis Streams (4)**, two Socket.IO 4.8 servers with `@socket.io/redis-streams-adapter` (its defaults) and `connectionStateRecovery`, ' +
+      "the same clients spread over them as over Herald's two gateways, producer processes emitting the same events to the users' rooms through the adapter. " +
+      'CPU per run counts every process each system needs, net of what each spends idle (measured for 5 s before): Herald its services, nats-server, redis-server and Postgres ' +
+      "(the server's own processes and the backends of Herald's database); the LangGraph server its process and Postgres (the knowledge base's backends and the server's processes). " +
+      'nats-server, redis-server and the Postgres server processes are shared with everything else on the machine: their figures include what others did meanwhile.',
+    '',
+  );
+  const rates = [...new Set([...(h?.rates?.windows ?? []), ...(lg?.rates?.windows ?? [])].map((w) => w.rate))].sort((a, b) => a - b);
+  if (rates.length) {
+    out.push('| | Herald | LangGraph server (3) | Herald ÷ LangGraph |', '|---|---|---|---|');
+    for (const rate of rates) {
+      const hw = h?.rates?.windows.find((w) => w.rate === rate);
+      const lw = lg?.rates?.windows.find((w) => w.rate === rate);
+      const cpu = (w?: RatesWindow) => (w ? `${fmt(w.totalCpuMsPerRun, 1)} ms (${byProcess(w.cpuMsPerRunNetOfIdle)})` : '–');
+      const first = (w?: RatesWindow) => (w ? `${fmt(w.firstEvent.p50)} / ${fmt(w.firstEvent.p99)} ms` : '–');
+      const done = (w?: RatesWindow) => (w ? `${w.completed}/${w.sent}` : '–');
+      out.push(
+        `| CPU per run at ${rate} runs/s, every process, net of idle | ${cpu(hw)} | ${cpu(lw)} | ${ratio(hw?.totalCpuMsPerRun, lw?.totalCpuMsPerRun)} |`,
+      );
+      out.push(
+        `| time to first event at ${rate} runs/s, p50 / p99 | ${first(hw)} | ${first(lw)} | ${ratio(hw?.firstEvent.p99, lw?.firstEvent.p99)} (p99) |`,
+      );
+      out.push(`| runs completed at ${rate} runs/s | ${done(hw)} | ${done(lw)} | |`);
+    }
+    const idle = (x?: TargetResults) => (x?.rates ? byProcess(x.rates.idleCpuMsPerSecond) : '–');
+    out.push(`| idle CPU ms per second (subtracted) | ${idle(h)} | ${idle(lg)} | |`);
+    out.push('');
+  }
+  const hr = h?.relay.find((x) => sio?.relay.some((y) => y.users === x.users));
+  const sr = sio?.relay.find((y) => y.users === hr?.users) ?? sio?.relay[0];
+  if (sr || h?.crash || sio?.crash) {
+    out.push('| | Herald | Socket.IO + Redis Streams (4) | Herald ÷ Socket.IO |', '|---|---|---|---|');
+    if (sr) {
+      out.push(
+        `| relay, ${sr.users} users: highest passing events/s | ${hr?.maxRate ?? '–'} | ${sr.maxRate} | ${ratio(hr?.maxDeliveredPerSecond, sr.maxDeliveredPerSecond)} |`,
+      );
+      out.push(
+        `| relay latency at half rate, p50 / p99 ms | ${hr?.half ? `${fmt(hr.half.relay.p50)} / ${fmt(hr.half.relay.p99)} at ${hr.half.rate}/s` : '–'} | ` +
+          `${sr.half ? `${fmt(sr.half.relay.p50)} / ${fmt(sr.half.relay.p99)} at ${sr.half.rate}/s` : '–'} | |`,
+      );
+      const cpu = (x?: RelayResult) =>
+        x?.half ? `${fmt(sum(x.half.cpuMicrosPerEvent), 0)} (${byProcess(x.half.cpuMicrosPerEvent, 0)})` : '–';
+      out.push(`| CPU µs per delivered event at half rate, the system's own processes | ${cpu(hr)} | ${cpu(sr)} | |`);
+      const infra = (x?: RelayResult) =>
+        x?.half?.infraMicrosPerEventNetOfIdle
+          ? `${fmt(sum(x.half.infraMicrosPerEventNetOfIdle), 0)} (${byProcess(x.half.infraMicrosPerEventNetOfIdle, 0)})`
+          : '–';
+      out.push(`| CPU µs per delivered event at half rate, the infrastructure it needs, net of idle | ${infra(hr)} | ${infra(sr)} | |`);
+    }
+    const crash = (c?: CrashResult) =>
+      c
+        ? `**${c.lost} lost** of ${c.expected} (${c.dropped} disconnections; ` +
+          `${Number.isFinite(c.settleSeconds) ? `all in ${fmt(c.settleSeconds, 1)} s after the last send` : `missing after 60 s, ${c.notOnline} clients not online`}` +
+          `${c.reconnections ? `; sessions recovered ${c.reconnections.recovered}, new ${c.reconnections.fresh}` : ''})`
+        : '–';
+    const c = h?.crash ?? sio?.crash;
+    if (c)
+      out.push(
+        `| crash: one of two servers SIGKILLed ${fmt(c.killedAtMs / 1000, 1)} s into ${c.seconds} s at ${c.rate} events/s, ${c.users} users through a balancer | ${crash(h?.crash)} | ${crash(sio?.crash)} | |`,
+      );
+    out.push('');
+  }
+  // Issue 12's targets, ratios within this run.
+  const rows: string[] = [];
+  for (const rate of rates) {
+    const hw = h?.rates?.windows.find((w) => w.rate === rate);
+    const lw = lg?.rates?.windows.find((w) => w.rate === rate);
+    if (!hw || !lw) continue;
+    rows.push(
+      `| CPU per run ≤ the LangGraph server's at ${rate} runs/s | ${ratio(hw.totalCpuMsPerRun, lw.totalCpuMsPerRun)} | ${check(hw.totalCpuMsPerRun <= lw.totalCpuMsPerRun)} |`,
+      `| time to first event p99 ≤ ⅓ of the LangGraph server's at ${rate} runs/s | ${ratio(hw.firstEvent.p99, lw.firstEvent.p99)} | ${check(hw.firstEvent.p99 * 3 <= lw.firstEvent.p99)} |`,
+    );
+  }
+  if (hr && sr) {
+    rows.push(
+      `| relay (${sr.users} users) ≥ the Socket.IO peer's | ${ratio(hr.maxDeliveredPerSecond, sr.maxDeliveredPerSecond)} | ${check(hr.maxDeliveredPerSecond >= sr.maxDeliveredPerSecond)} |`,
+    );
+    rows.push(
+      `| relay p99 < 20 ms at half rate (${hr.users} users) | ${fmt(hr.half?.relay.p99 ?? NaN)} ms | ${hr.half ? check(hr.half.relay.p99 < 20) : '–'} |`,
+    );
+  }
+  if (h?.crash) rows.push(`| 0 events lost when a gateway is SIGKILLed | ${h.crash.lost} | ${check(h.crash.lost === 0)} |`);
+  if (h?.memory)
+    rows.push(
+      `| < 16 KiB per idle connection | ${fmt(h.memory.bytesPerConnection / 1024)} KiB | ${check(h.memory.bytesPerConnection < 16 * 1024)} |`,
+    );
+  if (rows.length) out.push('### Issue 12 targets (Herald)', '', '| target | measured | |', '|---|---|---|', ...rows, '');
+  return out;
 }

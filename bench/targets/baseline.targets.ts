@@ -1,6 +1,6 @@
 import { benchScript } from '../lib/bench-paths';
 import { BenchChild } from '../lib/ipc';
-import type { NamedPid } from '../lib/proc-stat';
+import { infraProcesses, type NamedPid } from '../lib/proc-stat';
 import { RelayProducers } from './relay-producers';
 import type { ProduceOutcome, Target, TargetName } from './target';
 
@@ -8,6 +8,7 @@ abstract class BaselineTarget implements Target {
   abstract readonly name: TargetName;
   abstract readonly description: string;
   abstract readonly runsAgents: boolean;
+  readonly clientResume = false;
 
   protected constructor(
     protected readonly server: BenchChild,
@@ -23,6 +24,10 @@ abstract class BaselineTarget implements Target {
   }
 
   loadProcesses(): NamedPid[] {
+    return [];
+  }
+
+  infraProcesses(): NamedPid[] {
     return [];
   }
 
@@ -43,15 +48,28 @@ export class DirectTarget extends BaselineTarget {
   readonly description = 'direct: one Socket.IO process running the same agents in-process';
   readonly runsAgents = true;
 
+  private constructor(
+    server: BenchChild,
+    port: number,
+    private readonly kbDatabase: string,
+  ) {
+    super(server, port);
+  }
+
   static async start(kbDatabaseUrl: string): Promise<DirectTarget> {
     const server = new BenchChild('direct', benchScript('bench/baselines/direct.server.js'));
     try {
       const { port } = await server.call<{ port: number }>('start', { databaseUrl: kbDatabaseUrl }, 30_000);
-      return new DirectTarget(server, port);
+      return new DirectTarget(server, port, new URL(kbDatabaseUrl).pathname.slice(1));
     } catch (err) {
       await server.stop();
       throw err;
     }
+  }
+
+  /** Postgres: the knowledge base's backends and the server's own processes. */
+  override infraProcesses(): NamedPid[] {
+    return infraProcesses({ postgresDatabases: [this.kbDatabase] });
   }
 
   produce(users: string[], rate: number, durationMs: number, tag: string): Promise<ProduceOutcome> {
@@ -90,6 +108,10 @@ export class BareRelayTarget extends BaselineTarget {
 
   override loadProcesses(): NamedPid[] {
     return this.producers.pids;
+  }
+
+  override infraProcesses(): NamedPid[] {
+    return infraProcesses({ nats: true });
   }
 
   override async stop(): Promise<void> {

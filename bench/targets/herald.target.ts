@@ -2,7 +2,7 @@ import { type EventData, subjects } from '@herald/contracts';
 import { connectNats, EventPublisher, JetStreamPublisher } from '@herald/messaging';
 import { Client } from 'pg';
 import { Cluster } from '../../test/e2e/support/cluster';
-import type { NamedPid } from '../lib/proc-stat';
+import { infraProcesses, type NamedPid } from '../lib/proc-stat';
 import { relayEvent, relayRun } from '../lib/relay-event';
 import { RelayProducers } from './relay-producers';
 import type { ProduceOutcome, Target } from './target';
@@ -31,6 +31,7 @@ export class HeraldTarget implements Target {
   readonly name = 'herald' as const;
   readonly description = 'Herald: 2 gateways, orchestrator, worker, persistence (real processes)';
   readonly runsAgents = true;
+  readonly clientResume = true;
   private readonly producers: RelayProducers;
   private db?: Client;
 
@@ -44,7 +45,8 @@ export class HeraldTarget implements Target {
   static async start(opts: { producers: number; profileDir?: string }): Promise<HeraldTarget> {
     const profile = opts.profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`] : [];
     const nodeArgs = { gateway: profile, orchestrator: profile, worker: profile, persistence: profile };
-    const cluster = await Cluster.start({ gateways: 2, env: HERALD_BENCH_ENV, nodeArgs });
+    // Five services starting at once on a loaded 2-core machine can take more than the tests' 30 s.
+    const cluster = await Cluster.start({ gateways: 2, env: HERALD_BENCH_ENV, nodeArgs, readyTimeoutMs: 120_000 });
     return new HeraldTarget(cluster, opts.producers);
   }
 
@@ -61,6 +63,18 @@ export class HeraldTarget implements Target {
 
   loadProcesses(): NamedPid[] {
     return this.producers.pids;
+  }
+
+  /** NATS (JetStream), Redis (BullMQ, limits), Postgres (this cluster's database's backends and the server's own processes). */
+  infraProcesses(): NamedPid[] {
+    return infraProcesses({ nats: true, redis: true, postgresDatabases: [new URL(this.cluster.databaseUrl).pathname.slice(1)] });
+  }
+
+  /** SIGKILLs the first gateway. */
+  async killOne(): Promise<string> {
+    const gateway = this.cluster.gateways[0];
+    await this.cluster.kill(gateway, 'SIGKILL');
+    return gateway.name;
   }
 
   memoryProcess() {

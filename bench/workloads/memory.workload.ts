@@ -28,7 +28,7 @@ export async function runMemory(
   await sleep(SETTLE_MS);
   const before = rssBytes(process.pid);
   log(`memory: connecting ${connections} idle users to ${process.name}…`);
-  await fleet.connect(benchUsers(connections, 0, 'idle-user'), [url]);
+  await fleet.connect(benchUsers(connections, 0, 'idle-user'), [url], target.clientResume);
   await sleep(SETTLE_MS);
   const after = rssBytes(process.pid);
   await fleet.disconnect();

@@ -3,7 +3,7 @@ import { fmt, type LatencySummary, median, medianSummary } from '../lib/histogra
 import type { BenchOptions } from '../lib/options';
 import { stepRates } from '../lib/options';
 import { sleep, waitFor } from '../lib/pacer';
-import { CpuMeter } from '../lib/proc-stat';
+import { CpuMeter, msPerUnitNetOfIdle } from '../lib/proc-stat';
 import { HeraldTarget } from '../targets/herald.target';
 import type { Target } from '../targets/target';
 import { type StepRecord, stepUp } from './step-search';
@@ -18,8 +18,10 @@ interface RelayWindow {
   /** Delivered events per second over the sending time. */
   deliveredPerSecond: number;
   relay: LatencySummary;
-  /** CPU seconds per process during the window. */
+  /** CPU seconds per process during the window (the infrastructure's included). */
   cpu: Record<string, number>;
+  /** How long the CPU was measured (sending and draining), in seconds. */
+  seconds: number;
   persistence?: PersistenceSample;
 }
 
@@ -56,6 +58,11 @@ export interface RelayResult {
     relay: LatencySummary;
     deliveredPerSecond: number;
     cpuMicrosPerEvent: Record<string, number>;
+    /**
+     * The infrastructure the system needs (nats-server, redis-server, Postgres: shared with
+     * the rest of the machine), µs per delivered event net of its idle (measured before).
+     */
+    infraMicrosPerEventNetOfIdle?: Record<string, number>;
     persistence?: PersistenceSample;
   };
   /** Herald: the event log's write rate with a backlog to drain, while the relay runs at this population's half rate. */
@@ -63,6 +70,8 @@ export interface RelayResult {
 }
 
 const CATCH_UP_BOUND_MS = 20_000;
+/** How long the infrastructure's idle CPU is measured before a population's relay. */
+const INFRA_IDLE_MS = 3_000;
 let windows = 0;
 
 /** One measurement window: `rate` events/s for the step's duration, all to `users`. */
@@ -78,7 +87,7 @@ async function relayWindow(
   await fleet.relayWindow(tag);
   const herald = target instanceof HeraldTarget && persistence !== 'none' ? target : undefined;
   const storedBefore = (await herald?.storedEvents()) ?? 0;
-  const cpu = new CpuMeter([...target.processes(), ...target.loadProcesses(), ...fleet.pids]).start();
+  const cpu = new CpuMeter(() => [...target.processes(), ...target.infraProcesses(), ...target.loadProcesses(), ...fleet.pids]).start();
   const started = Date.now();
   const outcome = await target.produce(users, rate, opts.stepMs, tag);
   const sentAt = Date.now();
@@ -96,6 +105,7 @@ async function relayWindow(
     deliveredPerSecond: stats.received / (opts.stepMs / 1000),
     relay,
     cpu: spent,
+    seconds: (Date.now() - started) / 1000,
   };
   if (herald) {
     const sendSeconds = (sentAt - started) / 1000;
@@ -126,6 +136,11 @@ export async function runRelay(
   opts: BenchOptions,
   log: (line: string) => void,
 ): Promise<RelayResult> {
+  const infra = () => target.infraProcesses();
+  const idle = new CpuMeter(infra).start();
+  const idleStarted = Date.now();
+  await sleep(INFRA_IDLE_MS);
+  const infraIdleMsPerSecond = Object.fromEntries(Object.entries(idle.stop()).map(([n, s]) => [n, (s * 1e6) / (Date.now() - idleStarted)]));
   log(`relay, ${users.length} users: warm-up`);
   await relayWindow(target, fleet, users, opts.relaySteps.start / 2, { ...opts, stepMs: 1000 }, 'none');
   const describe = (w: RelayWindow) =>
@@ -158,6 +173,18 @@ export async function runRelay(
     relay: medianSummary(halves.map((w) => w.relay)),
     deliveredPerSecond: median(halves.map((w) => w.deliveredPerSecond)),
     cpuMicrosPerEvent: Object.fromEntries(names.map((n) => [n, median(halves.map((w) => (w.cpu[n] * 1e6) / Math.max(1, w.received)))])),
+    ...(Object.keys(infraIdleMsPerSecond).length
+      ? {
+          infraMicrosPerEventNetOfIdle: Object.fromEntries(
+            Object.keys(infraIdleMsPerSecond).map((n) => [
+              n,
+              median(
+                halves.map((w) => msPerUnitNetOfIdle({ [n]: w.cpu[n] ?? NaN }, infraIdleMsPerSecond, w.seconds, w.received)[n] * 1000),
+              ),
+            ]),
+          ),
+        }
+      : {}),
     ...(halves[0].persistence
       ? {
           persistence: {

@@ -3,7 +3,7 @@ import { fmt, type LatencySummary, median, medianSummary } from '../lib/histogra
 import type { BenchOptions } from '../lib/options';
 import { stepRates } from '../lib/options';
 import { sleep, waitFor } from '../lib/pacer';
-import { CpuMeter } from '../lib/proc-stat';
+import { CpuMeter, type NamedPid } from '../lib/proc-stat';
 import type { Target } from '../targets/target';
 import { cpuLine } from './relay.workload';
 import { type StepRecord, stepUp } from './step-search';
@@ -54,8 +54,19 @@ const RUNS_DRAIN_MS = 10_000;
 /** How long each process's idle CPU is measured before the workload. */
 const IDLE_MS = 3_000;
 
-async function runsWindow(target: Target, fleet: ClientFleet, rate: number, opts: BenchOptions): Promise<RunsWindow> {
-  const cpu = new CpuMeter([...target.processes(), ...fleet.pids]).start();
+/**
+ * One window: `rate` runs/s for the step's duration, measured until every run has settled.
+ * The CPU of the target's processes and the fleet's is measured, or of `measured` (asked
+ * again at the end) when given.
+ */
+export async function runsWindow(
+  target: Target,
+  fleet: ClientFleet,
+  rate: number,
+  opts: BenchOptions,
+  measured: () => NamedPid[] = () => [...target.processes(), ...fleet.pids],
+): Promise<RunsWindow> {
+  const cpu = new CpuMeter(measured).start();
   const startedAt = Date.now();
   await fleet.runsWindow(rate, opts.stepMs);
   await waitFor(

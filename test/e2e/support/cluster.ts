@@ -36,6 +36,8 @@ export interface ClusterOptions {
   appEnv?: Partial<Record<AppName, Record<string, string>>>;
   /** Extra node options for every instance of one app (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeArgs?: Partial<Record<AppName, string[]>>;
+  /** How long each service may take to report ready at start (default 30 s; the bench, on a loaded machine, waits longer). */
+  readyTimeoutMs?: number;
   /** Infrastructure other than the machine's (chaos tests start their own servers). */
   natsUrl?: string;
   /** Credentials for the cluster's own NATS connection (cleanup), for a server at natsUrl that refuses anonymous clients. */
