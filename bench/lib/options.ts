@@ -1,6 +1,6 @@
 import type { TargetName } from '../targets/target';
 
-export type WorkloadName = 'memory' | 'relay' | 'runs' | 'rates' | 'crash';
+type WorkloadName = 'memory' | 'relay' | 'runs' | 'rates' | 'crash';
 
 export interface BenchOptions {
   quick: boolean;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ServerOptions } from 'socket.io';
 import { ROOT } from '../../test/e2e/support/cluster';
 
-export const PEERS_DIR = join(ROOT, 'bench', 'peers');
+const PEERS_DIR = join(ROOT, 'bench', 'peers');
 
 /** Loads a package of bench/peers (CommonJS or, with Node ≥ 20.19's require of ES modules, ESM). */
 export function loadPeer<T>(name: string): T {
@@ -30,7 +30,7 @@ export interface RedisClient {
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
-export interface RedisStreamsAdapterModule {
+interface RedisStreamsAdapterModule {
   createAdapter(client: RedisClient, opts?: { streamName?: string; maxLen?: number }): unknown;
 }
 
@@ -54,7 +54,7 @@ export interface LangGraphModule {
   Annotation: (<_T>() => unknown) & { Root<S extends Record<string, unknown>>(fields: S): { State: unknown } };
   StateGraph: new (state: unknown) => LangGraphBuilder;
 }
-export interface LangGraphBuilder {
+interface LangGraphBuilder {
   addNode(name: string, node: (state: never, config: { writer?: (chunk: unknown) => void }) => Promise<unknown>): LangGraphBuilder;
   addEdge(from: string, to: string): LangGraphBuilder;
   addConditionalEdges(from: string, route: (state: never) => string, ends: string[]): LangGraphBuilder;

@@ -36,7 +36,7 @@ export interface NamedPid {
 }
 
 /** Every process whose command name is one of `names`, with its command line (the process title). */
-export function processesNamed(names: readonly string[]): Array<{ pid: number; comm: string; cmdline: string }> {
+function processesNamed(names: readonly string[]): Array<{ pid: number; comm: string; cmdline: string }> {
   const found: Array<{ pid: number; comm: string; cmdline: string }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -36,7 +36,7 @@ export interface ClusterOptions {
   appEnv?: Partial<Record<AppName, Record<string, string>>>;
   /** Extra node options for every instance of one app (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeArgs?: Partial<Record<AppName, string[]>>;
-  /** How long each service may take to report ready at start (default 30 s; the bench, on a loaded machine, waits longer). */
+  /** How long each service may take to report ready at start (default 60 s; the bench, on a loaded machine, waits longer). */
   readyTimeoutMs?: number;
   /** Infrastructure other than the machine's (chaos tests start their own servers). */
   natsUrl?: string;
@@ -47,8 +47,6 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** The Postgres server; the cluster's own database is created on it. */
   databaseUrl?: string;
-  /** How long each service may take to become ready at start (default 30 s; more on a loaded machine). */
-  readyTimeoutMs?: number;
 }
 
 export function freePort(): Promise<number> {
@@ -204,7 +202,7 @@ export class Cluster {
     return service;
   }
 
-  async waitReady(service: Service, timeoutMs = 30_000): Promise<void> {
+  async waitReady(service: Service, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (service.process.exitCode !== null)

@@ -69,15 +69,15 @@ function msUntilUtcMidnight(): number {
   return 86_400_000 - (now % 86_400_000);
 }
 
-export function formatTokens(n: number): string {
+function formatTokens(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function formatUsd(n: number): string {
+function formatUsd(n: number): string {
   return `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
 }
 
-export function formatWait(ms: number): string {
+function formatWait(ms: number): string {
   const minutes = Math.max(1, Math.ceil(ms / 60_000));
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;

@@ -5,7 +5,7 @@ import { sql } from '../infrastructure/sql';
 import type { ConversationCursor } from '../conversations/conversation-cursor';
 
 /** The most passage ids one rating keeps (an answer cites a handful). */
-export const MAX_RATED_SOURCES = 50;
+const MAX_RATED_SOURCES = 50;
 /** The question's characters that make its lexemes (a question is at most MAX_MESSAGE_CHARS). */
 const MAX_QUESTION_CHARS = 8000;
 

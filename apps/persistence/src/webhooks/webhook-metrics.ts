@@ -3,8 +3,8 @@ import { ServiceMetrics } from '@herald/messaging';
 import { Counter, Histogram } from 'prom-client';
 
 /** How a delivery attempt (or a whole delivery) ended. */
-export const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'refused', 'gave_up'] as const;
-export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'refused', 'gave_up'] as const;
+type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** Webhook deliveries by outcome, and how long the receivers take to answer. */
 @Injectable()

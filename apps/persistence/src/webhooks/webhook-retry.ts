@@ -4,7 +4,7 @@
  * attempt comes at the end of that window. Each delay is spread by up to ±10 % so that the
  * retries of many runs that failed together do not arrive together.
  */
-export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [
+const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [
   1_000,
   5_000,
   30_000,
