@@ -4,7 +4,6 @@ import { Counter, Histogram } from 'prom-client';
 
 /** How a delivery attempt (or a whole delivery) ended. */
 const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'refused', 'gave_up'] as const;
-type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 /** Webhook deliveries by outcome, and how long the receivers take to answer. */
 @Injectable()
