@@ -81,7 +81,7 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
       'tool_completed',
       'agent_completed',
     ]);
-    expect(reporting[1].data).toEqual({ agent: 'reporting', thought: REASONING });
+    expect(reporting[1].data).toEqual({ agent: 'reporting', stepId: '2', thought: REASONING });
     const executing = reporting.flatMap((e) => (e.type === 'tool_executing' ? [e.data] : []));
     expect(executing.map((d) => d.tool)).toEqual(['knowledge_search', 'schema_lookup']);
     expect(executing[0].input).toEqual({ query: 'JetStream consumers', limit: 3 });

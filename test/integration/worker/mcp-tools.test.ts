@@ -96,6 +96,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
       expect(ofType(events, 'tool_progress')).toEqual(
         [1, 2, 3].map((n) => ({
           agent: 'reporting',
+          stepId: '2',
           tool: `${t}.slow_count`,
           callId: executing.callId,
           progress: n,
@@ -104,7 +105,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
         })),
       );
       expect(ofType(events, 'tool_completed')[0]).toMatchObject({ callId: executing.callId, ok: true, output: TEST_MCP.counted(3) });
-      expect(ofType(events, 'agent_thinking')[0]).toEqual({ agent: 'reporting', thought: REASONING });
+      expect(ofType(events, 'agent_thinking')[0]).toEqual({ agent: 'reporting', stepId: '2', thought: REASONING });
       expect(ofType(events, 'message')[0].content).toBe(TOOL_REPLY);
       // The model got the tool's text back.
       const answer = llm.requestsWith(`[call ${t}_slow_count]`).at(-1)!;
