@@ -89,8 +89,10 @@ describe('the useChat example page in a browser', () => {
       timeout: 60_000,
     });
     // The page reloads against gateway 1: useChat asks GET /v1/ai-sdk/chat/:id/stream on mount.
+    // (Only the fragment changes: goto alone would not reload the page.)
     const resumed = page().waitForResponse((r) => r.url().endsWith(`/v1/ai-sdk/chat/${chatId}/stream`));
     await open('uc-bob', chatId, 1);
+    await page().reload();
     expect((await resumed).status()).toBe(200);
     await page().locator('#status[data-status="ready"]').waitFor({ timeout: 60_000 });
     const messages = await stored('uc-bob', chatId);

@@ -34,6 +34,7 @@ describe('feedback', () => {
          ($2, $3, $4, 'assistant', 'An answer.', $6, now())`,
       [admitted.userMessageId, admitted.messageId, admitted.conversationId, admitted.runId, question, JSON.stringify(metadata)],
     );
+    await h.linkAsOneBranch(admitted.conversationId);
     return { conversationId: admitted.conversationId, userMessageId: admitted.userMessageId, messageId: admitted.messageId };
   }
 

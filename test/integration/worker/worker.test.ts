@@ -275,6 +275,6 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
 
   it('reads the knowledge base through a read-only connection', async () => {
     const pool = h.app.get<Pool>(KB_POOL);
-    await expect(pool.query("INSERT INTO kb_chunks VALUES ('x', 'd', 't', 'c', to_tsvector('c'))")).rejects.toThrow(/read-only/);
+    await expect(pool.query("INSERT INTO kb_documents (id, title, source) VALUES ('x', 't', 'test')")).rejects.toThrow(/read-only/);
   });
 });

@@ -1,3 +1,4 @@
+import { runMigrations } from '@herald/db';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
@@ -202,24 +203,28 @@ export class WorkerHarness {
     }
   }
 
+  /** The real schema (every migration), its seeded knowledge base replaced by the test's chunks. */
   private async createDatabase(chunks: Chunk[]) {
-    const admin = new Client({ connectionString: dbUrl('postgres') });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${this.dbName}"`);
-    await admin.end();
+    await runMigrations(dbUrl(this.dbName));
     const db = new Client({ connectionString: dbUrl(this.dbName) });
     await db.connect();
-    await db.query(
-      'CREATE TABLE kb_chunks (id text PRIMARY KEY, document_id text NOT NULL, title text NOT NULL, content text NOT NULL, tsv tsvector NOT NULL)',
-    );
-    await db.query('CREATE INDEX kb_chunks_tsv ON kb_chunks USING gin (tsv)');
-    for (const c of chunks) {
-      await db.query(
-        "INSERT INTO kb_chunks (id, document_id, title, content, tsv) VALUES ($1, $2, $3, $4, to_tsvector('english', $3 || ' ' || $4))",
-        [c.id, c.documentId, c.title, c.content],
-      );
+    try {
+      await db.query('DELETE FROM kb_documents');
+      for (const documentId of new Set(chunks.map((c) => c.documentId))) {
+        const title = chunks.find((c) => c.documentId === documentId)!.title;
+        await db.query("INSERT INTO kb_documents (id, title, source) VALUES ($1, $2, 'test')", [documentId, title]);
+      }
+      for (const c of chunks) {
+        await db.query('INSERT INTO kb_chunks (id, document_id, title, content) VALUES ($1, $2, $3, $4)', [
+          c.id,
+          c.documentId,
+          c.title,
+          c.content,
+        ]);
+      }
+    } finally {
+      await db.end();
     }
-    await db.end();
   }
 
   private async dropDatabase() {
