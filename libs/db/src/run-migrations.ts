@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { QueryRunner } from 'typeorm';
 import { createDataSource } from './data-source';
 import { isDatabaseUnavailable, pgErrorCode } from './database-errors';
 import { redactDatabaseUrl } from './database-url';
@@ -37,7 +39,7 @@ async function migrate(databaseUrl: string): Promise<string[]> {
     const lock = dataSource.createQueryRunner();
     await lock.connect();
     try {
-      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await acquire(lock);
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);
     } finally {
@@ -46,5 +48,22 @@ async function migrate(databaseUrl: string): Promise<string[]> {
     }
   } finally {
     await dataSource.destroy();
+  }
+}
+
+/** How often an instance that waits for another's migrations asks for the lock again. */
+const LOCK_POLL_MS = 200;
+
+/**
+ * Takes the migration lock, asking again until it is free rather than waiting inside
+ * `pg_advisory_lock`: a waiting statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in
+ * the lock holder's migration waits for every such snapshot to end, so two instances starting at
+ * once would wait for each other forever (Postgres sees no deadlock there).
+ */
+async function acquire(lock: QueryRunner): Promise<void> {
+  for (;;) {
+    const [{ locked }] = (await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as [{ locked: boolean }];
+    if (locked) return;
+    await sleep(LOCK_POLL_MS);
   }
 }
