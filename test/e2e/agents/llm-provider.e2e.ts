@@ -198,8 +198,11 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     expect(runViolations(events)).toEqual([]);
     const last = events.at(-1)!;
     expect(last).toMatchObject({ type: 'error', data: { code: 'LLM_ERROR', retryable: true } });
-    expect(Object.keys(last.data).sort()).toEqual(['code', 'message', 'retryable']);
-    expect(JSON.stringify(last.data)).not.toMatch(/model\.py|\/srv|500|stack|\bat \S+ \(|\.js:\d+/);
+    // Beside the error: the usage of the steps that finished before it (counted against quotas).
+    const { usage, ...error } = last.data as Record<string, unknown>;
+    expect(usage).toEqual(expect.objectContaining({ promptTokens: expect.any(Number), completionTokens: expect.any(Number) }));
+    expect(Object.keys(error).sort()).toEqual(['code', 'message', 'retryable']);
+    expect(JSON.stringify(error)).not.toMatch(/model\.py|\/srv|500|stack|\bat \S+ \(|\.js:\d+/);
     // The worker's log has the stack, with the run id (pino writes it shortly after).
     const logged = () => (cluster.logLines('worker-0') as LogLine[]).find((l) => l.runId === ack.runId && typeof l.err?.stack === 'string');
     await waitFor(

@@ -465,7 +465,10 @@ describe('RunSupervisor', () => {
       await run;
       expect(ctx.jobs.map((j) => j.agent)).toEqual(['triage', 'knowledge', 'data']);
       expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'run_cancelled']);
-      expect(ctx.published[1].data).toEqual({ reason: 'cancelled by the user' });
+      expect(ctx.published[1].data).toEqual({
+        reason: 'cancelled by the user',
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+      });
     });
 
     it('runs one step after the other with RUN_PARALLEL_STEPS=false', async () => {
