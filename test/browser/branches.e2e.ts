@@ -1,5 +1,4 @@
-import { type Browser, launchBrowser } from './support/browser';
-import { Cluster } from '../e2e/support/cluster';
+import { browserSuite } from './support/browser';
 
 /**
  * Edit and regenerate on the web page (PROTOCOL.md §10), in Chromium against the four
@@ -7,20 +6,8 @@ import { Cluster } from '../e2e/support/cluster';
  * and find the branch last shown after a reload.
  */
 describe('the web client: edit, regenerate and versions', () => {
-  let cluster: Cluster;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    cluster = await Cluster.start({ gateways: 1, env: { DEV_TOKENS: 'true' } });
-    browser = await launchBrowser();
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await cluster?.stop();
-  }, 30_000);
-
-  const page = () => browser.page;
+  const suite = browserSuite({ gateways: 1, env: { DEV_TOKENS: 'true' } });
+  const page = suite.page;
   const question = () => page().locator('.messages .msg.user').first();
   const answer = () => page().locator('.messages .msg.assistant').last();
   /** The ids of the messages on screen, in order. */
@@ -42,10 +29,7 @@ describe('the web client: edit, regenerate and versions', () => {
   }
 
   it('signs in and asks', async () => {
-    await page().goto(cluster.gatewayUrl());
-    await page().getByLabel('Your name').fill('grace');
-    await page().getByRole('button', { name: 'Start chatting' }).click();
-    await page().locator('#connection.online').waitFor();
+    await suite.signIn('grace');
     await page().fill('#content', 'What is NATS JetStream?');
     await page().press('#content', 'Enter');
     await nextAnswer(null);
@@ -60,7 +44,7 @@ describe('the web client: edit, regenerate and versions', () => {
     expect(second).not.toBe(first);
     await answer().locator('.siblings .position', { hasText: '2/2' }).waitFor();
     expect(await answer().getByRole('button', { name: 'Next version' }).isDisabled()).toBe(true);
-    await browser.screenshot('regenerated-2-of-2');
+    await suite.browser.screenshot('regenerated-2-of-2');
 
     await answer().getByRole('button', { name: 'Previous version' }).click();
     await answer().locator('.siblings .position', { hasText: '1/2' }).waitFor();
@@ -83,7 +67,7 @@ describe('the web client: edit, regenerate and versions', () => {
     const edited = await shown();
     expect(edited).toHaveLength(2);
     expect(edited.some((id) => before.includes(id))).toBe(false);
-    await browser.screenshot('edited-2-of-2');
+    await suite.browser.screenshot('edited-2-of-2');
 
     // A reload shows the active branch: the edited one.
     await page().reload();

@@ -1,6 +1,5 @@
 import type { ListMessagesReply } from '@herald/contracts';
-import { type Browser, launchBrowser } from './support/browser';
-import { Cluster } from '../e2e/support/cluster';
+import { browserSuite } from './support/browser';
 
 /**
  * Rating answers on the web page in Chromium, against the four services as real processes:
@@ -8,33 +7,18 @@ import { Cluster } from '../e2e/support/cluster';
  * a reload, and removed by pressing the pressed button again.
  */
 describe('feedback on the web page', () => {
-  let cluster: Cluster;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    cluster = await Cluster.start({ gateways: 1, env: { DEV_TOKENS: 'true' } });
-    browser = await launchBrowser();
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await cluster?.stop();
-  }, 30_000);
-
-  const page = () => browser.page;
+  const suite = browserSuite({ gateways: 1, env: { DEV_TOKENS: 'true' } });
+  const page = suite.page;
 
   /** The stored assistant message's feedback, read over HTTP as the page's user. */
   async function storedFeedback(conversationId: string) {
-    const res = await cluster.http(`/v1/conversations/${conversationId}/messages`, { userId: 'rita' });
+    const res = await suite.cluster.http(`/v1/conversations/${conversationId}/messages`, { userId: 'rita' });
     const { messages } = (await res.json()) as ListMessagesReply;
     return messages.find((m) => m.role === 'assistant')?.feedback;
   }
 
   it('rates an answer, comments on it, finds both after a reload, and takes the rating back', async () => {
-    await page().goto(cluster.gatewayUrl());
-    await page().getByLabel('Your name').fill('rita');
-    await page().getByRole('button', { name: 'Start chatting' }).click();
-    await page().locator('#connection.online').waitFor();
+    await suite.signIn('rita');
     await page().fill('#content', 'What is NATS JetStream?');
     await page().press('#content', 'Enter');
     await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
@@ -61,7 +45,7 @@ describe('feedback on the web page', () => {
       comment: 'It does not say how streams are replicated.',
       updatedAt: expect.any(String),
     });
-    await browser.screenshot('feedback-rated');
+    await suite.browser.screenshot('feedback-rated');
 
     await page().reload();
     await page().locator('#connection.online').waitFor();

@@ -1,5 +1,4 @@
-import { type Browser, launchBrowser } from './support/browser';
-import { Cluster } from '../e2e/support/cluster';
+import { browserSuite } from './support/browser';
 
 /**
  * The page's usage meter and quota note, in Chromium against real processes: today's tokens
@@ -7,29 +6,14 @@ import { Cluster } from '../e2e/support/cluster';
  * is spent and a message is refused.
  */
 describe('usage and the daily quota on the web page', () => {
-  let cluster: Cluster;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    cluster = await Cluster.start({
-      gateways: 1,
-      env: { DEV_TOKENS: 'true', QUOTA_DAILY_TOKENS: '1', LLM_PROMPT_PRICE_PER_MTOK: '3', LLM_COMPLETION_PRICE_PER_MTOK: '15' },
-    });
-    browser = await launchBrowser();
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await cluster?.stop();
-  }, 30_000);
-
-  const page = () => browser.page;
+  const suite = browserSuite({
+    gateways: 1,
+    env: { DEV_TOKENS: 'true', QUOTA_DAILY_TOKENS: '1', LLM_PROMPT_PRICE_PER_MTOK: '3', LLM_COMPLETION_PRICE_PER_MTOK: '15' },
+  });
+  const page = suite.page;
 
   it('shows today’s usage against the quota, and says so clearly once the quota is spent', async () => {
-    await page().goto(cluster.gatewayUrl());
-    await page().getByLabel('Your name').fill('grace');
-    await page().getByRole('button', { name: 'Start chatting' }).click();
-    await page().locator('#connection.online').waitFor();
+    await suite.signIn('grace');
     const meter = page().locator('#usage');
     await meter.waitFor();
     expect(await meter.textContent()).toBe('Today: 0 / 1 tokens');
@@ -43,7 +27,7 @@ describe('usage and the daily quota on the web page', () => {
     const text = (await meter.textContent())!;
     const [, tokens] = /^Today: ([\d,]+) \/ 1 tokens · \$\d+\.\d+$/.exec(text) ?? [];
     expect(Number(tokens?.replace(/,/g, ''))).toBeGreaterThan(1);
-    const usage = (await (await cluster.http('/v1/usage', { userId: 'grace' })).json()) as {
+    const usage = (await (await suite.cluster.http('/v1/usage', { userId: 'grace' })).json()) as {
       total: { promptTokens: number; completionTokens: number };
     };
     expect(Number(tokens.replace(/,/g, ''))).toBe(usage.total.promptTokens + usage.total.completionTokens);
@@ -59,6 +43,6 @@ describe('usage and the daily quota on the web page', () => {
     expect(await refused.textContent()).toContain('Your daily usage quota is spent. It resets at');
     expect(await page().locator('#quota-note').isVisible()).toBe(true);
     expect(await page().inputValue('#content')).toBe('And what about Socket.IO?'); // kept for later
-    await browser.screenshot('usage-quota-spent');
+    await suite.browser.screenshot('usage-quota-spent');
   }, 120_000);
 });

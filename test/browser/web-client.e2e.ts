@@ -1,6 +1,5 @@
 import type { Locator } from 'playwright-core';
-import { type Browser, launchBrowser } from './support/browser';
-import { Cluster } from '../e2e/support/cluster';
+import { browserSuite } from './support/browser';
 
 /**
  * The web client served by the gateway at `/`, in Chromium, against the four services as
@@ -9,22 +8,10 @@ import { Cluster } from '../e2e/support/cluster';
  * and a clarification in the timeline, and sign in with a pasted token where dev tokens are off.
  */
 describe('the web client in a browser', () => {
-  let cluster: Cluster;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    // A per-token delay makes a run last a few seconds: long enough to cancel it or to drop the connection.
-    // The page's development sign-in: on with the cluster's real secret (off by default outside development).
-    cluster = await Cluster.start({ gateways: 1, env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '30', DEV_TOKENS: 'true' } });
-    browser = await launchBrowser();
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await cluster?.stop();
-  }, 30_000);
-
-  const page = () => browser.page;
+  // A per-token delay makes a run last a few seconds: long enough to cancel it or to drop the connection.
+  // The page's development sign-in: on with the cluster's real secret (off by default outside development).
+  const suite = browserSuite({ gateways: 1, env: { LOCAL_ENGINE_TOKEN_DELAY_MS: '30', DEV_TOKENS: 'true' } });
+  const page = suite.page;
 
   async function ask(question: string) {
     await page().fill('#content', question);
@@ -32,10 +19,7 @@ describe('the web client in a browser', () => {
   }
 
   it('signs in with a user name and goes live', async () => {
-    await page().goto(cluster.gatewayUrl());
-    await page().getByLabel('Your name').fill('ada');
-    await page().getByRole('button', { name: 'Start chatting' }).click();
-    await page().locator('#connection.online').waitFor();
+    await suite.signIn('ada');
     expect(await page().textContent('#connection')).toBe('Live');
     expect(await page().textContent('#user')).toBe('ada');
     await page().getByText('What would you like to know?').waitFor();
@@ -55,7 +39,7 @@ describe('the web client in a browser', () => {
       'reporting',
     ]);
     expect(await run.locator('.step.agent.open').count()).toBe(0);
-    await browser.screenshot('answer-and-timeline', { readme: true });
+    await suite.browser.screenshot('answer-and-timeline', { readme: true });
     const tool = run.locator('details.tool').first();
     expect(await tool.getAttribute('open')).toBeNull(); // collapsed by default
     expect(await tool.locator('.tool-name').textContent()).toBe('knowledge_search');
@@ -74,7 +58,7 @@ describe('the web client in a browser', () => {
     expect(await page().locator('.conversation[aria-current="page"] .title').textContent()).toBe(
       'How does Herald resume a stream after a reconnect?',
     );
-    await browser.screenshot('tool-call-opened');
+    await suite.browser.screenshot('tool-call-opened');
   });
 
   it('cancels a run from the cancel button', async () => {
@@ -85,22 +69,22 @@ describe('the web client in a browser', () => {
     await page().getByText('Run cancelled. Nothing was stored for it.').waitFor();
     expect(await page().locator('.msg.assistant.streaming').count()).toBe(0);
     expect(await page().locator('.timeline .run .badge').textContent()).toBe('Cancelled');
-    await browser.screenshot('cancelled');
+    await suite.browser.screenshot('cancelled');
   });
 
   it('shows the disconnection while it lasts, and catches up on what the run did meanwhile', async () => {
     await ask('What is NATS JetStream and why does Herald use it?');
     await page().locator('.msg.assistant.streaming').waitFor({ timeout: 30_000 });
-    const gateway = cluster.gateways[0];
+    const gateway = suite.cluster.gateways[0];
     const port = new URL(gateway.url!).port;
-    await cluster.kill(gateway, 'SIGKILL');
+    await suite.cluster.kill(gateway, 'SIGKILL');
     await page().locator('body[data-connection="offline"]').waitFor();
     expect(await page().locator('#banner').textContent()).toMatch(/connection was lost|restarting/i);
     expect(await page().textContent('#connection')).toBe('Offline');
 
-    const again = await cluster.startService('gateway', { PORT: port });
+    const again = await suite.cluster.startService('gateway', { PORT: port });
     again.url = gateway.url;
-    await cluster.waitReady(again);
+    await suite.cluster.waitReady(again);
     await page().locator('#banner[data-kind="caught-up"]').waitFor({ timeout: 30_000 });
     expect(await page().locator('#banner').textContent()).toMatch(/^Back online and caught up: \d+ missed events? delivered\.$/);
     await page().locator('.timeline .run[data-state="completed"]').waitFor({ timeout: 60_000 });
@@ -118,7 +102,7 @@ describe('the web client in a browser', () => {
     expect(roles).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(await messages.first().locator('.text').textContent()).toBe('How does Herald resume a stream after a reconnect?');
     expect(await page().locator('.conversation').count()).toBe(1);
-    await browser.screenshot('history-after-reload');
+    await suite.browser.screenshot('history-after-reload');
   });
 
   /** Asks in a new conversation and waits for the run's prompt in the timeline. */
@@ -145,7 +129,7 @@ describe('the web client in a browser', () => {
     const { run, prompt } = await askUntilPrompt('Export the revenue by region as CSV');
     expect(await prompt.locator('.prompt-question').textContent()).toMatch(/^Approve: Export 4 rows as .+\.csv\?$/);
     expect(await prompt.locator('.prompt-details').textContent()).toContain('"format": "csv"');
-    await browser.screenshot('approval-prompt');
+    await suite.browser.screenshot('approval-prompt');
     await answerPrompt(prompt, 'Approve', 'Approved');
     expect(await run.locator('details.tool .tool-name').allTextContents()).toContain('export_csv');
     // The answer's Markdown table as a table, and the approved export as a download.
@@ -155,7 +139,7 @@ describe('the web client in a browser', () => {
     expect(await answer.locator('.text').textContent()).not.toContain('|');
     const download = answer.getByRole('link', { name: /^Download .+\.csv$/ });
     expect(await download.getAttribute('href')).toMatch(/^blob:/);
-    await browser.screenshot('approved-export');
+    await suite.browser.screenshot('approved-export');
   });
 
   it('answers a clarification in place with one of its choices', async () => {
@@ -164,12 +148,12 @@ describe('the web client in a browser', () => {
     expect(await prompt.locator('.choices button').allTextContents()).toEqual(['revenue', 'units sold']);
     await answerPrompt(prompt, 'units sold', 'units sold');
     expect(await page().locator('.msg.assistant').last().locator('.text').textContent()).toContain('Units sold by category');
-    await browser.screenshot('clarification-answered');
+    await suite.browser.screenshot('clarification-answered');
   });
 
   it('offers a pasted token, never a dev token, where development sign-in is off', async () => {
-    const locked = await cluster.startService('gateway', { DEV_TOKENS: 'false' });
-    await cluster.waitReady(locked);
+    const locked = await suite.cluster.startService('gateway', { DEV_TOKENS: 'false' });
+    await suite.cluster.waitReady(locked);
     const asked: string[] = [];
     const record = (request: { url(): string }) => asked.push(new URL(request.url()).pathname);
     page().on('request', record);
@@ -179,13 +163,13 @@ describe('the web client in a browser', () => {
       expect(await page().isVisible('#token')).toBe(true);
       expect(await page().isVisible('#user-name')).toBe(false);
       expect(await page().isVisible('#app')).toBe(false);
-      await browser.screenshot('sign-in-with-token');
+      await suite.browser.screenshot('sign-in-with-token');
 
       await page().fill('#token', 'not-a-token');
       await page().getByRole('button', { name: 'Start chatting' }).click();
       await page().getByRole('alert').filter({ hasText: 'not a token that is still valid' }).waitFor();
 
-      await page().fill('#token', await cluster.token('mallory'));
+      await page().fill('#token', await suite.cluster.token('mallory'));
       await page().getByRole('button', { name: 'Start chatting' }).click();
       await page().locator('#connection.online').waitFor();
       expect(await page().textContent('#user')).toBe('mallory');

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { ROOT } from '../../e2e/support/cluster';
+import { Cluster, type ClusterOptions, ROOT } from '../../e2e/support/cluster';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(ROOT, 'test-output', 'browser');
@@ -49,6 +49,50 @@ export async function launchBrowser(viewport = { width: 1440, height: 900 }): Pr
     async close() {
       await context.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser test's stack and browser: Herald as real processes and a fresh Chromium, started before the file's tests and stopped after. */
+export interface BrowserSuite {
+  readonly cluster: Cluster;
+  readonly browser: Browser;
+  page(): Page;
+  /** Opens the page of gateway 0, signs in with a user name (development sign-in) and waits until it is live. */
+  signIn(name: string): Promise<void>;
+}
+
+/** Starts a cluster with `opts` and Chromium before the file's tests (beforeAll), stops both after (afterAll). */
+export function browserSuite(opts: ClusterOptions): BrowserSuite {
+  let cluster: Cluster | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    cluster = await Cluster.start(opts);
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  }, 30_000);
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the cluster is not started yet (use it inside a test)');
+      return cluster;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is not started yet (use it inside a test)');
+      return browser;
+    },
+    page: () => {
+      if (!browser) throw new Error('the browser is not started yet (use it inside a test)');
+      return browser.page;
+    },
+    async signIn(name) {
+      const page = this.page();
+      await page.goto(this.cluster.gatewayUrl());
+      await page.getByLabel('Your name').fill(name);
+      await page.getByRole('button', { name: 'Start chatting' }).click();
+      await page.locator('#connection.online').waitFor();
     },
   };
 }

@@ -49,14 +49,25 @@ export interface ClusterOptions {
   databaseUrl?: string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * A port nothing listens on, for a service to bind a moment later. Picked at random below the
+ * kernel's ephemeral range (32768-60999 here): a port the kernel handed out for `listen(0)` or
+ * an outgoing connection could be handed to another process (another test file's service, a
+ * client socket) before the service binds it; a random port of 20000-32767 rarely is.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found in 20000-32767');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
+    srv.once('error', () => res(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => res(true)));
   });
 }
 
