@@ -8,7 +8,8 @@
  */
 import { AgentRegistry, builtInAgents, LocalEngine, PgKnowledgeBase, runAgent, type AgentResources } from '@herald/agents';
 import { AGENT, type AgentJob, type EventData, type EventType, type StoredEvent, type TraceLevel } from '@herald/contracts';
-import type { Logger, PublishOptions, RunScope } from '@herald/messaging';
+import type { PublishOptions, RunScope } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import { Pool } from 'pg';
 import { JobEventSink } from '../../apps/worker/src/jobs/job-event-sink';
 import { IdClock } from '../lib/relay-event';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_EVENTS, EVENT_TYPES, loadConfig, PERSISTENCE_RPC, SERVER_EVENTS } from '@herald/contracts';
-import { createLogger } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { type DynamicModule, RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { AppModule } from '../../apps/gateway/src/app.module';

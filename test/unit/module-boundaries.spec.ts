@@ -9,7 +9,8 @@ import { join, relative, resolve } from 'node:path';
 const DEP_CONSTRAINTS: Record<string, string[]> = {
   'type:app': ['type:lib'],
   'scope:contracts': [],
-  'scope:messaging': ['scope:contracts'],
+  'scope:observability': ['scope:contracts'],
+  'scope:messaging': ['scope:contracts', 'scope:observability'],
   'scope:auth': ['scope:contracts'],
   'scope:db': ['scope:contracts'],
   'scope:agents': ['scope:contracts'],

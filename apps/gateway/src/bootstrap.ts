@@ -1,6 +1,7 @@
 import { TokenVerifier } from '@herald/auth';
 import { type Config, loadConfig } from '@herald/contracts';
-import { createLogger, HealthServer, initTracing, PinoNestLogger, type Logger } from '@herald/messaging';
+import { HealthServer } from '@herald/messaging';
+import { createLogger, initTracing, PinoNestLogger, type Logger } from '@herald/observability';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';

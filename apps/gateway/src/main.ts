@@ -1,4 +1,4 @@
-import { createLogger, installProcessGuards } from '@herald/messaging';
+import { createLogger, installProcessGuards } from '@herald/observability';
 import { startGateway } from './bootstrap';
 
 /** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */

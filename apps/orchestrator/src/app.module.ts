@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@herald/contracts';
-import { type Logger, MessagingModule } from '@herald/messaging';
+import { MessagingModule } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { RunsModule } from './runs/runs.module';
 
 /** The orchestrator: takes run requests from JetStream and supervises each run's sub-agents. */

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@herald/contracts';
-import { type Logger, MessagingModule } from '@herald/messaging';
+import { MessagingModule } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { DataSource } from 'typeorm';
 import { EventLogModule } from './event-log/event-log.module';
 import { DatabaseModule } from './infrastructure/database.module';

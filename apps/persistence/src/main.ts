@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@herald/contracts';
 import { DatabaseUnreachableError } from '@herald/db';
-import { createLogger, installProcessGuards } from '@herald/messaging';
+import { createLogger, installProcessGuards } from '@herald/observability';
 import { bootstrap } from './bootstrap';
 
 /** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@herald/contracts';
-import { type Logger, MessagingModule } from '@herald/messaging';
+import { MessagingModule } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { JobsModule } from './jobs/jobs.module';
 
 /** The worker: runs sub-agents as BullMQ jobs and publishes what they do to the EVENTS stream. */

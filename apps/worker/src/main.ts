@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError } from '@herald/contracts';
-import { createLogger, installProcessGuards } from '@herald/messaging';
+import { createLogger, installProcessGuards } from '@herald/observability';
 import { bootstrap } from './bootstrap';
 
 /** Unhandled rejections are logged and counted; an uncaught exception is logged and ends the process. */

@@ -12,7 +12,7 @@ import {
   nanos,
 } from 'nats';
 import { type Config, ConfigError, type Subjects } from '@herald/contracts';
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 
 /** How a service authenticates to NATS: NATS_USER with NATS_PASSWORD, NATS_TOKEN, or NATS_CREDS (a .creds file). */
 export interface NatsCredentials {

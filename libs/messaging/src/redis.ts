@@ -1,5 +1,5 @@
 import IORedis, { type Redis } from 'ioredis';
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 
 export type { Redis };
 

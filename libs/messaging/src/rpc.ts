@@ -19,9 +19,8 @@ import { ErrorCode as NatsErrorCode, type Msg, type NatsConnection, type Subscri
 import type { z } from 'zod';
 import { decodeJson, encodeJson } from './codec';
 import { buildHeaders, HEADER, readHeader } from './headers';
-import type { Logger } from './logger';
 import { payloadBudget } from './payload-limit';
-import { SpanKind, startSpan } from './tracing';
+import { type Logger, SpanKind, startSpan } from '@herald/observability';
 
 const UNAVAILABLE_MESSAGE = 'The storage service is unavailable. Please try again shortly.';
 const INTERNAL_MESSAGE = 'Something went wrong on our side. Please try again.';

@@ -1,5 +1,6 @@
 import { type AgentEvent, subjects } from '@herald/contracts';
-import { HEADER, parseTraceparent, readHeader, type TraceContext } from '@herald/messaging';
+import { HEADER, readHeader } from '@herald/messaging';
+import { parseTraceparent, type TraceContext } from '@herald/observability';
 import { connect } from 'nats';
 import type { Cluster } from './cluster';
 import { EventCollector, waitFor } from './event-collector';

@@ -1,15 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode, HeraldError, PERSISTENCE_RPC, RPC_FAILURE, subjects, type StoredMessage } from '@herald/contracts';
-import {
-  createLogger,
-  decodeJson,
-  encodeJson,
-  payloadBudget,
-  REPLY_TOO_LARGE_MESSAGE,
-  RpcCallError,
-  RpcClient,
-  serveRpc,
-} from '@herald/messaging';
+import { decodeJson, encodeJson, payloadBudget, REPLY_TOO_LARGE_MESSAGE, RpcCallError, RpcClient, serveRpc } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AgentJob, agentJobId, type StepSettledNotice, subjects } from '@herald/contracts';
-import { createLogger, createRedis, encodeJson, type Redis } from '@herald/messaging';
+import { createRedis, encodeJson, type Redis } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { connect, type NatsConnection } from 'nats';
 import { AgentSteps, StepFailed, StepTimeout } from '../../../apps/orchestrator/src/runs/agent-steps';

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AgentJob, agentJobId, runCancelCommandSchema, subjects } from '@herald/contracts';
 import { defineAgent, MemoryEventSink, MemoryKnowledgeBase, LocalEngine, runAgent } from '@herald/agents';
-import { createLogger, createRedis, decodeJson, type Redis } from '@herald/messaging';
+import { createRedis, decodeJson, type Redis } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { connect, type NatsConnection } from 'nats';
 import { AgentSteps, StepFailed } from '../../../apps/orchestrator/src/runs/agent-steps';

@@ -1,6 +1,7 @@
 import type { VerifiedToken } from '@herald/auth';
 import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai';
 import type { Response } from 'express';

@@ -1,7 +1,8 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Config } from '@herald/contracts';
 import { TokenVerifier } from '@herald/auth';
-import { type Logger, MessagingModule, NATS } from '@herald/messaging';
+import { MessagingModule, NATS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { NatsConnection } from 'nats';
 import { HttpDrain } from './http-drain.service';
 import { JETSTREAM, JETSTREAM_MANAGER } from './core.tokens';

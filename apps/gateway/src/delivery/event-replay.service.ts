@@ -1,5 +1,6 @@
 import { type AgentEvent, PERSISTENCE_RPC, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, RpcClient, SUBJECTS } from '@herald/messaging';
+import { LOGGER, RpcClient, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
 import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';

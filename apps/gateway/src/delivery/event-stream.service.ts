@@ -1,5 +1,6 @@
 import { type Config, HeraldError, HTTP_STATUS } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';

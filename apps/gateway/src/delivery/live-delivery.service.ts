@@ -1,5 +1,6 @@
 import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
-import { type Logger, LOGGER, NATS, streamSequenceOf, SUBJECTS } from '@herald/messaging';
+import { LOGGER, NATS, streamSequenceOf, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';

@@ -1,5 +1,6 @@
 import { type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { JETSTREAM_MANAGER } from '../core/core.tokens';

@@ -1,4 +1,4 @@
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { toHttpError } from './http-error';

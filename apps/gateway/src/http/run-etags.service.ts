@@ -1,5 +1,6 @@
 import type { Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
+import { LOGGER, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JetStreamManager } from 'nats';
 import { JETSTREAM_MANAGER } from '../core/core.tokens';

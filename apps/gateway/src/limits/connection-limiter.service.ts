@@ -1,5 +1,6 @@
 import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
-import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { TIMEOUTS } from '../core/timeouts';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';

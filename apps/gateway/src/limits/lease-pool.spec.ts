@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { subjects } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { LeasePool, type LeasePoolOptions } from './lease-pool';
 

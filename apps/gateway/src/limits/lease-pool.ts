@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, Redis } from '@herald/messaging';
+import type { Redis } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import { withTimeout } from '../core/with-timeout';
 
 /**

@@ -1,5 +1,6 @@
 import { type Config, ErrorCode, HeraldError, type Subjects, userToken } from '@herald/contracts';
-import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';

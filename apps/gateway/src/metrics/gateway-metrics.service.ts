@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ServiceMetrics } from '@herald/messaging';
+import { ServiceMetrics } from '@herald/observability';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 /**

@@ -1,5 +1,6 @@
 import { type AgentEvent, HeraldError, HTTP_STATUS, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
+import { LOGGER, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamManager } from 'nats';

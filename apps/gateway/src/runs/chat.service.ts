@@ -13,20 +13,8 @@ import {
   type RunRequest,
   type Subjects,
 } from '@herald/contracts';
-import {
-  buildHeaders,
-  CONFIG,
-  encodeJson,
-  HEADER,
-  JetStreamPublisher,
-  type Logger,
-  LOGGER,
-  RpcClient,
-  SpanKind,
-  startSpan,
-  SUBJECTS,
-  type TracedSpan,
-} from '@herald/messaging';
+import { buildHeaders, CONFIG, encodeJson, HEADER, JetStreamPublisher, LOGGER, RpcClient, SUBJECTS } from '@herald/messaging';
+import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TIMEOUTS } from '../core/timeouts';

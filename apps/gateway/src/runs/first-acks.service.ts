@@ -1,5 +1,6 @@
 import type { ChatSendResult, Subjects } from '@herald/contracts';
-import { type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { TIMEOUTS } from '../core/timeouts';

@@ -12,7 +12,8 @@ import {
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, encodeJson, HEADER, type Logger, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
+import { buildHeaders, encodeJson, HEADER, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { TIMEOUTS } from '../core/timeouts';

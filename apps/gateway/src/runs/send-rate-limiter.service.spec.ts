@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Config, HeraldError, subjects } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';

@@ -1,5 +1,5 @@
 import { HeraldError } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import type { HeraldSocket } from '../common/herald-socket.types';
 import type { EventsResumeService } from '../delivery/events-resume.service';
 import type { FeedbackService } from '../feedback/feedback.service';

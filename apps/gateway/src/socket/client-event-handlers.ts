@@ -1,5 +1,6 @@
 import { CLIENT_EVENTS, ErrorCode, HeraldError, toErrorBody, type Ack, type ClientToServerEvents } from '@herald/contracts';
-import { LOGGER, type Logger } from '@herald/messaging';
+import { LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HeraldSocket } from '../common/herald-socket.types';
 import { EventsResumeService } from '../delivery/events-resume.service';

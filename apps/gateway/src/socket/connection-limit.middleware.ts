@@ -1,5 +1,5 @@
 import { ErrorCode, HeraldError } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import type { ExtendedError } from 'socket.io';
 import type { HeraldSocket } from '../common/herald-socket.types';
 import { ConnectionLimiter, TOO_MANY_CONNECTIONS_MESSAGE } from '../limits/connection-limiter.service';

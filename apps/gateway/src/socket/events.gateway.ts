@@ -1,6 +1,7 @@
 import { type Config, SERVER_EVENTS } from '@herald/contracts';
 import { TokenVerifier } from '@herald/auth';
-import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import {
   type OnGatewayConnection,

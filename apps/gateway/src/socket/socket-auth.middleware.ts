@@ -1,6 +1,6 @@
 import { ErrorCode } from '@herald/contracts';
 import { TokenVerifier, UNAUTHORIZED_MESSAGE, UnauthorizedError } from '@herald/auth';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import type { ExtendedError } from 'socket.io';
 import type { HeraldSocket } from '../common/herald-socket.types';
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AGENT_JOB_OPTIONS, type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { BULLMQ_REDIS, LOGGER, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import { RunAborted, RunCancellation } from './run-cancellation';

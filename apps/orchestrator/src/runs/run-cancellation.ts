@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, encodeJson, LOGGER, type Logger, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { decodeJson, encodeJson, LOGGER, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 
 const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { type Config, runRequestSchema, type Subjects } from '@herald/contracts';
-import { CONFIG, decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { CONFIG, decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection, nanos } from 'nats';
 
 import { RunSupervisor } from './run-supervisor';

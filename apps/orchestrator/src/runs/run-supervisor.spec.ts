@@ -1,5 +1,6 @@
 import type { AgentJob, AgentJobResult, Config, RunRequest } from '@herald/contracts';
-import { createLogger, type RpcClient } from '@herald/messaging';
+import { type RpcClient } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import type { ConversationLanes } from './conversation-lanes';
 import { RunAborted, type RunCancellation } from './run-cancellation';

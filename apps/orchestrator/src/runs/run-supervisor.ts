@@ -13,7 +13,8 @@ import {
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger, RpcClient, type RunScope, SpanKind, startSpan, type TracedSpan } from '@herald/messaging';
+import { CONFIG, LOGGER, RpcClient, type RunScope } from '@herald/messaging';
+import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';

@@ -1,5 +1,6 @@
 import { stepSettledNoticeSchema } from '@herald/contracts';
-import { decodeJson, type Logger, type Redis } from '@herald/messaging';
+import { decodeJson, type Redis } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { Queue } from 'bullmq';
 import type { NatsConnection, Subscription } from 'nats';
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { describeDatabaseError, isDataError } from '@herald/db';
-import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 

@@ -1,4 +1,4 @@
-import { ServiceMetrics } from '@herald/messaging';
+import { ServiceMetrics } from '@herald/observability';
 import { DatabaseMetrics } from './database-metrics';
 
 describe('DatabaseMetrics', () => {

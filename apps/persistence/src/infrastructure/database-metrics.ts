@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isDatabaseUnavailable } from '@herald/db';
-import { ServiceMetrics } from '@herald/messaging';
+import { ServiceMetrics } from '@herald/observability';
 import { Counter } from 'prom-client';
 
 /** What a database error was: the database could not be reached (or dropped the connection), or a statement failed. */

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { HealthChecks, LOGGER, type Logger } from '@herald/messaging';
+import { HealthChecks, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { DataSource } from 'typeorm';
 import { DatabaseMetrics } from './database-metrics';
 

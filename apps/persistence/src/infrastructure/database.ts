@@ -1,6 +1,6 @@
 import type { Config } from '@herald/contracts';
 import { createDataSource, redactDatabaseUrl, runMigrations } from '@herald/db';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import type { DataSource } from 'typeorm';
 
 /** Brings the schema up to date (several instances may do this at once), then opens the pool. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PERSISTENCE_RPC, type PersistenceRpc, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, NATS, type RpcHandler, serveRpc, SUBJECTS } from '@herald/messaging';
+import { LOGGER, NATS, type RpcHandler, serveRpc, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import { ConversationQueries } from '../conversations/conversation-queries.service';

@@ -1,5 +1,5 @@
 import { type Config, ErrorCode, HeraldError, loadConfig } from '@herald/contracts';
-import { createLogger } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import type { EntityManager } from 'typeorm';
 import { DailyQuotaCheck } from './daily-quota-check';
 import type { UsageRepository } from './usage.repository';

@@ -10,7 +10,8 @@ import {
   utcDay,
 } from '@herald/contracts';
 import { describeDatabaseError } from '@herald/db';
-import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { EntityManager } from 'typeorm';
 import { UsageRepository } from './usage.repository';
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Config, Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, CONFIG, LOGGER, type Logger, type Redis, SUBJECTS } from '@herald/messaging';
+import { BULLMQ_REDIS, CONFIG, LOGGER, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { postWebhook } from './webhook-http';
 import { type WebhookJob, webhookOriginOf } from './webhook-message';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_TYPES, isTerminal, type EventType, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
+import { decodeJson, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ServiceMetrics } from '@herald/messaging';
+import { ServiceMetrics } from '@herald/observability';
 import { Counter, Histogram } from 'prom-client';
 
 /** How a delivery attempt (or a whole delivery) ended. */

@@ -13,7 +13,8 @@ import {
   reportingAgent,
 } from '@herald/agents';
 import type { Config } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger } from '@herald/messaging';
+import { CONFIG, LOGGER } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { Pool } from 'pg';
 import { AGENT_REGISTRY, AGENT_RESOURCES, DATA_POOL, KB_POOL, MCP_TOOLS, MODEL_PROVIDER } from './agents.tokens';
 import { createDataPool } from './data-pool';

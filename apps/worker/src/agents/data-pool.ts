@@ -1,5 +1,5 @@
 import { type Config, DEMO_READER_ROLE, DEMO_SCHEMA } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import { Pool } from 'pg';
 
 const MAX_CONNECTIONS = 5;

@@ -1,5 +1,5 @@
 import type { Config } from '@herald/contracts';
-import type { Logger } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 import { Pool } from 'pg';
 
 const STATEMENT_TIMEOUT_MS = 10_000;

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import { RunCancellations } from './run-cancellations';
 

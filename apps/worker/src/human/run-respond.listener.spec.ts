@@ -1,4 +1,4 @@
-import { createLogger } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import type { NatsConnection } from 'nats';
 import { subjects } from '@herald/contracts';
 import { RunRespondListener } from './run-respond.listener';

@@ -1,7 +1,8 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { fitsRequest, type HumanChannel, type HumanRequest, type HumanResponse } from '@herald/agents';
 import { runRespondCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 
 interface Waiter {

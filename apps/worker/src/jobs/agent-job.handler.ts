@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
 import { type AgentJob, agentJobSchema, type AgentJobResult, type Config } from '@herald/contracts';
-import { CONFIG, EventPublisher, LOGGER, type Logger, SpanKind, startSpan } from '@herald/messaging';
+import { CONFIG, EventPublisher, LOGGER } from '@herald/messaging';
+import { type Logger, SpanKind, startSpan } from '@herald/observability';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
 import { RunCancellations } from '../cancellation/run-cancellations';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { AgentJobResult, Config, StepSettledNotice, Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Logger } from '@herald/observability';
 import { Worker } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import { AgentJobHandler } from './agent-job.handler';

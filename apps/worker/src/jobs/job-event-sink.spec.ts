@@ -1,5 +1,6 @@
 import type { AgentJob } from '@herald/contracts';
-import { createLogger, type EventPublisher } from '@herald/messaging';
+import { type EventPublisher } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import { DELTA_MAX_CHARS, DELTA_WINDOW_MS, JobEventSink } from './job-event-sink';
 
 type Publish = EventPublisher['publish'];

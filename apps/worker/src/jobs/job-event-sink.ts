@@ -1,6 +1,7 @@
 import type { AgentEventType, EmitOptions, EventSink } from '@herald/agents';
 import type { AgentJob, EventData, Trace } from '@herald/contracts';
-import type { EventPublisher, Logger, RunScope } from '@herald/messaging';
+import type { EventPublisher, RunScope } from '@herald/messaging';
+import type { Logger } from '@herald/observability';
 
 /**
  * Token deltas are coalesced over this window (or this many characters): one JetStream

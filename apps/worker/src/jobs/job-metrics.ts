@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, type Redis, ServiceMetrics, SUBJECTS } from '@herald/messaging';
+import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { ServiceMetrics } from '@herald/observability';
 import { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
 

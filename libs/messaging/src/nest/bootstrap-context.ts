@@ -1,8 +1,7 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Config } from '@herald/contracts';
-import { createLogger, type Logger, PinoNestLogger } from '../logger';
-import { initTracing } from '../tracing';
+import { createLogger, initTracing, type Logger, PinoNestLogger } from '@herald/observability';
 
 /**
  * Starts a service that has no HTTP server (orchestrator, worker, persistence) as a Nest

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Logger } from '../logger';
+import type { Logger } from '@herald/observability';
 import { LOGGER } from './tokens';
 
 /** What `/health/ready` says of one dependency: up or down, never why (the log says why). */

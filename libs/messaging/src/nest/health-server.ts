@@ -2,9 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Config } from '@herald/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../logger';
+import { type Logger, ServiceMetrics } from '@herald/observability';
 import { HealthChecks } from './health-checks';
-import { ServiceMetrics } from './service-metrics';
 import { CONFIG, LOGGER } from './tokens';
 
 /** What the operations port serves, and where. */

@@ -3,4 +3,3 @@ export * from './messaging.module';
 export * from './tokens';
 export * from './health-checks';
 export * from './health-server';
-export * from './service-metrics';

@@ -13,15 +13,13 @@ import { type Config, subjects, type Subjects } from '@herald/contracts';
 import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
 import { JetStreamPublisher } from '../jetstream-publisher';
-import type { Logger } from '../logger';
+import { type Logger, ServiceMetrics, shutdownTracing } from '@herald/observability';
 import { connectNats, ensureStreams, natsCredentials } from '../nats';
 import { createRedis, type Redis } from '../redis';
 import { RpcClient } from '../rpc';
 import { withTimeout } from '../timeout';
-import { shutdownTracing } from '../tracing';
 import { HealthChecks } from './health-checks';
 import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server';
-import { ServiceMetrics } from './service-metrics';
 import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
 
 export interface MessagingModuleOptions {

@@ -12,7 +12,8 @@ import {
   type StoredMessage,
   type Subjects,
 } from '@herald/contracts';
-import { createLogger, type RpcHandler, serveRpc } from '@herald/messaging';
+import { type RpcHandler, serveRpc } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 
 type AdmitRequest = RpcRequest<typeof PERSISTENCE_RPC.admitRun>;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig, subjects, type AgentEvent, type Subjects } from '@herald/contracts';
 import { signDevToken } from '@herald/auth';
-import { createLogger, EventPublisher, JetStreamPublisher, type RunScope } from '@herald/messaging';
+import { EventPublisher, JetStreamPublisher, type RunScope } from '@herald/messaging';
+import { createLogger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { io, type Socket } from 'socket.io-client';

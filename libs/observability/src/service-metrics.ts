@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import { onUnhandledError, UNHANDLED_KINDS } from '../process-guards';
+import { onUnhandledError, UNHANDLED_KINDS } from './process-guards';
 
 /**
  * A service's Prometheus registry: Node's default metrics (CPU, memory, event-loop lag, GC),

@@ -14,7 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { type Config, HeraldError } from '@herald/contracts';
+import { HeraldError } from '@herald/contracts';
 import type { Logger } from './logger';
 import { childSpan, formatTraceparent, parseTraceparent, type TraceContext } from './trace-context';
 
@@ -52,7 +52,7 @@ let provider: BasicTracerProvider | undefined;
  * OTLP/HTTP (JSON) to `<endpoint>/v1/traces`, as `service.name` = `service`. Unset: nothing is
  * registered, the API's tracer is the no-op one. Returns whether spans are exported.
  */
-export function initTracing(service: string, config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT'>, logger?: Logger): boolean {
+export function initTracing(service: string, config: { OTEL_EXPORTER_OTLP_ENDPOINT?: string }, logger?: Logger): boolean {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || provider) return provider !== undefined;
   const url = new URL('v1/traces', endpoint.endsWith('/') ? endpoint : `${endpoint}/`).toString();

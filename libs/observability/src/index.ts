@@ -1,0 +1,5 @@
+export * from './logger';
+export * from './process-guards';
+export * from './service-metrics';
+export * from './trace-context';
+export * from './tracing';
