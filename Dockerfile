@@ -10,6 +10,7 @@ COPY apps/orchestrator/package.json apps/orchestrator/
 COPY apps/worker/package.json apps/worker/
 COPY apps/persistence/package.json apps/persistence/
 COPY libs/contracts/package.json libs/contracts/
+COPY libs/config/package.json libs/config/
 COPY libs/observability/package.json libs/observability/
 COPY libs/messaging/package.json libs/messaging/
 COPY libs/agents/package.json libs/agents/

@@ -76,7 +76,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   const { signDevToken } = require(path.join(root, 'libs/auth/dist'));
-  const { loadConfig } = require(path.join(root, 'libs/contracts/dist'));
+  const { loadConfig } = require(path.join(root, 'libs/config/dist'));
   const config = loadConfig();
   const token = await signDevToken('dev-user', config.JWT_SECRET, {
     ttlSeconds: 24 * 3600,

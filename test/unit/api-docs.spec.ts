@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_EVENTS, EVENT_TYPES, loadConfig, PERSISTENCE_RPC, SERVER_EVENTS } from '@herald/contracts';
+import { CLIENT_EVENTS, EVENT_TYPES, PERSISTENCE_RPC, SERVER_EVENTS } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 import { createLogger } from '@herald/observability';
 import { type DynamicModule, RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';

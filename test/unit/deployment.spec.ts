@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONFIG_KEYS } from '@herald/contracts';
+import { CONFIG_KEYS } from '@herald/config';
 import { parse } from 'yaml';
 
 /** No Docker engine runs here: these tests read docker-compose.yml and check what can be checked. */

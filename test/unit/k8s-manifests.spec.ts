@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONFIG_KEYS } from '@herald/contracts';
+import { CONFIG_KEYS } from '@herald/config';
 import { parseAllDocuments } from 'yaml';
 import { NATS_USERS, parseNatsConf, passwordVariable, readNatsConf } from '../e2e/support/nats-conf';
 

@@ -9,11 +9,12 @@ import { join, relative, resolve } from 'node:path';
 const DEP_CONSTRAINTS: Record<string, string[]> = {
   'type:app': ['type:lib'],
   'scope:contracts': [],
+  'scope:config': ['scope:contracts'],
   'scope:observability': ['scope:contracts'],
-  'scope:messaging': ['scope:contracts', 'scope:observability'],
-  'scope:auth': ['scope:contracts'],
-  'scope:db': ['scope:contracts'],
-  'scope:agents': ['scope:contracts'],
+  'scope:messaging': ['scope:contracts', 'scope:config', 'scope:observability'],
+  'scope:auth': ['scope:contracts', 'scope:config'],
+  'scope:db': ['scope:contracts', 'scope:config'],
+  'scope:agents': ['scope:contracts', 'scope:config'],
   'scope:client': ['scope:contracts'],
 };
 

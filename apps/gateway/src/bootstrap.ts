@@ -1,5 +1,5 @@
 import { TokenVerifier } from '@herald/auth';
-import { type Config, loadConfig } from '@herald/contracts';
+import { type Config, loadConfig } from '@herald/config';
 import { HealthServer } from '@herald/messaging';
 import { createLogger, initTracing, PinoNestLogger, type Logger } from '@herald/observability';
 import { NestFactory } from '@nestjs/core';

@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '@herald/contracts';
+import { type Config, loadConfig } from '@herald/config';
 import { bootstrapContext } from '@herald/messaging';
 import { AppModule } from './app.module';
 

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { MessagingModule } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { DataSource } from 'typeorm';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError } from '@herald/contracts';
+import { ConfigError } from '@herald/config';
 import { DatabaseUnreachableError } from '@herald/db';
 import { createLogger, installProcessGuards } from '@herald/observability';
 import { bootstrap } from './bootstrap';

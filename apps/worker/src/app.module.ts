@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { MessagingModule } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { JobsModule } from './jobs/jobs.module';

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@herald/contracts';
+import { ConfigError, loadConfig } from '@herald/config';
 import { signDevToken } from './dev-token';
 
 const DEFAULT_DEV_TOKEN_TTL_SECONDS = 3600;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
-import { DEV_JWT_SECRET } from '@herald/contracts';
+import { DEV_JWT_SECRET } from '@herald/config';
 import { signDevToken } from './dev-token';
 import { isAdmin } from './roles';
 import { TokenVerifier } from './token-verifier';

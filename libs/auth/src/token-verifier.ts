@@ -1,4 +1,4 @@
-import { type Config, DEV_JWT_SECRET } from '@herald/contracts';
+import { type Config, DEV_JWT_SECRET } from '@herald/config';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { UnauthorizedError } from './unauthorized.error';
 import { isValidUserId, USER_ID_RULE } from './user-id';

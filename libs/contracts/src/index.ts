@@ -1,5 +1,4 @@
 export * from './agent-io';
-export * from './config';
 export * from './errors';
 export * from './event-bounds';
 export * from './events';

@@ -61,7 +61,7 @@ const cursor = z.string().min(1).max(256);
 
 /**
  * The most characters a message's content may have on the wire: MAX_MESSAGE_CHARS's upper
- * bound (libs/contracts config.ts); the gateway applies the deployment's own, lower, limit.
+ * bound (libs/config config.ts); the gateway applies the deployment's own, lower, limit.
  */
 export const MAX_CONTENT_CHARS = 1_000_000;
 

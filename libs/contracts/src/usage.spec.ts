@@ -1,5 +1,4 @@
-import { loadConfig } from './config';
-import { addDays, dailyQuotaOf, daysBetween, daySchema, nextUtcMidnight, quotaReached, userUsageRequestSchema, utcDay } from './usage';
+import { addDays, daysBetween, daySchema, nextUtcMidnight, userUsageRequestSchema, utcDay } from './usage';
 
 describe('usage days and quotas', () => {
   it('takes the UTC day of a moment, whatever the local time zone says', () => {
@@ -47,26 +46,5 @@ describe('usage days and quotas', () => {
     expect(req('2025-12-30', '2026-12-31').success).toBe(false);
     expect(req('2026-12-02', '2026-12-01').success).toBe(false);
     expect(userUsageRequestSchema.safeParse({ userId: 'u', from: '2026-12-01', to: '2026-12-01', extra: 1 }).success).toBe(false);
-  });
-
-  it('has no quota unless one is configured; each limit is reached at its value', () => {
-    expect(dailyQuotaOf(loadConfig({ NODE_ENV: 'development' }))).toBeNull();
-    const tokens = dailyQuotaOf(loadConfig({ NODE_ENV: 'development', QUOTA_DAILY_TOKENS: '1000' }))!;
-    expect(tokens).toEqual({ dailyTokens: 1000, dailyCostUsd: null });
-    expect(quotaReached(tokens, { tokens: 999, costUsd: 1e9 })).toBe(false);
-    expect(quotaReached(tokens, { tokens: 1000, costUsd: 0 })).toBe(true);
-    const cost = dailyQuotaOf(loadConfig({ NODE_ENV: 'development', QUOTA_DAILY_COST_USD: '0.5' }))!;
-    expect(quotaReached(cost, { tokens: 1e12, costUsd: 0.49999999 })).toBe(false);
-    expect(quotaReached(cost, { tokens: 0, costUsd: 0.5 })).toBe(true);
-  });
-
-  it('validates the quota variables, naming them', () => {
-    const dev = { NODE_ENV: 'development' };
-    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: '0' })).toThrow(/QUOTA_DAILY_TOKENS/);
-    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: '1.5' })).toThrow(/QUOTA_DAILY_TOKENS: must be an integer/);
-    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: 'lots' })).toThrow(/QUOTA_DAILY_TOKENS: must be a number/);
-    expect(() => loadConfig({ ...dev, QUOTA_DAILY_COST_USD: '-1' })).toThrow(/QUOTA_DAILY_COST_USD/);
-    expect(() => loadConfig({ ...dev, QUOTA_DAILY_COST_USD: 'Infinity' })).toThrow(/QUOTA_DAILY_COST_USD/);
-    expect(loadConfig({ ...dev, QUOTA_DAILY_COST_USD: '2.5' }).QUOTA_DAILY_COST_USD).toBe(2.5);
   });
 });

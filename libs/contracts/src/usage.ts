@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Config } from './config';
 import { isValidUserId, USER_ID_RULE } from './ids';
 
 /**
@@ -95,7 +94,7 @@ export interface DailyQuota {
 }
 
 /** The deployment's daily quota, or null when neither limit is set. */
-export function dailyQuotaOf(config: Pick<Config, 'QUOTA_DAILY_TOKENS' | 'QUOTA_DAILY_COST_USD'>): DailyQuota | null {
+export function dailyQuotaOf(config: { QUOTA_DAILY_TOKENS?: number; QUOTA_DAILY_COST_USD?: number }): DailyQuota | null {
   if (config.QUOTA_DAILY_TOKENS === undefined && config.QUOTA_DAILY_COST_USD === undefined) return null;
   return { dailyTokens: config.QUOTA_DAILY_TOKENS ?? null, dailyCostUsd: config.QUOTA_DAILY_COST_USD ?? null };
 }

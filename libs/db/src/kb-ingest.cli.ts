@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@herald/contracts';
+import { ConfigError, loadConfig } from '@herald/config';
 import { createDataSource } from './data-source';
 import { redactDatabaseUrl } from './database-url';
 import { ingestiblePaths } from './knowledge/ingest-paths';

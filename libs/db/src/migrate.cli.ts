@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@herald/contracts';
+import { ConfigError, loadConfig } from '@herald/config';
 import { redactDatabaseUrl } from './database-url';
 import { runMigrations } from './run-migrations';
 

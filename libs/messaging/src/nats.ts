@@ -11,7 +11,8 @@ import {
   DiscardPolicy,
   nanos,
 } from 'nats';
-import { type Config, ConfigError, type Subjects } from '@herald/contracts';
+import { type Subjects } from '@herald/contracts';
+import { type Config, ConfigError } from '@herald/config';
 import type { Logger } from '@herald/observability';
 
 /** How a service authenticates to NATS: NATS_USER with NATS_PASSWORD, NATS_TOKEN, or NATS_CREDS (a .creds file). */

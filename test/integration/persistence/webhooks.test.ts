@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { loadConfig, subjects, type Config, type WebhookPayload } from '@herald/contracts';
+import { subjects, type WebhookPayload } from '@herald/contracts';
+import { loadConfig, type Config } from '@herald/config';
 import { createRedis, type Redis } from '@herald/messaging';
 import { createLogger, ServiceMetrics } from '@herald/observability';
 import { postWebhook } from '../../../apps/persistence/src/webhooks/webhook-http';

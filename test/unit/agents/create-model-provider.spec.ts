@@ -1,5 +1,5 @@
 import { createLanguageModel, createModelProvider, LlmProvider, LocalEngine, type ModelProvider } from '@herald/agents';
-import { loadConfig } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 
 const DEV = { NODE_ENV: 'development' };
 

@@ -1,7 +1,8 @@
 import { type AgentCapabilities, EventType } from '@ag-ui/core';
 import { EventEncoder } from '@ag-ui/encoder';
 import type { VerifiedToken } from '@herald/auth';
-import { ACTIVE_RUN_STATUSES, type AgentEvent, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, type AgentEvent, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';

@@ -1,5 +1,6 @@
 import type { VerifiedToken } from '@herald/auth';
-import { ACTIVE_RUN_STATUSES, type Config, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { ACTIVE_RUN_STATUSES, ErrorCode, HeraldError, type RunCancelResult } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';

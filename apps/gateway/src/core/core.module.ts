@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { TokenVerifier } from '@herald/auth';
 import { MessagingModule, NATS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';

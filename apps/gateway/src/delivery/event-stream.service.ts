@@ -1,4 +1,5 @@
-import { type Config, HeraldError, HTTP_STATUS } from '@herald/contracts';
+import { HeraldError, HTTP_STATUS } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';

@@ -1,4 +1,5 @@
-import { type AgentEvent, type Config, eventsResumeSchema, parseInput, SERVER_EVENTS, type EventsResumeResult } from '@herald/contracts';
+import { type AgentEvent, eventsResumeSchema, parseInput, SERVER_EVENTS, type EventsResumeResult } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HeraldSocket } from '../common/herald-socket.types';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AgentEvent } from '@herald/contracts';
 import type { Response } from 'express';
-import { configSchema } from '@herald/contracts';
+import { configSchema } from '@herald/config';
 import { SseStream } from './sse-stream';
 
 const HEARTBEAT_MS = 10_000;

@@ -1,4 +1,5 @@
-import { type Config, ErrorCode, HeraldError, parseInput } from '@herald/contracts';
+import { ErrorCode, HeraldError, parseInput } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG } from '@herald/messaging';
 import { signDevToken } from '@herald/auth';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Post } from '@nestjs/common';

@@ -1,4 +1,4 @@
-import { loadConfig } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 import type { RpcClient } from '@herald/messaging';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { UsageController } from './usage.controller';

@@ -1,7 +1,6 @@
 import { isAdmin } from '@herald/auth';
 import {
   addDays,
-  type Config,
   dailyQuotaOf,
   DEFAULT_USAGE_RANGE_DAYS,
   type DayUsageReply,
@@ -14,6 +13,7 @@ import {
   userUsageRequestSchema,
   utcDay,
 } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, RpcClient } from '@herald/messaging';
 import { Controller, Get, Inject, Query, Req, UseGuards } from '@nestjs/common';
 import type { AuthenticatedRequest } from './authenticated-request';

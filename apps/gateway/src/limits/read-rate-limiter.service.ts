@@ -1,4 +1,5 @@
-import { type Config, ErrorCode, HeraldError, type Subjects, userToken } from '@herald/contracts';
+import { ErrorCode, HeraldError, type Subjects, userToken } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';

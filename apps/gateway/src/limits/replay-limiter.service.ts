@@ -1,4 +1,5 @@
-import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
+import { ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';

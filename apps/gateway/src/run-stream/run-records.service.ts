@@ -1,4 +1,5 @@
-import { type Config, userToken, type Subjects } from '@herald/contracts';
+import { userToken, type Subjects } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';

@@ -8,11 +8,11 @@ import {
   type AdmitRunRequest,
   type ChatSendInput,
   type ChatSendResult,
-  type Config,
   type RunBranch,
   type RunRequest,
   type Subjects,
 } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { buildHeaders, CONFIG, encodeJson, HEADER, JetStreamPublisher, LOGGER, RpcClient, SUBJECTS } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Config, HeraldError, subjects } from '@herald/contracts';
+import { HeraldError, subjects } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import type { Logger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';

@@ -1,4 +1,5 @@
-import { type Config, SERVER_EVENTS } from '@herald/contracts';
+import { SERVER_EVENTS } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { TokenVerifier } from '@herald/auth';
 import { CONFIG, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type Config, runRequestSchema, type Subjects } from '@herald/contracts';
+import { runRequestSchema, type Subjects } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection, nanos } from 'nats';

@@ -1,4 +1,5 @@
-import type { AgentJob, AgentJobResult, Config, RunRequest } from '@herald/contracts';
+import type { AgentJob, AgentJobResult, RunRequest } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { type RpcClient } from '@herald/messaging';
 import { createLogger } from '@herald/observability';
 import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';

@@ -3,7 +3,6 @@ import {
   AGENT,
   type AgentJob,
   type AgentJobResult,
-  type Config,
   ErrorCode,
   HeraldError,
   type HistoryMessage,
@@ -13,6 +12,7 @@ import {
   type RunStatus,
   type Usage,
 } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, LOGGER, RpcClient, type RunScope } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 

@@ -1,4 +1,4 @@
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { createDataSource, redactDatabaseUrl, runMigrations } from '@herald/db';
 import type { Logger } from '@herald/observability';
 import type { DataSource } from 'typeorm';

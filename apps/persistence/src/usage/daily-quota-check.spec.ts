@@ -1,4 +1,5 @@
-import { type Config, ErrorCode, HeraldError, loadConfig } from '@herald/contracts';
+import { ErrorCode, HeraldError } from '@herald/contracts';
+import { type Config, loadConfig } from '@herald/config';
 import { createLogger } from '@herald/observability';
 import type { EntityManager } from 'typeorm';
 import { DailyQuotaCheck } from './daily-quota-check';

@@ -1,14 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  type Config,
-  type DailyQuota,
-  dailyQuotaOf,
-  ErrorCode,
-  HeraldError,
-  nextUtcMidnight,
-  quotaReached,
-  utcDay,
-} from '@herald/contracts';
+import { type DailyQuota, dailyQuotaOf, ErrorCode, HeraldError, nextUtcMidnight, quotaReached, utcDay } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { describeDatabaseError } from '@herald/db';
 import { CONFIG, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';

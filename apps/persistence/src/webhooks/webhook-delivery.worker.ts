@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Config, Subjects } from '@herald/contracts';
+import type { Subjects } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { BULLMQ_REDIS, CONFIG, LOGGER, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';

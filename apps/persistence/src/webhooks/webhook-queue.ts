@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Config, Subjects, WebhookPayload } from '@herald/contracts';
+import type { Subjects, WebhookPayload } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { BULLMQ_REDIS, CONFIG, type Redis, SUBJECTS } from '@herald/messaging';
 import { type JobsOptions, Queue } from 'bullmq';
 import { type WebhookJob, webhookIdOf, webhookJobIdOf } from './webhook-message';

@@ -12,7 +12,7 @@ import {
   PgKnowledgeBase,
   reportingAgent,
 } from '@herald/agents';
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { CONFIG, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { Pool } from 'pg';

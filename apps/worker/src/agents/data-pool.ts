@@ -1,4 +1,5 @@
-import { type Config, DEMO_READER_ROLE, DEMO_SCHEMA } from '@herald/contracts';
+import { DEMO_READER_ROLE, DEMO_SCHEMA } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import type { Logger } from '@herald/observability';
 import { Pool } from 'pg';
 

@@ -1,4 +1,4 @@
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import type { Logger } from '@herald/observability';
 import { Pool } from 'pg';
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
-import { type AgentJob, agentJobSchema, type AgentJobResult, type Config } from '@herald/contracts';
+import { type AgentJob, agentJobSchema, type AgentJobResult } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import { CONFIG, EventPublisher, LOGGER } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan } from '@herald/observability';
 import { type Job, UnrecoverableError } from 'bullmq';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { AgentJobResult, Config, StepSettledNotice, Subjects } from '@herald/contracts';
+import type { AgentJobResult, StepSettledNotice, Subjects } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, NATS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Worker } from 'bullmq';

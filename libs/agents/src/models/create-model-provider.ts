@@ -1,4 +1,4 @@
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { LlmProvider } from './llm/llm-provider';
 import { LocalEngine } from './local/local-engine';
 import type { ModelProvider } from './model-provider';

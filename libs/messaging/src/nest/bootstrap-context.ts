@@ -1,6 +1,6 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Config } from '@herald/contracts';
+import type { Config } from '@herald/config';
 import { createLogger, initTracing, type Logger, PinoNestLogger } from '@herald/observability';
 
 /**

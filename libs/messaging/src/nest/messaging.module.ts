@@ -9,7 +9,8 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { type Config, subjects, type Subjects } from '@herald/contracts';
+import { subjects, type Subjects } from '@herald/contracts';
+import { type Config } from '@herald/config';
 import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
 import { JetStreamPublisher } from '../jetstream-publisher';

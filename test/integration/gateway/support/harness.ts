@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Config, loadConfig, subjects, type AgentEvent, type Subjects } from '@herald/contracts';
+import { subjects, type AgentEvent, type Subjects } from '@herald/contracts';
+import { type Config, loadConfig } from '@herald/config';
 import { signDevToken } from '@herald/auth';
 import { EventPublisher, JetStreamPublisher, type RunScope } from '@herald/messaging';
 import { createLogger } from '@herald/observability';

@@ -5,7 +5,6 @@ import {
   type AdmitRunRequest,
   type EventData,
   type EventType,
-  loadConfig,
   PERSISTENCE_RPC,
   type PersistenceRpc,
   type RpcReply,
@@ -14,6 +13,7 @@ import {
   subjects,
   type Subjects,
 } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 import { quoteIdentifier, withDatabase } from '@herald/db';
 import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient } from '@herald/messaging';
 import IORedis from 'ioredis';

@@ -6,12 +6,12 @@ import {
   type AgentJob,
   agentJobId,
   type EventType,
-  loadConfig,
   type StepSettledNotice,
   type StoredEvent,
   subjects,
   type Subjects,
 } from '@herald/contracts';
+import { loadConfig } from '@herald/config';
 import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis } from '@herald/messaging';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';

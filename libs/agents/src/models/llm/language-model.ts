@@ -1,7 +1,7 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LlmProviderName } from '@herald/contracts';
+import type { LlmProviderName } from '@herald/config';
 import { APICallError, type LanguageModel } from 'ai';
 import { ATTEMPT_TIMEOUT } from './llm-error';
 

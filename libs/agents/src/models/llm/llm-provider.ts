@@ -1,4 +1,5 @@
-import { INTENTS, type Intent, type LlmProviderName } from '@herald/contracts';
+import { INTENTS, type Intent } from '@herald/contracts';
+import { type LlmProviderName } from '@herald/config';
 import {
   generateText,
   jsonSchema,

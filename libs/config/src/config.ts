@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { NAMESPACE_RE } from './subjects';
-import { WEBHOOK_MAX_URLS, webhookSecretProblem, webhookUrlProblem } from './webhooks';
+import { NAMESPACE_RE, WEBHOOK_MAX_URLS, webhookSecretProblem, webhookUrlProblem } from '@herald/contracts';
 
 export const DEV_JWT_SECRET = 'herald-dev-secret-change-me-0123456789';
 

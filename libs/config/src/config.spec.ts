@@ -1,3 +1,4 @@
+import { dailyQuotaOf, quotaReached } from '@herald/contracts';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -242,5 +243,28 @@ describe('loadConfig', () => {
     it('refuse a WEBHOOK_ALLOW_PRIVATE that is not a boolean', () => {
       expect(() => loadConfig({ ...DEV, WEBHOOK_ALLOW_PRIVATE: 'sometimes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE: must be true or false/);
     });
+  });
+});
+
+describe('daily quotas from the environment', () => {
+  it('has no quota unless one is configured; each limit is reached at its value', () => {
+    expect(dailyQuotaOf(loadConfig({ NODE_ENV: 'development' }))).toBeNull();
+    const tokens = dailyQuotaOf(loadConfig({ NODE_ENV: 'development', QUOTA_DAILY_TOKENS: '1000' }))!;
+    expect(tokens).toEqual({ dailyTokens: 1000, dailyCostUsd: null });
+    expect(quotaReached(tokens, { tokens: 999, costUsd: 1e9 })).toBe(false);
+    expect(quotaReached(tokens, { tokens: 1000, costUsd: 0 })).toBe(true);
+    const cost = dailyQuotaOf(loadConfig({ NODE_ENV: 'development', QUOTA_DAILY_COST_USD: '0.5' }))!;
+    expect(quotaReached(cost, { tokens: 1e12, costUsd: 0.49999999 })).toBe(false);
+    expect(quotaReached(cost, { tokens: 0, costUsd: 0.5 })).toBe(true);
+  });
+
+  it('validates the quota variables, naming them', () => {
+    const dev = { NODE_ENV: 'development' };
+    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: '0' })).toThrow(/QUOTA_DAILY_TOKENS/);
+    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: '1.5' })).toThrow(/QUOTA_DAILY_TOKENS: must be an integer/);
+    expect(() => loadConfig({ ...dev, QUOTA_DAILY_TOKENS: 'lots' })).toThrow(/QUOTA_DAILY_TOKENS: must be a number/);
+    expect(() => loadConfig({ ...dev, QUOTA_DAILY_COST_USD: '-1' })).toThrow(/QUOTA_DAILY_COST_USD/);
+    expect(() => loadConfig({ ...dev, QUOTA_DAILY_COST_USD: 'Infinity' })).toThrow(/QUOTA_DAILY_COST_USD/);
+    expect(loadConfig({ ...dev, QUOTA_DAILY_COST_USD: '2.5' }).QUOTA_DAILY_COST_USD).toBe(2.5);
   });
 });
