@@ -14,6 +14,7 @@ COPY libs/config/package.json libs/config/
 COPY libs/observability/package.json libs/observability/
 COPY libs/messaging/package.json libs/messaging/
 COPY libs/agents/package.json libs/agents/
+COPY libs/markdown-chunker/package.json libs/markdown-chunker/
 COPY libs/db/package.json libs/db/
 COPY libs/auth/package.json libs/auth/
 COPY libs/client/package.json libs/client/

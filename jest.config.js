@@ -12,7 +12,9 @@ const swc = [
 ];
 const common = {
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^@herald/(contracts|config|observability|messaging|agents|db|auth|client)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@herald/(contracts|config|observability|messaging|agents|markdown-chunker|db|auth|client)$': '<rootDir>/libs/$1/src',
+  },
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

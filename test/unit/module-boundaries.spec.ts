@@ -13,7 +13,8 @@ const DEP_CONSTRAINTS: Record<string, string[]> = {
   'scope:observability': ['scope:contracts'],
   'scope:messaging': ['scope:contracts', 'scope:config', 'scope:observability'],
   'scope:auth': ['scope:contracts', 'scope:config'],
-  'scope:db': ['scope:contracts', 'scope:config'],
+  'scope:markdown-chunker': [],
+  'scope:db': ['scope:contracts', 'scope:config', 'scope:markdown-chunker'],
   'scope:agents': ['scope:contracts', 'scope:config'],
   'scope:client': ['scope:contracts'],
 };

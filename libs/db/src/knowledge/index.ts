@@ -1,4 +1,3 @@
 export * from './knowledge-files';
 export * from './knowledge-ingest';
-export * from './markdown-chunker';
 export * from './ingest-paths';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
-import { chunkMarkdown, type ChunkedDocument, type ChunkOptions } from './markdown-chunker';
+import { chunkMarkdown, type ChunkedDocument, type ChunkOptions } from '@herald/markdown-chunker';
 import { REPO_ROOT } from './knowledge-files';
 
 export interface IngestResult {
