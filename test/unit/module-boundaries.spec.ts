@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 /**
@@ -80,6 +80,15 @@ describe('module boundaries', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('every lib says its one job in the first sentence of its README', () => {
+    for (const p of all.filter((p) => p.tags.includes('type:lib'))) {
+      const readme = join(p.dir, 'README.md');
+      expect([p.name, existsSync(readme)]).toEqual([p.name, true]);
+      const [title, , job] = readFileSync(readme, 'utf8').split('\n');
+      expect([title, job.length > 0]).toEqual([`# ${p.name}`, true]);
+    }
   });
 
   it('apps never import each other, libs never import apps', () => {
