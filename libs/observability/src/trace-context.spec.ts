@@ -16,7 +16,18 @@ describe('trace context (W3C traceparent)', () => {
     '00-short-00f067aa0ba902b7-01',
     `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
     `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
+    // The version no sender may use, and version 00 with more fields than it has.
+    'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra',
   ])('refuses %p', (value) => expect(parseTraceparent(value)).toBeUndefined());
+
+  it('reads a later version by its first four fields, as the spec asks of a version 00 reader', () => {
+    expect(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-later')).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      sampled: false,
+    });
+  });
 
   it('continues a trace with a new span, or starts one', () => {
     const child = childSpan(header);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { defaultTextMapGetter, defaultTextMapSetter, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
  * W3C Trace Context (`traceparent`), the format OpenTelemetry propagates: one run is one
@@ -11,18 +13,22 @@ export interface TraceContext {
   sampled: boolean;
 }
 
-const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
+/** OpenTelemetry's own reader and writer of the header: versions, flags and invalid ids as the spec says. */
+const propagator = new W3CTraceContextPropagator();
 
 export function parseTraceparent(value: string | undefined | null): TraceContext | undefined {
-  const m = value ? TRACEPARENT_RE.exec(value.trim().toLowerCase()) : null;
-  if (!m || m[1] === ZERO_TRACE || m[2] === ZERO_SPAN) return undefined;
-  return { traceId: m[1], spanId: m[2], sampled: (parseInt(m[3], 16) & 1) === 1 };
+  if (!value) return undefined;
+  const sc = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, { traceparent: value }, defaultTextMapGetter));
+  if (!sc || !isSpanContextValid(sc)) return undefined;
+  return { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
 }
 
 export function formatTraceparent(ctx: TraceContext): string {
-  return `00-${ctx.traceId}-${ctx.spanId}-${ctx.sampled ? '01' : '00'}`;
+  const carrier: { traceparent?: string } = {};
+  const spanContext = { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE };
+  propagator.inject(trace.setSpanContext(ROOT_CONTEXT, spanContext), carrier, defaultTextMapSetter);
+  if (!carrier.traceparent) throw new Error(`not a valid trace context: ${ctx.traceId}/${ctx.spanId}`);
+  return carrier.traceparent;
 }
 
 /** A new span in the trace of `parent` (a `traceparent` string or context), or the root of a new trace. */
