@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
 import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
-import { orUnavailable } from '../core/with-timeout';
+import { orUnavailable } from '../core/or-unavailable';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { parseAgentEvent, toAgentEvent } from './agent-event.codec';
 

@@ -1,11 +1,10 @@
 import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
-import { LOGGER, NATS, streamSequenceOf, SUBJECTS } from '@herald/messaging';
+import { LOGGER, NATS, streamSequenceOf, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { TIMEOUTS } from '../core/timeouts';
-import { withTimeout } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { toAgentEvent } from './agent-event.codec';
 

@@ -1,10 +1,9 @@
 import type { Subjects } from '@herald/contracts';
-import { LOGGER, SUBJECTS } from '@herald/messaging';
+import { LOGGER, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JetStreamManager } from 'nats';
 import { JETSTREAM_MANAGER } from '../core/core.tokens';
-import { withTimeout } from '../core/with-timeout';
 import { ifNoneMatchTags, parseRunEtag } from './etag';
 
 /** How long a conditional GET waits for JetStream before asking persistence instead. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '@herald/messaging';
 import type { Logger } from '@herald/observability';
-import { withTimeout } from '../core/with-timeout';
+import { withTimeout } from '@herald/messaging';
 
 /**
  * Admission, in one round trip: drops the set's expired leases, then adds `member` with a

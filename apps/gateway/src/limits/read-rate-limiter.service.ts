@@ -1,11 +1,10 @@
 import { ErrorCode, HeraldError, type Subjects, userToken } from '@herald/contracts';
 import { type Config } from '@herald/config';
-import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';
-import { withTimeout } from '../core/with-timeout';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 
 /**

@@ -7,7 +7,7 @@ import type { JetStreamManager } from 'nats';
 import { Deadlines } from '../common/deadlines';
 import { JETSTREAM_MANAGER } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
-import { orUnavailable } from '../core/with-timeout';
+import { orUnavailable } from '../core/or-unavailable';
 import { isLaterEventId } from '../delivery/event-id';
 import { EventReplayService } from '../delivery/event-replay.service';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';

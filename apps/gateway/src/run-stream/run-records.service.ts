@@ -4,7 +4,7 @@ import { CONFIG, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { TIMEOUTS } from '../core/timeouts';
-import { orUnavailable } from '../core/with-timeout';
+import { orUnavailable } from '../core/or-unavailable';
 
 /**
  * Small JSON records of the protocol adapters in Redis, per user, shared by every gateway

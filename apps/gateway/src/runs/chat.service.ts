@@ -18,7 +18,7 @@ import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/obser
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TIMEOUTS } from '../core/timeouts';
-import { orUnavailable } from '../core/with-timeout';
+import { orUnavailable } from '../core/or-unavailable';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { FirstAcks } from './first-acks.service';
 import { SendRateLimiter } from './send-rate-limiter.service';

@@ -1,10 +1,9 @@
 import type { ChatSendResult, Subjects } from '@herald/contracts';
-import { LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { LOGGER, REDIS, type Redis, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { TIMEOUTS } from '../core/timeouts';
-import { withTimeout } from '../core/with-timeout';
 
 /** PROTOCOL.md §2: a clientMessageId is an idempotency key for 24 h (persistence's IDEMPOTENCY_WINDOW_MS). */
 const CLIENT_MESSAGE_WINDOW_MS = 24 * 3600 * 1000;

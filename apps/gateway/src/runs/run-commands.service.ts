@@ -17,7 +17,7 @@ import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { TIMEOUTS } from '../core/timeouts';
-import { orUnavailable } from '../core/with-timeout';
+import { orUnavailable } from '../core/or-unavailable';
 
 /** How long a cancellation mark stays in Redis (a cancel racing the run's start is not lost). */
 const CANCEL_MARK_TTL_SECONDS = 86_400;

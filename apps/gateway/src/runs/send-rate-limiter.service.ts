@@ -1,11 +1,10 @@
 import { ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
 import { type Config } from '@herald/config';
-import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';
-import { withTimeout } from '../core/with-timeout';
 
 /** RATE_LIMIT_PER_MINUTE accepted messages per user, counted in Redis across all gateway instances. */
 @Injectable()

@@ -1,9 +1,6 @@
 import { ErrorCode, HeraldError } from '@herald/contracts';
 import { withTimeout } from '@herald/messaging';
 
-/** Timeouts are shared with the other services (libs/messaging). */
-export { TimeoutError, withTimeout } from '@herald/messaging';
-
 /** Runs `fn` with a timeout; any failure that is not already a HeraldError becomes UNAVAILABLE. */
 export async function orUnavailable<T>(fn: () => Promise<T>, ms: number, what: string): Promise<T> {
   try {
