@@ -6,25 +6,14 @@
  * default of 10 run workers. The knowledge base is the bench's Postgres database.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/e2e/support/cluster';
 import { serveParent } from '../lib/ipc';
 import { LANGGRAPH_WORKERS, type LangGraphApiServerModule, loadPeer } from '../lib/peers';
 
 let cwd: string | undefined;
 let cleanup: (() => Promise<void>) | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 serveParent(
   {
