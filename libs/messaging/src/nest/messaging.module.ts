@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { subjects, type Subjects } from '@herald/contracts';
 import { type Config } from '@herald/config';
+import { TerminusModule } from '@nestjs/terminus';
 import type { NatsConnection } from 'nats';
 import { EventPublisher } from '../event-publisher';
 import { JetStreamPublisher } from '../jetstream-publisher';
@@ -134,7 +135,8 @@ export class MessagingModule {
       providers.push({ provide: HEALTH_SERVER_OPTIONS, useValue: options }, HealthServer);
       exported.push(HealthServer);
     }
-    return { module: MessagingModule, providers, exports: exported };
+    // Terminus runs the readiness checks (HealthChecks); its own logging is off, HealthChecks logs why a dependency is down.
+    return { module: MessagingModule, imports: [TerminusModule.forRoot({ logger: false })], providers, exports: exported };
   }
 }
 
