@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, userToken } from '@herald/contracts';
 import { LOGGER, NATS, streamSequenceOf, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
@@ -214,7 +215,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       } catch (err) {
         if (this.users.get(user.userId) !== user) return;
         this.logger.warn({ err: String(err) }, 'waiting for NATS to register a live subscription');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_FLUSH_MS));
+        await sleep(RETRY_FLUSH_MS);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
 import { type Config } from '@herald/config';
 import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
@@ -66,7 +67,7 @@ export class ReplayLimiter implements OnModuleInit, BeforeApplicationShutdown {
         this.metrics.limitRefusals.inc({ limit: 'replays' });
         throw new HeraldError(ErrorCode.RATE_LIMITED, 'Too many replays at once. Please try again shortly.', REPLAY_RETRY_AFTER_MS);
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
     }
   }
 

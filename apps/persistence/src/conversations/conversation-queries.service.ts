@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import {
   type HistoryMessage,
@@ -91,7 +92,7 @@ export class ConversationQueries {
       // The event writer may still be storing the run that ran just before this one.
       const deadline = Date.now() + HISTORY_SETTLE_MS;
       while ((await this.conversations.earlierRunActive(db, req.conversationId, req.runId)) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
+        await sleep(HISTORY_POLL_MS);
       }
     }
     const leaf =
