@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenChunk } from '../model-provider';
-import { abortableSleep } from './abortable-sleep';
 import { tokenize } from './tokenize';
 
 export interface TokenStreamOptions {
@@ -17,7 +17,8 @@ export async function streamTokens(text: string, { signal, delayMs, onToken }: T
   const tokens = tokenize(text);
   for (let index = 0; index < tokens.length; index++) {
     signal.throwIfAborted();
-    if (delayMs > 0) await abortableSleep(delayMs, signal);
+    // node:timers rejects an aborted wait with its own AbortError: the caller gets the signal's reason.
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal }).catch(() => signal.throwIfAborted());
     if (onToken) await onToken({ delta: tokens[index], index, fraction: (index + 1) / tokens.length });
   }
   signal.throwIfAborted();
