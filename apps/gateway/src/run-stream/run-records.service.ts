@@ -1,4 +1,4 @@
-import { type Config, userToken, type Subjects } from '@herald/contracts';
+import type { Config, Subjects } from '@herald/contracts';
 import { CONFIG, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
@@ -59,6 +59,6 @@ export class RunRecords {
   }
 
   private keyOf(kind: string, userId: string, key: string): string {
-    return `${this.subjects.redisPrefix}${kind}:${userToken(userId)}:${Buffer.from(key, 'utf8').toString('base64url')}`;
+    return this.subjects.keys.protocolRecord(kind, userId, key);
   }
 }

@@ -1,6 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { AGENT_JOB_OPTIONS, type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import {
+  AGENT_JOB_OPTIONS,
+  type AgentJob,
+  type AgentJobResult,
+  agentJobId,
+  agentJobResultSchema,
+  JOB_CANCELLED_REASON,
+  type Subjects,
+} from '@herald/contracts';
+import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import { RunAborted, RunCancellation } from './run-cancellation';
@@ -8,8 +16,6 @@ import { StepSettlements } from './step-settlements';
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;
-/** The failed reason of a job a worker aborted because its run was cancelled (the worker's CANCELLED). */
-const JOB_CANCELLED = 'cancelled';
 /** How long a step the workers cancelled waits for the run's own cancel notice before reading the flag. */
 const CANCEL_NOTICE_MS = 1_000;
 
@@ -105,7 +111,7 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       if (err instanceof StepTimeout || err === opts.signal.reason) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      if (reason === JOB_CANCELLED) throw await this.cancelledByWorkers(job, opts.signal);
+      if (reason === JOB_CANCELLED_REASON) throw await this.cancelledByWorkers(job, opts.signal);
       if (opts.signal.aborted) throw opts.signal.reason;
       throw new StepFailed(job.agent, reason);
     } finally {
@@ -128,6 +134,6 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     }
     if (signal.aborted) return signal.reason;
     const flagged = await this.cancellation.isCancelled(job.runId).catch(() => false);
-    return flagged ? new RunAborted('cancelled_by_user') : new StepFailed(job.agent, JOB_CANCELLED);
+    return flagged ? new RunAborted(CANCEL_REASON.user) : new StepFailed(job.agent, JOB_CANCELLED_REASON);
   }
 }

@@ -176,7 +176,7 @@ describe('RunSupervisor', () => {
     expect(published).toEqual([
       {
         type: 'run_cancelled',
-        data: { reason: 'cancelled by the user', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } },
+        data: { reason: 'cancelled_by_user', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } },
         progress: 1,
       },
     ]);

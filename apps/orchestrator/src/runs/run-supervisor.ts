@@ -10,10 +10,20 @@ import {
   parseJobFailureReason,
   PERSISTENCE_RPC,
   type RunRequest,
-  type RunStatus,
+  isTerminalRunStatus,
   type Usage,
 } from '@herald/contracts';
-import { CONFIG, LOGGER, type Logger, RpcClient, type RunScope, SpanKind, startSpan, type TracedSpan } from '@herald/messaging';
+import {
+  CANCEL_REASON,
+  CONFIG,
+  LOGGER,
+  type Logger,
+  RpcClient,
+  type RunScope,
+  SpanKind,
+  startSpan,
+  type TracedSpan,
+} from '@herald/messaging';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
 import { ConversationLanes } from './conversation-lanes';
@@ -21,7 +31,6 @@ import { RunAborted, RunCancellation } from './run-cancellation';
 import { RunEvents } from './run-events';
 
 const HISTORY_LIMIT = 10;
-const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 const KEEPALIVE_MS = 10_000;
 
 /** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight. */
@@ -131,13 +140,13 @@ export class RunSupervisor {
     const interrupt = request.options.onBusy === 'interrupt';
     // The cancel check, the join and the first start attempt are one Redis round trip.
     const outcome = await this.lanes.joinAndTryStart(conversationId, runId, order, interrupt);
-    if (outcome === 'cancelled') throw new RunAborted('cancelled by the user');
+    if (outcome === 'cancelled') throw new RunAborted(CANCEL_REASON.user);
     if (outcome === 'started') return;
     // Not started: an interrupt cancels the run holding the conversation, then tries again.
     if (interrupt) {
       const active = await this.lanes.activeRun(conversationId);
       if (active && active !== runId) {
-        await this.cancellation.cancel({ runId: active, userId: request.userId, reason: 'interrupted by a newer message' });
+        await this.cancellation.cancel({ runId: active, userId: request.userId, reason: CANCEL_REASON.interrupted });
       }
       if (await this.lanes.tryStart(conversationId, runId)) return;
     }
@@ -158,7 +167,7 @@ export class RunSupervisor {
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      const command = { runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' };
+      const command = { runId: scope.runId, userId: scope.userId, reason: CANCEL_REASON.supervisor };
       this.cancellation.cancel(command).catch(() => this.cancellation.stopWorkers(command));
     };
     let step = 0;
@@ -224,7 +233,7 @@ export class RunSupervisor {
   /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
   private async alreadyEnded(request: RunRequest, traceparent: string | undefined): Promise<boolean> {
     const run = await this.rpc.call(PERSISTENCE_RPC.getRun, { userId: request.userId, runId: request.runId }, { traceparent });
-    return ENDED.has(run.status);
+    return isTerminalRunStatus(run.status);
   }
 
   private async loadHistory(conversationId: string, runId: string, traceparent: string | undefined): Promise<HistoryMessage[]> {
