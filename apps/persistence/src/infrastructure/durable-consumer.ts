@@ -1,4 +1,6 @@
-import { ConsumerEvents, type ConsumerConfig, type ConsumerMessages, type JetStreamManager } from 'nats';
+import type { Logger } from '@herald/messaging';
+import { ConsumerEvents, type ConsumerConfig, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** JetStream's API error code for "consumer not found". */
 const CONSUMER_NOT_FOUND = 10014;
@@ -31,11 +33,90 @@ export async function ensureDurableConsumer(
   await jsm.consumers.update(stream, durable, mutable);
 }
 
+/** How long a consumer loop waits before it recreates a lost consumer and consumes again. */
+const RESTART_DELAY_MS = 1_000;
+
+export interface DurableConsumerOptions {
+  nc: NatsConnection;
+  stream: string;
+  durable: string;
+  /** Creates the durable consumer or updates it to its settings (ensureDurableConsumer). */
+  ensure: (jsm: JetStreamManager) => Promise<void>;
+  /** Messages JetStream hands this instance ahead of the ones being handled. */
+  pullWindow: number;
+  /** Handles the messages until they end (the consumer closed, lost, or failed). */
+  handle: (messages: ConsumerMessages) => Promise<void>;
+  /** What the logs call it ("event writer"). */
+  name: string;
+  logger: Logger;
+}
+
+/**
+ * Consumes a durable pull consumer until stopped, shared by every instance of the service. If
+ * the consumer goes away (deleted, NATS trouble) or `handle` fails, it waits a moment,
+ * ensures the consumer again and starts over, so a lost consumer is recreated.
+ */
+export class DurableConsumerLoop {
+  private readonly stopping = new AbortController();
+  private messages?: ConsumerMessages;
+  private readonly loop: Promise<void>;
+
+  private constructor(private readonly opts: DurableConsumerOptions) {
+    this.loop = this.run();
+  }
+
+  /** Ensures the consumer (a failure fails the service's start), then consumes in the background. */
+  static async start(opts: DurableConsumerOptions): Promise<DurableConsumerLoop> {
+    await opts.ensure(await opts.nc.jetstreamManager());
+    return new DurableConsumerLoop(opts);
+  }
+
+  /** Closes the messages (`handle` finishes what it holds) and resolves once the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const { nc, name, logger } = this.opts;
+    while (!this.stopped) {
+      try {
+        await this.consume();
+      } catch (err) {
+        logger.error({ err }, `${name} consumer failed`);
+      }
+      if (this.stopped) break;
+      await delay(RESTART_DELAY_MS, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopped) break;
+      try {
+        await this.opts.ensure(await nc.jetstreamManager());
+      } catch (err) {
+        logger.warn({ err }, `could not ensure the ${name} consumer`);
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const { nc, stream, durable, pullWindow, name, logger } = this.opts;
+    const consumer = await nc.jetstream().consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: pullWindow });
+    this.messages = messages;
+    if (this.stopped) await messages.close();
+    void closeWhenConsumerIsGone(messages, (status) => logger.warn({ status }, `${name} consumer is gone; recreating it`));
+    await this.opts.handle(messages);
+  }
+}
+
 /**
  * A deleted consumer (or stream) does not end `consume()`'s messages by itself: this closes
- * them when it happens (calling `onGone` first), so the caller's loop can recreate it.
+ * them when it happens (calling `onGone` first), so the loop can recreate it.
  */
-export async function closeWhenConsumerIsGone(messages: ConsumerMessages, onGone: (status: string) => void): Promise<void> {
+async function closeWhenConsumerIsGone(messages: ConsumerMessages, onGone: (status: string) => void): Promise<void> {
   const gone: string[] = [ConsumerEvents.ConsumerDeleted, ConsumerEvents.ConsumerNotFound, ConsumerEvents.StreamNotFound];
   try {
     for await (const status of await messages.status()) {
