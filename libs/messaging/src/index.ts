@@ -1,3 +1,4 @@
+export * from './bullmq-queues';
 export * from './codec';
 export * from './event-publisher';
 export * from './headers';

@@ -8,8 +8,8 @@ import {
   JOB_CANCELLED_REASON,
   type Subjects,
 } from '@herald/contracts';
-import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, type Logger, NATS, type Redis, SUBJECTS } from '@herald/messaging';
-import { Queue } from 'bullmq';
+import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, type Logger, NATS, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
+import type { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import { RunAborted, RunCancellation } from './run-cancellation';
 import { StepSettlements } from './step-settlements';
@@ -54,7 +54,7 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     @Inject(LOGGER) logger: Logger,
     private readonly cancellation: RunCancellation,
   ) {
-    this.queue = new Queue(subjects.queues.agents, { connection, prefix: subjects.bullmqPrefix });
+    this.queue = openQueue(subjects, 'agents', connection);
     this.settlements = new StepSettlements(nc, subjects.stepSettled, this.queue, connection, logger);
   }
 

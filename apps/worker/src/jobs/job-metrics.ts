@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, type Redis, ServiceMetrics, SUBJECTS } from '@herald/messaging';
-import { Queue } from 'bullmq';
+import { BULLMQ_REDIS, openQueue, type Redis, ServiceMetrics, SUBJECTS } from '@herald/messaging';
+import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -15,7 +15,7 @@ export class JobMetrics implements OnModuleDestroy {
 
   constructor(metrics: ServiceMetrics, @Inject(BULLMQ_REDIS) connection: Redis, @Inject(SUBJECTS) subjects: Subjects) {
     const registers = [metrics.registry];
-    this.queue = new Queue(subjects.queues.agents, { connection, prefix: subjects.bullmqPrefix });
+    this.queue = openQueue(subjects, 'agents', connection);
     this.jobs = new Counter({
       name: 'herald_agent_jobs_total',
       help: 'Agent steps run by this worker, by agent and outcome (completed, failed, cancelled)',
