@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { handOn, initialFindings, progressShares, runPlanOf } from '@herald/agents';
 import {
   AGENT,
   type AgentJob,
@@ -33,25 +34,8 @@ import { RunEvents } from './run-events';
 const HISTORY_LIMIT = 10;
 const KEEPALIVE_MS = 10_000;
 
-/** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight. */
+/** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight (progressShares). */
 const PROGRESS = { started: 0.02, triage: [0.05, 0.15], end: 0.97 } as const;
-const STEP_WEIGHT: Record<string, number> = { [AGENT.knowledge]: 0.35, [AGENT.data]: 0.35, [AGENT.reporting]: 0.47 };
-const DEFAULT_STEP_WEIGHT = 0.35;
-/** At most this many steps after triage (reporting included). */
-const MAX_PLANNED_STEPS = 6;
-const AGENT_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
-
-/**
- * What a run's steps hand on to each other: each step's input is all of it. The knowledge
- * step's passages go under `passages`, any other step's output under its agent's name
- * (`data`, or a newly registered agent's).
- */
-interface Findings {
-  question: string;
-  intent: string;
-  passages: unknown[];
-  [agent: string]: unknown;
-}
 
 /**
  * The run use case: wait for the conversation's turn (onBusy), then triage, which plans the
@@ -157,7 +141,7 @@ export class RunSupervisor {
   /** Runs triage and the steps it planned; each finished step's usage is added to `usage`. */
   private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage): Promise<void> {
     const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
-    const findings: Findings = { question: request.content, intent: 'question', passages: [] };
+    const findings = initialFindings(request.content);
     let stopped = false;
     /**
      * Stops every job of the run, once (a cancel, a timeout, a failed parallel sibling): the run
@@ -212,21 +196,16 @@ export class RunSupervisor {
     };
 
     const triage = await runStep(AGENT.triage, PROGRESS.triage, signal);
-    findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
-    const planned = planOf(triage.plan);
-    const stages = this.config.RUN_PARALLEL_STEPS === false ? planned.flat().map((agent) => [agent]) : planned;
-    const interactive = new Set(Array.isArray(triage.interactive) ? triage.interactive : []);
+    const plan = runPlanOf(triage);
+    findings.intent = plan.intent;
+    const stages = this.config.RUN_PARALLEL_STEPS === false ? plan.stages.flat().map((agent) => [agent]) : plan.stages;
     const shares = progressShares(stages, PROGRESS.triage[1], PROGRESS.end);
     for (const [i, stage] of stages.entries()) {
       const outputs = await runStage(stage, shares[i], signal, (agent, range, stageSignal) =>
-        runStep(agent, range, stageSignal, interactive.has(agent)),
+        runStep(agent, range, stageSignal, plan.interactive.has(agent)),
       );
       // Handed on in plan order, whichever step of the stage ended first.
-      for (const [j, agent] of stage.entries()) {
-        const output = outputs[j];
-        if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
-        else if (!(agent in findings)) findings[agent] = output;
-      }
+      for (const [j, agent] of stage.entries()) handOn(findings, agent, outputs[j]);
     }
   }
 
@@ -337,45 +316,6 @@ function failureOf(reason: string): { code: ErrorCode; retryable: boolean } {
   const parsed = parseJobFailureReason(reason);
   if (!parsed || !(parsed.code in ErrorCode)) return { code: ErrorCode.INTERNAL, retryable: true };
   return { code: parsed.code as ErrorCode, retryable: parsed.retryable && parsed.code !== ErrorCode.INVALID_INPUT };
-}
-
-/**
- * The stages triage planned, sanitised: agent names only (a name is a stage of one step, a
- * list of names a parallel stage), each agent once, never triage, at most MAX_PLANNED_STEPS
- * steps, and reporting alone and last.
- */
-export function planOf(plan: unknown): string[][] {
-  const seen = new Set<string>([AGENT.triage, AGENT.reporting]);
-  const stages: string[][] = [];
-  let steps = 0;
-  for (const entry of Array.isArray(plan) ? plan : []) {
-    const stage: string[] = [];
-    for (const name of Array.isArray(entry) ? entry : [entry]) {
-      if (steps >= MAX_PLANNED_STEPS - 1) break;
-      if (typeof name !== 'string' || !AGENT_NAME_RE.test(name) || seen.has(name)) continue;
-      seen.add(name);
-      stage.push(name);
-      steps++;
-    }
-    if (stage.length > 0) stages.push(stage);
-  }
-  return [...stages, [AGENT.reporting]];
-}
-
-/**
- * Splits `from..to` between the planned stages by weight (a parallel stage weighs as its
- * heaviest step: they run at once); each gets `[start, end]`.
- */
-export function progressShares(stages: readonly (readonly string[])[], from: number, to: number): Array<[number, number]> {
-  const weights = stages.map((stage) => Math.max(...stage.map((a) => STEP_WEIGHT[a] ?? DEFAULT_STEP_WEIGHT)));
-  const total = weights.reduce((a, b) => a + b, 0);
-  let at = from;
-  return weights.map((w, i) => {
-    const end = i === weights.length - 1 ? to : Math.round((at + ((to - from) * w) / total) * 1000) / 1000;
-    const share: [number, number] = [at, end];
-    at = end;
-    return share;
-  });
 }
 
 function roundUsd(n: number): number {
