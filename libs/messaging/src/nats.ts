@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   connect,
   credsAuthenticator,
@@ -173,7 +174,7 @@ export async function retryTransient<T>(op: () => Promise<T>, { attempts = 30, d
       return await op();
     } catch (err) {
       if (attempt >= attempts || !isTransient(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await delay(delayMs);
     }
   }
 }

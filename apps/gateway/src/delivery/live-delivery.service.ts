@@ -2,6 +2,7 @@ import { ErrorCode, HeraldError, SERVER_EVENTS, type AgentEvent, type Subjects, 
 import { type Logger, LOGGER, NATS, streamSequenceOf, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { TIMEOUTS } from '../core/timeouts';
 import { withTimeout } from '../core/with-timeout';
@@ -214,7 +215,7 @@ export class LiveDeliveryService implements OnApplicationShutdown {
       } catch (err) {
         if (this.users.get(user.userId) !== user) return;
         this.logger.warn({ err: String(err) }, 'waiting for NATS to register a live subscription');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_FLUSH_MS));
+        await delay(RETRY_FLUSH_MS);
       }
     }
   }

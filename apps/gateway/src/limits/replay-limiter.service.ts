@@ -1,6 +1,7 @@
 import { type Config, ErrorCode, HeraldError, type Subjects } from '@herald/contracts';
 import { CONFIG, type Logger, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TIMEOUTS } from '../core/timeouts';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
@@ -64,7 +65,7 @@ export class ReplayLimiter implements OnModuleInit, BeforeApplicationShutdown {
         this.metrics.limitRefusals.inc({ limit: 'replays' });
         throw new HeraldError(ErrorCode.RATE_LIMITED, 'Too many replays at once. Please try again shortly.', REPLAY_RETRY_AFTER_MS);
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
     }
   }
 

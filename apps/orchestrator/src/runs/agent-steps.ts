@@ -11,6 +11,7 @@ import {
 import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, type Logger, NATS, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
 import type { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
 import { RunAborted, RunCancellation } from './run-cancellation';
 import { StepSettlements } from './step-settlements';
 
@@ -126,12 +127,8 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
    * the cancel's own reason once its notice arrives, unless no cancel was ever asked for.
    */
   private async cancelledByWorkers(job: AgentJob, signal: AbortSignal): Promise<unknown> {
-    if (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, CANCEL_NOTICE_MS);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
+    // Until the notice aborts the signal, or CANCEL_NOTICE_MS.
+    await delay(CANCEL_NOTICE_MS, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return signal.reason;
     const flagged = await this.cancellation.isCancelled(job.runId).catch(() => false);
     return flagged ? new RunAborted(CANCEL_REASON.user) : new StepFailed(job.agent, JOB_CANCELLED_REASON);

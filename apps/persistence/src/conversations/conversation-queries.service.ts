@@ -7,6 +7,7 @@ import {
   type RpcRequest,
   type SwitchBranchReply,
 } from '@herald/contracts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
 import { conversationNotFound, messageNotFound } from './conversation-not-found';
@@ -91,7 +92,7 @@ export class ConversationQueries {
       // The event writer may still be storing the run that ran just before this one.
       const deadline = Date.now() + HISTORY_SETTLE_MS;
       while ((await this.conversations.earlierRunActive(db, req.conversationId, req.runId)) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
+        await delay(HISTORY_POLL_MS);
       }
     }
     const leaf =
