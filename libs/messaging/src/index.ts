@@ -1,5 +1,6 @@
 export * from './bullmq-queues';
 export * from './codec';
+export * from './durable-consumer';
 export * from './event-publisher';
 export * from './headers';
 export * from './jetstream-publisher';

@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { describeDatabaseError, isDataError } from '@herald/db';
-import { LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
+import { DurableConsumerLoop, LOGGER, type Logger, NATS, SUBJECTS } from '@herald/messaging';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
-import { DurableConsumerLoop } from '../infrastructure/durable-consumer';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { EventLogMetrics } from './event-log-metrics';

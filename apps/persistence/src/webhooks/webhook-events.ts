@@ -1,10 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_TYPES, isTerminal, isUuid, type EventType, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, type Logger, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
+import {
+  decodeJson,
+  DurableConsumerLoop,
+  ensureDurableConsumer,
+  LOGGER,
+  type Logger,
+  NATS,
+  SUBJECTS,
+  withTimeout,
+} from '@herald/messaging';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { parseEventBody } from '../event-log/event-message.parser';
-import { DurableConsumerLoop, ensureDurableConsumer } from '../infrastructure/durable-consumer';
 import { sql } from '../infrastructure/sql';
 import { webhookPayloadOf } from './webhook-message';
 import { WebhookQueue } from './webhook-queue';

@@ -1,4 +1,4 @@
-import type { Logger } from '@herald/messaging';
+import type { Logger } from './logger';
 import { ConsumerEvents, type ConsumerConfig, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
