@@ -26,6 +26,7 @@ export * from './built-in/triage.agent';
 export * from './built-in/knowledge.agent';
 export * from './built-in/reporting.agent';
 export * from './built-in/data.agent';
+export * from './built-in/run-plan';
 export * from './tools/built-in-tools';
 export * from './data/data-warehouse';
 export * from './data/pg-data-warehouse';

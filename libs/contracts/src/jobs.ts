@@ -72,6 +72,9 @@ export const AGENT_JOB_OPTIONS = {
   removeOnFail: { age: 24 * 3600 },
 } as const;
 
+/** The failed reason of a job a worker aborted because its run was cancelled (or the supervisor stopped it). */
+export const JOB_CANCELLED_REASON = 'cancelled';
+
 /**
  * The failed reason of a job whose cause has a client-safe code: `CODE: message`, or
  * `CODE (final): message` when trying again cannot help (the supervisor's `error` then says

@@ -20,7 +20,11 @@ export const NAMESPACE_RE = /^[a-z][a-z0-9_]{0,31}$/;
  * as unpadded base64url (letters, digits, `-`, `_`), which is reversible and collision-free.
  */
 export function userToken(userId: string): string {
-  return Buffer.from(userId, 'utf8').toString('base64url');
+  return base64url(userId);
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
 }
 
 export function userIdFromToken(token: string): string {
@@ -76,10 +80,16 @@ export interface Subjects {
   };
   /** BullMQ's key prefix for this deployment's queues. */
   readonly bullmqPrefix: string;
-  readonly redisPrefix: string;
+  /** Every other Redis key of the deployment (all under `<ns>:`). */
   readonly keys: {
     /** Set (24 h) when a run is cancelled, so a cancel that races the run's start is not lost. */
     runCancelled(runId: string): string;
+    /** Set (24 h) when a run has left its conversation's lane, so it holds back no later run. */
+    runLeft(runId: string): string;
+    /** Sorted set: the runs waiting in a conversation's lane, by admission order. */
+    conversationQueue(conversationId: string): string;
+    /** The run holding a conversation's lane (a lease, renewed while it runs). */
+    conversationActive(conversationId: string): string;
     /** rate-limiter-flexible key prefix for chat:send. */
     rateLimit: string;
     /** rate-limiter-flexible key prefix for authenticated HTTP reads (GET under /v1, SSE opens). */
@@ -90,6 +100,8 @@ export interface Subjects {
     replays(userId: string): string;
     /** The first ack of a user's clientMessageId (for the idempotency window), read when a repeat comes at the rate limit. */
     clientMessage(userId: string, clientMessageId: string): string;
+    /** What a protocol adapter (AG-UI, AI SDK) remembers of a user's run or thread, by the adapter's `kind` and its own id. */
+    protocolRecord(kind: string, userId: string, id: string): string;
   };
 }
 
@@ -122,15 +134,17 @@ export function subjects(namespace = 'herald'): Subjects {
     },
     queues: { agents: 'agents', webhooks: 'webhooks' },
     bullmqPrefix: `${ns}:bull`,
-    redisPrefix: `${ns}:`,
     keys: {
       runCancelled: (runId) => `${ns}:run:${runId}:cancelled`,
+      runLeft: (runId) => `${ns}:run:${runId}:left`,
+      conversationQueue: (conversationId) => `${ns}:conv:${conversationId}:queue`,
+      conversationActive: (conversationId) => `${ns}:conv:${conversationId}:active`,
       rateLimit: `${ns}:rl:send`,
       readRateLimit: `${ns}:rl:read`,
       connections: (userId) => `${ns}:conn:${userToken(userId)}`,
       replays: (userId) => `${ns}:replays:${userToken(userId)}`,
-      clientMessage: (userId, clientMessageId) =>
-        `${ns}:cmid:${userToken(userId)}:${Buffer.from(clientMessageId, 'utf8').toString('base64url')}`,
+      clientMessage: (userId, clientMessageId) => `${ns}:cmid:${userToken(userId)}:${base64url(clientMessageId)}`,
+      protocolRecord: (kind, userId, id) => `${ns}:${kind}:${userToken(userId)}:${base64url(id)}`,
     },
   };
 }

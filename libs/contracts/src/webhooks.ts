@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type EventType, usageSchema } from './events';
+import { RUN_STATUS_OF_TERMINAL_EVENT, TERMINAL_RUN_STATUSES, type TerminalRunStatus } from './runs';
 
 /**
  * Webhooks (PROTOCOL.md §10): what each URL of WEBHOOK_URLS receives when a run ends, signed as
@@ -10,10 +11,10 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The webhook each terminal event of PROTOCOL.md §3 sends, and the run status it reports. */
 export const WEBHOOK_OF_TERMINAL = {
-  orchestration_completed: { type: 'run.completed', status: 'completed' },
-  error: { type: 'run.failed', status: 'failed' },
-  run_cancelled: { type: 'run.cancelled', status: 'cancelled' },
-} as const satisfies Partial<Record<EventType, { type: WebhookEventType; status: string }>>;
+  orchestration_completed: { type: 'run.completed', status: RUN_STATUS_OF_TERMINAL_EVENT.orchestration_completed },
+  error: { type: 'run.failed', status: RUN_STATUS_OF_TERMINAL_EVENT.error },
+  run_cancelled: { type: 'run.cancelled', status: RUN_STATUS_OF_TERMINAL_EVENT.run_cancelled },
+} as const satisfies Partial<Record<EventType, { type: WebhookEventType; status: TerminalRunStatus }>>;
 
 export const webhookPayloadSchema = z.strictObject({
   type: z.enum(WEBHOOK_EVENT_TYPES),
@@ -23,7 +24,7 @@ export const webhookPayloadSchema = z.strictObject({
     runId: z.string(),
     conversationId: z.string(),
     userId: z.string(),
-    status: z.enum(['completed', 'failed', 'cancelled']),
+    status: z.enum(TERMINAL_RUN_STATUSES),
     /** The run's usage from its terminal event: partial or null for a failed or cancelled run. */
     usage: usageSchema.nullable(),
     /** The answer's id (run.completed). */

@@ -1,4 +1,6 @@
+export * from './bullmq-queues';
 export * from './codec';
+export * from './durable-consumer';
 export * from './event-publisher';
 export * from './headers';
 export * from './jetstream-publisher';
@@ -6,6 +8,8 @@ export * from './nats';
 export * from './payload-limit';
 export * from './redis';
 export * from './rpc';
+export * from './run-cancellation';
 export * from './nest';
 export * from './stream-sequence';
+export * from './subscribe-json';
 export * from './timeout';

@@ -1,5 +1,5 @@
-import { userToken, type Subjects } from '@herald/contracts';
 import { type Config } from '@herald/config';
+import { type Subjects, userToken } from '@herald/contracts';
 import { CONFIG, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
@@ -60,6 +60,6 @@ export class RunRecords {
   }
 
   private keyOf(kind: string, userId: string, key: string): string {
-    return `${this.subjects.redisPrefix}${kind}:${userToken(userId)}:${Buffer.from(key, 'utf8').toString('base64url')}`;
+    return this.subjects.keys.protocolRecord(kind, userId, key);
   }
 }

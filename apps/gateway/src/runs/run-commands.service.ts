@@ -12,15 +12,12 @@ import {
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import { buildHeaders, encodeJson, HEADER, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
+import { broadcastRunCancel, buildHeaders, CANCEL_REASON, encodeJson, flagRunCancelled, HEADER, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/or-unavailable';
-
-/** How long a cancellation mark stays in Redis (a cancel racing the run's start is not lost). */
-const CANCEL_MARK_TTL_SECONDS = 86_400;
 
 /** Run snapshots, `run:cancel` and `run:respond`, for sockets and HTTP alike. */
 @Injectable()
@@ -42,13 +39,9 @@ export class RunCommandsService {
     const { runId } = parseInput(runCancelSchema, payload);
     const run = await this.get(userId, runId);
     if (!isActive(run)) return { alreadyFinished: true };
-    await orUnavailable(
-      () => this.redis.set(this.subjects.keys.runCancelled(runId), '1', 'EX', CANCEL_MARK_TTL_SECONDS),
-      TIMEOUTS.redisMs,
-      'cancel mark',
-    );
-    const command: RunCancelCommand = { runId, userId, reason: 'cancelled_by_user' };
-    await this.broadcast(this.subjects.runCancel, command, userId, runId);
+    const command: RunCancelCommand = { runId, userId, reason: CANCEL_REASON.user };
+    await orUnavailable(() => flagRunCancelled(this.redis, this.subjects, command), TIMEOUTS.redisMs, 'cancel mark');
+    await this.confirmed(() => broadcastRunCancel(this.nc, this.subjects, command));
     return {};
   }
 
@@ -62,15 +55,16 @@ export class RunCommandsService {
     const run = await this.get(userId, input.runId);
     if (!isActive(run)) throw new HeraldError(ErrorCode.INVALID_INPUT, 'This run has already finished.');
     const command: RunRespondCommand = { runId: input.runId, userId, requestId: input.requestId, response: input.response };
-    await this.broadcast(this.subjects.runRespond, command, userId, input.runId);
+    const headers = buildHeaders({ [HEADER.user]: userId, [HEADER.run]: input.runId });
+    await this.confirmed(() => this.nc.publish(this.subjects.runRespond, encodeJson(command), { headers }));
     return {};
   }
 
-  /** Core NATS publish, confirmed by a flush round trip so that an unreachable NATS is UNAVAILABLE. */
-  private async broadcast(subject: string, command: object, userId: string, runId: string): Promise<void> {
+  /** A core NATS publish, confirmed by a flush round trip so that an unreachable NATS is UNAVAILABLE. */
+  private async confirmed(publish: () => void): Promise<void> {
     await orUnavailable(
       async () => {
-        this.nc.publish(subject, encodeJson(command), { headers: buildHeaders({ [HEADER.user]: userId, [HEADER.run]: runId }) });
+        publish();
         await this.nc.flush();
       },
       TIMEOUTS.natsFlushMs,

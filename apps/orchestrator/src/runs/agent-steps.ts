@@ -1,16 +1,15 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { AGENT_JOB_OPTIONS, type AgentJob, type AgentJobResult, agentJobId, agentJobResultSchema, type Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, LOGGER, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { AGENT_JOB_OPTIONS, type AgentJob, agentJobId, type AgentJobResult, agentJobResultSchema, JOB_CANCELLED_REASON, type Subjects } from '@herald/contracts';
+import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, NATS, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
 import { RunAborted, RunCancellation } from './run-cancellation';
 import { StepSettlements } from './step-settlements';
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */
 const SETTLE_AFTER_STOP_MS = 5_000;
-/** The failed reason of a job a worker aborted because its run was cancelled (the worker's CANCELLED). */
-const JOB_CANCELLED = 'cancelled';
 /** How long a step the workers cancelled waits for the run's own cancel notice before reading the flag. */
 const CANCEL_NOTICE_MS = 1_000;
 
@@ -49,7 +48,7 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     @Inject(LOGGER) logger: Logger,
     private readonly cancellation: RunCancellation,
   ) {
-    this.queue = new Queue(subjects.queues.agents, { connection, prefix: subjects.bullmqPrefix });
+    this.queue = openQueue(subjects, 'agents', connection);
     this.settlements = new StepSettlements(nc, subjects.stepSettled, this.queue, connection, logger);
   }
 
@@ -106,7 +105,7 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       if (err instanceof StepTimeout || err === opts.signal.reason) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      if (reason === JOB_CANCELLED) throw await this.cancelledByWorkers(job, opts.signal);
+      if (reason === JOB_CANCELLED_REASON) throw await this.cancelledByWorkers(job, opts.signal);
       if (opts.signal.aborted) throw opts.signal.reason;
       throw new StepFailed(job.agent, reason);
     } finally {
@@ -121,14 +120,10 @@ export class AgentSteps implements OnModuleInit, OnApplicationShutdown {
    * the cancel's own reason once its notice arrives, unless no cancel was ever asked for.
    */
   private async cancelledByWorkers(job: AgentJob, signal: AbortSignal): Promise<unknown> {
-    if (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, CANCEL_NOTICE_MS);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
+    // Until the notice aborts the signal, or CANCEL_NOTICE_MS.
+    await delay(CANCEL_NOTICE_MS, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return signal.reason;
     const flagged = await this.cancellation.isCancelled(job.runId).catch(() => false);
-    return flagged ? new RunAborted('cancelled_by_user') : new StepFailed(job.agent, JOB_CANCELLED);
+    return flagged ? new RunAborted(CANCEL_REASON.user) : new StepFailed(job.agent, JOB_CANCELLED_REASON);
   }
 }

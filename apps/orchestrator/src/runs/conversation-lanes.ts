@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Subjects } from '@herald/contracts';
-import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type ConversationReleasedNotice, conversationReleasedNoticeSchema, type Subjects } from '@herald/contracts';
+import { decodeJson, encodeJson, NATS, REDIS, type Redis, SUBJECTS, subscribeJson } from '@herald/messaging';
 import type { JetStreamManager, NatsConnection, SeqMsgRequest, Subscription } from 'nats';
 
 /** How long an active run holds its conversation without a heartbeat (a crashed holder frees it). */
@@ -86,17 +86,9 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit() {
-    this.subscription = this.nc.subscribe(this.subjects.conversationReleased, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const { conversationId } = decodeJson<{ conversationId: string }>(msg.data);
-          this.waiters.get(conversationId)?.forEach((wake) => wake());
-        } catch {
-          /* ignore malformed notifications */
-        }
-      },
-    });
+    this.subscription = subscribeJson(this.nc, this.subjects.conversationReleased, conversationReleasedNoticeSchema, ({ conversationId }) =>
+      this.waiters.get(conversationId)?.forEach((wake) => wake()),
+    );
   }
 
   /** After the runs in flight have finished (RunConsumer drains them in onModuleDestroy). */
@@ -115,10 +107,10 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
     const outcome = await this.redis.eval(
       JOIN_AND_TRY_START,
       3 + earlier.length,
-      this.queueKey(conversationId),
-      this.activeKey(conversationId),
+      this.subjects.keys.conversationQueue(conversationId),
+      this.subjects.keys.conversationActive(conversationId),
       this.subjects.keys.runCancelled(runId),
-      ...earlier.map((id) => this.leftKey(id)),
+      ...earlier.map((id) => this.subjects.keys.runLeft(id)),
       runId,
       LANE_LEASE_MS,
       priority ? -order : order,
@@ -135,9 +127,9 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
     const started = await this.redis.eval(
       TRY_START,
       2 + earlier.length,
-      this.queueKey(conversationId),
-      this.activeKey(conversationId),
-      ...earlier.map((id) => this.leftKey(id)),
+      this.subjects.keys.conversationQueue(conversationId),
+      this.subjects.keys.conversationActive(conversationId),
+      ...earlier.map((id) => this.subjects.keys.runLeft(id)),
       runId,
       LANE_LEASE_MS,
       ...earlier,
@@ -147,12 +139,12 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
 
   /** 1 for the next run to start, 2 for the one after it, … */
   async position(conversationId: string, runId: string): Promise<number> {
-    const rank = await this.redis.zrank(this.queueKey(conversationId), runId);
+    const rank = await this.redis.zrank(this.subjects.keys.conversationQueue(conversationId), runId);
     return (rank ?? 0) + 1;
   }
 
   activeRun(conversationId: string): Promise<string | null> {
-    return this.redis.get(this.activeKey(conversationId));
+    return this.redis.get(this.subjects.keys.conversationActive(conversationId));
   }
 
   /** Waits until this run holds the lane; rejects when the signal aborts. */
@@ -164,7 +156,7 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
   }
 
   async renew(conversationId: string, runId: string): Promise<void> {
-    await this.redis.eval(RENEW, 1, this.activeKey(conversationId), runId, LANE_LEASE_MS);
+    await this.redis.eval(RENEW, 1, this.subjects.keys.conversationActive(conversationId), runId, LANE_LEASE_MS);
   }
 
   /** Leaves the lane, whether the run was waiting or active, and wakes the next one. */
@@ -173,13 +165,16 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
     const released = await this.redis.eval(
       LEAVE,
       3,
-      this.leftKey(runId),
-      this.queueKey(conversationId),
-      this.activeKey(conversationId),
+      this.subjects.keys.runLeft(runId),
+      this.subjects.keys.conversationQueue(conversationId),
+      this.subjects.keys.conversationActive(conversationId),
       runId,
       LEFT_TTL_MS,
     );
-    if (released === 1) this.nc.publish(this.subjects.conversationReleased, encodeJson({ conversationId }));
+    if (released === 1) {
+      const notice: ConversationReleasedNotice = { conversationId };
+      this.nc.publish(this.subjects.conversationReleased, encodeJson(notice));
+    }
   }
 
   /** The run ids of the conversation's requests still in the RUNS stream with a sequence below `order`. */
@@ -220,17 +215,5 @@ export class ConversationLanes implements OnModuleInit, OnApplicationShutdown {
       signal.addEventListener('abort', done, { once: true });
       set.add(done);
     });
-  }
-
-  private queueKey(conversationId: string) {
-    return `${this.subjects.redisPrefix}conv:${conversationId}:queue`;
-  }
-
-  private activeKey(conversationId: string) {
-    return `${this.subjects.redisPrefix}conv:${conversationId}:active`;
-  }
-
-  private leftKey(runId: string) {
-    return `${this.subjects.redisPrefix}run:${runId}:left`;
   }
 }

@@ -1,14 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, encodeJson, LOGGER, NATS, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { broadcastRunCancel, decodeJson, encodeJson, flagRunCancelled, isRunCancelled, LOGGER, NATS, REDIS, type Redis, SUBJECTS, subscribeRunCancels } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 
-const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;
-
 /**
- * Cancellation of runs: every orchestrator instance listens to the cancel subject and aborts
- * the runs it holds; the Redis flag makes a cancel that races the run's start stick.
+ * Cancellation of runs: every orchestrator instance listens to the cancel broadcast and
+ * aborts the runs it holds; the Redis flag makes a cancel that races the run's start stick.
  */
 @Injectable()
 export class RunCancellation implements OnModuleInit, OnApplicationShutdown {
@@ -23,13 +21,7 @@ export class RunCancellation implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit() {
-    this.subscription = this.nc.subscribe(this.subjects.runCancel, {
-      callback: (err, msg) => {
-        if (err) return;
-        const parsed = runCancelCommandSchema.safeParse(safeDecode(msg.data));
-        if (parsed.success) this.abortLocal(parsed.data.runId, parsed.data.reason);
-      },
-    });
+    this.subscription = subscribeRunCancels(this.nc, this.subjects, ({ runId, reason }) => this.abortLocal(runId, reason), this.logger);
   }
 
   /** After the runs in flight have finished (RunConsumer drains them in onModuleDestroy). */
@@ -48,19 +40,19 @@ export class RunCancellation implements OnModuleInit, OnApplicationShutdown {
     this.active.delete(runId);
   }
 
-  async isCancelled(runId: string): Promise<boolean> {
-    return (await this.redis.exists(this.subjects.keys.runCancelled(runId))) === 1;
+  isCancelled(runId: string): Promise<boolean> {
+    return isRunCancelled(this.redis, this.subjects, runId);
   }
 
   /** Cancels a run wherever it is: flags it, and tells every orchestrator and worker. */
   async cancel(command: RunCancelCommand): Promise<void> {
-    await this.redis.set(this.subjects.keys.runCancelled(command.runId), command.reason, 'EX', CANCEL_FLAG_TTL_SECONDS);
+    await flagRunCancelled(this.redis, this.subjects, command);
     this.stopWorkers(command);
   }
 
   /** Asks the workers to stop a run's current job (a timeout, or a cancel seen here). */
   stopWorkers(command: RunCancelCommand): void {
-    this.nc.publish(this.subjects.runCancel, encodeJson(command));
+    broadcastRunCancel(this.nc, this.subjects, command);
   }
 
   private abortLocal(runId: string, reason: string) {
@@ -77,13 +69,5 @@ export class RunAborted extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'RunAborted';
-  }
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try {
-    return decodeJson(data);
-  } catch {
-    return undefined;
   }
 }

@@ -1,14 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { runRequestSchema, type Subjects } from '@herald/contracts';
 import { type Config } from '@herald/config';
-import { CONFIG, decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { runRequestSchema, type Subjects } from '@herald/contracts';
+import { CONFIG, decodeJson, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection, nanos } from 'nats';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
 
 import { RunSupervisor } from './run-supervisor';
 
 /** Runs one orchestrator instance holds at most at once (waiting in a lane included). */
 const MAX_RUNS_IN_FLIGHT = 512;
+/** Requests JetStream hands this instance ahead of the ones being started. */
+const PULL_WINDOW = 64;
 /** Held requests are renewed this many times per RUNS_ACK_WAIT_MS, so a slow tick never lets one lapse. */
 const RENEWALS_PER_ACK_WAIT = 3;
 /**
@@ -22,11 +24,12 @@ const DRAIN_TIMEOUT_MS = 25_000;
  * Takes accepted run requests from the RUNS work queue (a durable consumer shared by every
  * orchestrator instance) and hands each to the supervisor. A request is acknowledged only
  * once its run has ended with a terminal event; until then it is kept alive, and an
- * instance that dies leaves it to be redelivered to another.
+ * instance that dies leaves it to be redelivered to another. A lost consumer (deleted, NATS
+ * trouble) is recreated (DurableConsumerLoop).
  */
 @Injectable()
 export class RunConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  private messages?: ConsumerMessages;
+  private consumer?: DurableConsumerLoop;
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
@@ -38,22 +41,29 @@ export class RunConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap() {
-    const jsm = await this.nc.jetstreamManager();
     const durable = this.subjects.consumers.orchestratorRuns;
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.config.RUNS_ACK_WAIT_MS),
-      max_ack_pending: MAX_RUNS_IN_FLIGHT * 4,
-      max_deliver: 10,
-    };
-    await jsm.consumers.add(this.subjects.streams.runs, config).catch(async () => {
-      await jsm.consumers.update(this.subjects.streams.runs, durable, config);
+    this.consumer = await DurableConsumerLoop.start({
+      nc: this.nc,
+      stream: this.subjects.streams.runs,
+      durable,
+      ensure: (jsm) => this.ensureConsumer(jsm),
+      pullWindow: PULL_WINDOW,
+      handle: async (messages) => {
+        for await (const msg of messages) this.handle(msg);
+      },
+      name: 'run request',
+      logger: this.logger,
     });
-    const consumer = await this.nc.jetstream().consumers.get(this.subjects.streams.runs, durable);
-    this.messages = await consumer.consume({ max_messages: 64, callback: (msg) => this.handle(msg) });
     this.logger.info({ stream: this.subjects.streams.runs, durable }, 'consuming run requests');
+  }
+
+  private ensureConsumer(jsm: JetStreamManager): Promise<void> {
+    return ensureDurableConsumer(
+      jsm,
+      this.subjects.streams.runs,
+      { durable_name: this.subjects.consumers.orchestratorRuns, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All },
+      { ack_wait: nanos(this.config.RUNS_ACK_WAIT_MS), max_ack_pending: MAX_RUNS_IN_FLIGHT * 4, max_deliver: 10 },
+    );
   }
 
   /**
@@ -61,7 +71,7 @@ export class RunConsumer implements OnApplicationBootstrap, OnModuleDestroy {
    * Redis, the step queue) closes in the application shutdown that follows.
    */
   async onModuleDestroy() {
-    await this.messages?.close().catch(() => undefined);
+    await this.consumer?.stop();
     if (this.inFlight.size === 0) return;
     this.logger.info({ runs: this.inFlight.size }, 'letting the runs in flight finish before stopping');
     let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { handOn, initialFindings, progressShares, runPlanOf } from '@herald/agents';
 import {
   AGENT,
   type AgentJob,
@@ -9,11 +10,11 @@ import {
   parseJobFailureReason,
   PERSISTENCE_RPC,
   type RunRequest,
-  type RunStatus,
+  isTerminalRunStatus,
   type Usage,
 } from '@herald/contracts';
 import { type Config } from '@herald/config';
-import { CONFIG, LOGGER, RpcClient, type RunScope } from '@herald/messaging';
+import { CANCEL_REASON, CONFIG, LOGGER, RpcClient, type RunScope } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 
 import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
@@ -22,28 +23,10 @@ import { RunAborted, RunCancellation } from './run-cancellation';
 import { RunEvents } from './run-events';
 
 const HISTORY_LIMIT = 10;
-const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 const KEEPALIVE_MS = 10_000;
 
-/** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight. */
+/** The share of the run's progress each step owns: triage a fixed one, the planned steps the rest by weight (progressShares). */
 const PROGRESS = { started: 0.02, triage: [0.05, 0.15], end: 0.97 } as const;
-const STEP_WEIGHT: Record<string, number> = { [AGENT.knowledge]: 0.35, [AGENT.data]: 0.35, [AGENT.reporting]: 0.47 };
-const DEFAULT_STEP_WEIGHT = 0.35;
-/** At most this many steps after triage (reporting included). */
-const MAX_PLANNED_STEPS = 6;
-const AGENT_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
-
-/**
- * What a run's steps hand on to each other: each step's input is all of it. The knowledge
- * step's passages go under `passages`, any other step's output under its agent's name
- * (`data`, or a newly registered agent's).
- */
-interface Findings {
-  question: string;
-  intent: string;
-  passages: unknown[];
-  [agent: string]: unknown;
-}
 
 /**
  * The run use case: wait for the conversation's turn (onBusy), then triage, which plans the
@@ -132,13 +115,13 @@ export class RunSupervisor {
     const interrupt = request.options.onBusy === 'interrupt';
     // The cancel check, the join and the first start attempt are one Redis round trip.
     const outcome = await this.lanes.joinAndTryStart(conversationId, runId, order, interrupt);
-    if (outcome === 'cancelled') throw new RunAborted('cancelled by the user');
+    if (outcome === 'cancelled') throw new RunAborted(CANCEL_REASON.user);
     if (outcome === 'started') return;
     // Not started: an interrupt cancels the run holding the conversation, then tries again.
     if (interrupt) {
       const active = await this.lanes.activeRun(conversationId);
       if (active && active !== runId) {
-        await this.cancellation.cancel({ runId: active, userId: request.userId, reason: 'interrupted by a newer message' });
+        await this.cancellation.cancel({ runId: active, userId: request.userId, reason: CANCEL_REASON.interrupted });
       }
       if (await this.lanes.tryStart(conversationId, runId)) return;
     }
@@ -149,7 +132,7 @@ export class RunSupervisor {
   /** Runs triage and the steps it planned; each finished step's usage is added to `usage`. */
   private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage): Promise<void> {
     const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
-    const findings: Findings = { question: request.content, intent: 'question', passages: [] };
+    const findings = initialFindings(request.content);
     let stopped = false;
     /**
      * Stops every job of the run, once (a cancel, a timeout, a failed parallel sibling): the run
@@ -159,7 +142,7 @@ export class RunSupervisor {
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      const command = { runId: scope.runId, userId: scope.userId, reason: 'stopped by the supervisor' };
+      const command = { runId: scope.runId, userId: scope.userId, reason: CANCEL_REASON.supervisor };
       this.cancellation.cancel(command).catch(() => this.cancellation.stopWorkers(command));
     };
     let step = 0;
@@ -204,28 +187,23 @@ export class RunSupervisor {
     };
 
     const triage = await runStep(AGENT.triage, PROGRESS.triage, signal);
-    findings.intent = typeof triage.intent === 'string' ? triage.intent : 'question';
-    const planned = planOf(triage.plan);
-    const stages = this.config.RUN_PARALLEL_STEPS === false ? planned.flat().map((agent) => [agent]) : planned;
-    const interactive = new Set(Array.isArray(triage.interactive) ? triage.interactive : []);
+    const plan = runPlanOf(triage);
+    findings.intent = plan.intent;
+    const stages = this.config.RUN_PARALLEL_STEPS === false ? plan.stages.flat().map((agent) => [agent]) : plan.stages;
     const shares = progressShares(stages, PROGRESS.triage[1], PROGRESS.end);
     for (const [i, stage] of stages.entries()) {
       const outputs = await runStage(stage, shares[i], signal, (agent, range, stageSignal) =>
-        runStep(agent, range, stageSignal, interactive.has(agent)),
+        runStep(agent, range, stageSignal, plan.interactive.has(agent)),
       );
       // Handed on in plan order, whichever step of the stage ended first.
-      for (const [j, agent] of stage.entries()) {
-        const output = outputs[j];
-        if (agent === AGENT.knowledge) findings.passages = Array.isArray(output.passages) ? output.passages : [];
-        else if (!(agent in findings)) findings[agent] = output;
-      }
+      for (const [j, agent] of stage.entries()) handOn(findings, agent, outputs[j]);
     }
   }
 
   /** A request delivered again (a re-published duplicate, a redelivery) for a run that has its terminal event. */
   private async alreadyEnded(request: RunRequest, traceparent: string | undefined): Promise<boolean> {
     const run = await this.rpc.call(PERSISTENCE_RPC.getRun, { userId: request.userId, runId: request.runId }, { traceparent });
-    return ENDED.has(run.status);
+    return isTerminalRunStatus(run.status);
   }
 
   private async loadHistory(conversationId: string, runId: string, traceparent: string | undefined): Promise<HistoryMessage[]> {
@@ -329,45 +307,6 @@ function failureOf(reason: string): { code: ErrorCode; retryable: boolean } {
   const parsed = parseJobFailureReason(reason);
   if (!parsed || !(parsed.code in ErrorCode)) return { code: ErrorCode.INTERNAL, retryable: true };
   return { code: parsed.code as ErrorCode, retryable: parsed.retryable && parsed.code !== ErrorCode.INVALID_INPUT };
-}
-
-/**
- * The stages triage planned, sanitised: agent names only (a name is a stage of one step, a
- * list of names a parallel stage), each agent once, never triage, at most MAX_PLANNED_STEPS
- * steps, and reporting alone and last.
- */
-export function planOf(plan: unknown): string[][] {
-  const seen = new Set<string>([AGENT.triage, AGENT.reporting]);
-  const stages: string[][] = [];
-  let steps = 0;
-  for (const entry of Array.isArray(plan) ? plan : []) {
-    const stage: string[] = [];
-    for (const name of Array.isArray(entry) ? entry : [entry]) {
-      if (steps >= MAX_PLANNED_STEPS - 1) break;
-      if (typeof name !== 'string' || !AGENT_NAME_RE.test(name) || seen.has(name)) continue;
-      seen.add(name);
-      stage.push(name);
-      steps++;
-    }
-    if (stage.length > 0) stages.push(stage);
-  }
-  return [...stages, [AGENT.reporting]];
-}
-
-/**
- * Splits `from..to` between the planned stages by weight (a parallel stage weighs as its
- * heaviest step: they run at once); each gets `[start, end]`.
- */
-export function progressShares(stages: readonly (readonly string[])[], from: number, to: number): Array<[number, number]> {
-  const weights = stages.map((stage) => Math.max(...stage.map((a) => STEP_WEIGHT[a] ?? DEFAULT_STEP_WEIGHT)));
-  const total = weights.reduce((a, b) => a + b, 0);
-  let at = from;
-  return weights.map((w, i) => {
-    const end = i === weights.length - 1 ? to : Math.round((at + ((to - from) * w) / total) * 1000) / 1000;
-    const share: [number, number] = [at, end];
-    at = end;
-    return share;
-  });
 }
 
 function roundUsd(n: number): number {

@@ -1,5 +1,5 @@
 import { stepSettledNoticeSchema } from '@herald/contracts';
-import { decodeJson, type Redis } from '@herald/messaging';
+import { decodeJson, type JobOutcome, readJobOutcomes, type Redis } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { Queue } from 'bullmq';
 import type { NatsConnection, Subscription } from 'nats';
@@ -150,47 +150,35 @@ export class StepSettlements {
     }
   }
 
-  /**
-   * Reads whether the jobs are finished as BullMQ's own isFinished does (the job's key, the
-   * completed and failed sets: O(1) each, pipelined), and the outcome of the finished ones.
-   * A failure to read is left to the next check.
-   */
+  /** Reads the jobs' outcomes from Redis (readJobOutcomes); a failure to read is left to the next check. */
   private async check(jobIds: string[]) {
     try {
-      const pipeline = this.redis.pipeline();
-      for (const id of jobIds) {
-        pipeline.exists(this.queue.toKey(id));
-        pipeline.zscore(this.queue.keys.completed, id);
-        pipeline.zscore(this.queue.keys.failed, id);
+      for (const [id, outcome] of await readJobOutcomes(this.queue, this.redis, jobIds)) {
+        const settlement = settlementOf(id, outcome);
+        if (settlement) this.settle(id, settlement);
       }
-      const replies = await pipeline.exec();
-      if (!replies) return;
-      await Promise.all(
-        jobIds.map(async (id, i) => {
-          const [[e1, exists], [e2, completed], [e3, failed]] = replies.slice(i * 3, i * 3 + 3);
-          if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
-          if (!this.waiters.has(id)) return;
-          const settlement = await this.outcome(id, exists === 1, completed !== null, failed !== null);
-          if (settlement) this.settle(id, settlement);
-        }),
-      );
     } catch (err) {
       this.logger.warn({ err, jobs: jobIds.length }, 'could not read the state of awaited steps; trying again');
     }
-  }
-
-  private async outcome(id: string, exists: boolean, completed: boolean, failed: boolean): Promise<Settlement | undefined> {
-    if (!exists) return { state: 'failed', reason: `job ${id} was removed before it settled` };
-    if (!completed && !failed) return undefined;
-    const [returnvalue, failedReason] = await this.redis.hmget(this.queue.toKey(id), 'returnvalue', 'failedReason');
-    if (completed) return { state: 'completed', result: parseReturnValue(returnvalue) };
-    return { state: 'failed', reason: failedReason ?? `job ${id} failed` };
   }
 
   private settle(jobId: string, settlement: Settlement) {
     const set = this.waiters.get(jobId);
     if (!set) return;
     for (const waiter of [...set]) if (waiter.queued) waiter.settle(settlement);
+  }
+}
+
+function settlementOf(id: string, outcome: JobOutcome): Settlement | undefined {
+  switch (outcome.state) {
+    case 'pending':
+      return undefined;
+    case 'removed':
+      return { state: 'failed', reason: `job ${id} was removed before it settled` };
+    case 'completed':
+      return { state: 'completed', result: parseReturnValue(outcome.returnvalue) };
+    case 'failed':
+      return { state: 'failed', reason: outcome.reason ?? `job ${id} failed` };
   }
 }
 

@@ -22,6 +22,11 @@ export function parseEventMessage(msg: EventMessage, now: Date = new Date()): Pa
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
+  return parseEventBody(msg, body, now);
+}
+
+/** parseEventMessage for a message whose body the caller has already decoded (`body`). */
+export function parseEventBody(msg: EventMessage, body: unknown, now: Date = new Date()): ParsedEventMessage {
   // JSON can only carry U+0000 escaped: without the escape in the raw bytes there is none to drop.
   const parsed = storedEventSchema.safeParse(
     Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).includes(NUL_ESCAPE) ? withoutNul(body) : body,

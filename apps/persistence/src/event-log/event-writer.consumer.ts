@@ -1,6 +1,6 @@
 import type { Subjects } from '@herald/contracts';
+import { ensureDurableConsumer } from '@herald/messaging';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamManager } from 'nats';
-import { ensureDurableConsumer } from '../infrastructure/durable-consumer';
 
 /**
  * How long JetStream waits for an event's ack before handing it to another instance: how long

@@ -1,13 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
 import { describeDatabaseError, isDataError } from '@herald/db';
-import { LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { DurableConsumerLoop, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { DatabaseMetrics } from '../infrastructure/database-metrics';
-import { closeWhenConsumerIsGone } from '../infrastructure/durable-consumer';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
 import { EventLogMetrics } from './event-log-metrics';
@@ -22,7 +21,6 @@ const PULL_WINDOW = 1500;
 const WRITES_IN_FLIGHT = 2;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
-const RESTART_DELAY_MS = 1000;
 
 interface Pending {
   msg: JsMsg;
@@ -38,8 +36,7 @@ interface Pending {
  */
 @Injectable()
 export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+  private consumer?: DurableConsumerLoop;
   private readonly stopping = new AbortController();
   private failures = 0;
   /** Events taken in a batch and not yet acknowledged (or handed back), with when they were last reported in progress. */
@@ -56,17 +53,24 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap() {
-    await ensureEventWriterConsumer(await this.nc.jetstreamManager(), this.subjects);
+    this.consumer = await DurableConsumerLoop.start({
+      nc: this.nc,
+      stream: this.subjects.streams.events,
+      durable: this.subjects.consumers.persistenceEvents,
+      ensure: (jsm) => ensureEventWriterConsumer(jsm, this.subjects),
+      pullWindow: PULL_WINDOW,
+      handle: (messages) => this.consume(messages),
+      name: 'event writer',
+      logger: this.logger,
+    });
     this.heartbeat = setInterval(() => this.reportProgress(), EVENT_WRITER_HEARTBEAT_MS).unref();
-    this.loop = this.run();
     this.logger.info({ stream: this.subjects.streams.events, durable: this.subjects.consumers.persistenceEvents }, 'writing events');
   }
 
   /** Finishes the batch being written, then stops; what is left is redelivered to another instance. */
   async onModuleDestroy() {
     this.stopping.abort();
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
+    await this.consumer?.stop();
     clearInterval(this.heartbeat);
   }
 
@@ -87,32 +91,7 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
     for (const msg of batch) this.held.delete(msg);
   }
 
-  private get stopped(): boolean {
-    return this.stopping.signal.aborted;
-  }
-
-  /** Consumes until shutdown; if the consumer goes away (deleted, NATS trouble), starts over. */
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.consume();
-      } catch (err) {
-        this.logger.error({ err }, 'event writer consumer failed');
-      }
-      if (this.stopped) break;
-      await this.pause(RESTART_DELAY_MS);
-      await ensureEventWriterConsumer(await this.nc.jetstreamManager(), this.subjects).catch((err) =>
-        this.logger.warn({ err }, 'could not ensure the event writer consumer'),
-      );
-    }
-  }
-
-  private async consume(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(this.subjects.streams.events, this.subjects.consumers.persistenceEvents);
-    const messages = await consumer.consume({ max_messages: PULL_WINDOW });
-    this.messages = messages;
-    if (this.stopped) await messages.close();
-    void closeWhenConsumerIsGone(messages, (status) => this.logger.warn({ status }, 'event writer consumer is gone; recreating it'));
+  private async consume(messages: ConsumerMessages): Promise<void> {
     const batcher = new MessageBatcher<JsMsg>(messages[Symbol.asyncIterator](), BATCH);
     const writing = new Set<Promise<void>>();
     try {

@@ -1,10 +1,4 @@
-import { isTerminal, type EventType, type RunStatus } from '@herald/contracts';
-
-const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-function isTerminalStatus(status: RunStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
-}
+import { isTerminal, isTerminalRunStatus, RUN_STATUS_OF_TERMINAL_EVENT, type EventType, type RunStatus } from '@herald/contracts';
 
 /** After a wait (or before the start), any ordinary event means the run is going on. */
 const resumes = (current: RunStatus): RunStatus => (current === 'waiting' || current === 'queued' ? 'running' : current);
@@ -25,14 +19,14 @@ const TRANSITIONS: Record<EventType, (current: RunStatus) => RunStatus> = {
   approval_requested: () => 'waiting',
   message_delta: resumes,
   message: resumes,
-  orchestration_completed: () => 'completed',
-  run_cancelled: () => 'cancelled',
-  error: () => 'failed',
+  orchestration_completed: () => RUN_STATUS_OF_TERMINAL_EVENT.orchestration_completed,
+  run_cancelled: () => RUN_STATUS_OF_TERMINAL_EVENT.run_cancelled,
+  error: () => RUN_STATUS_OF_TERMINAL_EVENT.error,
 };
 
 /** A run's status after one event. A terminal status never moves back. */
 export function nextRunStatus(current: RunStatus, type: EventType): RunStatus {
-  return isTerminalStatus(current) ? current : TRANSITIONS[type](current);
+  return isTerminalRunStatus(current) ? current : TRANSITIONS[type](current);
 }
 
 export interface RunProgress {
@@ -68,7 +62,7 @@ export function applyRunEvents(run: RunProgress, events: readonly RunEvent[]): R
     if (event.type === 'orchestration_started') startedAt ??= event.at;
     if (id > seen || isTerminal(event.type)) {
       const next = nextRunStatus(status, event.type);
-      if (isTerminalStatus(next) && !isTerminalStatus(status)) endedAt ??= event.at;
+      if (isTerminalRunStatus(next) && !isTerminalRunStatus(status)) endedAt ??= event.at;
       status = next;
     }
   }

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { type DayUsage, type DayUsageReply, type EventData, utcDay, type UsageTotals } from '@herald/contracts';
+import {
+  type DayUsage,
+  type DayUsageReply,
+  type EventData,
+  RUN_STATUS_OF_TERMINAL_EVENT,
+  type TerminalRunStatus,
+  utcDay,
+  type UsageTotals,
+} from '@herald/contracts';
 import type { EntityManager } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 import type { LoggedEvent } from '../event-log/logged-event';
@@ -10,14 +18,12 @@ export interface RunUsage {
   userId: string;
   /** The UTC day of the terminal event. */
   day: string;
-  outcome: 'completed' | 'failed' | 'cancelled';
+  outcome: TerminalRunStatus;
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
   endedAt: string;
 }
-
-const OUTCOME = { orchestration_completed: 'completed', error: 'failed', run_cancelled: 'cancelled' } as const;
 
 /** The usage a terminal event reports (its `data.usage`; none is zero), or undefined for any other event. */
 export function runUsageOf(event: LoggedEvent): RunUsage | undefined {
@@ -28,7 +34,7 @@ export function runUsageOf(event: LoggedEvent): RunUsage | undefined {
     runId: event.runId,
     userId: event.userId,
     day: utcDay(Date.parse(event.at)),
-    outcome: OUTCOME[env.type],
+    outcome: RUN_STATUS_OF_TERMINAL_EVENT[env.type],
     promptTokens: usage?.promptTokens ?? 0,
     completionTokens: usage?.completionTokens ?? 0,
     costUsd: usage?.costUsd ?? 0,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Subjects } from '@herald/contracts';
-import type { Config } from '@herald/config';
-import { BULLMQ_REDIS, CONFIG, LOGGER, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Config } from '@herald/config';
+import { type Subjects } from '@herald/contracts';
+import { BULLMQ_REDIS, CONFIG, LOGGER, type Redis, startWorker, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { postWebhook } from './webhook-http';
@@ -43,30 +43,27 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
 
   onApplicationBootstrap() {
     const windowMs = this.options.retryWindowMs;
-    this.worker = new Worker<WebhookJob>(this.subjects.queues.webhooks, (job) => this.deliver(job), {
-      connection: this.connection,
-      prefix: this.subjects.bullmqPrefix,
+    this.worker = startWorker<WebhookJob, void>(this.subjects, 'webhooks', this.connection, this.logger, (job) => this.deliver(job), {
       concurrency: this.options.concurrency,
       settings: {
         backoffStrategy: (attemptsMade, type, _err, job) =>
           type === WEBHOOK_BACKOFF ? webhookRetryDelayMs(attemptsMade, Date.now() - (job?.timestamp ?? Date.now()), windowMs) : -1,
       },
-    });
-    this.worker.on('error', (err) => this.logger.error({ err }, 'webhook worker error'));
-    this.worker.on('failed', (job, err) => {
-      // finishedOn is set only once BullMQ will not try again: the window is spent.
-      if (!job?.finishedOn || err instanceof DeliveryRefused) return;
-      this.metrics.deliveries.inc({ outcome: 'gave_up' });
-      this.logger.error(
-        {
-          runId: job.data.runId,
-          type: job.data.type,
-          target: webhookOriginOf(job.data.url),
-          attempts: job.attemptsMade,
-          reason: err.message,
-        },
-        'webhook not delivered: every attempt failed; giving up',
-      );
+      // BullMQ will not try again: the window is spent.
+      onFailedForGood: (job, err) => {
+        if (err instanceof DeliveryRefused) return;
+        this.metrics.deliveries.inc({ outcome: 'gave_up' });
+        this.logger.error(
+          {
+            runId: job.data.runId,
+            type: job.data.type,
+            target: webhookOriginOf(job.data.url),
+            attempts: job.attemptsMade,
+            reason: err.message,
+          },
+          'webhook not delivered: every attempt failed; giving up',
+        );
+      },
     });
     this.logger.info(
       {

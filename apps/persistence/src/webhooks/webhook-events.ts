@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { EVENT_TYPES, isTerminal, type EventType, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
+import { EVENT_TYPES, type EventType, isTerminal, isUuid, type Subjects } from '@herald/contracts';
+import { decodeJson, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { parseEventMessage } from '../event-log/event-message.parser';
-import { closeWhenConsumerIsGone, ensureDurableConsumer } from '../infrastructure/durable-consumer';
+import { parseEventBody } from '../event-log/event-message.parser';
 import { sql } from '../infrastructure/sql';
 import { webhookPayloadOf } from './webhook-message';
 import { WebhookQueue } from './webhook-queue';
@@ -16,7 +15,6 @@ const ACK_WAIT_MS = 30_000;
 /** Looking up the answer's id and queueing: beyond this the event is handed back and tried again. */
 const STEP_TIMEOUT_MS = 5_000;
 const RETRY_DELAY_MS = 2_000;
-const RESTART_DELAY_MS = 1_000;
 const PULL_WINDOW = 512;
 /**
  * A consumer that no instance has read for this long is removed by JetStream: webhooks that
@@ -24,6 +22,8 @@ const PULL_WINDOW = 512;
  * the runs that end from then on (a new consumer delivers only new events).
  */
 const INACTIVE_THRESHOLD_MS = 24 * 3_600_000;
+/** Answer ids of the runs whose `message` event this instance has seen and whose end it has not. */
+const MAX_REMEMBERED_ANSWERS = 10_000;
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 
@@ -36,9 +36,13 @@ const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
  */
 @Injectable()
 export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
-  private readonly stopping = new AbortController();
+  private consumer?: DurableConsumerLoop;
+  /**
+   * A completed run's answer id, from its `message` event: the `orchestration_completed` that
+   * follows finds it here. Instances share the consumer, so the two events may reach different
+   * ones: then the id is read from Postgres.
+   */
+  private readonly answers = new Map<string, string>();
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -49,69 +53,54 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap() {
-    await this.ensureConsumer();
-    this.loop = this.run();
+    this.consumer = await DurableConsumerLoop.start({
+      nc: this.nc,
+      stream: this.subjects.streams.events,
+      durable: this.subjects.consumers.persistenceWebhooks,
+      ensure: (jsm) => this.ensureConsumer(jsm),
+      pullWindow: PULL_WINDOW,
+      handle: (messages) => this.consume(messages),
+      name: 'webhook',
+      logger: this.logger,
+    });
     this.logger.info({ stream: this.subjects.streams.events, durable: this.subjects.consumers.persistenceWebhooks }, 'queueing webhooks');
   }
 
   async onModuleDestroy() {
-    this.stopping.abort();
-    await this.messages?.close().catch(() => undefined);
-    await this.loop;
+    await this.consumer?.stop();
   }
 
-  private ensureConsumer(): Promise<void> {
-    return this.nc.jetstreamManager().then((jsm) =>
-      ensureDurableConsumer(
-        jsm,
-        this.subjects.streams.events,
-        {
-          durable_name: this.subjects.consumers.persistenceWebhooks,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.New,
-          filter_subject: this.subjects.eventsAll,
-        },
-        {
-          ack_wait: nanos(ACK_WAIT_MS),
-          max_ack_pending: 2 * PULL_WINDOW,
-          max_deliver: -1,
-          inactive_threshold: nanos(INACTIVE_THRESHOLD_MS),
-          description: 'persistence: queues a webhook for each run that ends (WEBHOOK_URLS)',
-        },
-      ),
+  private ensureConsumer(jsm: JetStreamManager): Promise<void> {
+    return ensureDurableConsumer(
+      jsm,
+      this.subjects.streams.events,
+      {
+        durable_name: this.subjects.consumers.persistenceWebhooks,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        filter_subject: this.subjects.eventsAll,
+      },
+      {
+        ack_wait: nanos(ACK_WAIT_MS),
+        max_ack_pending: 2 * PULL_WINDOW,
+        max_deliver: -1,
+        inactive_threshold: nanos(INACTIVE_THRESHOLD_MS),
+        description: 'persistence: queues a webhook for each run that ends (WEBHOOK_URLS)',
+      },
     );
   }
 
-  private get stopped(): boolean {
-    return this.stopping.signal.aborted;
-  }
-
-  /** Consumes until shutdown; if the consumer goes away (deleted, NATS trouble), starts over. */
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.consume();
-      } catch (err) {
-        this.logger.error({ err }, 'webhook consumer failed');
-      }
-      if (this.stopped) break;
-      await this.pause(RESTART_DELAY_MS);
-      await this.ensureConsumer().catch((err) => this.logger.warn({ err }, 'could not ensure the webhook consumer'));
-    }
-  }
-
-  private async consume(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(this.subjects.streams.events, this.subjects.consumers.persistenceWebhooks);
-    const messages = await consumer.consume({ max_messages: PULL_WINDOW });
-    this.messages = messages;
-    if (this.stopped) await messages.close();
-    void closeWhenConsumerIsGone(messages, (status) => this.logger.warn({ status }, 'webhook consumer is gone; recreating it'));
+  private async consume(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) await this.handle(msg);
   }
 
+  /** Decodes each event once: only a terminal one is validated in full. */
   private async handle(msg: JsMsg): Promise<void> {
-    if (!isTerminalMessage(msg)) return msg.ack();
-    const parsed = parseEventMessage(msg);
+    const body = decodeOrUndefined(msg.data);
+    const type = typeOf(body);
+    if (type === 'message') this.rememberAnswer(body);
+    if (!type || !isTerminal(type)) return msg.ack();
+    const parsed = parseEventBody(msg, body);
     if (!parsed.ok) {
       this.logger.warn({ seq: msg.seq, reason: parsed.reason }, 'terminal event not valid: no webhook');
       return msg.term();
@@ -123,29 +112,44 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
       const payload = webhookPayloadOf(event, messageId);
       if (payload) await withTimeout(this.queue.enqueue(payload), STEP_TIMEOUT_MS, 'redis');
       msg.ack();
+      this.answers.delete(event.runId);
     } catch (err) {
       this.logger.warn({ err, runId: event.runId, retryInMs: RETRY_DELAY_MS }, 'could not queue the webhook of a run; will retry');
       msg.nak(RETRY_DELAY_MS);
     }
   }
 
-  /** The id of a completed run's answer (the gateway gave it at admission; the `message` event carries it). */
+  private rememberAnswer(body: unknown): void {
+    const { runId, data } = body as { runId?: unknown; data?: { messageId?: unknown } | null };
+    const messageId = data?.messageId;
+    // Only a UUID becomes the stored answer's id (else the run's own is used): the same rule here.
+    if (typeof runId !== 'string' || typeof messageId !== 'string' || !isUuid(messageId)) return;
+    const key = runId.toLowerCase();
+    this.answers.delete(key); // the run's last `message` is its answer
+    // The oldest is forgotten first (a Map keeps insertion order): its run ended elsewhere, or long ago.
+    if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(key, messageId.toLowerCase());
+  }
+
+  /** The id of a completed run's answer: from its `message` event if it came here, else from the run's row (the gateway gave it at admission). */
   private async answerIdOf(runId: string): Promise<string | undefined> {
+    const seen = this.answers.get(runId);
+    if (seen) return seen;
     const { rows } = await sql<{ message_id: string }>(this.dataSource.manager, `SELECT message_id FROM runs WHERE id = $1`, [runId]);
     return rows[0]?.message_id;
   }
+}
 
-  private pause(ms: number): Promise<void> {
-    return delay(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+function decodeOrUndefined(data: Uint8Array): unknown {
+  try {
+    return decodeJson(data);
+  } catch {
+    return undefined; // not JSON: the event writer terminates it
   }
 }
 
-/** Whether a message of EVENTS is a run's terminal event, from its `type` alone (no validation of the rest). */
-function isTerminalMessage(msg: JsMsg): boolean {
-  try {
-    const type = (decodeJson(msg.data) as { type?: unknown } | null)?.type;
-    return typeof type === 'string' && EVENT_TYPE_SET.has(type) && isTerminal(type as EventType);
-  } catch {
-    return false; // not JSON: the event writer terminates it
-  }
+/** A known event type from the body's `type` alone (no validation of the rest). */
+function typeOf(body: unknown): EventType | undefined {
+  const type = (body as { type?: unknown } | null | undefined)?.type;
+  return typeof type === 'string' && EVENT_TYPE_SET.has(type) ? (type as EventType) : undefined;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Subjects, WebhookPayload } from '@herald/contracts';
-import type { Config } from '@herald/config';
-import { BULLMQ_REDIS, CONFIG, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Config } from '@herald/config';
+import { type Subjects, type WebhookPayload } from '@herald/contracts';
+import { BULLMQ_REDIS, CONFIG, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
 import { type JobsOptions, Queue } from 'bullmq';
 import { type WebhookJob, webhookIdOf, webhookJobIdOf } from './webhook-message';
 
@@ -28,7 +28,7 @@ export class WebhookQueue implements OnModuleDestroy {
     @Inject(SUBJECTS) subjects: Subjects,
     @Inject(CONFIG) private readonly config: Config,
   ) {
-    this.queue = new Queue<WebhookJob>(subjects.queues.webhooks, { connection, prefix: subjects.bullmqPrefix });
+    this.queue = openQueue<WebhookJob>(subjects, 'webhooks', connection);
   }
 
   async enqueue(payload: WebhookPayload): Promise<void> {

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { decodeJson, LOGGER, NATS, SUBJECTS, subscribeRunCancels } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import { RunCancellations } from './run-cancellations';
@@ -22,33 +22,18 @@ export class RunCancelListener implements OnModuleInit, BeforeApplicationShutdow
   ) {}
 
   onModuleInit() {
-    this.subscription = this.nc.subscribe(this.subjects.runCancel, {
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.warn({ err }, 'cancel subscription error');
-          return;
-        }
-        const command = runCancelCommandSchema.safeParse(safeDecode(msg.data));
-        if (!command.success) {
-          this.logger.warn('ignored a malformed cancel command');
-          return;
-        }
-        const { runId, reason } = command.data;
+    this.subscription = subscribeRunCancels(
+      this.nc,
+      this.subjects,
+      ({ runId, reason }) => {
         const aborted = this.cancellations.cancel(runId, reason);
         if (aborted > 0) this.logger.info({ runId, reason, steps: aborted }, 'run cancelled: aborting its steps');
       },
-    });
+      this.logger,
+    );
   }
 
   beforeApplicationShutdown() {
     this.subscription?.unsubscribe();
-  }
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try {
-    return decodeJson(data);
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import { REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { isRunCancelled, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 
 /** Why a step's signal was aborted. */
 export class StepCancelled extends Error {
@@ -62,8 +62,8 @@ export class RunCancellations {
   }
 
   /** True when the run was cancelled before (its flag is set). */
-  async isCancelled(runId: string): Promise<boolean> {
-    return (await this.redis.exists(this.subjects.keys.runCancelled(runId))) === 1;
+  isCancelled(runId: string): Promise<boolean> {
+    return isRunCancelled(this.redis, this.subjects, runId);
   }
 
   get activeRuns(): number {

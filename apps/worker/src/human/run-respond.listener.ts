@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { fitsRequest, type HumanChannel, type HumanRequest, type HumanResponse } from '@herald/agents';
 import { runRespondCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { decodeJson, LOGGER, NATS, SUBJECTS, subscribeJson } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 
@@ -28,15 +28,15 @@ export class RunRespondListener implements HumanChannel, OnModuleInit, BeforeApp
   ) {}
 
   onModuleInit() {
-    this.subscription = this.nc.subscribe(this.subjects.runRespond, {
-      callback: (err, msg) => {
-        if (err) return this.logger.warn({ err }, 'respond subscription error');
-        const command = runRespondCommandSchema.safeParse(safeDecode(msg.data));
-        if (!command.success) return this.logger.warn('ignored a malformed respond command');
-        const { runId, requestId, response } = command.data;
+    this.subscription = subscribeJson(
+      this.nc,
+      this.subjects.runRespond,
+      runRespondCommandSchema,
+      ({ runId, requestId, response }) => {
         if (this.deliver(runId, requestId, response)) this.logger.info({ runId, requestId }, 'the user answered');
       },
-    });
+      this.logger,
+    );
   }
 
   beforeApplicationShutdown() {
@@ -82,12 +82,4 @@ export class RunRespondListener implements HumanChannel, OnModuleInit, BeforeApp
 
 function keyOf(runId: string, requestId: string): string {
   return `${runId}\u0000${requestId}`;
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try {
-    return decodeJson(data);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentRegistry, type AgentResources, type AnyAgentDefinition, type ModelProvider, runAgent } from '@herald/agents';
-import { type AgentJob, agentJobSchema, type AgentJobResult } from '@herald/contracts';
 import { type Config } from '@herald/config';
+import { type AgentJob, type AgentJobResult, agentJobSchema, JOB_CANCELLED_REASON } from '@herald/contracts';
 import { CONFIG, EventPublisher, LOGGER } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan } from '@herald/observability';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -11,7 +11,7 @@ import { RunRespondListener } from '../human/run-respond.listener';
 import { EarlierAttempts } from './earlier-attempt';
 import { JobEventSink } from './job-event-sink';
 import { JobMetrics } from './job-metrics';
-import { CANCELLED, invalidJob, toJobFailure } from './job-failure';
+import { invalidJob, toJobFailure } from './job-failure';
 
 /**
  * One sub-agent step, as the supervisor queued it: validate the job, find the agent, refuse
@@ -60,7 +60,7 @@ export class AgentJobHandler {
     try {
       if (await this.cancellations.isCancelled(data.runId)) {
         log.info('run already cancelled: step refused');
-        throw new UnrecoverableError(CANCELLED);
+        throw new UnrecoverableError(JOB_CANCELLED_REASON);
       }
       const done = this.metrics.start(agent.name);
       try {
@@ -113,7 +113,7 @@ export class AgentJobHandler {
       return result;
     } catch (err) {
       const failure = toJobFailure(err, signal, sink.unrepeatable);
-      if (failure.message === CANCELLED) log.info({ events: sink.count }, 'step cancelled');
+      if (failure.message === JOB_CANCELLED_REASON) log.info({ events: sink.count }, 'step cancelled');
       else log.warn({ err, events: sink.count, final: failure instanceof UnrecoverableError }, `step failed: ${failure.message}`);
       throw failure;
     } finally {
@@ -123,7 +123,7 @@ export class AgentJobHandler {
 }
 
 function isCancellation(err: unknown): boolean {
-  return err instanceof Error && err.message === CANCELLED;
+  return err instanceof Error && err.message === JOB_CANCELLED_REASON;
 }
 
 function parseJob(job: Job<unknown>): AgentJob {

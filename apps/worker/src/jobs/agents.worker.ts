@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { AgentJobResult, StepSettledNotice, Subjects } from '@herald/contracts';
-import type { Config } from '@herald/config';
-import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, NATS, type Redis, SUBJECTS } from '@herald/messaging';
+import { type Config } from '@herald/config';
+import { type AgentJobResult, type StepSettledNotice, type Subjects } from '@herald/contracts';
+import { BULLMQ_REDIS, CONFIG, encodeJson, LOGGER, NATS, type Redis, startWorker, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Worker } from 'bullmq';
 import type { NatsConnection } from 'nats';
@@ -29,28 +29,26 @@ export class AgentsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap() {
-    this.worker = new Worker<unknown, AgentJobResult>(
-      this.subjects.queues.agents,
+    this.worker = startWorker<unknown, AgentJobResult>(
+      this.subjects,
+      'agents',
+      this.connection,
+      this.logger,
       (job, _token, signal) => this.handler.handle(job, signal),
       {
-        connection: this.connection,
-        prefix: this.subjects.bullmqPrefix,
         concurrency: this.config.WORKER_CONCURRENCY,
         // A killed worker's job goes back to the queue once its lock lapses and a stalled check sees it.
         lockDuration: this.config.WORKER_LOCK_DURATION_MS,
         stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+        // Both come once BullMQ has recorded the outcome in Redis.
+        onCompleted: (job, result) => {
+          if (job.id) this.notify({ jobId: job.id, state: 'completed', result });
+        },
+        onFailedForGood: (job, err) => {
+          if (job.id) this.notify({ jobId: job.id, state: 'failed', reason: job.failedReason ?? err.message });
+        },
       },
     );
-    this.worker.on('error', (err) => this.logger.error({ err }, 'bullmq worker error'));
-    // Both events come once BullMQ has recorded the attempt's outcome in Redis.
-    this.worker.on('completed', (job, result) => {
-      if (job.id) this.notify({ jobId: job.id, state: 'completed', result });
-    });
-    this.worker.on('failed', (job, err) => {
-      // finishedOn is only set when BullMQ moved the job to the failed set (attempts
-      // exhausted, or an UnrecoverableError); a failed attempt that it retries has none.
-      if (job?.id && job.finishedOn) this.notify({ jobId: job.id, state: 'failed', reason: job.failedReason ?? err.message });
-    });
     this.logger.info({ queue: this.subjects.queues.agents, concurrency: this.config.WORKER_CONCURRENCY }, 'taking agent jobs');
   }
 

@@ -1,7 +1,7 @@
 import { AgentInputError, ToolError } from '@herald/agents';
-import { HeraldError } from '@herald/contracts';
+import { HeraldError, JOB_CANCELLED_REASON } from '@herald/contracts';
 import { UnrecoverableError } from 'bullmq';
-import { CANCELLED, toJobFailure } from './job-failure';
+import { toJobFailure } from './job-failure';
 
 const live = new AbortController().signal;
 
@@ -11,7 +11,7 @@ describe('toJobFailure', () => {
     controller.abort();
     const failure = toJobFailure(new Error('anything'), controller.signal);
     expect(failure).toBeInstanceOf(UnrecoverableError);
-    expect(failure.message).toBe(CANCELLED);
+    expect(failure.message).toBe(JOB_CANCELLED_REASON);
   });
 
   it('fails invalid input for good', () => {

@@ -1,9 +1,6 @@
 import { AgentInputError, ToolError } from '@herald/agents';
-import { ErrorCode, HeraldError, jobFailureReason } from '@herald/contracts';
+import { ErrorCode, HeraldError, JOB_CANCELLED_REASON, jobFailureReason } from '@herald/contracts';
 import { UnrecoverableError } from 'bullmq';
-
-/** The failed reason of a job whose run was cancelled (or stopped by the supervisor). */
-export const CANCELLED = 'cancelled';
 
 /**
  * What a job fails with, for BullMQ and the supervisor: an UnrecoverableError (no retry)
@@ -13,7 +10,7 @@ export const CANCELLED = 'cancelled';
  * `CODE: message` (`CODE (final): message`) when the code is known: the supervisor reads it.
  */
 export function toJobFailure(err: unknown, signal: AbortSignal, final = false): Error {
-  if (signal.aborted) return new UnrecoverableError(CANCELLED);
+  if (signal.aborted) return new UnrecoverableError(JOB_CANCELLED_REASON);
   if (err instanceof AgentInputError) return new UnrecoverableError(jobFailureReason(ErrorCode.INVALID_INPUT, err.message, false));
   const known = err instanceof ToolError ? err.heraldCause : HeraldError.is(err) ? err : undefined;
   if (known) {

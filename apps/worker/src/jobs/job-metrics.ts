@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subjects } from '@herald/contracts';
-import { BULLMQ_REDIS, type Redis, SUBJECTS } from '@herald/messaging';
+import { BULLMQ_REDIS, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
 import { ServiceMetrics } from '@herald/observability';
 import { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -16,7 +16,7 @@ export class JobMetrics implements OnModuleDestroy {
 
   constructor(metrics: ServiceMetrics, @Inject(BULLMQ_REDIS) connection: Redis, @Inject(SUBJECTS) subjects: Subjects) {
     const registers = [metrics.registry];
-    this.queue = new Queue(subjects.queues.agents, { connection, prefix: subjects.bullmqPrefix });
+    this.queue = openQueue(subjects, 'agents', connection);
     this.jobs = new Counter({
       name: 'herald_agent_jobs_total',
       help: 'Agent steps run by this worker, by agent and outcome (completed, failed, cancelled)',

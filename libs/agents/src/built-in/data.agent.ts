@@ -29,7 +29,7 @@ export const dataAgent = defineAgent<DataInput, DataOutput>({
   name: AGENT.data,
   description: 'Answers questions about the sales dataset with a read-only SQL query.',
   input: dataInputSchema,
-  plan: { intents: ['data', 'report'], order: 10 }, // in a report, beside knowledge (same order: in parallel)
+  plan: { intents: ['data', 'report'], order: 10, weight: 0.35 }, // in a report, beside knowledge (same order: in parallel)
   interactive: true, // it asks when the question is ambiguous, and for approval to export
 
   async run(ctx, { question, intent }) {

@@ -13,7 +13,7 @@ export const knowledgeAgent = defineAgent<KnowledgeInput, KnowledgeOutput>({
   name: AGENT.knowledge,
   description: 'Searches the knowledge base for passages that answer your question.',
   input: knowledgeInputSchema,
-  plan: { intents: ['question', 'report'], order: 10 },
+  plan: { intents: ['question', 'report'], order: 10, weight: 0.35 },
 
   async run(ctx, { question }) {
     await ctx.status('retrieving', 'Searching the knowledge base…');

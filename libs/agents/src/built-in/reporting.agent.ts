@@ -20,7 +20,7 @@ export const reportingAgent = defineAgent<ReportingInput, ReportingOutput>({
   name: AGENT.reporting,
   description: 'Writes the answer and cites its sources.',
   input: reportingInputSchema,
-  plan: { intents: INTENTS, order: 100 }, // the supervisor always ends with it
+  plan: { intents: INTENTS, order: 100, weight: 0.47 }, // the supervisor always ends with it
 
   async run(ctx, { question, intent, passages, data }) {
     await ctx.status('generating', intent === 'report' ? 'Writing the report…' : 'Writing the answer…');

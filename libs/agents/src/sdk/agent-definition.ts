@@ -32,6 +32,11 @@ export interface AgentDefinition<I = unknown, O extends AgentOutput = AgentOutpu
 export interface AgentPlacement {
   readonly intents: readonly Intent[];
   readonly order: number;
+  /**
+   * How much of the run's progress its step takes, relative to the other planned steps
+   * (default DEFAULT_STEP_WEIGHT). The supervisor reads it for the built-in agents (runPlan).
+   */
+  readonly weight?: number;
 }
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
