@@ -1,6 +1,6 @@
 import type { Subjects } from '@herald/contracts';
 import { type Job, type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 import type { Redis } from './redis';
 
 /**

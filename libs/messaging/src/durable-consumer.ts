@@ -1,4 +1,4 @@
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 import { ConsumerEvents, type ConsumerConfig, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 

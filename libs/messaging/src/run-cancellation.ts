@@ -3,7 +3,7 @@ import { runCancelCommandSchema } from '@herald/contracts';
 import type { NatsConnection, Subscription } from 'nats';
 import { encodeJson } from './codec';
 import { buildHeaders, HEADER } from './headers';
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 import type { Redis } from './redis';
 import { subscribeJson } from './subscribe-json';
 

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { z } from 'zod';
 import { decodeJson } from './codec';
-import type { Logger } from './logger';
+import type { Logger } from '@herald/observability';
 
 /**
  * Subscribes to a core NATS subject whose messages are JSON of `schema`: `handler` gets each

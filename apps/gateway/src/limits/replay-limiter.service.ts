@@ -4,7 +4,6 @@ import { type Config } from '@herald/config';
 import { CONFIG, LOGGER, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TIMEOUTS } from '../core/timeouts';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
 import { type Lease, LeasePool } from './lease-pool';
