@@ -1,10 +1,10 @@
 import type { HeraldClient } from '@herald/client';
-import { Cluster, sleep } from '../e2e/support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../e2e/support/event-collector';
-import { runViolations } from '../e2e/support/invariants';
-import { storedEvents, storedMessages, untilRunLogged } from '../e2e/support/stored';
-import { NatsServer, PostgresServer, RedisServer } from './support/infra-servers';
-import { countLoss, recordScenario } from './support/scenario-results';
+import { Cluster, sleep } from '../support/cluster';
+import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
+import { storedEvents, storedMessages, untilRunLogged } from '../support/stored';
+import { NatsServer, PostgresServer, RedisServer } from '../support/infra-servers';
+import { countLoss, recordScenario } from '../support/scenario-results';
 
 const QUESTION = 'Explain how JetStream stores events and how resume works after a reconnect';
 /** Each scenario waits on its own deadlines (reconnects, crash recovery), beyond Jest's default. */

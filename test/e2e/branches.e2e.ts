@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HeraldClient, SendOptions } from '@herald/client';
-import { Cluster, sleep } from './support/cluster';
+import { Cluster, sleep } from '../support/cluster';
 
 interface Listed {
   id: string;

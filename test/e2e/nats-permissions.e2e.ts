@@ -6,11 +6,11 @@ import { type AgentJob, PERSISTENCE_RPC, subjects } from '@herald/contracts';
 import { connectNats, NatsAuthError, natsInboxPrefix } from '@herald/messaging';
 import { connect, type NatsConnection, NatsError, type Status } from 'nats';
 import { EarlierAttempts } from '../../apps/worker/src/jobs/earlier-attempt';
-import { Cluster, ROOT } from './support/cluster';
-import { EventCollector, waitFor } from './support/event-collector';
-import { runViolations } from './support/invariants';
-import { AuthNatsServer } from './support/nats-auth';
-import { NATS_USERS, type NatsUser } from './support/nats-conf';
+import { Cluster, ROOT } from '../support/cluster';
+import { EventCollector, waitFor } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
+import { AuthNatsServer } from '../support/nats-auth';
+import { NATS_USERS, type NatsUser } from '../support/nats-conf';
 
 /**
  * The whole pipeline on a nats-server of the test's own that runs deploy/nats/nats-server.conf

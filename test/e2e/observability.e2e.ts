@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { Cluster, sleep } from './support/cluster';
-import { eventTraceparents } from './support/stored';
+import { Cluster, sleep } from '../support/cluster';
+import { eventTraceparents } from '../support/stored';
 
 describe('health and metrics of every service (real processes)', () => {
   let cluster: Cluster;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { Cluster, sleep } from './support/cluster';
-import { eventTraceparents } from './support/stored';
+import { Cluster, sleep } from '../support/cluster';
+import { eventTraceparents } from '../support/stored';
 
 /** A span as OTLP/HTTP JSON carries it, with the service.name of the resource it came from. */
 interface ExportedSpan {

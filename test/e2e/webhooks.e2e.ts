@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from './support/cluster';
-import { EventCollector, waitFor } from './support/event-collector';
+import { Cluster } from '../support/cluster';
+import { EventCollector, waitFor } from '../support/event-collector';
 import { WebhookReceiver } from '../support/webhooks/webhook-receiver';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;

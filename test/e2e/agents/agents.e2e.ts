@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster, sleep } from '../support/cluster';
-import { runViolations } from '../support/invariants';
-import { collectRuns } from './run-collector';
+import { Cluster, sleep } from '../../support/cluster';
+import { runViolations } from '../../support/invariants';
+import { collectRuns } from '../../support/run-collector';
 
 const RESPONSE_TIMEOUT_MS = 6_000;
 

@@ -1,9 +1,9 @@
 import { FakeLlmServer, REASONING, REPLY, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
 import { type HttpMcpServer, startHttpMcpServer, TEST_MCP } from '../../support/mcp/test-mcp-server';
-import { Cluster } from '../support/cluster';
-import { waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { collectRuns } from './run-collector';
+import { Cluster } from '../../support/cluster';
+import { waitFor } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { collectRuns } from '../../support/run-collector';
 
 interface LogLine {
   runId?: string;

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent, Intent } from '@herald/contracts';
-import { Cluster, ROOT } from '../support/cluster';
-import { runViolations } from '../support/invariants';
-import { collectRuns, typesOf } from './run-collector';
+import { Cluster, ROOT } from '../../support/cluster';
+import { runViolations } from '../../support/invariants';
+import { collectRuns, typesOf } from '../../support/run-collector';
 
 /** Where the table of the ten sample questions goes (the closing note quotes it). */
 const REPORT = join(ROOT, 'test-output', 'sample-questions.md');

@@ -2,11 +2,11 @@ import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
 import { connect } from 'nats';
 import { subjects } from '@herald/contracts';
-import { SseClient } from '../../integration/gateway/support/sse-client';
-import { Cluster } from '../support/cluster';
-import { EventCollector, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { untilRunLogged } from '../support/stored';
+import { SseClient } from '../../support/sse-client';
+import { Cluster } from '../../support/cluster';
+import { EventCollector, waitFor } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { untilRunLogged } from '../../support/stored';
 
 /** Every `agent:event` the socket receives, before the client's own dedup. */
 function rawEvents(client: HeraldClient): AgentEvent[] {

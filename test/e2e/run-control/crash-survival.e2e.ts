@@ -1,10 +1,10 @@
 import type { AgentEvent } from '@herald/contracts';
 import { Client } from 'pg';
-import { countLoss, recordScenario } from '../../chaos/support/scenario-results';
-import { Cluster, sleep } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { storedEvents, storedMessages, untilRunLogged } from '../support/stored';
+import { countLoss, recordScenario } from '../../support/scenario-results';
+import { Cluster, sleep } from '../../support/cluster';
+import { EventCollector, isTerminal, waitFor } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { storedEvents, storedMessages, untilRunLogged } from '../../support/stored';
 
 const LONG_QUESTION = 'Explain in detail how JetStream stores events and how resume works after a reconnect';
 

@@ -1,10 +1,10 @@
 import type { AgentEvent } from '@herald/contracts';
-import { SseClient } from '../../integration/gateway/support/sse-client';
-import { countLoss, recordScenario } from '../../chaos/support/scenario-results';
-import { Cluster, type Service } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { storedEvents, untilRunLogged } from '../support/stored';
+import { SseClient } from '../../support/sse-client';
+import { countLoss, recordScenario } from '../../support/scenario-results';
+import { Cluster, type Service } from '../../support/cluster';
+import { EventCollector, isTerminal, waitFor } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { storedEvents, untilRunLogged } from '../../support/stored';
 
 /** Exit 0, or Nest's way of ending after its shutdown hooks: re-raising the signal it handled. */
 function stoppedCleanly(service: Service): boolean {

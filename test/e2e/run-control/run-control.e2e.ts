@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster, sleep } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
+import { Cluster, sleep } from '../../support/cluster';
+import { EventCollector, isTerminal, waitFor } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
 
 const LONG_QUESTION = 'Explain in detail how JetStream stores events and how resume works after a reconnect';
 

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { closeAll, connectClient, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor, type TestClient } from './support/harness';
+import type { FakePersistence } from '../../support/fake-persistence';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  waitFor,
+  type TestClient,
+} from '../../support/gateway-harness';
 
 type AckResponse = { ok: boolean; error?: { code: string; message: string; retryAfterMs?: number } } & Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import {
   tokenFor,
   waitFor,
   type TestClient,
-} from './support/harness';
+} from '../../support/gateway-harness';
 
 type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; more?: boolean; error?: { code: string } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(10_000).emitWithAck('events:resume', payload);

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { randomNamespace, sleep, startTestGateway, TEST_SECRET, TestBus, tokenFor, waitFor } from './support/harness';
-import { SseClient } from './support/sse-client';
+import { randomNamespace, sleep, startTestGateway, TEST_SECRET, TestBus, tokenFor, waitFor } from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
 
 describe('gateway: GET /v1/events (Server-Sent Events)', () => {
   const ns = randomNamespace();

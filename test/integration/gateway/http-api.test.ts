@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { connectClient, randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor } from './support/harness';
+import type { FakePersistence } from '../../support/fake-persistence';
+import { connectClient, randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor } from '../../support/gateway-harness';
 
 describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
   const ns = randomNamespace();

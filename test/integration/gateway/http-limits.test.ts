@@ -3,9 +3,18 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import type { Subscription } from 'nats';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { closeAll, connectClient, randomNamespace, sleep, startTestGateway, TestBus, tokenFor, type TestClient } from './support/harness';
-import { SseClient } from './support/sse-client';
+import type { FakePersistence } from '../../support/fake-persistence';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  sleep,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  type TestClient,
+} from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
 
 /** Counts the requests sent on a NATS subject (a plain subscription sees them beside the fake persistence). */
 class RequestCounter {

@@ -11,7 +11,7 @@ import {
   tokenFor,
   waitFor,
   type TestClient,
-} from './support/harness';
+} from '../../support/gateway-harness';
 
 async function metric(gw: RunningGateway, name: string): Promise<number> {
   const text = await (await fetch(gw.metricsUrl)).text();

@@ -1,9 +1,9 @@
 import type { EventData, EventType } from '@herald/contracts';
 import { randomUUID } from 'node:crypto';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { readSse } from '../../e2e/protocols/sse-frames';
-import type { FakePersistence } from './support/fake-persistence';
-import { eventually, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor } from './support/harness';
+import { readSse } from '../../support/sse-frames';
+import type { FakePersistence } from '../../support/fake-persistence';
+import { eventually, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor } from '../../support/gateway-harness';
 
 /**
  * The protocol adapters (AG-UI, the AI SDK) against the in-process gateway, fake persistence

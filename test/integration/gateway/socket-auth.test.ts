@@ -11,7 +11,7 @@ import {
   TestBus,
   tokenFor,
   waitFor,
-} from './support/harness';
+} from '../../support/gateway-harness';
 
 const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const nowSec = () => Math.floor(Date.now() / 1000);

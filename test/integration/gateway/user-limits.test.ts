@@ -15,8 +15,8 @@ import {
   tokenFor,
   waitFor,
   type TestClient,
-} from './support/harness';
-import { SseClient } from './support/sse-client';
+} from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
 
 type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; more?: boolean; error?: { code: string; retryAfterMs?: number } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(15_000).emitWithAck('events:resume', payload);

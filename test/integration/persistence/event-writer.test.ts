@@ -3,7 +3,7 @@ import { PERSISTENCE_RPC, type AdmitRunReply, type RunSnapshot } from '@herald/c
 import { encodeJson } from '@herald/messaging';
 import { Client } from 'pg';
 import { EVENT_WRITER_ACK_WAIT_MS, EVENT_WRITER_HEARTBEAT_MS } from '../../../apps/persistence/src/event-log/event-writer.consumer';
-import { PersistenceHarness, sleep, waitFor } from './support/persistence-harness';
+import { PersistenceHarness, sleep, waitFor } from '../../support/persistence-harness';
 
 type Run = { userId: string; conversationId: string; runId: string };
 

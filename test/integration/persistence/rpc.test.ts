@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AdmitRunRequest, ErrorCode, PERSISTENCE_RPC, RPC_FAILURE, type ListConversationsReply } from '@herald/contracts';
 import type { RpcCallError } from '@herald/messaging';
-import { errorCodeOf, errorOf, PersistenceHarness } from './support/persistence-harness';
+import { errorCodeOf, errorOf, PersistenceHarness } from '../../support/persistence-harness';
 
 describe('persistence rpc', () => {
   let h: PersistenceHarness;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type EventData, PERSISTENCE_RPC, utcDay } from '@herald/contracts';
 import { encodeJson } from '@herald/messaging';
-import { errorOf, PersistenceHarness, waitFor } from './support/persistence-harness';
+import { errorOf, PersistenceHarness, waitFor } from '../../support/persistence-harness';
 
 type Run = { userId: string; conversationId: string; runId: string };
 type Terminal = 'orchestration_completed' | 'run_cancelled' | 'error';

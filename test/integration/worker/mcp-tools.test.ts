@@ -8,8 +8,8 @@ import { MCP_TOOLS } from '../../../apps/worker/src/agents/agents.tokens';
 import { FakeLlmServer, REASONING, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
 import { buildStdioMcpServer } from '../../support/mcp/build-stdio-server';
 import { type HttpMcpServer, startHttpMcpServer, TEST_MCP } from '../../support/mcp/test-mcp-server';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { type ReadEvent, WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { type ReadEvent, WorkerHarness } from '../../support/worker-harness';
 
 const MCP_TIMEOUT_MS = 2_000;
 

@@ -1,6 +1,6 @@
 import { AGENT, agentJobResultSchema } from '@herald/contracts';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { WorkerHarness } from '../../support/worker-harness';
 
 describe('worker graceful shutdown', () => {
   let h: WorkerHarness;

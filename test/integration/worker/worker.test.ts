@@ -3,8 +3,8 @@ import { encodeJson } from '@herald/messaging';
 import { Job } from 'bullmq';
 import type { Pool } from 'pg';
 import { KB_POOL } from '../../../apps/worker/src/agents/agents.tokens';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { type ReadEvent, sleep, WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { type ReadEvent, sleep, WorkerHarness } from '../../support/worker-harness';
 
 const TOKEN_DELAY_MS = 20;
 

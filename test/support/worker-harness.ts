@@ -16,7 +16,7 @@ import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { bootstrap } from '../../../../apps/worker/src/bootstrap';
+import { bootstrap } from '../../apps/worker/src/bootstrap';
 
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

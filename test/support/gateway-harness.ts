@@ -5,7 +5,7 @@ import { createLogger, EventPublisher, JetStreamPublisher, type RunScope } from 
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { io, type Socket } from 'socket.io-client';
-import { startGateway, type RunningGateway } from '../../../../apps/gateway/src/bootstrap';
+import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
 import { FakePersistence } from './fake-persistence';
 
 export const TEST_SECRET = 'integration-secret-0123456789-abcdefghij';

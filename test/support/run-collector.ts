@@ -1,6 +1,6 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
-import { sleep } from '../support/cluster';
+import { sleep } from './cluster';
 
 const TERMINAL = ['orchestration_completed', 'run_cancelled', 'error'];
 

@@ -19,7 +19,7 @@ import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient }
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
+import { bootstrap } from '../../apps/persistence/src/bootstrap';
 
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
