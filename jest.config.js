@@ -12,7 +12,11 @@ const swc = [
 ];
 const common = {
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^@herald/(contracts|messaging|agents|db|auth|client)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^@herald/(contracts|messaging|agents|db|auth|client)$': '<rootDir>/libs/$1/src',
+    // test/support for the unit tests beside the code, which may not import outside their project by path.
+    '^@herald/test-support/(.*)$': '<rootDir>/test/support/$1',
+  },
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
