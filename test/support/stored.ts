@@ -2,7 +2,8 @@ import { type AgentEvent, subjects } from '@herald/contracts';
 import { HEADER, parseTraceparent, readHeader, type TraceContext } from '@herald/messaging';
 import { connect } from 'nats';
 import type { Cluster } from './cluster';
-import { EventCollector, waitFor } from './event-collector';
+import { EventCollector } from './event-collector';
+import { waitFor } from './polling';
 
 /**
  * What the system stored for the user (JetStream, then the Postgres event log), as a fresh
@@ -37,8 +38,8 @@ export async function untilRunLogged(cluster: Cluster, userId: string, runId: st
       const res = await cluster.http(`/v1/runs/${runId}`, { userId });
       return res.ok && (await res.json()).lastEventId === lastEventId;
     },
-    timeoutMs,
     () => `run ${runId} was not logged up to event ${lastEventId}`,
+    timeoutMs,
   );
 }
 

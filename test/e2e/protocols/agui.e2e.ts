@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventCollector } from '../../support/event-collector';
-import { Cluster, ROOT, sleep } from '../../support/cluster';
+import { Cluster, ROOT } from '../../support/cluster';
 import { readSse, type SseFrame } from '../../support/sse-frames';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const QUESTION = 'What is NATS JetStream?';
 
