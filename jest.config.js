@@ -14,6 +14,8 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@herald/(contracts|config|observability|messaging|agents|markdown-chunker|db|auth|client)$': '<rootDir>/libs/$1/src',
+    // test/support for the unit tests beside the code, which may not import outside their project by path.
+    '^@herald/test-support/(.*)$': '<rootDir>/test/support/$1',
   },
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../test/e2e/support/cluster';
+import { ROOT } from '../test/support/cluster';
 import { benchUsers, ClientFleet } from './lib/client-fleet';
 import { killAllChildren } from './lib/ipc';
 import { KbDatabase } from './lib/kb-database';

@@ -11,8 +11,8 @@
  *   npm run bench:parallel -- [--runs 7] [--delay 20]
  */
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster } from '../test/e2e/support/cluster';
-import { EventCollector } from '../test/e2e/support/event-collector';
+import { Cluster } from '../test/support/cluster';
+import { EventCollector } from '../test/support/event-collector';
 
 const REPORT = 'Write a report on revenue by region';
 

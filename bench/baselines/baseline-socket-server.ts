@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { TokenVerifier } from '@herald/auth';
 import { SERVER_EVENTS, userToken } from '@herald/contracts';
-import { CLUSTER_JWT_SECRET } from '../../test/e2e/support/cluster';
+import { CLUSTER_JWT_SECRET } from '../../test/support/cluster';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 
 /** The user's room: every baseline addresses users, never sockets, as the gateway does. */

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/e2e/support/cluster';
+import { freePort } from '../../test/support/cluster';
 import { serveParent } from '../lib/ipc';
 import { LANGGRAPH_WORKERS, type LangGraphApiServerModule, loadPeer } from '../lib/peers';
 

@@ -1,5 +1,5 @@
 import { signDevToken } from '@herald/auth';
-import { CLUSTER_JWT_SECRET } from '../../test/e2e/support/cluster';
+import { CLUSTER_JWT_SECRET } from '../../test/support/cluster';
 import type { BenchUser, RelayStats, RunsStats } from '../agents/client-host';
 import { benchScript } from './bench-paths';
 import { Histogram } from './histogram';

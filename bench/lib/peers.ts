@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ServerOptions } from 'socket.io';
-import { ROOT } from '../../test/e2e/support/cluster';
+import { ROOT } from '../../test/support/cluster';
 
 const PEERS_DIR = join(ROOT, 'bench', 'peers');
 

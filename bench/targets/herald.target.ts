@@ -1,7 +1,7 @@
 import { type EventData, subjects } from '@herald/contracts';
 import { connectNats, EventPublisher, JetStreamPublisher } from '@herald/messaging';
 import { Client } from 'pg';
-import { Cluster } from '../../test/e2e/support/cluster';
+import { Cluster } from '../../test/support/cluster';
 import { infraProcesses, type NamedPid } from '../lib/proc-stat';
 import { relayEvent, relayRun } from '../lib/relay-event';
 import { RelayProducers } from './relay-producers';
@@ -24,7 +24,7 @@ const HERALD_BENCH_ENV = {
 
 /**
  * Herald itself: the four built apps as real processes (two gateways), with their own
- * namespace and database (test/e2e/support/cluster.ts). Relay events are published by
+ * namespace and database (test/support/cluster.ts). Relay events are published by
  * producer processes exactly as the worker publishes them.
  */
 export class HeraldTarget implements Target {

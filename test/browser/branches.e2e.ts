@@ -1,4 +1,4 @@
-import { browserSuite } from './support/browser';
+import { browserSuite } from '../support/browser';
 
 /**
  * Edit and regenerate on the web page (PROTOCOL.md §10), in Chromium against the four

@@ -1,5 +1,5 @@
 import type { ListMessagesReply } from '@herald/contracts';
-import { browserSuite } from './support/browser';
+import { browserSuite } from '../support/browser';
 
 /**
  * Rating answers on the web page in Chromium, against the four services as real processes:

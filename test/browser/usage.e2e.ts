@@ -1,4 +1,4 @@
-import { browserSuite } from './support/browser';
+import { browserSuite } from '../support/browser';
 
 /**
  * The page's usage meter and quota note, in Chromium against real processes: today's tokens

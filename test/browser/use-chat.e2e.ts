@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { type Browser, launchBrowser } from './support/browser';
-import { Cluster, ROOT } from '../e2e/support/cluster';
+import { type Browser, launchBrowser } from '../support/browser';
+import { Cluster, ROOT } from '../support/cluster';
 
 /**
  * examples/use-chat: a React page on the AI SDK's `useChat` (`@ai-sdk/react`) served from its

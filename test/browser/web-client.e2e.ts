@@ -1,5 +1,5 @@
 import type { Locator } from 'playwright-core';
-import { browserSuite } from './support/browser';
+import { browserSuite } from '../support/browser';
 
 /**
  * The web client served by the gateway at `/`, in Chromium, against the four services as

@@ -1,10 +1,12 @@
 import type { HeraldClient } from '@herald/client';
-import { Cluster, sleep } from '../e2e/support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../e2e/support/event-collector';
-import { runViolations } from '../e2e/support/invariants';
-import { storedEvents, storedMessages, untilRunLogged } from '../e2e/support/stored';
-import { NatsServer, PostgresServer, RedisServer } from './support/infra-servers';
-import { countLoss, recordScenario } from './support/scenario-results';
+import { Cluster } from '../support/cluster';
+import { EventCollector, isTerminal } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
+import { storedEvents, storedMessages, untilRunLogged } from '../support/stored';
+import { NatsServer, PostgresServer, RedisServer } from '../support/infra-servers';
+import { countLoss, recordScenario } from '../support/scenario-results';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/polling';
 
 const QUESTION = 'Explain how JetStream stores events and how resume works after a reconnect';
 /** Each scenario waits on its own deadlines (reconnects, crash recovery), beyond Jest's default. */
@@ -51,8 +53,8 @@ describe('chaos: NATS, Redis and Postgres killed (SIGKILL) and restarted under a
     await untilRunLogged(cluster, userId, run.runId, terminalId, 60_000);
     await waitFor(
       async () => (await storedMessages(cluster, userId, run.conversationId)).filter((m) => m.runId === run.runId).length === 2,
-      30_000,
       () => `the messages of run ${run.runId} were not stored`,
+      30_000,
     );
   }
 

@@ -1,11 +1,12 @@
 import { connect } from 'nats';
 import { subjects } from '@herald/contracts';
-import { Cluster, sleep } from '../e2e/support/cluster';
-import { EventCollector } from '../e2e/support/event-collector';
-import { runViolations } from '../e2e/support/invariants';
-import { storedEvents } from '../e2e/support/stored';
-import { NatsServer, untilJetStream } from './support/infra-servers';
-import { countLoss, recordScenario } from './support/scenario-results';
+import { Cluster } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
+import { storedEvents } from '../support/stored';
+import { NatsServer, untilJetStream } from '../support/infra-servers';
+import { countLoss, recordScenario } from '../support/scenario-results';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const QUESTION = 'Explain how JetStream stores events and how resume works after a reconnect';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HeraldClient, SendOptions } from '@herald/client';
-import { Cluster, sleep } from './support/cluster';
+import { Cluster } from '../support/cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Listed {
   id: string;

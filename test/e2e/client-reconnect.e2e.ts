@@ -1,10 +1,11 @@
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import type { AgentEvent } from '@herald/contracts';
 import { type ConnectionState, HeraldClient } from '@herald/client';
-import { countLoss, recordScenario } from '../chaos/support/scenario-results';
-import { Cluster, sleep } from './support/cluster';
-import { runViolations } from './support/invariants';
-import { storedEvents } from './support/stored';
+import { countLoss, recordScenario } from '../support/scenario-results';
+import { Cluster } from '../support/cluster';
+import { runViolations } from '../support/invariants';
+import { storedEvents } from '../support/stored';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;

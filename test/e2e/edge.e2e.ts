@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
-import { Cluster, CLUSTER_JWT_SECRET, sleep } from './support/cluster';
+import { Cluster, CLUSTER_JWT_SECRET } from '../support/cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A raw socket.io-client socket, for payloads the typed client would never send. */
 function rawSocket(url: string, auth: Record<string, unknown> | undefined, query?: Record<string, string>): Socket {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { signDevToken } from '@herald/auth';
 import type { AgentEvent, ListFeedbackReply, ListMessagesReply, StoredMessage } from '@herald/contracts';
 import { HeraldRequestError } from '@herald/client';
-import { Cluster, CLUSTER_JWT_SECRET, sleep } from './support/cluster';
+import { Cluster, CLUSTER_JWT_SECRET } from '../support/cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Feedback on real processes with two gateways (PROTOCOL.md §2 `message:feedback`, §6): rated

@@ -16,8 +16,9 @@ import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
-import { type AppName, Cluster, CLUSTER_JWT_SECRET, sleep } from './support/cluster';
-import { untilRunLogged } from './support/stored';
+import { type AppName, Cluster, CLUSTER_JWT_SECRET } from '../support/cluster';
+import { untilRunLogged } from '../support/stored';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Hostile input against running gateways (two real instances, with persistence, an

@@ -1,5 +1,5 @@
 import { signDevToken } from '@herald/auth';
-import { Cluster, CLUSTER_JWT_SECRET } from './support/cluster';
+import { Cluster, CLUSTER_JWT_SECRET } from '../support/cluster';
 
 describe('POST /v1/knowledge (real processes)', () => {
   let cluster: Cluster;

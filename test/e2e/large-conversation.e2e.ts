@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Cluster } from './support/cluster';
+import { Cluster } from '../support/cluster';
 
 /**
  * The finding this guards against: a conversation whose messages add up to more than NATS's

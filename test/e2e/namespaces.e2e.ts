@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster } from './support/cluster';
-import { EventCollector } from './support/event-collector';
-import { runViolations } from './support/invariants';
+import { Cluster } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
 
 /**
  * Two deployments on one NATS, one Redis and one Postgres server (each with its own

@@ -6,11 +6,12 @@ import { type AgentJob, PERSISTENCE_RPC, subjects } from '@herald/contracts';
 import { connectNats, NatsAuthError, natsInboxPrefix } from '@herald/messaging';
 import { connect, type NatsConnection, NatsError, type Status } from 'nats';
 import { EarlierAttempts } from '../../apps/worker/src/jobs/earlier-attempt';
-import { Cluster, ROOT } from './support/cluster';
-import { EventCollector, waitFor } from './support/event-collector';
-import { runViolations } from './support/invariants';
-import { AuthNatsServer } from './support/nats-auth';
-import { NATS_USERS, type NatsUser } from './support/nats-conf';
+import { Cluster, ROOT } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
+import { AuthNatsServer } from '../support/nats-auth';
+import { NATS_USERS, type NatsUser } from '../support/nats-conf';
+import { waitFor } from '../support/polling';
 
 /**
  * The whole pipeline on a nats-server of the test's own that runs deploy/nats/nats-server.conf
@@ -88,8 +89,8 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
         });
         return rated !== undefined;
       },
-      10_000,
       () => 'the answer was never stored to be rated',
+      10_000,
     );
     expect(rated?.feedback).toMatchObject({ rating: 'up' });
 
@@ -106,8 +107,8 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
     // the missing receiver then fails, which is no permission matter).
     await waitFor(
       () => cluster.logLines('persistence-0').some((l) => l.msg === 'webhook attempt failed' && l.runId === ack.runId),
-      30_000,
       () => 'no webhook attempt for the run',
+      30_000,
     );
     expect(nats.violations()).toEqual([]);
   });
@@ -146,8 +147,8 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
     });
     await waitFor(
       () => refusals.length === 4,
-      5000,
       () => `refusals: ${refusals.map((e) => e.message)}`,
+      5000,
     );
     expect(refusals.map((e) => [e.code, e.permissionContext?.operation, e.permissionContext?.subject]).sort()).toEqual(
       [s.liveAll, s.liveOfUser('alice'), '_INBOX.>', `${natsInboxPrefix('gateway')}.>`]
@@ -159,8 +160,8 @@ describe('NATS credentials and per-service permissions (deploy/nats/nats-server.
     const refusedStatuses = () => statuses.filter((st) => st.type === 'error' && st.data === 'PERMISSIONS_VIOLATION');
     await waitFor(
       () => refusedStatuses().length >= 5,
-      5000,
       () => `statuses: ${JSON.stringify(statuses)}`,
+      5000,
     );
     expect(
       refusedStatuses()

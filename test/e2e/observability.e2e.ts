@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { Cluster, sleep } from './support/cluster';
-import { eventTraceparents } from './support/stored';
+import { Cluster } from '../support/cluster';
+import { eventTraceparents } from '../support/stored';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('health and metrics of every service (real processes)', () => {
   let cluster: Cluster;

@@ -1,9 +1,9 @@
 import { type AgentEvent, subjects } from '@herald/contracts';
 import { createRedis } from '@herald/messaging';
 import { Queue } from 'bullmq';
-import { Cluster } from './support/cluster';
-import { EventCollector } from './support/event-collector';
-import { runViolations } from './support/invariants';
+import { Cluster } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { runViolations } from '../support/invariants';
 
 const REPORT = 'Write a report on revenue by region';
 

@@ -1,8 +1,9 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
 import { io, type Socket } from 'socket.io-client';
-import { Cluster, sleep } from './support/cluster';
-import { runViolations } from './support/invariants';
+import { Cluster } from '../support/cluster';
+import { runViolations } from '../support/invariants';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Events of `runId` collected from `subscribe` until the run's terminal event. */
 function collectFrom(subscribe: (listener: (e: AgentEvent) => void) => void) {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { Cluster, sleep } from './support/cluster';
-import { eventTraceparents } from './support/stored';
+import { Cluster } from '../support/cluster';
+import { eventTraceparents } from '../support/stored';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A span as OTLP/HTTP JSON carries it, with the service.name of the resource it came from. */
 interface ExportedSpan {

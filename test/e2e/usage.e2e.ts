@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { signDevToken } from '@herald/auth';
 import type { AgentEvent, DayUsageReply, Usage, UsageReply } from '@herald/contracts';
 import { io } from 'socket.io-client';
-import { Cluster, CLUSTER_JWT_SECRET, sleep } from './support/cluster';
-import { EventCollector } from './support/event-collector';
+import { Cluster, CLUSTER_JWT_SECRET } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PRICES = { prompt: 3, completion: 15 }; // USD per million tokens
 

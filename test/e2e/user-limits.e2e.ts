@@ -5,10 +5,11 @@ import { subjects } from '@herald/contracts';
 import { connectNats, natsInboxPrefix } from '@herald/messaging';
 import type { NatsConnection } from 'nats';
 import { io } from 'socket.io-client';
-import { Cluster, ROOT, sleep } from './support/cluster';
-import { EventCollector } from './support/event-collector';
-import { AuthNatsServer } from './support/nats-auth';
-import { NATS_USERS } from './support/nats-conf';
+import { Cluster, ROOT } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
+import { AuthNatsServer } from '../support/nats-auth';
+import { NATS_USERS } from '../support/nats-conf';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The connection lease of apps/gateway/src/limits/connection-limiter.service.ts (CONNECTION_LEASE_MS). */
 const CONNECTION_LEASE_MS = 30_000;

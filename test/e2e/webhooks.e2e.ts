@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from './support/cluster';
-import { EventCollector, waitFor } from './support/event-collector';
+import { Cluster } from '../support/cluster';
+import { EventCollector } from '../support/event-collector';
 import { WebhookReceiver } from '../support/webhooks/webhook-receiver';
+import { waitFor } from '../support/polling';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const LONG_QUESTION = 'Explain in detail how JetStream stores events and how resume works after a reconnect';
@@ -108,8 +109,8 @@ describe('webhooks (PROTOCOL.md §10)', () => {
     };
     await waitFor(
       async () => (await refused()) === 1,
-      30_000,
       () => 'no refused delivery counted',
+      30_000,
     );
     const warning = cluster
       .logLines(persistence.name)

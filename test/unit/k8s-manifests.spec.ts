@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_KEYS } from '@herald/config';
 import { parseAllDocuments } from 'yaml';
-import { NATS_USERS, parseNatsConf, passwordVariable, readNatsConf } from '../e2e/support/nats-conf';
+import { NATS_USERS, parseNatsConf, passwordVariable, readNatsConf } from '../support/nats-conf';
 
 /** No cluster here: these tests read deploy/k8s and check what can be checked without one. */
 const root = resolve(__dirname, '../..');

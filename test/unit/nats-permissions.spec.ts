@@ -10,7 +10,7 @@ import {
   subjectMatches,
   type UserPermissions,
   usersOf,
-} from '../e2e/support/nats-conf';
+} from '../support/nats-conf';
 
 /**
  * deploy/nats/nats-server.conf, read as nats-server reads it (allow, then deny), against the

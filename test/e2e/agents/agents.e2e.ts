@@ -1,7 +1,8 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster, sleep } from '../support/cluster';
-import { runViolations } from '../support/invariants';
-import { collectRuns } from './run-collector';
+import { Cluster } from '../../support/cluster';
+import { runViolations } from '../../support/invariants';
+import { collectRuns } from '../../support/run-collector';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const RESPONSE_TIMEOUT_MS = 6_000;
 

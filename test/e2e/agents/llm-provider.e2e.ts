@@ -1,9 +1,9 @@
 import { FakeLlmServer, REASONING, REPLY, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
 import { type HttpMcpServer, startHttpMcpServer, TEST_MCP } from '../../support/mcp/test-mcp-server';
-import { Cluster } from '../support/cluster';
-import { waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { collectRuns } from './run-collector';
+import { Cluster } from '../../support/cluster';
+import { runViolations } from '../../support/invariants';
+import { collectRuns } from '../../support/run-collector';
+import { waitFor } from '../../support/polling';
 
 interface LogLine {
   runId?: string;
@@ -148,8 +148,8 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     await seen.untilType(ack.runId, 'tool_executing');
     await waitFor(
       () => mcp.events.includes('hang:started'),
-      5_000,
       () => 'the hang tool never started',
+      5_000,
     );
     await client.cancel(ack.runId);
     const events = await seen.until(ack.runId);
@@ -158,8 +158,8 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     expect(events.at(-2)!.data).toMatchObject({ tool: 'notes.hang', ok: false, error: 'Cancelled before it finished.' });
     await waitFor(
       () => mcp.events.filter((e) => e === 'hang:cancelled').length > cancelled,
-      5_000,
       () => 'the MCP server never heard of the cancellation',
+      5_000,
     );
   });
 
@@ -207,8 +207,8 @@ describe('the OpenAI-compatible provider end to end (fake server)', () => {
     const logged = () => (cluster.logLines('worker-0') as LogLine[]).find((l) => l.runId === ack.runId && typeof l.err?.stack === 'string');
     await waitFor(
       () => logged() !== undefined,
-      5_000,
       () => `no worker log line with run ${ack.runId} and a stack`,
+      5_000,
     );
     const line = logged()!;
     expect(line.err!.stack).toMatch(/^LlmError: The language model failed\.\n\s+at /);

@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster } from '../support/cluster';
-import { runViolations } from '../support/invariants';
-import { collectRuns, typesOf } from './run-collector';
+import { Cluster } from '../../support/cluster';
+import { runViolations } from '../../support/invariants';
+import { collectRuns, typesOf } from '../../support/run-collector';
 
 const agentsStarted = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'agent_started' ? [e.data.agent] : []));
 const toolsRun = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'tool_executing' ? [e.data.tool] : []));

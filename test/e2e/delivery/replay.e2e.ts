@@ -2,11 +2,12 @@ import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
 import { connect } from 'nats';
 import { subjects } from '@herald/contracts';
-import { SseClient } from '../../integration/gateway/support/sse-client';
-import { Cluster } from '../support/cluster';
-import { EventCollector, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { untilRunLogged } from '../support/stored';
+import { SseClient } from '../../support/sse-client';
+import { Cluster } from '../../support/cluster';
+import { EventCollector } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { untilRunLogged } from '../../support/stored';
+import { waitFor } from '../../support/polling';
 
 /** Every `agent:event` the socket receives, before the client's own dedup. */
 function rawEvents(client: HeraldClient): AgentEvent[] {
@@ -99,8 +100,8 @@ describe('nothing lost: replay and resume (4 services, 2 gateways)', () => {
       expect(sse.response.headers.get('cache-control')).toContain('no-cache');
       await waitFor(
         () => sse.events.length >= all.length && sseAfter.events.length >= all.length - 3,
-        20_000,
         () => `SSE got ${sse.events.length} and ${sseAfter.events.length} of ${all.length}`,
+        20_000,
       );
 
       // Then live, on every receiver, with no gap.
@@ -111,8 +112,8 @@ describe('nothing lost: replay and resume (4 services, 2 gateways)', () => {
       expect(resumed.events).toEqual(everything);
       await waitFor(
         () => sse.events.length >= everything.length && sseAfter.events.length >= everything.length - 3,
-        20_000,
         () => `SSE live got ${sse.events.length} and ${sseAfter.events.length} of ${everything.length}`,
+        20_000,
       );
       expect(sse.events.map((e) => e.id)).toEqual(everything.map((e) => e.id));
       expect(sse.events.map((e) => e.type)).toEqual(everything.map((e) => e.type));
@@ -145,8 +146,8 @@ describe('nothing lost: replay and resume (4 services, 2 gateways)', () => {
     for (const raw of raws) {
       await waitFor(
         () => raw.some((e) => e.runId === ack.runId && e.type === 'orchestration_completed'),
-        10_000,
         () => 'a joiner missed the end',
+        10_000,
       );
       const restart = raw.findIndex((e, i) => i > 0 && BigInt(e.id) <= BigInt(raw[i - 1].id));
       const early = restart === -1 ? [] : raw.slice(0, restart);

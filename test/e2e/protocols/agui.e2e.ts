@@ -5,9 +5,10 @@ import type { AgentEvent } from '@herald/contracts';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { EventCollector } from '../support/event-collector';
-import { Cluster, ROOT, sleep } from '../support/cluster';
-import { readSse, type SseFrame } from './sse-frames';
+import { EventCollector } from '../../support/event-collector';
+import { Cluster, ROOT } from '../../support/cluster';
+import { readSse, type SseFrame } from '../../support/sse-frames';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const QUESTION = 'What is NATS JetStream?';
 

@@ -3,9 +3,10 @@ import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessa
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Cluster, ROOT, sleep } from '../support/cluster';
-import { EventCollector } from '../support/event-collector';
-import { readSse } from './sse-frames';
+import { Cluster, ROOT } from '../../support/cluster';
+import { EventCollector } from '../../support/event-collector';
+import { readSse } from '../../support/sse-frames';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const QUESTION = 'What is NATS JetStream?';
 

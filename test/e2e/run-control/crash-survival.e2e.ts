@@ -1,10 +1,12 @@
 import type { AgentEvent } from '@herald/contracts';
 import { Client } from 'pg';
-import { countLoss, recordScenario } from '../../chaos/support/scenario-results';
-import { Cluster, sleep } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { storedEvents, storedMessages, untilRunLogged } from '../support/stored';
+import { countLoss, recordScenario } from '../../support/scenario-results';
+import { Cluster } from '../../support/cluster';
+import { EventCollector, isTerminal } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { storedEvents, storedMessages, untilRunLogged } from '../../support/stored';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 const LONG_QUESTION = 'Explain in detail how JetStream stores events and how resume works after a reconnect';
 
@@ -217,8 +219,8 @@ describe('crash survival: SIGKILL of one process mid-run', () => {
           );
         await waitFor(
           async () => (await logged()).length >= stored.length,
-          60_000,
           () => 'the event log did not get every event of the run',
+          60_000,
         );
         expect(await logged()).toEqual(stored.map((e) => e.id));
         const messages = await db.query<{ role: string }>('SELECT role FROM messages WHERE run_id = $1 ORDER BY role DESC', [ack.runId]);

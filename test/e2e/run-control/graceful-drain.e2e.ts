@@ -1,10 +1,11 @@
 import type { AgentEvent } from '@herald/contracts';
-import { SseClient } from '../../integration/gateway/support/sse-client';
-import { countLoss, recordScenario } from '../../chaos/support/scenario-results';
-import { Cluster, type Service } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
-import { storedEvents, untilRunLogged } from '../support/stored';
+import { SseClient } from '../../support/sse-client';
+import { countLoss, recordScenario } from '../../support/scenario-results';
+import { Cluster, type Service } from '../../support/cluster';
+import { EventCollector, isTerminal } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { storedEvents, untilRunLogged } from '../../support/stored';
+import { waitFor } from '../../support/polling';
 
 /** Exit 0, or Nest's way of ending after its shutdown hooks: re-raising the signal it handled. */
 function stoppedCleanly(service: Service): boolean {
@@ -111,8 +112,8 @@ describe('SIGTERM drains gracefully', () => {
       const sse = await SseClient.open(`${cluster.gatewayUrl(leavingIndex)}/v1/events`, auth);
       await waitFor(
         () => sse.comments.includes('connected'),
-        5000,
         () => 'the SSE stream did not open',
+        5000,
       );
       const ack = await tab.send(LONG_QUESTION, { stream: true });
       await before.untilSeen(ack.runId, (e) => e.type === 'message_delta');
@@ -120,8 +121,8 @@ describe('SIGTERM drains gracefully', () => {
       leaving.process.kill('SIGTERM');
       await waitFor(
         () => told && sse.ended,
-        10_000,
         () => `not closed: ${told ? '' : 'the socket '}${sse.ended ? '' : 'the SSE stream'}`,
+        10_000,
       );
       await leaving.exited;
       expect(stoppedCleanly(leaving)).toBe(true);
@@ -152,8 +153,8 @@ describe('SIGTERM drains gracefully', () => {
       try {
         await waitFor(
           () => sseBack.events.some((e) => e.id === stored.at(-1)!.id),
-          10_000,
           () => 'the SSE stream did not catch up',
+          10_000,
         );
         const sseRecoveryMs = Date.now() - sseReconnectedAt;
         const sseReceived = [...sseBefore, ...sseBack.events.filter((e) => e.envelope.runId === ack.runId)];

@@ -1,7 +1,9 @@
 import type { AgentEvent } from '@herald/contracts';
-import { Cluster, sleep } from '../support/cluster';
-import { EventCollector, isTerminal, waitFor } from '../support/event-collector';
-import { runViolations } from '../support/invariants';
+import { Cluster } from '../../support/cluster';
+import { EventCollector, isTerminal } from '../../support/event-collector';
+import { runViolations } from '../../support/invariants';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 const LONG_QUESTION = 'Explain in detail how JetStream stores events and how resume works after a reconnect';
 
@@ -105,8 +107,8 @@ describe('run control with two orchestrators and two gateways', () => {
     expect(BigInt(started.id)).toBeGreaterThan(BigInt(firstEvents.at(-1)!.id));
     await waitFor(
       async () => (await storedMessages('dot', first.conversationId)).length >= 4,
-      10_000,
       () => 'four messages stored',
+      10_000,
     );
     // Messages are dated when they happened: the second question may sit before the first answer.
     const stored = await storedMessages('dot', first.conversationId);
@@ -149,8 +151,8 @@ describe('run control with two orchestrators and two gateways', () => {
     await expectNothingAfterTerminal(seen, first.runId, firstEvents);
     await waitFor(
       async () => (await storedMessages('fay', first.conversationId)).length >= 2,
-      10_000,
       () => 'two messages stored',
+      10_000,
     );
     const stored = await storedMessages('fay', first.conversationId);
     expect(stored.map((m) => [m.runId, m.role])).toEqual([

@@ -205,8 +205,25 @@ describe('the data agent on the demo dataset (real Postgres, read-only role)', (
   it('the role and the transaction refuse writes and other schemas even past the guard', async () => {
     const warehouse = new PgDataWarehouse(pool);
     const signal = new AbortController().signal;
-    await expect(warehouse.query('SELECT * FROM public.messages', 10, signal)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(warehouse.query('SELECT 1; DELETE FROM demo.orders', 10, signal)).rejects.toBeDefined();
+    // Each refusal is the role's or the transaction's (42501, 25006), never a syntax error, which refuses anything.
+    const refused = {
+      code: 'INVALID_INPUT',
+      message: 'The query tried to do something it may not: only reading the demo tables is allowed.',
+    };
+    await expect(warehouse.query('SELECT * FROM public.messages', 10, signal)).rejects.toMatchObject(refused);
+    await expect(warehouse.query('SELECT id FROM demo.orders FOR UPDATE', 10, signal)).rejects.toMatchObject(refused);
+    // The transaction alone, for a user that may write (the tables' owner): its READ ONLY refuses the row locks.
+    const owner = new Pool({ connectionString: dbUrl(), max: 1 });
+    try {
+      await expect(new PgDataWarehouse(owner).query('SELECT id FROM demo.orders FOR UPDATE', 10, signal)).rejects.toMatchObject(refused);
+    } finally {
+      await owner.end();
+    }
+    // A second statement cannot ride along: the query is wrapped, so it is a syntax error and nothing runs.
+    await expect(warehouse.query('SELECT 1; DELETE FROM demo.orders', 10, signal)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'The query has a syntax error.',
+    });
     const rows = await warehouse.query('SELECT id FROM demo.orders ORDER BY id', 7, signal);
     expect(rows).toMatchObject({ rowCount: 7, truncated: true });
     expect(await orderCount()).toBe(1500);

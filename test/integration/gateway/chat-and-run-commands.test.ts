@@ -4,8 +4,17 @@ import IORedis from 'ioredis';
 import type { NatsConnection } from 'nats';
 import type { Socket } from 'socket.io-client';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { closeAll, connectClient, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor, type TestClient } from './support/harness';
+import type { PersistenceHarness } from '../../support/persistence-harness';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  type TestClient,
+} from '../../support/gateway-harness';
+import { waitFor } from '../../support/polling';
 
 type AckResponse = { ok: boolean; error?: { code: string; message: string; retryAfterMs?: number } } & Record<string, unknown>;
 
@@ -33,13 +42,13 @@ describe('gateway: chat:send', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let alice: TestClient;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns, { RATE_LIMIT_PER_MINUTE: '1000' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     alice = await connectClient(gw.url, await tokenFor('alice'));
   });
 
@@ -63,15 +72,16 @@ describe('gateway: chat:send', () => {
       messageId: expect.stringMatching(UUID_RE),
       userMessageId: expect.stringMatching(UUID_RE),
     });
-    const admit = persistence.admitCalls.at(-1)!;
-    expect(admit).toMatchObject({
-      userId: 'alice',
-      conversationId: 'new',
+    const admitted = (await persistence.runsOf('alice')).at(-1)!;
+    expect(admitted).toMatchObject({
+      conversationId: res.conversationId,
       content: 'What is NATS?',
       runId: res.runId,
+      messageId: res.messageId,
+      userMessageId: res.userMessageId,
       options: { traceLevel: 'summary', stream: true, onBusy: 'enqueue' },
     });
-    expect(new Set([admit.runId, admit.messageId, admit.userMessageId, admit.newConversationId]).size).toBe(4);
+    expect(new Set([res.runId, res.messageId, res.userMessageId, res.conversationId]).size).toBe(4);
 
     const published = (await runRequests(bus.nc, bus.subjects)).find((r) => r.msgId === res.runId);
     expect(published).toBeDefined();
@@ -88,7 +98,7 @@ describe('gateway: chat:send', () => {
   });
 
   it("continues one of the user's conversations", async () => {
-    const conversationId = persistence.addConversation('alice');
+    const conversationId = await persistence.addConversation('alice');
     const res = await ack(alice.socket, 'chat:send', { conversationId: conversationId.toUpperCase(), content: 'more' });
     expect(res).toMatchObject({ ok: true, conversationId });
   });
@@ -96,7 +106,7 @@ describe('gateway: chat:send', () => {
   it("answers NOT_FOUND for an unknown conversation and for another user's alike, and publishes nothing", async () => {
     const before = (await runRequests(bus.nc, bus.subjects)).length;
     const unknown = await ack(alice.socket, 'chat:send', { conversationId: randomUUID(), content: 'hi' });
-    const foreign = await ack(alice.socket, 'chat:send', { conversationId: persistence.addConversation('bob'), content: 'hi' });
+    const foreign = await ack(alice.socket, 'chat:send', { conversationId: await persistence.addConversation('bob'), content: 'hi' });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(foreign).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(foreign.error!.message).toBe(unknown.error!.message);
@@ -129,14 +139,14 @@ describe('gateway: rate limit shared by instances', () => {
   let gwA: RunningGateway;
   let gwB: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
     gwA = await startTestGateway(ns, { RATE_LIMIT_PER_MINUTE: '3' });
     gwB = await startTestGateway(ns, { RATE_LIMIT_PER_MINUTE: '3' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
   });
 
   afterAll(async () => {
@@ -187,7 +197,8 @@ describe('gateway: rate limit shared by instances', () => {
     expect((await send(socket)).ok).toBe(true);
     expect((await send(socket)).ok).toBe(true);
     expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
-    expect(persistence.admitCalls.filter((c) => c.userId === 'careful')).toHaveLength(5 + 3 + 2);
+    // Stored: the first of the repeats and the two others; the repeats and the refused ones took no slot.
+    expect(await persistence.runsOf('careful')).toHaveLength(1 + 2);
   });
 
   it('acks a repeated clientMessageId with its first run even at the limit, and still refuses new messages', async () => {
@@ -205,8 +216,7 @@ describe('gateway: rate limit shared by instances', () => {
     expect(fresh).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
     expect(fresh.error!.retryAfterMs).toBeGreaterThan(0);
     expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
-    const runs = new Set(persistence.admitCalls.filter((c) => c.userId === 'at-the-limit' && !c.duplicateOnly).map((c) => c.runId));
-    expect(runs.size).toBe(3);
+    expect(await persistence.runsOf('at-the-limit')).toHaveLength(3);
   });
 });
 
@@ -232,12 +242,12 @@ describe('gateway: chat:send when a backing service is down', () => {
     const ns = randomNamespace();
     const gw = await startTestGateway(ns, { REDIS_URL: 'redis://127.0.0.1:1' });
     const bus = await TestBus.open(ns);
-    const persistence = bus.persistence();
+    const persistence = await bus.persistence();
     const client = await connectClient(gw.url, await tokenFor('no-redis'));
     try {
       const res = await ack(client.socket, 'chat:send', { conversationId: 'new', content: 'hello' });
       expect(res).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
-      expect(persistence.admitCalls).toHaveLength(0);
+      expect(await persistence.rows('SELECT id FROM runs')).toEqual([]);
       const ready = await fetch(`${gw.url}/health/ready`);
       expect(ready.status).toBe(503);
       expect((await ready.json()).checks.redis.ok).toBe(false);
@@ -253,16 +263,16 @@ describe('gateway: chat:send when a backing service is down', () => {
     const ns = randomNamespace();
     const gw = await startTestGateway(ns);
     const bus = await TestBus.open(ns);
-    const persistence = bus.persistence();
+    const persistence = await bus.persistence();
     const client = await connectClient(gw.url, await tokenFor('unlucky'));
     try {
       const jsm = await bus.nc.jetstreamManager();
       await jsm.streams.delete(bus.subjects.streams.runs);
       const res = await ack(client.socket, 'chat:send', { conversationId: 'new', content: 'lost?' });
       expect(res).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
-      const runId = persistence.admitCalls.at(-1)!.runId;
-      await waitFor(() => persistence.abandonCalls.includes(runId), 3000, 'run.abandon');
-      expect(persistence.runs.get(runId)?.snapshot.status).toBe('failed');
+      const [admitted] = await persistence.runsOf('unlucky');
+      await waitFor(async () => (await persistence.runsOf('unlucky'))[0].status === 'failed', 'the run abandoned', 3000);
+      expect(admitted.content).toBe('lost?');
     } finally {
       closeAll(client);
       await persistence.close();
@@ -276,14 +286,14 @@ describe('gateway: run:cancel and run:respond', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let client: TestClient;
   let redis: IORedis;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns);
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     client = await connectClient(gw.url, await tokenFor('owner'));
     redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   });
@@ -298,14 +308,14 @@ describe('gateway: run:cancel and run:respond', () => {
 
   it("answers NOT_FOUND for an unknown run and another user's run alike", async () => {
     const unknown = await ack(client.socket, 'run:cancel', { runId: randomUUID() });
-    const foreign = await ack(client.socket, 'run:cancel', { runId: persistence.addRun('someone-else', 'running') });
+    const foreign = await ack(client.socket, 'run:cancel', { runId: await persistence.addRun('someone-else', 'running') });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(foreign).toEqual(unknown);
   });
 
   it.each(['completed', 'failed', 'cancelled'] as const)('answers alreadyFinished for a %s run and sends nothing', async (status) => {
     const commands = collect(bus.nc, bus.subjects.runCancel);
-    const runId = persistence.addRun('owner', status);
+    const runId = await persistence.addRun('owner', status);
     expect(await ack(client.socket, 'run:cancel', { runId })).toEqual({ ok: true, alreadyFinished: true });
     await bus.nc.flush();
     expect(commands.seen).toHaveLength(0);
@@ -316,12 +326,12 @@ describe('gateway: run:cancel and run:respond', () => {
   it.each(['queued', 'running', 'waiting'] as const)('cancels a %s run: Redis mark (24 h) and a cancel command', async (status) => {
     const commands = collect(bus.nc, bus.subjects.runCancel);
     await bus.nc.flush();
-    const runId = persistence.addRun('owner', status);
+    const runId = await persistence.addRun('owner', status);
     expect(await ack(client.socket, 'run:cancel', { runId })).toEqual({ ok: true });
     const ttl = await redis.ttl(bus.subjects.keys.runCancelled(runId));
     expect(ttl).toBeGreaterThan(86_000);
     expect(ttl).toBeLessThanOrEqual(86_400);
-    await waitFor(() => commands.seen.length === 1, 3000, 'cancel command');
+    await waitFor(() => commands.seen.length === 1, 'cancel command', 3000);
     expect(runCancelCommandSchema.parse(commands.seen[0])).toMatchObject({ runId, userId: 'owner' });
     commands.stop();
   });
@@ -329,12 +339,12 @@ describe('gateway: run:cancel and run:respond', () => {
   it('forwards run:respond for an active run (clarification and approval)', async () => {
     const commands = collect(bus.nc, bus.subjects.runRespond);
     await bus.nc.flush();
-    const runId = persistence.addRun('owner', 'waiting');
+    const runId = await persistence.addRun('owner', 'waiting');
     expect(await ack(client.socket, 'run:respond', { runId, requestId: 'q1', response: 'the blue one' })).toEqual({ ok: true });
     expect(await ack(client.socket, 'run:respond', { runId, requestId: 'q2', response: { approved: true, comment: 'go' } })).toEqual({
       ok: true,
     });
-    await waitFor(() => commands.seen.length === 2, 3000, 'respond commands');
+    await waitFor(() => commands.seen.length === 2, 'respond commands', 3000);
     expect(commands.seen.map((c) => runRespondCommandSchema.parse(c))).toEqual([
       { runId, userId: 'owner', requestId: 'q1', response: 'the blue one' },
       { runId, userId: 'owner', requestId: 'q2', response: { approved: true, comment: 'go' } },
@@ -343,12 +353,12 @@ describe('gateway: run:cancel and run:respond', () => {
   });
 
   it('refuses run:respond for a finished run (INVALID_INPUT) and a foreign one (NOT_FOUND)', async () => {
-    const finished = persistence.addRun('owner', 'completed');
+    const finished = await persistence.addRun('owner', 'completed');
     expect(await ack(client.socket, 'run:respond', { runId: finished, requestId: 'q', response: 'x' })).toMatchObject({
       ok: false,
       error: { code: 'INVALID_INPUT' },
     });
-    const foreign = persistence.addRun('intruder', 'waiting');
+    const foreign = await persistence.addRun('intruder', 'waiting');
     expect(await ack(client.socket, 'run:respond', { runId: foreign, requestId: 'q', response: 'x' })).toMatchObject({
       ok: false,
       error: { code: 'NOT_FOUND' },

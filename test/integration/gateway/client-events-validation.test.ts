@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { closeAll, connectClient, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor, type TestClient } from './support/harness';
+import type { PersistenceHarness } from '../../support/persistence-harness';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  type TestClient,
+} from '../../support/gateway-harness';
+import { waitFor } from '../../support/polling';
 
 type AckResponse = { ok: boolean; error?: { code: string; message: string; retryAfterMs?: number } } & Record<string, unknown>;
 
@@ -20,13 +29,13 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let client: TestClient;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns, { MAX_MESSAGE_CHARS: String(MAX_CHARS), RATE_LIMIT_PER_MINUTE: '1000' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     client = await connectClient(gw.url, await tokenFor('validator'));
   });
 
@@ -77,13 +86,13 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   it.each(badChatSends.map(([label, args, message]) => [label, args, message ?? null] as const))(
     'chat:send refuses %s with INVALID_INPUT',
     async (_label, args, message) => {
-      const calls = persistence.admitCalls.length;
+      const stored = (await persistence.runsOf('validator')).length;
       const res = await ack(client.socket, 'chat:send', ...args);
       expect(res.ok).toBe(false);
       expect(res.error?.code).toBe('INVALID_INPUT');
       expect(typeof res.error?.message).toBe('string');
       if (message) expect(res.error?.message).toMatch(message);
-      expect(persistence.admitCalls.length).toBe(calls);
+      expect(await persistence.runsOf('validator')).toHaveLength(stored);
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     },
   );
@@ -91,7 +100,7 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   it('chat:send accepts content of exactly MAX_MESSAGE_CHARS after trimming', async () => {
     const res = await ack(client.socket, 'chat:send', { conversationId: 'new', content: `  ${'y'.repeat(MAX_CHARS)}  ` });
     expect(res.ok).toBe(true);
-    expect(persistence.admitCalls.at(-1)?.content).toBe('y'.repeat(MAX_CHARS));
+    expect((await persistence.runsOf('validator')).find((r) => r.runId === res.runId)?.content).toBe('y'.repeat(MAX_CHARS));
   });
 
   const badCancels: Array<[string, unknown[]]> = [
@@ -179,21 +188,23 @@ describe('gateway: client event validation (PROTOCOL.md §2)', () => {
   });
 
   it('processes chat:send without a callback', async () => {
-    const before = persistence.admitCalls.length;
     client.socket.emit('chat:send', { conversationId: 'new', content: 'fire and forget' });
-    await waitFor(() => persistence.admitCalls.length === before + 1, 3000, 'admit call');
-    expect(persistence.admitCalls.at(-1)?.content).toBe('fire and forget');
+    await waitFor(
+      async () => (await persistence.runsOf('validator')).some((r) => r.content === 'fire and forget'),
+      'the run admitted',
+      3000,
+    );
   });
 
   it('processes run:cancel without a callback', async () => {
-    const runId = persistence.addRun('validator', 'running');
+    const runId = await persistence.addRun('validator', 'running');
     const seen: string[] = [];
     const sub = bus.nc.subscribe(bus.subjects.runCancel, {
       callback: (_e, msg) => seen.push(JSON.parse(new TextDecoder().decode(msg.data)).runId),
     });
     await bus.nc.flush();
     client.socket.emit('run:cancel', { runId });
-    await waitFor(() => seen.includes(runId), 3000, 'cancel command');
+    await waitFor(() => seen.includes(runId), 'cancel command', 3000);
     sub.unsubscribe();
   });
 

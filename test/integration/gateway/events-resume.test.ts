@@ -5,13 +5,13 @@ import {
   closeAll,
   connectClient,
   randomNamespace,
-  sleep,
   startTestGateway,
   TestBus,
   tokenFor,
-  waitFor,
   type TestClient,
-} from './support/harness';
+} from '../../support/gateway-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; more?: boolean; error?: { code: string } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(10_000).emitWithAck('events:resume', payload);
@@ -121,7 +121,7 @@ describe('gateway: events:resume', () => {
     const res = await resume(client.socket, { after: '0' });
     await producer;
     expect(publishing).toBe(false);
-    await waitFor(() => client.events.some((e) => e.id === published.at(-1)), 5000, 'the last event');
+    await waitFor(() => client.events.some((e) => e.id === published.at(-1)), 'the last event', 5000);
 
     expect(res.ok).toBe(true);
     expect(res.replayed).toBeGreaterThanOrEqual(150);
@@ -138,7 +138,7 @@ describe('gateway: events:resume', () => {
     ]);
     expect(deduplicated(client.events.slice(before.length))).toEqual(published);
     // The socket that did not resume only saw live events, in order.
-    await waitFor(() => other.events.some((e) => e.id === published.at(-1)), 5000, 'the last event on the other socket');
+    await waitFor(() => other.events.some((e) => e.id === published.at(-1)), 'the last event on the other socket', 5000);
     const live = other.events.map((e) => e.id);
     expect(live).toEqual(published.slice(published.indexOf(live[0])));
   });
@@ -164,6 +164,6 @@ describe('gateway: events:resume', () => {
     const elsewhere = await bus.status({ userId, conversationId: 'another', runId: 'r2' });
     const res = await pending;
     expect(res.replayed).toBe(100);
-    await waitFor(() => client.events.some((e) => e.id === elsewhere), 3000, 'the other conversation event');
+    await waitFor(() => client.events.some((e) => e.id === elsewhere), 'the other conversation event', 3000);
   });
 });

@@ -1,7 +1,9 @@
 import { SignJWT } from 'jose';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { randomNamespace, sleep, startTestGateway, TEST_SECRET, TestBus, tokenFor, waitFor } from './support/harness';
-import { SseClient } from './support/sse-client';
+import { randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor } from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 describe('gateway: GET /v1/events (Server-Sent Events)', () => {
   const ns = randomNamespace();
@@ -53,10 +55,10 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     expect(sse.response.headers.get('x-accel-buffering')).toBe('no');
     expect(sse.response.headers.get('cache-control')).toMatch(/^no-cache\b/);
     // The opening comment comes once live delivery is in place: everything published after it arrives.
-    await waitFor(() => sse.comments.includes('connected'), 3000, 'the opening comment');
+    await waitFor(() => sse.comments.includes('connected'), 'the opening comment', 3000);
     const id = await bus.status({ userId: 'sse-live', conversationId: 'c', runId: 'r' }, 'live!');
     await bus.status({ userId: 'someone-else', conversationId: 'c', runId: 'r' });
-    await waitFor(() => sse.events.length >= 1, 3000, 'an SSE event');
+    await waitFor(() => sse.events.length >= 1, 'an SSE event', 3000);
     await sleep(100);
     expect(sse.events).toEqual([
       { id, type: 'status', envelope: expect.objectContaining({ id, type: 'status', data: { step: 'test', message: 'live!' } }) },
@@ -65,9 +67,9 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
 
   it('sends a comment heartbeat every SSE_HEARTBEAT_MS while nothing happens', async () => {
     const sse = await connect('', await bearer('sse-quiet'));
-    await waitFor(() => sse.comments.includes('connected'), 3000, 'the opening comment');
+    await waitFor(() => sse.comments.includes('connected'), 'the opening comment', 3000);
     const openedAt = Date.now();
-    await waitFor(() => sse.comments.filter((c) => c === 'keep-alive').length >= 2, 3000, 'two heartbeats');
+    await waitFor(() => sse.comments.filter((c) => c === 'keep-alive').length >= 2, 'two heartbeats', 3000);
     expect(Date.now() - openedAt).toBeGreaterThanOrEqual(HEARTBEAT_MS); // paced, not a burst
     expect(sse.events).toEqual([]);
     expect(sse.ended).toBe(false);
@@ -82,13 +84,13 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await bus.status({ userId: 'sse-replay', conversationId: `c${i % 2}`, runId: 'r' }));
     const sse = await connect('?after=0', { ...(await bearer('sse-replay')), 'last-event-id': ids[2] });
-    await waitFor(() => sse.events.length === 3, 3000, 'replayed events');
+    await waitFor(() => sse.events.length === 3, 'replayed events', 3000);
     const live = await bus.status({ userId: 'sse-replay', conversationId: 'c0', runId: 'r' });
-    await waitFor(() => sse.events.length === 4, 3000, 'the live event');
+    await waitFor(() => sse.events.length === 4, 'the live event', 3000);
     expect(sse.events.map((e) => e.id)).toEqual([...ids.slice(3), live]);
 
     const fromAfter = await connect(`?after=${ids[4]}`, await bearer('sse-replay'));
-    await waitFor(() => fromAfter.events.length === 2, 3000, 'events after ?after=');
+    await waitFor(() => fromAfter.events.length === 2, 'events after ?after=', 3000);
     expect(fromAfter.events.map((e) => e.id)).toEqual([ids[5], live]);
   });
 
@@ -101,7 +103,7 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
     })();
     const sse = await connect('?after=0', await bearer(userId));
     await producer;
-    await waitFor(() => sse.events.some((e) => e.id === published.at(-1)), 5000, 'the last event');
+    await waitFor(() => sse.events.some((e) => e.id === published.at(-1)), 'the last event', 5000);
     expect(sse.events.map((e) => e.id)).toEqual(published);
   });
 
@@ -111,6 +113,6 @@ describe('gateway: GET /v1/events (Server-Sent Events)', () => {
       .sign(new TextEncoder().encode(TEST_SECRET));
     const sse = await connect('', { authorization: `Bearer ${token}` });
     expect(sse.response.status).toBe(200);
-    await waitFor(() => sse.ended, 4000, 'the stream to end');
+    await waitFor(() => sse.ended, 'the stream to end', 4000);
   });
 });

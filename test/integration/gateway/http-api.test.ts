@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { connectClient, randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor } from './support/harness';
+import type { PersistenceHarness } from '../../support/persistence-harness';
+import { connectClient, randomNamespace, startTestGateway, TEST_SECRET, TestBus, tokenFor } from '../../support/gateway-harness';
+import { waitFor } from '../../support/polling';
+import { MESSAGES_PAGE_MAX_BYTES } from '../../../apps/persistence/src/conversations/conversation-queries.service';
 
 describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let auth: { authorization: string };
 
   const get = (path: string, headers: Record<string, string> = auth) => fetch(`${gw.url}${path}`, { headers });
@@ -29,7 +31,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
   beforeAll(async () => {
     gw = await startTestGateway(ns, { MAX_MESSAGE_CHARS: '50', DEV_TOKENS: 'true' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     auth = { authorization: `Bearer ${await tokenFor('http-user')}` };
   });
 
@@ -83,16 +85,15 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       expect(res.status).toBe(202);
       const body = await res.json();
       expect(Object.keys(body).sort()).toEqual(['conversationId', 'messageId', 'runId', 'userMessageId']);
-      expect(persistence.admitCalls.at(-1)).toMatchObject({
-        userId: 'http-user',
-        conversationId: 'new',
+      expect((await persistence.runsOf('http-user')).at(-1)).toMatchObject({
+        conversationId: body.conversationId,
         content: 'Hello over HTTP',
         runId: body.runId,
       });
     });
 
     it("takes the conversation from the URL (one of the user's)", async () => {
-      const conversationId = persistence.addConversation('http-user');
+      const conversationId = await persistence.addConversation('http-user');
       const res = await post(`/v1/conversations/${conversationId}/messages`, JSON.stringify({ content: 'again', conversationId }));
       expect(res.status).toBe(202);
       expect((await res.json()).conversationId).toBe(conversationId);
@@ -139,7 +140,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     it("answers 404 NOT_FOUND for a non-UUID id, an unknown conversation and another user's", async () => {
       await expectError(await post('/v1/conversations/nope/messages', JSON.stringify({ content: 'x' })), 404, 'NOT_FOUND');
       await expectError(await post(`/v1/conversations/${randomUUID()}/messages`, JSON.stringify({ content: 'x' })), 404, 'NOT_FOUND');
-      const foreign = persistence.addConversation('someone-else');
+      const foreign = await persistence.addConversation('someone-else');
       await expectError(await post(`/v1/conversations/${foreign}/messages`, JSON.stringify({ content: 'x' })), 404, 'NOT_FOUND');
     });
 
@@ -160,7 +161,10 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       const body = await res.json();
       expect(body.conversations).toHaveLength(2);
       expect(body).toHaveProperty('nextBefore');
-      expect(body.conversations.every((c: { id: string }) => persistence.conversations.get(c.id)?.userId === 'http-user')).toBe(true);
+      const owners = await persistence.rows<{ user_id: string }>('SELECT user_id FROM conversations WHERE id = ANY($1)', [
+        body.conversations.map((c: { id: string }) => c.id),
+      ]);
+      expect(owners.map((o) => o.user_id)).toEqual(['http-user', 'http-user']);
     });
 
     it.each(['0', '101', 'abc', '1.5'])('answers 400 for limit=%s', async (limit) => {
@@ -168,7 +172,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     });
 
     it("returns a conversation's messages, and 404 for a non-UUID, unknown or foreign id", async () => {
-      const conversationId = persistence.addConversation('http-user');
+      const conversationId = await persistence.addConversation('http-user');
       const id = randomUUID();
       const message = {
         id,
@@ -181,33 +185,33 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
         parentId: null,
         siblingIds: [id],
       };
-      persistence.messages.set(conversationId, [message]);
+      await persistence.addMessages(conversationId, [message]);
       const res = await get(`/v1/conversations/${conversationId}/messages`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ messages: [message], nextBefore: null });
       await expectError(await get('/v1/conversations/not-a-uuid/messages'), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/conversations/${randomUUID()}/messages`), 404, 'NOT_FOUND');
-      await expectError(await get(`/v1/conversations/${persistence.addConversation('other')}/messages`), 404, 'NOT_FOUND');
+      await expectError(await get(`/v1/conversations/${await persistence.addConversation('other')}/messages`), 404, 'NOT_FOUND');
     });
   });
 
   describe('GET /v1/conversations/:id/messages paging', () => {
     /** A conversation of `count` stored messages of the user, oldest first. */
-    const conversationOf = (count: number, userId = 'http-user') => {
-      const conversationId = persistence.addConversation(userId);
+    const conversationOf = async (count: number, userId = 'http-user', content = (i: number) => `message ${i}`) => {
+      const conversationId = await persistence.addConversation(userId);
       const ids = Array.from({ length: count }, () => randomUUID());
       const messages = ids.map((id, i) => ({
         id,
         conversationId,
         runId: null,
         role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
-        content: `message ${i}`,
+        content: content(i),
         metadata: null,
         createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
         parentId: ids[i - 1] ?? null,
         siblingIds: [id],
       }));
-      persistence.messages.set(conversationId, messages);
+      await persistence.addMessages(conversationId, messages);
       return { conversationId, ids: messages.map((m) => m.id) };
     };
     const page = async (path: string) => {
@@ -218,7 +222,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     };
 
     it('answers the newest 50 by default, oldest first, and nextBefore leads to the older pages', async () => {
-      const { conversationId, ids } = conversationOf(120);
+      const { conversationId, ids } = await conversationOf(120);
       const base = `/v1/conversations/${conversationId}/messages`;
       expect(await page(base)).toEqual({ ids: ids.slice(70), nextBefore: ids[70] });
       expect(await page(`${base}?before=${ids[70]}`)).toEqual({ ids: ids.slice(20, 70), nextBefore: ids[20] });
@@ -228,28 +232,25 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     });
 
     it('fills the page asked for when persistence answers in smaller pieces (its replies are bounded in bytes)', async () => {
-      const { conversationId, ids } = conversationOf(30);
-      persistence.messagesPieceSize = 7;
-      try {
-        expect(await page(`/v1/conversations/${conversationId}/messages?limit=25`)).toEqual({ ids: ids.slice(5), nextBefore: ids[5] });
-        expect(await page(`/v1/conversations/${conversationId}/messages?limit=25&before=${ids[5]}`)).toEqual({
-          ids: ids.slice(0, 5),
-          nextBefore: null,
-        });
-      } finally {
-        persistence.messagesPieceSize = Number.POSITIVE_INFINITY;
-      }
+      // Seven of these fit in one reply of persistence's (MESSAGES_PAGE_MAX_BYTES), an eighth does not.
+      const size = Math.floor(MESSAGES_PAGE_MAX_BYTES / 7);
+      const { conversationId, ids } = await conversationOf(30, 'http-user', (i) => `${i} `.padEnd(size, 'x'));
+      expect(await page(`/v1/conversations/${conversationId}/messages?limit=25`)).toEqual({ ids: ids.slice(5), nextBefore: ids[5] });
+      expect(await page(`/v1/conversations/${conversationId}/messages?limit=25&before=${ids[5]}`)).toEqual({
+        ids: ids.slice(0, 5),
+        nextBefore: null,
+      });
     });
 
     it.each(['0', '201', 'abc', '1.5', '-3'])('answers 400 INVALID_INPUT for limit=%s', async (limit) => {
-      const { conversationId } = conversationOf(1);
+      const { conversationId } = await conversationOf(1);
       await expectError(await get(`/v1/conversations/${conversationId}/messages?limit=${limit}`), 400, 'INVALID_INPUT');
     });
 
     it('answers 400 for a before that is not a message id, and 404 for one of another conversation or none', async () => {
-      const { conversationId } = conversationOf(3);
-      const other = conversationOf(2);
-      const foreign = conversationOf(2, 'someone-else');
+      const { conversationId } = await conversationOf(3);
+      const other = await conversationOf(2);
+      const foreign = await conversationOf(2, 'someone-else');
       const base = `/v1/conversations/${conversationId}/messages`;
       await expectError(await get(`${base}?before=nope`), 400, 'INVALID_INPUT');
       await expectError(await get(`${base}?before=${other.ids[0]}`), 404, 'NOT_FOUND');
@@ -260,7 +261,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
   describe('runs', () => {
     it('serves the snapshot with an ETag, 304 on If-None-Match, a new ETag when it changes', async () => {
-      const runId = persistence.addRun('http-user', 'running');
+      const runId = await persistence.addRun('http-user', 'running');
       const first = await get(`/v1/runs/${runId}`);
       expect(first.status).toBe(200);
       expect(first.headers.get('cache-control')).toBe('no-cache');
@@ -274,7 +275,7 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
       expect(unchanged.headers.get('etag')).toBe(etag);
       expect((await get(`/v1/runs/${runId}`, { ...auth, 'if-none-match': `W/${etag}` })).status).toBe(304);
 
-      persistence.setRunStatus(runId, 'completed', 1);
+      await persistence.setRunStatus(runId, 'completed', 1);
       const changed = await get(`/v1/runs/${runId}`, { ...auth, 'if-none-match': etag });
       expect(changed.status).toBe(200);
       expect(changed.headers.get('etag')).not.toBe(etag);
@@ -284,22 +285,22 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
     it('answers 404 for a non-UUID, unknown or foreign run', async () => {
       await expectError(await get('/v1/runs/123'), 404, 'NOT_FOUND');
       await expectError(await get(`/v1/runs/${randomUUID()}`), 404, 'NOT_FOUND');
-      await expectError(await get(`/v1/runs/${persistence.addRun('other', 'running')}`), 404, 'NOT_FOUND');
+      await expectError(await get(`/v1/runs/${await persistence.addRun('other', 'running')}`), 404, 'NOT_FOUND');
     });
 
     it('cancels (202), reports an already finished run (200) and refuses foreign runs (404)', async () => {
-      const active = persistence.addRun('http-user', 'running');
+      const active = await persistence.addRun('http-user', 'running');
       const cancel = await post(`/v1/runs/${active}/cancel`, undefined, auth);
       expect(cancel.status).toBe(202);
       expect(await cancel.json()).toEqual({});
-      const finished = await post(`/v1/runs/${persistence.addRun('http-user', 'completed')}/cancel`, undefined, auth);
+      const finished = await post(`/v1/runs/${await persistence.addRun('http-user', 'completed')}/cancel`, undefined, auth);
       expect(finished.status).toBe(200);
       expect(await finished.json()).toEqual({ alreadyFinished: true });
-      await expectError(await post(`/v1/runs/${persistence.addRun('other', 'running')}/cancel`, undefined, auth), 404, 'NOT_FOUND');
+      await expectError(await post(`/v1/runs/${await persistence.addRun('other', 'running')}/cancel`, undefined, auth), 404, 'NOT_FOUND');
     });
 
     it('forwards a response (202) and validates it (400)', async () => {
-      const runId = persistence.addRun('http-user', 'waiting');
+      const runId = await persistence.addRun('http-user', 'waiting');
       const ok = await post(`/v1/runs/${runId}/respond`, JSON.stringify({ requestId: 'q1', response: { approved: false } }));
       expect(ok.status).toBe(202);
       await expectError(await post(`/v1/runs/${runId}/respond`, JSON.stringify({ requestId: 'q1' })), 400, 'INVALID_INPUT');
@@ -343,8 +344,8 @@ describe('gateway: HTTP API (PROTOCOL.md §6)', () => {
 
     it('exposes Prometheus metrics, gateway ones included', async () => {
       const client = await connectClient(gw.url, await tokenFor('metered'));
-      await bus.status({ userId: 'metered', conversationId: 'c', runId: 'r' });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const id = await bus.status({ userId: 'metered', conversationId: 'c', runId: 'r' });
+      await waitFor(() => client.events.some((e) => e.id === id), 'the event delivered', 3000);
       const res = await fetch(gw.metricsUrl);
       expect(res.status).toBe(200);
       expect(new URL(gw.metricsUrl).port).not.toBe(String(gw.port));

@@ -3,9 +3,20 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import type { Subscription } from 'nats';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import type { FakePersistence } from './support/fake-persistence';
-import { closeAll, connectClient, randomNamespace, sleep, startTestGateway, TestBus, tokenFor, type TestClient } from './support/harness';
-import { SseClient } from './support/sse-client';
+import type { PersistenceHarness } from '../../support/persistence-harness';
+import {
+  closeAll,
+  connectClient,
+  randomNamespace,
+  startTestGateway,
+  TestBus,
+  tokenFor,
+  type TestClient,
+} from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { waitFor } from '../../support/polling';
 
 /** Counts the requests sent on a NATS subject (a plain subscription sees them beside the fake persistence). */
 class RequestCounter {
@@ -33,14 +44,14 @@ describe('gateway: HTTP reads per user across instances (READ_RATE_LIMIT_PER_MIN
   let gwA: RunningGateway;
   let gwB: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
     const env = { READ_RATE_LIMIT_PER_MINUTE: '6' };
     [gwA, gwB] = await Promise.all([startTestGateway(ns, env), startTestGateway(ns, env)]);
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
   });
   afterAll(async () => {
     closeAll(...clients);
@@ -52,7 +63,7 @@ describe('gateway: HTTP reads per user across instances (READ_RATE_LIMIT_PER_MIN
   it('counts every authenticated GET on either gateway (304s and an SSE opening included, handshakes and POSTs not), then 429 with Retry-After', async () => {
     const userId = 'reader';
     const auth = { authorization: `Bearer ${await tokenFor(userId)}` };
-    const runId = persistence.addRun(userId, 'running');
+    const runId = await persistence.addRun(userId, 'running');
     // Socket.IO handshakes are not reads.
     for (let i = 0; i < 3; i++) clients.push(await connectClient(i % 2 ? gwA.url : gwB.url, auth.authorization.slice(7)));
 
@@ -99,14 +110,14 @@ describe('gateway: ratings count against READ_RATE_LIMIT_PER_MINUTE', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let ratings: RequestCounter;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
     gw = await startTestGateway(ns, { READ_RATE_LIMIT_PER_MINUTE: '3' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     ratings = new RequestCounter(bus, bus.subjects.rpc('feedback.set'));
   });
   afterAll(async () => {
@@ -159,13 +170,13 @@ describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let runGets: RequestCounter;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns);
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     runGets = new RequestCounter(bus, bus.subjects.rpc('run.get'));
   });
   afterAll(async () => {
@@ -180,27 +191,33 @@ describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
       headers: { authorization: `Bearer ${await tokenFor(userId)}`, ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}) },
     });
 
-  /** A run with `events` events in the stream, and a snapshot that has folded them in (as persistence does). */
+  /** The run's stored last event id, once persistence's event writer has folded `eventId` in. */
+  const folded = (runId: string, eventId: string) =>
+    waitFor(
+      async () =>
+        (await persistence.rows<{ last: string }>('SELECT last_event_id::text AS last FROM runs WHERE id = $1', [runId]))[0]?.last ===
+        eventId,
+      `event ${eventId} folded into run ${runId}`,
+    );
+
+  /** A run with `events` events in the stream, and a snapshot that has folded them in (persistence's event writer). */
   async function runWithEvents(userId: string, events: number) {
-    const runId = persistence.addRun(userId, 'running');
-    const run = persistence.runs.get(runId)!;
-    const scope = { userId, conversationId: run.reply.conversationId, runId };
-    let lastEventId = '';
-    for (let i = 0; i < events; i++) lastEventId = await bus.status(scope);
-    const settle = (id: string, patch: object = {}) => {
-      run.snapshot = { ...run.snapshot, status: 'running', lastEventId: id, startedAt: new Date().toISOString(), ...patch };
-    };
-    settle(lastEventId, { progress: 0.25 });
-    return { runId, scope, settle, run };
+    const { runId, conversationId } = await persistence.admit(userId);
+    const scope = { userId, conversationId, runId };
+    // As the orchestrator starts a run: orchestration_started (which sets startedAt), then the events.
+    let lastEventId = String(await bus.publisher.publish(scope, 'orchestration_started', {}, { progress: 0.05, msgId: `${runId}:start` }));
+    for (let i = 1; i < events; i++) lastEventId = await bus.status(scope);
+    await folded(runId, lastEventId);
+    return { runId, scope };
   }
 
   it('answers 304 without a persistence round trip while the run has no new event, and 200 once it changed', async () => {
-    const { runId, scope, settle } = await runWithEvents('poller', 3);
+    const { runId, scope } = await runWithEvents('poller', 3);
     const first = await get('poller', runId);
     expect(first.status).toBe(200);
     const tag = first.headers.get('etag')!;
     const body = await first.json();
-    expect(body).toMatchObject({ runId, status: 'running', progress: 0.25 });
+    expect(body).toMatchObject({ runId, status: 'running', progress: 0.5 });
     const before = await runGets.settled();
 
     for (const candidate of [tag, `W/${tag}`, `"other", ${tag}`]) {
@@ -211,14 +228,25 @@ describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
     }
     expect(await runGets.settled()).toBe(before); // three 304s, no persistence call
 
-    // A new event while persistence has not folded it in yet: persistence is asked, and the
-    // snapshot it has is still the one the client has.
-    const next = await bus.status(scope);
-    expect((await get('poller', runId, tag)).status).toBe(304);
-    expect(await runGets.settled()).toBe(before + 1);
+    // A new event while persistence has not folded it in yet (its writer waits on a lock of the
+    // runs table that still lets it read): persistence is asked, and the snapshot it has is still
+    // the one the client has.
+    const locker = new Client({ connectionString: persistence.databaseUrl });
+    await locker.connect();
+    let next: string;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE runs IN SHARE MODE');
+      next = await bus.status(scope);
+      expect((await get('poller', runId, tag)).status).toBe(304);
+      expect(await runGets.settled()).toBe(before + 1);
+    } finally {
+      await locker.query('COMMIT');
+      await locker.end();
+    }
 
     // Persistence caught up: a changed run never answers 304.
-    settle(next, { progress: 0.5 });
+    await folded(runId, next);
     const changed = await get('poller', runId, tag);
     expect(changed.status).toBe(200);
     expect(await changed.json()).toMatchObject({ progress: 0.5, lastEventId: next });
@@ -229,8 +257,10 @@ describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
     expect(await runGets.settled()).toBe(before + 2);
 
     // The run ends: its terminal event is a new event.
-    const last = await bus.status(scope);
-    settle(last, { status: 'completed', progress: 1, endedAt: new Date().toISOString() });
+    const last = String(
+      await bus.publisher.publish(scope, 'orchestration_completed', { durationMs: 1 }, { progress: 1, msgId: `${runId}:end` }),
+    );
+    await folded(runId, last);
     const ended = await get('poller', runId, newTag);
     expect(ended.status).toBe(200);
     expect(await ended.json()).toMatchObject({ status: 'completed', progress: 1 });
@@ -247,14 +277,14 @@ describe('gateway: GET /v1/runs/:runId polling with ETags', () => {
     expect((await get('owner', runId, `"r:${parts[1]}:${BigInt(parts[2]) + 1n}:${parts[3]}"`)).status).toBe(200);
 
     // A queued run (no event yet) changes without one when it is abandoned: always asked of persistence.
-    const queued = persistence.addRun('owner', 'queued');
+    const queued = await persistence.addRun('owner', 'queued');
     const first = await get('owner', queued);
     const plain = first.headers.get('etag')!;
     expect(plain).not.toMatch(/^"r:/);
     const before = await runGets.settled();
     expect((await get('owner', queued, plain)).status).toBe(304);
     expect(await runGets.settled()).toBe(before + 1);
-    persistence.setRunStatus(queued, 'failed');
+    await persistence.setRunStatus(queued, 'failed');
     expect((await get('owner', queued, plain)).status).toBe(200);
   });
 });
@@ -263,7 +293,7 @@ describe('gateway: a refused chat:send costs no persistence call', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let rpc: RequestCounter;
   let client: TestClient;
   type SendAck = { ok: boolean; runId?: string; error?: { code: string } };
@@ -272,7 +302,7 @@ describe('gateway: a refused chat:send costs no persistence call', () => {
   beforeAll(async () => {
     gw = await startTestGateway(ns, { RATE_LIMIT_PER_MINUTE: '2' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
     rpc = new RequestCounter(bus, bus.subjects.rpcAll);
     client = await connectClient(gw.url, await tokenFor('sender'));
   });
@@ -309,7 +339,7 @@ describe('gateway: a refused chat:send costs no persistence call', () => {
     expect(http.status).toBe(202);
     expect(await http.json()).toMatchObject({ runId: kept.runId });
     expect(await rpc.settled()).toBe(admitted);
-    expect(persistence.admitCalls.filter((c) => c.userId === 'sender')).toHaveLength(2);
+    expect(await persistence.runsOf('sender')).toHaveLength(2);
   });
 });
 
@@ -317,13 +347,13 @@ describe('gateway: request bodies before the token is checked', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   const MiB = 1024 * 1024;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns, { DEV_TOKENS: 'true', MAX_MESSAGE_CHARS: '100000' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
   });
   afterAll(async () => {
     await persistence?.close();

@@ -3,15 +3,14 @@ import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
 import {
   closeAll,
   connectClient,
-  eventually,
   randomNamespace,
-  sleep,
   startTestGateway,
   TestBus,
   tokenFor,
-  waitFor,
   type TestClient,
-} from './support/harness';
+} from '../../support/gateway-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, waitFor } from '../../support/polling';
 
 async function metric(gw: RunningGateway, name: string): Promise<number> {
   const text = await (await fetch(gw.metricsUrl)).text();
@@ -56,7 +55,7 @@ describe('gateway: live delivery', () => {
 
     const scope = { userId: 'alice', conversationId: 'conv-1', runId: 'run-1' };
     const id = await bus.status(scope, 'hello alice');
-    for (const a of [a1, a2, a3]) await waitFor(() => a.events.some((e) => e.id === id), 3000, 'alice event');
+    for (const a of [a1, a2, a3]) await waitFor(() => a.events.some((e) => e.id === id), 'alice event', 3000);
     const event = a1.events.find((e) => e.id === id)!;
     expect(event).toMatchObject({
       id,
@@ -69,7 +68,7 @@ describe('gateway: live delivery', () => {
     for (const a of [a1, a2, a3]) expect(a.events.filter((e) => e.id === id)).toHaveLength(1);
 
     const bobId = await bus.status({ userId: 'bob', conversationId: 'conv-2', runId: 'run-2' });
-    await waitFor(() => b1.events.length === 1 && b2.events.length === 1, 3000, 'bob event');
+    await waitFor(() => b1.events.length === 1 && b2.events.length === 1, 'bob event', 3000);
     await sleep(100);
     expect(b1.events.map((e) => e.id)).toEqual([bobId]);
     expect(a1.events.map((e) => e.id)).toEqual([id]);
@@ -81,7 +80,7 @@ describe('gateway: live delivery', () => {
     for (const userId of ids) byUser.set(userId, await connect(gw1, userId));
     const published = new Map<string, string>();
     for (const userId of ids) published.set(userId, await bus.status({ userId, conversationId: 'c', runId: 'r' }, `for ${userId}`));
-    for (const userId of ids) await waitFor(() => byUser.get(userId)!.events.length >= 1, 3000, `event of ${userId}`);
+    for (const userId of ids) await waitFor(() => byUser.get(userId)!.events.length >= 1, `event of ${userId}`, 3000);
     await sleep(150);
     for (const userId of ids) {
       expect(byUser.get(userId)!.events.map((e) => e.id)).toEqual([published.get(userId)]);
@@ -95,7 +94,7 @@ describe('gateway: live delivery', () => {
         const userId = `fresh-${i}`;
         const client = await connect(i % 2 ? gw1 : gw2, userId);
         const id = await bus.status({ userId, conversationId: 'c', runId: 'r' });
-        await waitFor(() => client.events.some((e) => e.id === id), 3000, `event of ${userId}`);
+        await waitFor(() => client.events.some((e) => e.id === id), `event of ${userId}`, 3000);
         return client.events.length;
       }),
     );
@@ -106,7 +105,7 @@ describe('gateway: live delivery', () => {
     const client = await connect(gw2, 'ordered');
     const published: string[] = [];
     for (let i = 0; i < 30; i++) published.push(await bus.status({ userId: 'ordered', conversationId: `c${i % 3}`, runId: `r${i % 5}` }));
-    await waitFor(() => client.events.length === 30, 5000, '30 events');
+    await waitFor(() => client.events.length === 30, '30 events', 5000);
     const ids = client.events.map((e) => BigInt(e.id));
     for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1]).toBe(true);
     expect(client.events.map((e) => e.id)).toEqual(published);
@@ -126,7 +125,7 @@ describe('gateway: live delivery', () => {
       await eventually(async () => expect(await metric(gw, 'herald_gateway_connected_sockets')).toBe(2));
       expect(await metric(gw, 'herald_gateway_subscribed_users')).toBe(2);
       const id = await bus.status({ userId: 'counted', conversationId: 'c', runId: 'r' });
-      await waitFor(() => c2.events.some((e) => e.id === id), 3000, 'event on the remaining socket');
+      await waitFor(() => c2.events.some((e) => e.id === id), 'event on the remaining socket', 3000);
 
       c2.socket.close();
       await eventually(async () => expect(await metric(gw, 'herald_gateway_subscribed_users')).toBe(1));
@@ -136,7 +135,7 @@ describe('gateway: live delivery', () => {
 
       const again = await connect(gw, 'counted');
       const id2 = await bus.status({ userId: 'counted', conversationId: 'c', runId: 'r' });
-      await waitFor(() => again.events.some((e) => e.id === id2), 3000, 'event after resubscribing');
+      await waitFor(() => again.events.some((e) => e.id === id2), 'event after resubscribing', 3000);
       expect(again.events.map((e) => e.id)).toEqual([id2]);
     } finally {
       await gw.close();
@@ -156,7 +155,7 @@ describe('gateway: live delivery', () => {
     bus.nc.publish(live, new TextEncoder().encode(JSON.stringify({ type: 'status' })));
     await bus.nc.flush();
     const id = await bus.status({ userId: 'robust', conversationId: 'c', runId: 'r' });
-    await waitFor(() => client.events.length >= 1, 3000, 'valid event');
+    await waitFor(() => client.events.length >= 1, 'valid event', 3000);
     expect(client.events.map((e) => e.id)).toEqual([id]);
     expect(client.socket.connected).toBe(true);
   });

@@ -2,7 +2,7 @@ import { io } from 'socket.io-client';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { randomNamespace, startTestGateway, TestBus, tokenFor } from './support/harness';
+import { randomNamespace, startTestGateway, TestBus, tokenFor } from '../../support/gateway-harness';
 
 /**
  * Fail closed at the edge (SECURITY.md): a browser page of another origin is refused on

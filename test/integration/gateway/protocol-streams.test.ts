@@ -1,9 +1,10 @@
 import type { EventData, EventType } from '@herald/contracts';
 import { randomUUID } from 'node:crypto';
 import type { RunningGateway } from '../../../apps/gateway/src/bootstrap';
-import { readSse } from '../../e2e/protocols/sse-frames';
-import type { FakePersistence } from './support/fake-persistence';
-import { eventually, randomNamespace, startTestGateway, TestBus, tokenFor, waitFor } from './support/harness';
+import { readSse } from '../../support/sse-frames';
+import type { PersistenceHarness } from '../../support/persistence-harness';
+import { randomNamespace, startTestGateway, TestBus, tokenFor } from '../../support/gateway-harness';
+import { eventually, waitFor } from '../../support/polling';
 
 /**
  * The protocol adapters (AG-UI, the AI SDK) against the in-process gateway, fake persistence
@@ -13,13 +14,13 @@ describe('gateway: AG-UI and AI SDK streams and the per-user limits', () => {
   const ns = randomNamespace();
   let gw: RunningGateway;
   let bus: TestBus;
-  let persistence: FakePersistence;
+  let persistence: PersistenceHarness;
   let msg = 0;
 
   beforeAll(async () => {
     gw = await startTestGateway(ns, { MAX_CONNECTIONS_PER_USER: '1' });
     bus = await TestBus.open(ns);
-    persistence = bus.persistence();
+    persistence = await bus.persistence();
   });
 
   afterAll(async () => {
@@ -61,17 +62,23 @@ describe('gateway: AG-UI and AI SDK streams and the per-user limits', () => {
     const first = await agui(user, 'hello');
     expect(first.status).toBe(200);
     const frames = readSse(first);
-    await waitFor(() => persistence.admitCalls.filter((c) => c.userId === user).length === 1, 3000, 'the first run admitted');
-    const admitted = persistence.admitCalls.find((c) => c.userId === user)!;
+    const [admitted] = await waitFor(
+      async () => {
+        const runs = await persistence.runsOf(user);
+        return runs.length === 1 && runs;
+      },
+      'the first run admitted',
+      3000,
+    );
 
     for (const refused of [await aiSdk(user, 'one more'), await agui(user, 'and another')]) {
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).not.toBeNull();
       expect((await refused.json()).error.code).toBe('TOO_MANY_CONNECTIONS');
     }
-    expect(persistence.admitCalls.filter((c) => c.userId === user)).toHaveLength(1);
+    expect(await persistence.runsOf(user)).toHaveLength(1);
 
-    const scope = { userId: user, conversationId: admitted.newConversationId, runId: admitted.runId };
+    const scope = { userId: user, conversationId: admitted.conversationId, runId: admitted.runId };
     await publish(scope, 'orchestration_started', {}, 0.01);
     await publish(
       scope,

@@ -10,8 +10,8 @@ import {
   TEST_SECRET,
   TestBus,
   tokenFor,
-  waitFor,
-} from './support/harness';
+} from '../../support/gateway-harness';
+import { waitFor } from '../../support/polling';
 
 const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -119,10 +119,10 @@ describe('gateway: socket authentication and session', () => {
   it('keeps serving other connections while one expires', async () => {
     const longLived = await connectClient(gw.url, await tokenFor('long-lived'));
     const shortLived = await connectClient(gw.url, await sign({ sub: 'long-lived', iat: nowSec(), exp: nowSec() + 1 }));
-    await waitFor(() => !shortLived.socket.connected, 4000, 'short-lived socket to be closed');
+    await waitFor(() => !shortLived.socket.connected, 'short-lived socket to be closed', 4000);
     const scope = { userId: 'long-lived', conversationId: 'c1', runId: 'r1' };
     const id = await bus.status(scope);
-    await waitFor(() => longLived.events.some((e) => e.id === id), 3000, 'event on the remaining socket');
+    await waitFor(() => longLived.events.some((e) => e.id === id), 'event on the remaining socket', 3000);
     closeAll(longLived, shortLived);
   });
 });

@@ -7,16 +7,15 @@ import {
   closeAll,
   connectClient,
   connectError,
-  eventually,
   randomNamespace,
-  sleep,
   startTestGateway,
   TestBus,
   tokenFor,
-  waitFor,
   type TestClient,
-} from './support/harness';
-import { SseClient } from './support/sse-client';
+} from '../../support/gateway-harness';
+import { SseClient } from '../../support/sse-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, waitFor } from '../../support/polling';
 
 type ResumeAck = { ok: boolean; replayed?: number; lastId?: string; more?: boolean; error?: { code: string; retryAfterMs?: number } };
 const resume = (socket: Socket, payload: object): Promise<ResumeAck> => socket.timeout(15_000).emitWithAck('events:resume', payload);
@@ -265,7 +264,7 @@ describe('gateway: events:resume in pieces of REPLAY_MAX_EVENTS', () => {
 
     // Done: live again.
     const live = await bus.status({ userId, conversationId: 'c1', runId: 'r' });
-    await waitFor(() => client.events.some((e) => e.id === live), 3000, 'the live event');
+    await waitFor(() => client.events.some((e) => e.id === live), 'the live event', 3000);
     expect(ids(client.events)).toEqual([...published, liveMeanwhile, live]);
   });
 
@@ -288,7 +287,7 @@ describe('gateway: events:resume in pieces of REPLAY_MAX_EVENTS', () => {
 
     const elsewhere = await bus.status({ userId, conversationId: 'another', runId: 'r2' });
     const withheld = await bus.status({ userId, conversationId, runId: 'r' });
-    await waitFor(() => client.events.some((e) => e.id === elsewhere), 3000, 'the other conversation event');
+    await waitFor(() => client.events.some((e) => e.id === elsewhere), 'the other conversation event', 3000);
     await sleep(200);
     expect(client.events.some((e) => e.id === withheld)).toBe(false);
 
@@ -316,7 +315,7 @@ describe('gateway: events:resume in pieces of REPLAY_MAX_EVENTS', () => {
       await producer;
       expect(result.more).toBe(false);
       expect(result.replayed).toBeGreaterThanOrEqual(130);
-      await waitFor(() => delivered.includes(published.at(-1)!), 5000, 'the last event');
+      await waitFor(() => delivered.includes(published.at(-1)!), 'the last event', 5000);
       expect(delivered).toEqual(published);
     } finally {
       client.close();
@@ -329,7 +328,7 @@ describe('gateway: events:resume in pieces of REPLAY_MAX_EVENTS', () => {
     for (let i = 0; i < 120; i++) published.push(await bus.status({ userId, conversationId: 'c', runId: 'r' }));
     const sse = await SseClient.open(`${gw.url}/v1/events?after=0`, { authorization: `Bearer ${await tokenFor(userId)}` });
     try {
-      await waitFor(() => sse.events.length >= 120, 5000, 'the whole replay');
+      await waitFor(() => sse.events.length >= 120, 'the whole replay', 5000);
       expect(sse.events.map((e) => e.id)).toEqual(published);
     } finally {
       sse.close();

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { waitFor } from '../../support/polling';
 
 /**
  * PROTOCOL.md §1: two different accepted user ids never share a NATS subject, a Redis key or a
@@ -98,7 +99,11 @@ describe('user identity: one accepted id, one subject, one key, one row', () => 
     const sub = nc.subscribe(`${ns}.evt.>`, { callback: (_e, msg) => received.push(parseEventSubject(msg.subject)?.userId ?? '') });
     for (const id of ids) nc.publish(s.events(id, 'c', 'r'));
     await nc.flush();
-    for (let i = 0; i < 50 && received.length < ids.length; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      () => received.length >= ids.length,
+      () => `${ids.length} messages, got ${received.length}`,
+      1_000,
+    );
     sub.unsubscribe();
     expect(received).toEqual(ids);
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { JetStreamPublisher, streamSequenceOf } from '@herald/messaging';
 import { connect, headers, type JetStreamManager, type Msg, type NatsConnection } from 'nats';
+import { waitFor } from '../../support/polling';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -40,7 +41,11 @@ describe('streamSequenceOf (messages republished by a real JetStream stream)', (
       );
     }
     await nc.flush();
-    for (let i = 0; i < 50 && received.length < 30; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      () => received.length >= 30,
+      () => `30 messages, got ${received.length}`,
+      1_000,
+    );
     sub.unsubscribe();
     expect(received).toHaveLength(30);
     const fast = received.map((m) => streamSequenceOf(m));
@@ -57,7 +62,11 @@ describe('streamSequenceOf (messages republished by a real JetStream stream)', (
     h.set('Other', '1');
     nc.publish(`${tag}.plain`, new Uint8Array([2]), { headers: h });
     await nc.flush();
-    for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(
+      () => got.length >= 2,
+      () => `2 messages, got ${got.length}`,
+      1_000,
+    );
     sub.unsubscribe();
     expect(got.map((m) => streamSequenceOf(m))).toEqual([undefined, undefined]);
   });

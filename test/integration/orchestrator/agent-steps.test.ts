@@ -1,15 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type AgentJob, agentJobId, type StepSettledNotice, subjects } from '@herald/contracts';
-import { createRedis, encodeJson, type Redis } from '@herald/messaging';
 import { createLogger } from '@herald/observability';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { connect, type NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { type AgentJob, agentJobId, type StepSettledNotice } from '@herald/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeJson } from '@herald/messaging';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { AgentSteps, StepFailed, StepTimeout } from '../../../apps/orchestrator/src/runs/agent-steps';
 import { RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation';
 import { FIRST_CHECK_MS, SETTLED_CHECK_MS } from '../../../apps/orchestrator/src/runs/step-settlements';
-
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { waitFor } from '../../support/polling';
+import { StepQueue } from '../../support/step-queue';
 
 type Outcome = 'complete' | 'fail' | 'hold';
 
@@ -29,24 +28,15 @@ function step(outcome: Outcome): AgentJob {
   };
 }
 
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /**
  * AgentSteps against real Redis and NATS, with a BullMQ worker of the test's own that never
  * publishes a step-settled notice: whatever settles here without a notice was found by
  * reading the job's state.
  */
 describe('AgentSteps: learning that a step job settled (real Redis and NATS)', () => {
-  const s = subjects(`t${randomBytes(5).toString('hex')}`);
   const logger = createLogger('test', 'silent');
   const held = new Map<string, () => void>();
-  let nc: NatsConnection;
-  let redis: Redis;
-  let bullRedis: Redis;
-  let workerRedis: Redis;
-  let queue: Queue;
+  let rig: StepQueue;
   let worker: Worker;
   let steps: AgentSteps;
   const opts = (over: Partial<{ timeoutMs: number; stop: () => void; signal: AbortSignal }> = {}) => ({
@@ -57,11 +47,8 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
   });
 
   beforeAll(async () => {
-    nc = await connect({ servers: NATS_URL });
-    redis = createRedis(REDIS_URL);
-    bullRedis = createRedis(REDIS_URL, undefined, { forBullmq: true });
-    workerRedis = createRedis(REDIS_URL, undefined, { forBullmq: true });
-    queue = new Queue(s.queues.agents, { connection: bullRedis, prefix: s.bullmqPrefix });
+    rig = await StepQueue.open();
+    const { s, nc, redis, bullRedis, workerRedis } = rig;
     worker = new Worker(
       s.queues.agents,
       async (job: Job<AgentJob>) => {
@@ -80,22 +67,10 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
     for (const release of held.values()) release();
     await steps?.onApplicationShutdown();
     await worker?.close();
-    await queue?.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${s.namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis?.disconnect();
-    bullRedis?.disconnect();
-    workerRedis?.disconnect();
-    await nc?.close();
+    await rig?.close();
   });
 
-  async function waitHeld(jobId: string) {
-    while (!held.has(jobId)) await sleep(10);
-  }
+  const waitHeld = (jobId: string) => waitFor(() => held.has(jobId), `job ${jobId} taken by the worker`);
 
   it('resolves with the result when the notice never comes: the periodic state check finds it', async () => {
     const job = step('hold');
@@ -112,8 +87,8 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
   it('resolves at once for a job that had completed before the step ran (a re-delivered run)', async () => {
     const job = step('complete');
     const jobId = agentJobId(job.runId, job.step);
-    await queue.add(job.agent, job, { jobId });
-    while ((await queue.getJobState(jobId)) !== 'completed') await sleep(10);
+    await rig.queue.add(job.agent, job, { jobId });
+    await rig.untilJobState(jobId, 'completed');
 
     const started = Date.now();
     await expect(steps.run(job, opts())).resolves.toEqual({ output: { answeredBy: 'test worker', jobId } });
@@ -132,28 +107,34 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
     // Queued delayed first, so the test worker does not take it: only the notice can settle it.
     const job = step('complete');
     const jobId = agentJobId(job.runId, job.step);
-    await queue.add(job.agent, job, { jobId, delay: 60_000 });
+    await rig.queue.add(job.agent, job, { jobId, delay: 60_000 });
     let settled = false;
     const result = steps.run(job, opts()).finally(() => (settled = true));
-    await sleep(100);
-    nc.publish(s.stepSettled, encodeJson({ jobId: 'someone-else', state: 'failed', reason: 'not yours' } satisfies StepSettledNotice));
-    nc.publish(s.stepSettled, encodeJson({ jobId, state: 'done' }));
-    nc.publish(s.stepSettled, new TextEncoder().encode('not json'));
-    await sleep(200);
+    await sleep(100); // the step is waiting
+    rig.nc.publish(
+      rig.s.stepSettled,
+      encodeJson({ jobId: 'someone-else', state: 'failed', reason: 'not yours' } satisfies StepSettledNotice),
+    );
+    rig.nc.publish(rig.s.stepSettled, encodeJson({ jobId, state: 'done' }));
+    rig.nc.publish(rig.s.stepSettled, new TextEncoder().encode('not json'));
+    await sleep(200); // time for a wrong notice to settle it, were it taken
     expect(settled).toBe(false);
 
     const sentAt = Date.now();
     const notice: StepSettledNotice = { jobId, state: 'completed', result: { output: { from: 'the notice' } } };
-    nc.publish(s.stepSettled, encodeJson(notice));
+    rig.nc.publish(rig.s.stepSettled, encodeJson(notice));
     await expect(result).resolves.toEqual({ output: { from: 'the notice' } });
     expect(Date.now() - sentAt).toBeLessThan(SETTLED_CHECK_MS / 2);
 
     const failing = step('complete');
     const failingId = agentJobId(failing.runId, failing.step);
-    await queue.add(failing.agent, failing, { jobId: failingId, delay: 60_000 });
+    await rig.queue.add(failing.agent, failing, { jobId: failingId, delay: 60_000 });
     const failed = steps.run(failing, opts()).catch((e: unknown) => e);
-    await sleep(100);
-    nc.publish(s.stepSettled, encodeJson({ jobId: failingId, state: 'failed', reason: 'UNAVAILABLE: gone' } satisfies StepSettledNotice));
+    await sleep(100); // the step is waiting
+    rig.nc.publish(
+      rig.s.stepSettled,
+      encodeJson({ jobId: failingId, state: 'failed', reason: 'UNAVAILABLE: gone' } satisfies StepSettledNotice),
+    );
     const err = await failed;
     expect(err).toBeInstanceOf(StepFailed);
     expect((err as StepFailed).reason).toBe('UNAVAILABLE: gone');
@@ -162,10 +143,10 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
   it('fails a step whose job was removed before it settled', async () => {
     const job = step('complete');
     const jobId = agentJobId(job.runId, job.step);
-    await queue.add(job.agent, job, { jobId, delay: 60_000 });
+    await rig.queue.add(job.agent, job, { jobId, delay: 60_000 });
     const failed = steps.run(job, opts()).catch((e: unknown) => e);
     await sleep(100);
-    await queue.remove(jobId);
+    await rig.queue.remove(jobId);
     const err = await failed;
     expect(err).toBeInstanceOf(StepFailed);
     expect((err as StepFailed).reason).toMatch(/was removed/);
@@ -190,7 +171,7 @@ describe('AgentSteps: learning that a step job settled (real Redis and NATS)', (
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepTimeout);
     expect(stoppedAt).toBeGreaterThan(0);
-    expect(await queue.getJobState(jobId)).toBe('completed');
+    expect(await rig.queue.getJobState(jobId)).toBe('completed');
     // Settled well before SETTLE_AFTER_STOP_MS (5 s) ran out.
     expect(Date.now() - started).toBeLessThan(300 + 2 * SETTLED_CHECK_MS + 500);
   });

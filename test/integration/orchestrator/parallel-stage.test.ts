@@ -1,16 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type AgentJob, agentJobId, runCancelCommandSchema, subjects } from '@herald/contracts';
-import { defineAgent, MemoryEventSink, MemoryKnowledgeBase, LocalEngine, runAgent } from '@herald/agents';
-import { createRedis, decodeJson, type Redis } from '@herald/messaging';
 import { createLogger } from '@herald/observability';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { connect, type NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { type AgentJob, agentJobId, runCancelCommandSchema } from '@herald/contracts';
+import { defineAgent, MemoryEventSink, MemoryKnowledgeBase, LocalEngine, runAgent } from '@herald/agents';
+import { decodeJson } from '@herald/messaging';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { AgentSteps, StepFailed } from '../../../apps/orchestrator/src/runs/agent-steps';
 import { RunAborted, RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation';
 import { runStage } from '../../../apps/orchestrator/src/runs/run-supervisor';
-
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { waitFor } from '../../support/polling';
+import { StepQueue } from '../../support/step-queue';
 
 /** A sub-agent whose tool runs until the step is stopped (or fails at once when its input says so). */
 const blocking = defineAgent({
@@ -27,10 +25,6 @@ const blocking = defineAgent({
   },
 });
 
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /**
  * The supervisor's parallel stage (runStage over AgentSteps and RunCancellation) against real
  * NATS, Redis and BullMQ, with a BullMQ worker of the test's own that runs the step with the
@@ -38,25 +32,17 @@ function sleep(ms: number) {
  * worker does. Each step's events are kept per job.
  */
 describe('a parallel stage of steps (real NATS, Redis and BullMQ)', () => {
-  const s = subjects(`t${randomBytes(5).toString('hex')}`);
   const logger = createLogger('test', 'silent');
   const running = new Map<string, AbortController>();
   const sinks = new Map<string, MemoryEventSink>();
-  let nc: NatsConnection;
-  let redis: Redis;
-  let bullRedis: Redis;
-  let workerRedis: Redis;
-  let queue: Queue;
+  let rig: StepQueue;
   let worker: Worker;
   let cancellation: RunCancellation;
   let steps: AgentSteps;
 
   beforeAll(async () => {
-    nc = await connect({ servers: NATS_URL });
-    redis = createRedis(REDIS_URL);
-    bullRedis = createRedis(REDIS_URL, undefined, { forBullmq: true });
-    workerRedis = createRedis(REDIS_URL, undefined, { forBullmq: true });
-    queue = new Queue(s.queues.agents, { connection: bullRedis, prefix: s.bullmqPrefix });
+    rig = await StepQueue.open();
+    const { s, nc, redis, bullRedis, workerRedis } = rig;
     // The workers' side of a cancel: every step of the run is aborted.
     nc.subscribe(s.runCancel, {
       callback: (_err, msg) => {
@@ -107,17 +93,7 @@ describe('a parallel stage of steps (real NATS, Redis and BullMQ)', () => {
     await steps?.onApplicationShutdown();
     cancellation?.onApplicationShutdown();
     await worker?.close();
-    await queue?.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${s.namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis?.disconnect();
-    bullRedis?.disconnect();
-    workerRedis?.disconnect();
-    await nc?.close();
+    await rig?.close();
   });
 
   /** Runs a stage of two `blocking` steps (steps 1 and 2) of a new run, as the supervisor does. */
@@ -137,15 +113,14 @@ describe('a parallel stage of steps (real NATS, Redis and BullMQ)', () => {
     return { runId, jobIds: [agentJobId(runId, 1), agentJobId(runId, 2)], result };
   }
 
-  async function bothRunning(jobIds: string[]) {
-    while (!jobIds.every((id) => sinks.get(id)?.ofType('tool_executing').length)) await sleep(10);
-  }
+  const bothRunning = (jobIds: string[]) =>
+    waitFor(() => jobIds.every((id) => sinks.get(id)?.ofType('tool_executing').length), 'both steps in their tool');
 
   it('queues both steps before either ends; a cancel stops both and closes both open tool calls with ok:false', async () => {
     const { runId, jobIds, result } = stage([{}, {}]);
     await bothRunning(jobIds);
     // Both jobs were taken by the worker and neither has ended: they run at once.
-    const jobs = await Promise.all(jobIds.map((id) => queue.getJob(id)));
+    const jobs = await Promise.all(jobIds.map((id) => rig.queue.getJob(id)));
     expect(jobs.map((j) => j?.finishedOn)).toEqual([undefined, undefined]);
     expect(jobs.every((j) => typeof j?.processedOn === 'number')).toBe(true);
 
@@ -160,7 +135,7 @@ describe('a parallel stage of steps (real NATS, Redis and BullMQ)', () => {
         expect.objectContaining({ callId: executing.data.callId, ok: false, error: 'Cancelled before it finished.' }),
       ]);
       expect(sink.ofType('agent_completed')).toEqual([]);
-      expect(await queue.getJobState(id)).toBe('failed');
+      expect(await rig.queue.getJobState(id)).toBe('failed');
     }
     // Two steps of one agent, told apart by stepId; their call ids differ and name the run.
     const [a, b] = jobIds.map((id) => sinks.get(id)!.ofType('tool_executing')[0].data);
@@ -180,8 +155,8 @@ describe('a parallel stage of steps (real NATS, Redis and BullMQ)', () => {
       expect(sibling.ofType('tool_completed').map((e) => e.data.ok)).toEqual([false]);
     }
     // The sibling ends (stopped mid-tool, or refused if it had not started yet), never left running.
-    while ((await queue.getJobState(jobIds[0])) !== 'failed') await sleep(20);
-    expect((await queue.getJob(jobIds[0]))?.failedReason).toBe('cancelled');
+    await rig.untilJobState(jobIds[0], 'failed');
+    expect((await rig.queue.getJob(jobIds[0]))?.failedReason).toBe('cancelled');
     expect(running.has(jobIds[0])).toBe(false);
   });
 });

@@ -3,7 +3,9 @@ import { PERSISTENCE_RPC, type AdmitRunReply, type RunSnapshot } from '@herald/c
 import { encodeJson } from '@herald/messaging';
 import { Client } from 'pg';
 import { EVENT_WRITER_ACK_WAIT_MS, EVENT_WRITER_HEARTBEAT_MS } from '../../../apps/persistence/src/event-log/event-writer.consumer';
-import { PersistenceHarness, sleep, waitFor } from './support/persistence-harness';
+import { PersistenceHarness } from '../../support/persistence-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 type Run = { userId: string; conversationId: string; runId: string };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { feedbackTrace, PgKnowledgeBase, type RankedPassage } from '@herald/agents';
 import { ErrorCode, PERSISTENCE_RPC } from '@herald/contracts';
 import { Pool } from 'pg';
-import { errorCodeOf, errorOf, PersistenceHarness } from './support/persistence-harness';
+import { errorCodeOf, errorOf, PersistenceHarness } from '../../support/persistence-harness';
 
 /**
  * Feedback on real Postgres through the persistence service (feedback.set, feedback.list, the

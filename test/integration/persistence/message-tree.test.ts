@@ -9,7 +9,8 @@ import {
   withDatabase,
 } from '@herald/db';
 import { Client } from 'pg';
-import { errorOf, PersistenceHarness, waitFor } from './support/persistence-harness';
+import { errorOf, PersistenceHarness } from '../../support/persistence-harness';
+import { waitFor } from '../../support/polling';
 
 /** Conversations as trees of messages (PROTOCOL.md §10), on a real Postgres through persistence's RPCs. */
 describe('message tree', () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, PERSISTENCE_RPC } from '@herald/contracts';
 import { createDataSource, ingestDocuments, listKnowledgeFiles, MIGRATIONS, runMigrations } from '@herald/db';
-import { errorCodeOf, PersistenceHarness, waitFor } from './support/persistence-harness';
+import { errorCodeOf, PersistenceHarness } from '../../support/persistence-harness';
+import { waitFor } from '../../support/polling';
 
 /** The worker's knowledge search, exactly as it runs it. */
 const WORKER_KB_QUERY = `SELECT id, title, content, ts_rank_cd(tsv, q) AS score FROM kb_chunks, websearch_to_tsquery('english', $1) q WHERE tsv @@ q ORDER BY score DESC, id LIMIT $2`;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AdmitRunRequest, ErrorCode, PERSISTENCE_RPC, RPC_FAILURE, type ListConversationsReply } from '@herald/contracts';
 import type { RpcCallError } from '@herald/messaging';
-import { errorCodeOf, errorOf, PersistenceHarness } from './support/persistence-harness';
+import { errorCodeOf, errorOf, PersistenceHarness } from '../../support/persistence-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('persistence rpc', () => {
   let h: PersistenceHarness;
@@ -324,7 +325,7 @@ describe('persistence rpc', () => {
         runId: later.runId,
         limit: 10,
       });
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       await h.rows(
         `INSERT INTO messages (id, conversation_id, run_id, role, content, metadata, created_at) VALUES
            ($1, $3, $4, 'user', 'first question', NULL, now() - interval '1 second'),

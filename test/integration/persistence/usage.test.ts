@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type EventData, PERSISTENCE_RPC, utcDay } from '@herald/contracts';
 import { encodeJson } from '@herald/messaging';
-import { errorOf, PersistenceHarness, waitFor } from './support/persistence-harness';
+import { errorOf, PersistenceHarness } from '../../support/persistence-harness';
+import { waitFor } from '../../support/polling';
 
 type Run = { userId: string; conversationId: string; runId: string };
 type Terminal = 'orchestration_completed' | 'run_cancelled' | 'error';

@@ -12,7 +12,8 @@ import { WebhookMetrics } from '../../../apps/persistence/src/webhooks/webhook-m
 import { DEFAULT_WEBHOOK_OPTIONS, type WebhookOptions } from '../../../apps/persistence/src/webhooks/webhook-options';
 import { WebhookQueue } from '../../../apps/persistence/src/webhooks/webhook-queue';
 import { WebhookReceiver } from '../../support/webhooks/webhook-receiver';
-import { PersistenceHarness, waitFor } from './support/persistence-harness';
+import { PersistenceHarness } from '../../support/persistence-harness';
+import { waitFor } from '../../support/polling';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;

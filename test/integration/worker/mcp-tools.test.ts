@@ -8,8 +8,9 @@ import { MCP_TOOLS } from '../../../apps/worker/src/agents/agents.tokens';
 import { FakeLlmServer, REASONING, TOOL_REPLY } from '../../support/fake-llm/fake-llm-server';
 import { buildStdioMcpServer } from '../../support/mcp/build-stdio-server';
 import { type HttpMcpServer, startHttpMcpServer, TEST_MCP } from '../../support/mcp/test-mcp-server';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { type ReadEvent, WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { type ReadEvent, WorkerHarness } from '../../support/worker-harness';
+import { waitFor } from '../../support/polling';
 
 const MCP_TIMEOUT_MS = 2_000;
 
@@ -115,7 +116,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
     it('a tool that is not read-only waits for approval (tool, callId, input); approved, it runs under that callId', async () => {
       const job = toolJob(`Remember this [call ${t}_write_note]`);
       const added = await h.add(job);
-      await h.waitFor(() => h.typesOf(job.runId).includes('approval_requested'));
+      await waitFor(() => h.typesOf(job.runId).includes('approval_requested'), 'the approval request');
       const [request] = ofType(h.eventsOf(job.runId), 'approval_requested');
       expect(request).toMatchObject({
         action: `Run ${t}.write_note`,
@@ -142,7 +143,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
       llm.toolArgs[`${t}_write_note`] = { text: `refused over ${t}` };
       const job = toolJob(`Remember that [call ${t}_write_note]`);
       const added = await h.add(job);
-      await h.waitFor(() => h.typesOf(job.runId).includes('approval_requested'));
+      await waitFor(() => h.typesOf(job.runId).includes('approval_requested'), 'the approval request');
       const [request] = ofType(h.eventsOf(job.runId), 'approval_requested');
       respond(job, request.requestId, false);
       await added.waitUntilFinished(h.queueEvents, 20_000);
@@ -180,7 +181,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
         () => 'completed',
         (err: Error) => err.message,
       );
-      await h.waitFor(() => count('hang:started') > started && h.typesOf(job.runId).includes('tool_executing'));
+      await waitFor(() => count('hang:started') > started && h.typesOf(job.runId).includes('tool_executing'), 'the hanging tool to start');
       const cancelledAt = Date.now();
       h.nc.publish(h.subjects.runCancel, encodeJson({ runId: job.runId, userId: job.userId, reason: 'cancelled by the user' }));
       expect(await settled).toBe('cancelled');
@@ -188,7 +189,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
       const events = await h.settledEventsOf(job.runId);
       expect(events.slice(-2).map((e) => e.type)).toEqual(['tool_executing', 'tool_completed']);
       expect(events.at(-1)!.data).toMatchObject({ tool: `${t}.hang`, ok: false, error: 'Cancelled before it finished.' });
-      await h.waitFor(() => count('hang:cancelled') > cancelled, 5_000);
+      await waitFor(() => count('hang:cancelled') > cancelled, 'the hanging tool to be cancelled', 5_000);
     });
 
     it('a server that hangs: the call times out (timeoutMs) as a tool error, the run is never stuck', async () => {
@@ -206,7 +207,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
       expect(Date.now() - startedAt).toBeLessThan(MCP_TIMEOUT_MS + 5_000);
       expect(ofType(events, 'message')[0].content).toBe(TOOL_REPLY);
       // The timeout cancelled the request on the server too.
-      await h.waitFor(() => serverEvents(t).filter((e) => e === 'hang:cancelled').length > before, 5_000);
+      await waitFor(() => serverEvents(t).filter((e) => e === 'hang:cancelled').length > before, 'the hanging tool to be cancelled', 5_000);
     });
 
     it('a server that dies mid-call: a tool error, the run answers, and the worker reconnects for the next call', async () => {
@@ -220,7 +221,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
       );
       expect(ofType(events, 'message')[0].content).toBe(TOOL_REPLY);
       // Back again (reconnected, its tools listed): the next call works.
-      await h.waitFor(
+      await waitFor(
         () =>
           mcp()
             .status()
@@ -228,6 +229,7 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
           mcp()
             .list()
             .some((x) => x.name === `${t}.slow_count`),
+        'the server back, its tools listed',
         15_000,
       );
       const again = toolJob(`Count again [call ${t}_slow_count]`);
@@ -238,11 +240,12 @@ describe('MCP tools in the tool loop (worker harness, stdio and Streamable HTTP 
     it('follows notifications/tools/list_changed: a tool the server adds is offered to the model and runs', async () => {
       const job = toolJob(`Grow [call ${t}_add_tool]`);
       await h.run(job);
-      await h.waitFor(
+      await waitFor(
         () =>
           mcp()
             .list()
             .some((x) => x.name === `${t}.late_tool`),
+        'the added tool listed',
         5_000,
       );
       const later = toolJob(`Use it [call ${t}_late_tool]`);

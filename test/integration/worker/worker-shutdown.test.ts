@@ -1,6 +1,8 @@
 import { AGENT, agentJobResultSchema } from '@herald/contracts';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { WorkerHarness } from '../../support/worker-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 describe('worker graceful shutdown', () => {
   let h: WorkerHarness;
@@ -23,7 +25,7 @@ describe('worker graceful shutdown', () => {
     );
     const added = await h.add(job);
     const finished = added.waitUntilFinished(h.queueEvents, 20_000);
-    await h.waitFor(() => h.typesOf(job.runId).includes('message_delta'));
+    await waitFor(() => h.typesOf(job.runId).includes('message_delta'), 'a message_delta');
 
     const closing = h.closeWorker();
     const result = agentJobResultSchema.parse(await finished);
@@ -38,7 +40,7 @@ describe('worker graceful shutdown', () => {
 
     // Closed: a job queued now stays waiting.
     const later = await h.add(agentJob(AGENT.triage, 0, { question: 'What is NATS?' }));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // how long it stays waiting: no condition to poll for
     expect(await later.getState()).toBe('waiting');
   });
 });

@@ -3,8 +3,10 @@ import { encodeJson } from '@herald/messaging';
 import { Job } from 'bullmq';
 import type { Pool } from 'pg';
 import { KB_POOL } from '../../../apps/worker/src/agents/agents.tokens';
-import { agentJob, CHUNKS } from './support/fixtures';
-import { type ReadEvent, sleep, WorkerHarness } from './support/worker-harness';
+import { agentJob, CHUNKS } from '../../support/worker-fixtures';
+import { type ReadEvent, WorkerHarness } from '../../support/worker-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/polling';
 
 const TOKEN_DELAY_MS = 20;
 
@@ -195,7 +197,7 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
       () => 'completed',
       (err: Error) => err.message,
     );
-    await h.waitFor(() => h.typesOf(job.runId).filter((t) => t === 'message_delta').length >= 3);
+    await waitFor(() => h.typesOf(job.runId).filter((t) => t === 'message_delta').length >= 3, 'three message_delta events');
 
     const cancelledAt = Date.now();
     h.nc.publish(h.subjects.runCancel, encodeJson({ runId: job.runId, userId: job.userId, reason: 'cancelled by the user' }));
@@ -241,8 +243,8 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     const job = agentJob(AGENT.triage, 0, { question: 'What is NATS JetStream?' });
     const jobId = agentJobId(job.runId, job.step);
     const result = await h.run(job);
-    await h.waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival));
-    await sleep(200);
+    await waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival), 'the notice');
+    await sleep(200); // no second notice follows
     expect(h.noticesOf(jobId)).toEqual([{ jobId, state: 'completed', result, stateOnArrival: 'completed' }]);
   });
 
@@ -258,16 +260,16 @@ describe('worker (in-process, real Redis, NATS and Postgres)', () => {
     }
     const failed = await Job.fromId(h.queue, jobId);
     expect(failed?.attemptsMade).toBe(3);
-    await h.waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival));
-    await sleep(200);
+    await waitFor(() => h.noticesOf(jobId).some((n) => n.stateOnArrival), 'the notice');
+    await sleep(200); // no second notice follows
     expect(h.noticesOf(jobId)).toEqual([{ jobId, state: 'failed', reason: failed!.failedReason, stateOnArrival: 'failed' }]);
 
     // An UnrecoverableError fails the job for good at its first attempt.
     const unknown = agentJob('nobody', 0, { question: 'x' });
     const unknownId = agentJobId(unknown.runId, unknown.step);
     await expect(h.run(unknown)).rejects.toThrow(/no agent named "nobody"/);
-    await h.waitFor(() => h.noticesOf(unknownId).some((n) => n.stateOnArrival));
-    await sleep(200);
+    await waitFor(() => h.noticesOf(unknownId).some((n) => n.stateOnArrival), "the notice of the unknown agent's job");
+    await sleep(200); // no second notice follows
     expect(h.noticesOf(unknownId)).toEqual([
       { jobId: unknownId, state: 'failed', reason: expect.stringMatching(/no agent named "nobody"/), stateOnArrival: 'failed' },
     ]);

@@ -3,6 +3,7 @@ import type { AgentEvent } from '@herald/contracts';
 import type { Response } from 'express';
 import { configSchema } from '@herald/config';
 import { SseStream } from './sse-stream';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 const HEARTBEAT_MS = 10_000;
 
@@ -45,7 +46,7 @@ describe('SseStream', () => {
 
   it('sends text/event-stream headers and events as id / event / one data line', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
+    const stream = new SseStream(strictMock<Response>(res, 'response'), HEARTBEAT_MS);
     stream.open();
     stream.sendEvent(event);
     expect(res.statusCode).toBe(200);
@@ -59,7 +60,7 @@ describe('SseStream', () => {
 
   it('writes a comment every heartbeat interval', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
+    const stream = new SseStream(strictMock<Response>(res, 'response'), HEARTBEAT_MS);
     stream.open();
     const before = res.chunks.length;
     jest.advanceTimersByTime(HEARTBEAT_MS - 1);
@@ -76,7 +77,7 @@ describe('SseStream', () => {
 
   it('closes once, stops the heartbeat, and tells its listeners', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
+    const stream = new SseStream(strictMock<Response>(res, 'response'), HEARTBEAT_MS);
     const closed = jest.fn();
     stream.onClose(closed);
     stream.open();
@@ -92,7 +93,7 @@ describe('SseStream', () => {
 
   it('drops a client that does not read', () => {
     const res = new FakeResponse();
-    const stream = new SseStream(res as unknown as Response, HEARTBEAT_MS);
+    const stream = new SseStream(strictMock<Response>(res, 'response'), HEARTBEAT_MS);
     stream.open();
     res.writableLength = 2 * 1024 * 1024;
     stream.sendEvent(event);

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '@herald/contracts';
 import type { RpcClient } from '@herald/messaging';
 import { MESSAGES_HTTP_PAGE_MAX_BYTES, messagesPage } from './messages-page';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 /** A conversation.messages that answers at most `piece` messages a call, as persistence does. */
 function fakeRpc(all: StoredMessage[], piece: number) {
   const calls: Array<{ limit: number; before?: string; leaf?: string }> = [];
-  const rpc = {
+  const rpc = strictMock<Pick<RpcClient, 'call'>>({
     call: jest.fn(async (_op: string, req: { limit: number; before?: string; leaf?: string }) => {
       calls.push({ limit: req.limit, before: req.before, leaf: req.leaf });
       const from = req.before ?? (req.leaf ? all[all.findIndex((m) => m.id === req.leaf) + 1]?.id : undefined);
@@ -15,7 +16,7 @@ function fakeRpc(all: StoredMessage[], piece: number) {
       const messages = all.slice(start, end);
       return { messages, nextBefore: start > 0 ? messages[0].id : null };
     }),
-  } as unknown as Pick<RpcClient, 'call'>;
+  });
   return { rpc, calls };
 }
 

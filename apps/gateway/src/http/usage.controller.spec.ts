@@ -2,6 +2,7 @@ import { loadConfig } from '@herald/config';
 import type { RpcClient } from '@herald/messaging';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { UsageController } from './usage.controller';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 const EMPTY = { days: [], total: { runs: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 } };
 
@@ -9,11 +10,11 @@ function controller(env: Record<string, string> = {}) {
   const call = jest.fn(async (op: string, request: Record<string, unknown>) =>
     op === 'usage.day' ? { day: request.day, users: [], nextAfter: null } : EMPTY,
   );
-  const usage = new UsageController(loadConfig({ NODE_ENV: 'development', ...env }), { call } as unknown as RpcClient);
+  const usage = new UsageController(loadConfig({ NODE_ENV: 'development', ...env }), strictMock<RpcClient>({ call }, 'rpc'));
   return { usage, call };
 }
 
-const request = (claims: Record<string, unknown>) => ({ heraldUser: { userId: 'ada', claims } }) as unknown as AuthenticatedRequest;
+const request = (claims: Record<string, unknown>) => strictMock<AuthenticatedRequest>({ heraldUser: { userId: 'ada', claims } }, 'request');
 
 async function codeOf(work: Promise<unknown>): Promise<string> {
   return work.then(

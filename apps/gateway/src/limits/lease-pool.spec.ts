@@ -3,12 +3,13 @@ import { subjects } from '@herald/contracts';
 import type { Logger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { LeasePool, type LeasePoolOptions } from './lease-pool';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function fakeLogger() {
   const warn = jest.fn();
-  return { logger: { warn, info: jest.fn(), error: jest.fn(), debug: jest.fn() } as unknown as Logger, warn };
+  return { logger: strictMock<Logger>({ warn, info: jest.fn(), error: jest.fn(), debug: jest.fn() }, 'logger'), warn };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,12 +6,13 @@ import IORedis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TIMEOUTS } from '../core/timeouts';
 import { SendRateLimiter } from './send-rate-limiter.service';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function fakeLogger() {
   const warn = jest.fn();
-  return { logger: { warn, info: jest.fn(), error: jest.fn(), debug: jest.fn() } as unknown as Logger, warn };
+  return { logger: strictMock<Logger>({ warn, info: jest.fn(), error: jest.fn(), debug: jest.fn() }, 'logger'), warn };
 }
 
 function limiterOn(redis: IORedis, points: number, logger: Logger = fakeLogger().logger): SendRateLimiter {

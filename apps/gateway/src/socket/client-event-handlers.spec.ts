@@ -6,15 +6,16 @@ import type { FeedbackService } from '../feedback/feedback.service';
 import type { ChatService } from '../runs/chat.service';
 import type { RunCommandsService } from '../runs/run-commands.service';
 import { ClientEventHandlers, MAX_IN_FLIGHT_PER_SOCKET } from './client-event-handlers';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 type Listener = (...args: unknown[]) => void;
 
 class FakeSocket {
   readonly data = { userId: 'u1', expiresAt: Date.now() + 60_000 };
-  private readonly listeners = new Map<string, Listener>();
+  private readonly byEvent = new Map<string, Listener>();
   private any: ((event: string, ...args: unknown[]) => void) | undefined;
   on(event: string, listener: Listener) {
-    this.listeners.set(event, listener);
+    this.byEvent.set(event, listener);
   }
   onAny(listener: (event: string, ...args: unknown[]) => void) {
     this.any = listener;
@@ -22,7 +23,7 @@ class FakeSocket {
   /** What Socket.IO does with an incoming event: catch-all listeners first, then the event's own. */
   receive(event: string, ...args: unknown[]) {
     this.any?.(event, ...args);
-    this.listeners.get(event)?.(...args);
+    this.byEvent.get(event)?.(...args);
   }
 }
 
@@ -37,14 +38,14 @@ function setup(overrides: { send?: jest.Mock } = {}) {
   const feedback = { rate: jest.fn().mockResolvedValue({ feedback: null }) };
   const logger = { error: jest.fn() };
   const handlers = new ClientEventHandlers(
-    chat as unknown as ChatService,
-    runs as unknown as RunCommandsService,
-    resume as unknown as EventsResumeService,
-    feedback as unknown as FeedbackService,
-    logger as unknown as Logger,
+    strictMock<ChatService>(chat, 'chat'),
+    strictMock<RunCommandsService>(runs, 'runs'),
+    strictMock<EventsResumeService>(resume, 'resume'),
+    strictMock<FeedbackService>(feedback, 'feedback'),
+    strictMock<Logger>(logger, 'logger'),
   );
   const socket = new FakeSocket();
-  handlers.bind(socket as unknown as HeraldSocket);
+  handlers.bind(strictMock<HeraldSocket>(socket, 'socket'));
   return { socket, chat, runs, resume, feedback, logger };
 }
 

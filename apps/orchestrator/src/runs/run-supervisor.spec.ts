@@ -7,6 +7,7 @@ import type { ConversationLanes } from './conversation-lanes';
 import { RunAborted, type RunCancellation } from './run-cancellation';
 import type { RunEvents } from './run-events';
 import { runStage, RunSupervisor } from './run-supervisor';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 type Published = { type: string; data: unknown; progress?: number };
 /** A step's outcome: a result, a failure, or what the step does with its job and signal (a step that takes a while). */
@@ -34,46 +35,57 @@ function setup(
     reporting: { output: { content: 'answer' }, usage: { promptTokens: 10, completionTokens: 5 } },
     ...opts.results,
   };
-  const steps = {
-    run: jest.fn(async (job: AgentJob, o: { signal: AbortSignal; stop: () => void }) => {
-      jobs.push(job);
-      // As AgentSteps does: an aborted step asks the workers to stop.
-      o.signal.addEventListener('abort', () => o.stop(), { once: true });
-      opts.onStep?.(job);
-      const r = results[job.agent];
-      if (r instanceof Error) throw r;
-      if (typeof r === 'function') return r(job, o.signal);
-      return r;
-    }),
-  } as unknown as AgentSteps;
-  const events = {
-    queued: jest.fn(async (_s, position: number) => published.push({ type: 'run_queued', data: { position } })),
-    started: jest.fn(async (_s, progress: number) => published.push({ type: 'orchestration_started', data: {}, progress })),
-    terminal: jest.fn(async (_s, type: string, data: unknown) => published.push({ type, data, progress: 1 })),
-  } as unknown as RunEvents;
-  const lanes = {
-    joinAndTryStart: jest.fn(async () => (opts.cancelledBeforeStart ? 'cancelled' : opts.busy ? 'waiting' : 'started')),
-    tryStart: jest.fn(async () => !opts.busy),
-    position: jest.fn(async () => 2),
-    waitTurn: jest.fn(async () => undefined),
-    activeRun: jest.fn(async () => null),
-    renew: jest.fn(async () => undefined),
-    leave: jest.fn(async () => undefined),
-  } as unknown as ConversationLanes;
-  const cancellation = {
-    register: jest.fn(() => controller.signal),
-    unregister: jest.fn(),
-    cancel: jest.fn(async () => undefined),
-    stopWorkers: jest.fn(),
-  } as unknown as RunCancellation;
-  const persistence = {
-    call: jest.fn(async (op: string) =>
-      op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
-    ),
-  } as unknown as RpcClient;
+  const stepRun = jest.fn(async (job: AgentJob, o: { signal: AbortSignal; stop: () => void; timeoutMs?: number }) => {
+    jobs.push(job);
+    // As AgentSteps does: an aborted step asks the workers to stop.
+    o.signal.addEventListener('abort', () => o.stop(), { once: true });
+    opts.onStep?.(job);
+    const r = results[job.agent];
+    if (r instanceof Error) throw r;
+    if (typeof r === 'function') return r(job, o.signal);
+    return r;
+  });
+  const steps = strictMock<AgentSteps>({ run: stepRun }, 'steps');
+  const events = strictMock<RunEvents>(
+    {
+      queued: jest.fn(async (_s, position: number) => published.push({ type: 'run_queued', data: { position } })),
+      started: jest.fn(async (_s, progress: number) => published.push({ type: 'orchestration_started', data: {}, progress })),
+      terminal: jest.fn(async (_s, type: string, data: unknown) => published.push({ type, data, progress: 1 })),
+    },
+    'events',
+  );
+  const lanes = strictMock<ConversationLanes>(
+    {
+      joinAndTryStart: jest.fn(async () => (opts.cancelledBeforeStart ? 'cancelled' : opts.busy ? 'waiting' : 'started')),
+      tryStart: jest.fn(async () => !opts.busy),
+      position: jest.fn(async () => 2),
+      waitTurn: jest.fn(async () => undefined),
+      activeRun: jest.fn(async () => null),
+      renew: jest.fn(async () => undefined),
+      leave: jest.fn(async () => undefined),
+    },
+    'lanes',
+  );
+  const cancellation = strictMock<RunCancellation>(
+    {
+      register: jest.fn(() => controller.signal),
+      unregister: jest.fn(),
+      cancel: jest.fn(async () => undefined),
+      stopWorkers: jest.fn(),
+    },
+    'cancellation',
+  );
+  const persistence = strictMock<RpcClient>(
+    {
+      call: jest.fn(async (op: string) =>
+        op === 'run.get' ? { runId: 'r1', status: opts.status ?? 'queued' } : { messages: [{ role: 'user', content: 'earlier' }] },
+      ),
+    },
+    'persistence',
+  );
   const config = { RUN_STEP_TIMEOUT_MS: 1000, HUMAN_RESPONSE_TIMEOUT_MS: 5000, RUN_PARALLEL_STEPS: true, ...opts.config } as Config;
   const supervisor = new RunSupervisor(config, createLogger('test', 'silent'), persistence, lanes, cancellation, steps, events);
-  return { supervisor, published, jobs, lanes, cancellation, persistence, controller };
+  return { supervisor, published, jobs, lanes, cancellation, persistence, controller, stepRun };
 }
 
 const request = (over: Partial<RunRequest['options']> = {}): RunRequest => ({
@@ -271,7 +283,7 @@ describe('RunSupervisor', () => {
       },
     });
     await ctx.supervisor.execute(request(), 1, () => undefined);
-    const run = (ctx as unknown as { supervisor: { steps: { run: jest.Mock } } }).supervisor.steps.run;
+    const run = ctx.stepRun;
     expect(run.mock.calls.map(([job, o]) => [job.agent, o.timeoutMs])).toEqual([
       ['triage', 1000],
       ['data', 6000],
@@ -287,7 +299,7 @@ describe('RunSupervisor', () => {
       },
     });
     await ctx.supervisor.execute(request(), 1, () => undefined);
-    const run = (ctx as unknown as { supervisor: { steps: { run: jest.Mock } } }).supervisor.steps.run;
+    const run = ctx.stepRun;
     expect(run.mock.calls.map(([job, o]) => [job.agent, o.timeoutMs])).toEqual([
       ['triage', 1000],
       ['orders', 6000],
@@ -386,10 +398,7 @@ describe('RunSupervisor', () => {
       expect(ctx.jobs[2].progress).toEqual({ from: 0.15, to: 0.15 });
       expect(reporting.progress).toEqual({ from: 0.5, to: 0.97 });
       expect(ctx.published.map((p) => p.type)).toEqual(['orchestration_started', 'orchestration_completed']);
-      const timeouts = (ctx.supervisor as unknown as { steps: { run: jest.Mock } }).steps.run.mock.calls.map(([job, o]) => [
-        job.agent,
-        o.timeoutMs,
-      ]);
+      const timeouts = ctx.stepRun.mock.calls.map(([job, o]) => [job.agent, o.timeoutMs]);
       expect(timeouts).toEqual([
         ['triage', 1000],
         ['knowledge', 1000],

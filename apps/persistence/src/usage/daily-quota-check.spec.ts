@@ -4,13 +4,14 @@ import { createLogger } from '@herald/observability';
 import type { EntityManager } from 'typeorm';
 import { DailyQuotaCheck } from './daily-quota-check';
 import type { UsageRepository } from './usage.repository';
+import { strictMock } from '@herald/test-support/strict-mock';
 
-const db = {} as EntityManager;
+const db = strictMock<EntityManager>({}, 'entity manager');
 const logger = createLogger('test', 'silent');
 
 function check(env: Record<string, string>, spentOn: jest.Mock) {
   const config: Config = loadConfig({ NODE_ENV: 'development', ...env });
-  return new DailyQuotaCheck(config, logger, { spentOn } as unknown as UsageRepository);
+  return new DailyQuotaCheck(config, logger, strictMock<UsageRepository>({ spentOn }, 'usage repository'));
 }
 
 async function refusal(work: Promise<void>): Promise<HeraldError> {

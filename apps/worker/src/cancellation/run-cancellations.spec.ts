@@ -1,10 +1,11 @@
 import { subjects } from '@herald/contracts';
 import type { Redis } from '@herald/messaging';
 import { RunCancellations, StepCancelled } from './run-cancellations';
+import { strictMock } from '@herald/test-support/strict-mock';
 
 function setup(flags: string[] = []) {
   const s = subjects('tunit');
-  const redis = { exists: async (key: string) => (flags.includes(key) ? 1 : 0) } as unknown as Redis;
+  const redis = strictMock<Redis>({ exists: async (key: string) => (flags.includes(key) ? 1 : 0) }, 'redis');
   return { s, cancellations: new RunCancellations(redis, s) };
 }
 

@@ -3,7 +3,8 @@ import { HEADER, readHeader } from '@herald/messaging';
 import { parseTraceparent, type TraceContext } from '@herald/observability';
 import { connect } from 'nats';
 import type { Cluster } from './cluster';
-import { EventCollector, waitFor } from './event-collector';
+import { EventCollector } from './event-collector';
+import { waitFor } from './polling';
 
 /**
  * What the system stored for the user (JetStream, then the Postgres event log), as a fresh
@@ -38,8 +39,8 @@ export async function untilRunLogged(cluster: Cluster, userId: string, runId: st
       const res = await cluster.http(`/v1/runs/${runId}`, { userId });
       return res.ok && (await res.json()).lastEventId === lastEventId;
     },
-    timeoutMs,
     () => `run ${runId} was not logged up to event ${lastEventId}`,
+    timeoutMs,
   );
 }
 

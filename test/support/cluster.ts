@@ -9,6 +9,7 @@ import { subjects } from '@herald/contracts';
 import IORedis from 'ioredis';
 import { connect, type ConnectionOptions } from 'nats';
 import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The workspace root (the folder with nx.json), from the sources or from a compiled copy. */
 export const ROOT = findRoot(__dirname);
@@ -282,8 +283,4 @@ export class Cluster {
     await pg.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await pg.end();
   }
-}
-
-export function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

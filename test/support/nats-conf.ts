@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** The NATS server configuration Herald deploys with (docker-compose, Kubernetes). */
-const NATS_CONF_PATH = resolve(__dirname, '../../../deploy/nats/nats-server.conf');
+const NATS_CONF_PATH = resolve(__dirname, '../../deploy/nats/nats-server.conf');
 export const NATS_USERS = ['gateway', 'orchestrator', 'worker', 'persistence'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 

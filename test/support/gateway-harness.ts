@@ -7,8 +7,8 @@ import { createLogger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { io, type Socket } from 'socket.io-client';
-import { startGateway, type RunningGateway } from '../../../../apps/gateway/src/bootstrap';
-import { FakePersistence } from './fake-persistence';
+import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
+import { PersistenceHarness } from './persistence-harness';
 
 export const TEST_SECRET = 'integration-secret-0123456789-abcdefghij';
 
@@ -102,33 +102,7 @@ export function connectError(
   });
 }
 
-export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Retries an async assertion until it passes or the time is up. */
-export async function eventually(assertion: () => Promise<void>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The test's own NATS connection: publishes events like the orchestrator does, serves fake persistence. */
+/** The test's own NATS connection: publishes events like the orchestrator does, starts persistence. */
 export class TestBus {
   readonly subjects: Subjects;
   private msgCounter = 0;
@@ -146,8 +120,9 @@ export class TestBus {
     return new TestBus(nc, namespace, new EventPublisher(new JetStreamPublisher(nc), subjects(namespace)));
   }
 
-  persistence(): FakePersistence {
-    return new FakePersistence(this.nc, this.subjects);
+  /** The persistence app on a database of its own, serving this namespace: what the gateway calls. */
+  persistence(): Promise<PersistenceHarness> {
+    return PersistenceHarness.start(1, {}, this.namespace);
   }
 
   /** Publishes a `status` event for the scope; resolves with its id. */

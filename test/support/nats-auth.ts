@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { untilListening } from '../../chaos/support/infra-servers';
+import { untilListening } from './infra-servers';
 import { freePort } from './cluster';
 import { natsConfFor, NATS_USERS, type NatsUser, passwordVariable } from './nats-conf';
 

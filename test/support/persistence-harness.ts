@@ -10,6 +10,7 @@ import {
   type RpcReply,
   type RpcRequestInput,
   type RpcResult,
+  type RunStatus,
   subjects,
   type Subjects,
 } from '@herald/contracts';
@@ -19,22 +20,21 @@ import { decodeJson, encodeJson, EventPublisher, JetStreamPublisher, RpcClient }
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { bootstrap } from '../../../../apps/persistence/src/bootstrap';
+import { bootstrap } from '../../apps/persistence/src/bootstrap';
 
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` returns something other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+/** A row of the runs table, as the gateway asked persistence to admit it. */
+export interface AdmittedRun {
+  runId: string;
+  conversationId: string;
+  messageId: string;
+  userMessageId: string;
+  clientMessageId: string | null;
+  content: string;
+  options: AdmitRunRequest['options'];
+  status: RunStatus;
 }
 
 /** The error (code and message) a call rejects with. */
@@ -59,21 +59,35 @@ export async function errorCodeOf(work: Promise<unknown>): Promise<string> {
  * and a Postgres client to look at the tables.
  */
 export class PersistenceHarness {
-  readonly namespace = `t${randomBytes(5).toString('hex')}`;
-  readonly subjects: Subjects = subjects(this.namespace);
-  readonly dbName = `herald_test_${this.namespace}`;
-  readonly databaseUrl = withDatabase(BASE_DB, this.dbName);
+  readonly namespace: string;
+  readonly subjects: Subjects;
+  readonly dbName: string;
+  readonly databaseUrl: string;
   readonly apps: INestApplicationContext[] = [];
   nc!: NatsConnection;
   client!: RpcClient;
   publisher!: EventPublisher;
   db!: Client;
 
-  /** `env`: more configuration for every instance (e.g. QUOTA_DAILY_TOKENS). */
-  constructor(private readonly env: Record<string, string> = {}) {}
+  /**
+   * `env`: more configuration for every instance (e.g. QUOTA_DAILY_TOKENS); `namespace`: another
+   * test's (a gateway's), whose streams that test owns, or a new one of its own.
+   */
+  constructor(
+    private readonly env: Record<string, string> = {},
+    namespace?: string,
+  ) {
+    this.ownsStreams = namespace === undefined;
+    this.namespace = namespace ?? `t${randomBytes(5).toString('hex')}`;
+    this.subjects = subjects(this.namespace);
+    this.dbName = `herald_test_${this.namespace}`;
+    this.databaseUrl = withDatabase(BASE_DB, this.dbName);
+  }
 
-  static async start(instances = 1, env: Record<string, string> = {}): Promise<PersistenceHarness> {
-    const h = new PersistenceHarness(env);
+  private readonly ownsStreams: boolean;
+
+  static async start(instances = 1, env: Record<string, string> = {}, namespace?: string): Promise<PersistenceHarness> {
+    const h = new PersistenceHarness(env, namespace);
     await Promise.all(Array.from({ length: instances }, () => h.startInstance()));
     h.nc = await connect({ servers: NATS_URL });
     h.client = new RpcClient(h.nc, h.subjects);
@@ -164,6 +178,51 @@ export class PersistenceHarness {
     );
   }
 
+  /** A conversation of the user's with no message yet, written straight into the table. */
+  async addConversation(userId: string, title = 'A conversation'): Promise<string> {
+    const id = randomUUID();
+    await this.db.query(`INSERT INTO conversations (id, user_id, title) VALUES ($1, $2, $3)`, [id, userId, title]);
+    return id;
+  }
+
+  /** A run of the user's in a new conversation (admitted as chat:send does), then given `status`. */
+  async addRun(userId: string, status: RunStatus): Promise<string> {
+    const { runId } = await this.admit(userId);
+    await this.setRunStatus(runId, status);
+    return runId;
+  }
+
+  async setRunStatus(runId: string, status: RunStatus, progress?: number): Promise<void> {
+    await this.db.query(`UPDATE runs SET status = $2, progress = COALESCE($3, progress) WHERE id = $1`, [runId, status, progress ?? null]);
+  }
+
+  /** The runs admitted for the user, oldest first: what the gateway asked persistence to admit. */
+  runsOf(userId: string): Promise<AdmittedRun[]> {
+    return this.rows<AdmittedRun>(
+      `SELECT id AS "runId", conversation_id AS "conversationId", message_id AS "messageId", user_message_id AS "userMessageId",
+              client_message_id AS "clientMessageId", content, options, status
+         FROM runs WHERE user_id = $1 ORDER BY created_at, id`,
+      [userId],
+    );
+  }
+
+  /** Messages written straight into a conversation, one branch in their order, the last the active leaf. */
+  async addMessages(
+    conversationId: string,
+    messages: Array<{ id: string; role: 'user' | 'assistant'; content: string; createdAt: string }>,
+  ): Promise<void> {
+    for (const m of messages) {
+      await this.db.query(`INSERT INTO messages (id, conversation_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5)`, [
+        m.id,
+        conversationId,
+        m.role,
+        m.content,
+        m.createdAt,
+      ]);
+    }
+    await this.linkAsOneBranch(conversationId);
+  }
+
   async rows<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query(text, params)).rows as T[];
   }
@@ -171,8 +230,10 @@ export class PersistenceHarness {
   async close(): Promise<void> {
     await this.stopInstances();
     if (this.nc) {
-      const jsm = await this.nc.jetstreamManager();
-      for (const stream of Object.values(this.subjects.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+      if (this.ownsStreams) {
+        const jsm = await this.nc.jetstreamManager();
+        for (const stream of Object.values(this.subjects.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+      }
       await this.nc.drain();
     }
     await this.db?.end().catch(() => undefined);

@@ -1,19 +1,11 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
+import { waitFor } from './polling';
 
 const TERMINAL = new Set(['orchestration_completed', 'run_cancelled', 'error']);
 
 export function isTerminal(event: AgentEvent): boolean {
   return TERMINAL.has(event.type);
-}
-
-/** Resolves once `check` is true, polling; rejects with `describe()` after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The events a client delivers, in the order it delivers them, with helpers to wait on runs. */
@@ -40,8 +32,8 @@ export class EventCollector {
   async until(runId: string, timeoutMs = 30_000): Promise<AgentEvent[]> {
     await waitFor(
       () => this.ended(runId),
-      timeoutMs,
       () => `run ${runId} did not end; saw ${this.of(runId).map((e) => e.type)}`,
+      timeoutMs,
     );
     return this.of(runId);
   }
@@ -50,8 +42,8 @@ export class EventCollector {
   async untilSeen(runId: string, match: (e: AgentEvent) => boolean, timeoutMs = 30_000): Promise<AgentEvent> {
     await waitFor(
       () => this.of(runId).some(match),
-      timeoutMs,
       () => `no matching event in run ${runId}; saw ${this.of(runId).map((e) => e.type)}`,
+      timeoutMs,
     );
     return this.of(runId).find(match)!;
   }

@@ -16,7 +16,8 @@ import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { bootstrap } from '../../../../apps/worker/src/bootstrap';
+import { bootstrap } from '../../apps/worker/src/bootstrap';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -31,10 +32,6 @@ export interface Chunk {
 
 /** An event as read back from the EVENTS stream, with its sequence (the event id) and msg id. */
 export type ReadEvent = StoredEvent & { seq: number; subject: string; msgId: string | undefined };
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function dbUrl(name: string): string {
   const url = new URL(BASE_DB);
@@ -126,14 +123,6 @@ export class WorkerHarness {
 
   typesOf(runId: string): EventType[] {
     return this.eventsOf(runId).map((e) => e.type);
-  }
-
-  async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-      await sleep(10);
-    }
   }
 
   /** Waits until no new event has arrived for `quietMs`. */

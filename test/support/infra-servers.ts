@@ -4,7 +4,8 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { freePort, ROOT, sleep } from '../../e2e/support/cluster';
+import { freePort, ROOT } from './cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const LOG_DIR = join(ROOT, 'test-output', 'chaos');

@@ -1,6 +1,6 @@
 import type { AgentEvent } from '@herald/contracts';
 import type { HeraldClient } from '@herald/client';
-import { sleep } from '../support/cluster';
+import { waitFor } from './polling';
 
 const TERMINAL = ['orchestration_completed', 'run_cancelled', 'error'];
 
@@ -9,24 +9,18 @@ export function collectRuns(client: HeraldClient) {
   const events: AgentEvent[] = [];
   client.onEvent((e) => events.push(e));
   const of = (runId: string) => events.filter((e) => e.runId === runId);
-  async function waitFor(runId: string, done: (run: AgentEvent[]) => boolean, timeoutMs: number) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (done(of(runId))) return of(runId);
-      await sleep(20);
-    }
-    throw new Error(
-      `run ${runId}: waited in vain; saw ${of(runId)
-        .map((e) => e.type)
-        .join(',')}`,
+  const until = (runId: string, done: (run: AgentEvent[]) => boolean, timeoutMs: number) =>
+    waitFor(
+      () => done(of(runId)) && of(runId),
+      () => `run ${runId}; saw ${typesOf(of(runId)).join(',')}`,
+      timeoutMs,
     );
-  }
   return {
     events,
     of,
-    until: (runId: string, timeoutMs = 45_000) => waitFor(runId, (run) => run.some((e) => TERMINAL.includes(e.type)), timeoutMs),
+    until: (runId: string, timeoutMs = 45_000) => until(runId, (run) => run.some((e) => TERMINAL.includes(e.type)), timeoutMs),
     untilType: async <T extends AgentEvent['type']>(runId: string, type: T, timeoutMs = 45_000) => {
-      const run = await waitFor(runId, (r) => r.some((e) => e.type === type), timeoutMs);
+      const run = await until(runId, (r) => r.some((e) => e.type === type), timeoutMs);
       return run.find((e): e is Extract<AgentEvent, { type: T }> => e.type === type)!;
     },
   };

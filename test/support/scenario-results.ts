@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent } from '@herald/contracts';
-import { ROOT } from '../../e2e/support/cluster';
+import { ROOT } from './cluster';
 
 export interface ScenarioResult {
   scenario: string;
