@@ -4,6 +4,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import checkFile from 'eslint-plugin-check-file';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
+import fileNames from './tools/eslint/file-names.mjs';
 
 /** What is linted: every source, test, benchmark, tool and script of the workspace. */
 const SOURCES = ['apps/*/src', 'apps/gateway/public/src', 'libs/*/src', 'test', 'bench', 'tools', 'scripts'];
@@ -18,7 +19,7 @@ export default defineConfig(
       parserOptions: {
         // Type information from each file's nearest tsconfig.json; the few plain JavaScript
         // scripts and tools, in no tsconfig, get a default project.
-        projectService: { allowDefaultProject: ['scripts/*.js', 'tools/*.mjs', 'tools/api-docs/*.mjs'] },
+        projectService: { allowDefaultProject: ['scripts/*.js', 'tools/*.mjs', 'tools/api-docs/*.mjs', 'tools/eslint/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -59,5 +60,14 @@ export default defineConfig(
       ],
       'check-file/folder-naming-convention': ['error', { '**/': 'KEBAB_CASE' }],
     },
+  },
+  {
+    // A file is named after what it exports, with one role suffix per kind of Nest building
+    // block (`.service.ts` for every provider without a more specific kind): see
+    // tools/eslint/file-names.mjs and the README's Scripts section.
+    name: 'herald/file-names',
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    plugins: { herald: fileNames },
+    rules: { 'herald/file-name-matches-export': 'error' },
   },
 );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type AgentJob, PERSISTENCE_RPC, subjects } from '@herald/contracts';
 import { connectNats, NatsAuthError, natsInboxPrefix } from '@herald/messaging';
 import { connect, type NatsConnection, NatsError, type Status } from 'nats';
-import { EarlierAttempts } from '../../apps/worker/src/jobs/earlier-attempt';
+import { EarlierAttempts } from '../../apps/worker/src/jobs/earlier-attempts.service';
 import { Cluster, ROOT } from '../support/cluster';
 import { EventCollector } from '../support/event-collector';
 import { runViolations } from '../support/invariants';

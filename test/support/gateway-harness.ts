@@ -7,7 +7,7 @@ import { createLogger } from '@herald/observability';
 import IORedis from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import { io, type Socket } from 'socket.io-client';
-import { startGateway, type RunningGateway } from '../../apps/gateway/src/bootstrap';
+import { bootstrap, type RunningGateway } from '../../apps/gateway/src/bootstrap';
 import { PersistenceHarness } from './persistence-harness';
 
 export const TEST_SECRET = 'integration-secret-0123456789-abcdefghij';
@@ -34,7 +34,7 @@ function testConfig(namespace: string, env: Record<string, string> = {}): Config
 
 export async function startTestGateway(namespace: string, env: Record<string, string> = {}): Promise<RunningGateway> {
   const config = testConfig(namespace, env);
-  return startGateway({ config, logger: createLogger('gateway', config.LOG_LEVEL), shutdownHooks: false });
+  return bootstrap({ config, logger: createLogger('gateway', config.LOG_LEVEL), shutdownHooks: false });
 }
 
 export function tokenFor(userId: string, ttlSeconds = 600): Promise<string> {

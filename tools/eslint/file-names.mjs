@@ -22,7 +22,19 @@ const NEST_ROLES = {
   Injectable: ['service', 'repository', 'guard', 'interceptor', 'middleware', 'listener', 'worker', 'handler'],
 };
 /** Roles that promise a Nest building block (a `.service.ts` always holds a provider). */
-const PROMISING_ROLES = new Set(['module', 'controller', 'gateway', 'filter', 'service', 'repository', 'guard', 'interceptor', 'listener', 'worker', 'handler']);
+const PROMISING_ROLES = new Set([
+  'module',
+  'controller',
+  'gateway',
+  'filter',
+  'service',
+  'repository',
+  'guard',
+  'interceptor',
+  'listener',
+  'worker',
+  'handler',
+]);
 /** Every role a file may carry: one per kind of thing. */
 const ROLES = new Set([
   ...Object.values(NEST_ROLES).flat(),
@@ -31,12 +43,27 @@ const ROLES = new Set([
   // TypeORM entities and migrations, agent definitions, error classes, Nest injection tokens,
   // zod schemas, type-only modules, prompt texts, wire codecs and parsers, the Socket.IO
   // adapter, JetStream consumer set-up, a CLI entry point
-  'entity', 'migration', 'agent', 'error', 'tokens', 'schemas', 'types', 'prompts', 'codec', 'parser', 'adapter', 'consumer', 'cli',
+  'entity',
+  'migration',
+  'agent',
+  'error',
+  'tokens',
+  'schemas',
+  'types',
+  'prompts',
+  'codec',
+  'parser',
+  'adapter',
+  'consumer',
+  'cli',
   // tests
-  'spec', 'test', 'e2e', 'chaos',
+  'spec',
+  'test',
+  'e2e',
+  'chaos',
 ]);
 
-const squash = (s) => s.replace(/[^a-zA-Z]/g, '').toLowerCase();
+const squash = (s) => s.replace(/[^a-z]/gi, '').toLowerCase();
 
 function decoratorNames(cls) {
   return (cls.decorators ?? []).map((d) => {
@@ -80,7 +107,11 @@ const rule = {
           .flatMap((cls) => decoratorNames(cls).filter((name) => name in NEST_ROLES));
         if (nest.length > 0 && !nest.some((name) => roles.some((r) => NEST_ROLES[name].includes(r)))) {
           const name = nest[0];
-          context.report({ node: program, messageId: 'missingRole', data: { decorator: name, roles: NEST_ROLES[name].map((r) => `.${r}.ts`).join(', ') } });
+          context.report({
+            node: program,
+            messageId: 'missingRole',
+            data: { decorator: name, roles: NEST_ROLES[name].map((r) => `.${r}.ts`).join(', ') },
+          });
         }
         const promised = roles.find((r) => PROMISING_ROLES.has(r));
         if (promised && nest.length === 0) context.report({ node: program, messageId: 'emptyRole', data: { role: promised } });

@@ -55,7 +55,7 @@ async function createGateway(config: Config, logger: Logger): Promise<NestExpres
 }
 
 /** Starts the gateway on config.PORT (0 picks a free port) and resolves once it listens. */
-export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGateway> {
+export async function bootstrap(opts: GatewayOptions = {}): Promise<RunningGateway> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger('gateway', config.LOG_LEVEL);
   initTracing('gateway', config, logger);

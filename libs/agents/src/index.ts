@@ -12,7 +12,7 @@ export * from './sdk/run-agent';
 export * from './sdk/trace';
 export * from './models/model-provider';
 export * from './models/create-model-provider';
-export * from './models/pricing';
+export * from './models/priced-usage';
 export * from './models/local/local-engine';
 export * from './models/llm/llm-provider';
 export * from './models/llm/language-model';

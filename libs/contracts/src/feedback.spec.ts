@@ -1,4 +1,4 @@
-import { HeraldError } from './errors';
+import { HeraldError } from './herald-error';
 import { MAX_FEEDBACK_COMMENT_CHARS, messageFeedbackSchema } from './feedback';
 import { parseInput } from './validation';
 

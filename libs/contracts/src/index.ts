@@ -1,5 +1,5 @@
 export * from './agent-io';
-export * from './errors';
+export * from './herald-error';
 export * from './event-bounds';
 export * from './events';
 export * from './feedback';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ErrorBody, ErrorCode } from './errors';
+import { type ErrorBody, ErrorCode } from './herald-error';
 import { isValidUserId, USER_ID_RULE, UUID_RE } from './ids';
 import { characterCount, MAX_CLIENT_MESSAGE_ID, runOptionsSchema } from './socket';
 import { RUN_STATUSES, runSnapshotSchema } from './runs';

@@ -1,4 +1,4 @@
-import { HeraldError } from './errors';
+import { HeraldError } from './herald-error';
 import { chatSendSchema, eventsResumeSchema, runCancelSchema } from './socket';
 import { parseInput } from './validation';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ErrorBody } from './errors';
+import type { ErrorBody } from './herald-error';
 import { TRACE_LEVELS, type AgentEvent } from './events';
 import type { SetFeedbackReply } from './feedback';
 import { EVENT_ID_RE, UUID_RE } from './ids';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, HeraldError } from './errors';
+import { ErrorCode, HeraldError } from './herald-error';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

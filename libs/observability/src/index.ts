@@ -1,5 +1,5 @@
 export * from './logger';
 export * from './process-guards';
-export * from './service-metrics';
+export * from './service-metrics.service';
 export * from './trace-context';
 export * from './tracing';

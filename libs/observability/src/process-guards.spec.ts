@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { createLogger } from './logger';
-import { ServiceMetrics } from './service-metrics';
+import { ServiceMetrics } from './service-metrics.service';
 import { installProcessGuards } from './process-guards';
 
 function capture() {

@@ -4,8 +4,8 @@ import { type AgentJob, agentJobId, type StepSettledNotice } from '@herald/contr
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJson } from '@herald/messaging';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { AgentSteps, StepFailed, StepTimeout } from '../../../apps/orchestrator/src/runs/agent-steps';
-import { RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation';
+import { AgentSteps, StepFailed, StepTimeout } from '../../../apps/orchestrator/src/runs/agent-steps.service';
+import { RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation.service';
 import { FIRST_CHECK_MS, SETTLED_CHECK_MS } from '../../../apps/orchestrator/src/runs/step-settlements';
 import { waitFor } from '../../support/polling';
 import { StepQueue } from '../../support/step-queue';

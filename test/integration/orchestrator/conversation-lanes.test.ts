@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { subjects as subjectsOf, type Subjects } from '@herald/contracts';
 import { createRedis, decodeJson, encodeJson, ensureStreams, type Redis } from '@herald/messaging';
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
-import { ConversationLanes } from '../../../apps/orchestrator/src/runs/conversation-lanes';
+import { ConversationLanes } from '../../../apps/orchestrator/src/runs/conversation-lanes.service';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -4,9 +4,9 @@ import { type AgentJob, agentJobId, runCancelCommandSchema } from '@herald/contr
 import { defineAgent, MemoryEventSink, MemoryKnowledgeBase, LocalEngine, runAgent } from '@herald/agents';
 import { decodeJson } from '@herald/messaging';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { AgentSteps, StepFailed } from '../../../apps/orchestrator/src/runs/agent-steps';
-import { RunAborted, RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation';
-import { runStage } from '../../../apps/orchestrator/src/runs/run-supervisor';
+import { AgentSteps, StepFailed } from '../../../apps/orchestrator/src/runs/agent-steps.service';
+import { RunAborted, RunCancellation } from '../../../apps/orchestrator/src/runs/run-cancellation.service';
+import { runStage } from '../../../apps/orchestrator/src/runs/run-supervisor.service';
 import { waitFor } from '../../support/polling';
 import { StepQueue } from '../../support/step-queue';
 

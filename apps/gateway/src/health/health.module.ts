@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
-import { PersistenceProbe } from './persistence-probe';
+import { PersistenceProbe } from './persistence-probe.service';
 
 @Module({
   controllers: [HealthController],

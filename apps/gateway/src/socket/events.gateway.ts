@@ -15,7 +15,7 @@ import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { LiveDeliveryService } from '../delivery/live-delivery.service';
 import { ConnectionLimiter } from '../limits/connection-limiter.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
-import { ClientEventHandlers } from './client-event-handlers';
+import { ClientEventHandlers } from './client-event-handlers.service';
 import { Deadlines } from '../common/deadlines';
 import { connectionLimitMiddleware, releaseConnectionSlot } from './connection-limit.middleware';
 import { socketAuthMiddleware } from './socket-auth.middleware';

@@ -3,7 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { FeedbackModule } from '../feedback/feedback.module';
 import { LimitsModule } from '../limits/limits.module';
 import { RunsModule } from '../runs/runs.module';
-import { ClientEventHandlers } from './client-event-handlers';
+import { ClientEventHandlers } from './client-event-handlers.service';
 import { EventsGateway } from './events.gateway';
 
 @Module({

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AgentSteps } from './agent-steps';
-import { ConversationLanes } from './conversation-lanes';
-import { RunCancellation } from './run-cancellation';
-import { RunConsumer } from './run-consumer';
-import { RunEvents } from './run-events';
-import { RunMetrics } from './run-metrics';
-import { RunSupervisor } from './run-supervisor';
+import { AgentSteps } from './agent-steps.service';
+import { ConversationLanes } from './conversation-lanes.service';
+import { RunCancellation } from './run-cancellation.service';
+import { RunConsumer } from './run-consumer.service';
+import { RunEvents } from './run-events.service';
+import { RunMetrics } from './run-metrics.service';
+import { RunSupervisor } from './run-supervisor.service';
 
 @Module({
   providers: [RunConsumer, RunSupervisor, ConversationLanes, RunCancellation, AgentSteps, RunEvents, RunMetrics],

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { UsageModule } from '../usage/usage.module';
-import { EventLogMetrics } from './event-log-metrics';
+import { EventLogMetrics } from './event-log-metrics.service';
 import { EventLogQueries } from './event-log-queries.service';
 import { EventLogRepository } from './event-log.repository';
-import { EventWriter } from './event-writer';
+import { EventWriter } from './event-writer.service';
 
 @Module({
   imports: [UsageModule],

@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown 
 import { HealthChecks, LOGGER } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { DataSource } from 'typeorm';
-import { DatabaseMetrics } from './database-metrics';
+import { DatabaseMetrics } from './database-metrics.service';
 
 /** Provides the migrated, open DataSource; closes it last, once the event writer has stopped. */
 @Global()

@@ -5,7 +5,7 @@ import { FeedbackModule } from '../feedback/feedback.module';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunsModule } from '../runs/runs.module';
 import { UsageModule } from '../usage/usage.module';
-import { PersistenceRpcServer } from './persistence-rpc.server';
+import { PersistenceRpcServer } from './persistence-rpc.service';
 
 @Module({
   imports: [ConversationsModule, RunsModule, EventLogModule, UsageModule, FeedbackModule],

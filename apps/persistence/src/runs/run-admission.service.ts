@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { conversationNotFound, messageNotFound } from '../conversations/conversation-not-found';
 import { ConversationRepository } from '../conversations/conversation.repository';
 import { deriveConversationTitle } from '../conversations/conversation-title';
-import { DailyQuotaCheck } from '../usage/daily-quota-check';
+import { DailyQuotaCheck } from '../usage/daily-quota-check.service';
 import { RUN_CONSTRAINT, RunRepository, type NewRun } from './run.repository';
 
 /** How long a clientMessageId keeps answering with its first run (PROTOCOL.md §2). */

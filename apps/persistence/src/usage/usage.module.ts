@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DailyQuotaCheck } from './daily-quota-check';
+import { DailyQuotaCheck } from './daily-quota-check.service';
 import { UsageQueries } from './usage-queries.service';
 import { UsageRepository } from './usage.repository';
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
-import { WebhookEvents } from './webhook-events';
-import { WebhookMetrics } from './webhook-metrics';
+import { WebhookEvents } from './webhook-events.service';
+import { WebhookMetrics } from './webhook-metrics.service';
 import { DEFAULT_WEBHOOK_OPTIONS, WEBHOOK_OPTIONS } from './webhook-options';
-import { WebhookQueue } from './webhook-queue';
+import { WebhookQueue } from './webhook-queue.service';
 
 /**
  * Webhooks (PROTOCOL.md §10), only with WEBHOOK_URLS: the runs' terminal events become one

@@ -1,9 +1,9 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, NATS, SUBJECTS, subscribeRunCancels } from '@herald/messaging';
+import { type Subjects } from '@herald/contracts';
+import { LOGGER, NATS, SUBJECTS, subscribeRunCancels } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
-import { RunCancellations } from './run-cancellations';
+import { RunCancellations } from './run-cancellations.service';
 
 /**
  * Listens to the cancel broadcast (core NATS; every worker gets every cancel) and aborts

@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { fitsRequest, type HumanChannel, type HumanRequest, type HumanResponse } from '@herald/agents';
 import { runRespondCommandSchema, type Subjects } from '@herald/contracts';
-import { decodeJson, LOGGER, NATS, SUBJECTS, subscribeJson } from '@herald/messaging';
+import { LOGGER, NATS, SUBJECTS, subscribeJson } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 

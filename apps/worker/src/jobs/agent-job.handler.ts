@@ -6,11 +6,11 @@ import { CONFIG, EventPublisher, LOGGER } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan } from '@herald/observability';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AGENT_REGISTRY, AGENT_RESOURCES, MODEL_PROVIDER } from '../agents/agents.tokens';
-import { RunCancellations } from '../cancellation/run-cancellations';
+import { RunCancellations } from '../cancellation/run-cancellations.service';
 import { RunRespondListener } from '../human/run-respond.listener';
-import { EarlierAttempts } from './earlier-attempt';
+import { EarlierAttempts } from './earlier-attempts.service';
 import { JobEventSink } from './job-event-sink';
-import { JobMetrics } from './job-metrics';
+import { JobMetrics } from './job-metrics.service';
 import { invalidJob, toJobFailure } from './job-failure';
 
 /**

@@ -1,6 +1,6 @@
 import { AGENT, type KnowledgeInput, knowledgeInputSchema, type KnowledgeOutput } from '@herald/contracts';
 import { feedbackTrace, plainPassage, type RankedPassage } from '../knowledge/feedback-ranking';
-import { anyWordQuery } from '../knowledge/search-terms';
+import { anyWordQuery } from '../knowledge/any-word-query';
 import type { AgentContext } from '../sdk/agent-context';
 import { defineAgent } from '../sdk/agent-definition';
 import { gradePassages, RELEVANCE_RATIO } from './grade-passages';

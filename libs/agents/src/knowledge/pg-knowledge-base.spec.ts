@@ -1,6 +1,6 @@
 import { HeraldError } from '@herald/contracts';
 import { FEEDBACK_VOTES_SQL, KNOWLEDGE_SEARCH_SQL, MAX_FEEDBACK_VOTES, PgKnowledgeBase, type SqlQueryable } from './pg-knowledge-base';
-import { anyWordQuery } from './search-terms';
+import { anyWordQuery } from './any-word-query';
 
 function fakeDb(rows: unknown[] = []) {
   const calls: Array<{ text: string; values: unknown[] }> = [];

@@ -1,5 +1,5 @@
 export * from './bootstrap-context';
 export * from './messaging.module';
 export * from './tokens';
-export * from './health-checks';
-export * from './health-server';
+export * from './health-checks.service';
+export * from './health-server.service';

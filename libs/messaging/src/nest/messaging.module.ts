@@ -20,8 +20,8 @@ import { connectNats, ensureStreams, natsCredentials } from '../nats';
 import { createRedis, type Redis } from '../redis';
 import { RpcClient } from '../rpc';
 import { withTimeout } from '../timeout';
-import { HealthChecks } from './health-checks';
-import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server';
+import { HealthChecks } from './health-checks.service';
+import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server.service';
 import { BULLMQ_REDIS, CONFIG, LOGGER, NATS, REDIS, SUBJECTS } from './tokens';
 
 export interface MessagingModuleOptions {

@@ -24,7 +24,7 @@ import type {
   ToolLoopRequest,
   ToolLoopResult,
 } from '../model-provider';
-import { type ModelPrices, pricedUsage } from '../pricing';
+import { type ModelPrices, pricedUsage } from '../priced-usage';
 import { createLanguageModel } from './language-model';
 import { LlmError, toLlmError } from './llm-error';
 

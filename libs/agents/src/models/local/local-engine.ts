@@ -14,7 +14,7 @@ import { composeAnswer } from './answer-composer';
 import { chitchatReply, notFoundReply } from './chitchat-replies';
 import { analyzeIntent } from './intent-classifier';
 import { streamTokens } from './token-stream';
-import { type ModelPrices, pricedUsage } from '../pricing';
+import { type ModelPrices, pricedUsage } from '../priced-usage';
 import { countTokens } from './tokenize';
 
 export interface LocalEngineOptions {

@@ -1,7 +1,7 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthChecks } from './health-checks';
+import { HealthChecks } from './health-checks.service';
 
 @Module({ imports: [TerminusModule.forRoot({ logger: false })], providers: [HealthChecks] })
 class HealthModule {}

@@ -5,7 +5,7 @@ import type { EventsResumeService } from '../delivery/events-resume.service';
 import type { FeedbackService } from '../feedback/feedback.service';
 import type { ChatService } from '../runs/chat.service';
 import type { RunCommandsService } from '../runs/run-commands.service';
-import { ClientEventHandlers, MAX_IN_FLIGHT_PER_SOCKET } from './client-event-handlers';
+import { ClientEventHandlers, MAX_IN_FLIGHT_PER_SOCKET } from './client-event-handlers.service';
 import { strictMock } from '@herald/test-support/strict-mock';
 
 type Listener = (...args: unknown[]) => void;

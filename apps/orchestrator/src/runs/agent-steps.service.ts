@@ -1,11 +1,19 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { AGENT_JOB_OPTIONS, type AgentJob, agentJobId, type AgentJobResult, agentJobResultSchema, JOB_CANCELLED_REASON, type Subjects } from '@herald/contracts';
+import {
+  AGENT_JOB_OPTIONS,
+  type AgentJob,
+  agentJobId,
+  type AgentJobResult,
+  agentJobResultSchema,
+  JOB_CANCELLED_REASON,
+  type Subjects,
+} from '@herald/contracts';
 import { BULLMQ_REDIS, CANCEL_REASON, LOGGER, NATS, openQueue, type Redis, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Queue } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RunAborted, RunCancellation } from './run-cancellation';
+import { RunAborted, RunCancellation } from './run-cancellation.service';
 import { StepSettlements } from './step-settlements';
 
 /** How long the supervisor waits for a job to settle after asking a worker to stop it. */

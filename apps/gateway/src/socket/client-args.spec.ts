@@ -1,4 +1,4 @@
-import { splitClientArgs } from './client-event-args';
+import { splitClientArgs } from './client-args';
 
 describe('splitClientArgs', () => {
   const cb = () => undefined;

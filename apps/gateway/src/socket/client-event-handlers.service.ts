@@ -7,7 +7,7 @@ import { EventsResumeService } from '../delivery/events-resume.service';
 import { FeedbackService } from '../feedback/feedback.service';
 import { ChatService } from '../runs/chat.service';
 import { RunCommandsService } from '../runs/run-commands.service';
-import { splitClientArgs } from './client-event-args';
+import { splitClientArgs } from './client-args';
 
 type ClientEventName = keyof ClientToServerEvents;
 type ClientEventHandler = (socket: HeraldSocket, payload: unknown) => Promise<object>;

@@ -3,12 +3,12 @@ import { EVENT_TYPES, type EventType, isTerminal, isUuid, type Subjects } from '
 import { decodeJson, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
-import { setTimeout as delay } from 'node:timers/promises';
+
 import { DataSource } from 'typeorm';
 import { parseEventBody } from '../event-log/event-message.parser';
 import { sql } from '../infrastructure/sql';
 import { webhookPayloadOf } from './webhook-message';
-import { WebhookQueue } from './webhook-queue';
+import { WebhookQueue } from './webhook-queue.service';
 
 /** How long a terminal event taken by a crashed instance waits before another takes it. */
 const ACK_WAIT_MS = 30_000;

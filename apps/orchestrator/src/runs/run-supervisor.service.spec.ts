@@ -2,11 +2,11 @@ import type { AgentJob, AgentJobResult, RunRequest } from '@herald/contracts';
 import type { Config } from '@herald/config';
 import { type RpcClient } from '@herald/messaging';
 import { createLogger } from '@herald/observability';
-import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps';
-import type { ConversationLanes } from './conversation-lanes';
-import { RunAborted, type RunCancellation } from './run-cancellation';
-import type { RunEvents } from './run-events';
-import { runStage, RunSupervisor } from './run-supervisor';
+import { type AgentSteps, StepFailed, StepTimeout } from './agent-steps.service';
+import type { ConversationLanes } from './conversation-lanes.service';
+import { RunAborted, type RunCancellation } from './run-cancellation.service';
+import type { RunEvents } from './run-events.service';
+import { runStage, RunSupervisor } from './run-supervisor.service';
 import { strictMock } from '@herald/test-support/strict-mock';
 
 type Published = { type: string; data: unknown; progress?: number };

@@ -2,7 +2,7 @@ import { ErrorCode, HeraldError } from '@herald/contracts';
 import { type Config, loadConfig } from '@herald/config';
 import { createLogger } from '@herald/observability';
 import type { EntityManager } from 'typeorm';
-import { DailyQuotaCheck } from './daily-quota-check';
+import { DailyQuotaCheck } from './daily-quota-check.service';
 import type { UsageRepository } from './usage.repository';
 import { strictMock } from '@herald/test-support/strict-mock';
 

@@ -6,10 +6,10 @@ import { type Logger } from '@herald/observability';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { DatabaseMetrics } from '../infrastructure/database-metrics';
+import { DatabaseMetrics } from '../infrastructure/database-metrics.service';
 import { EventLogRepository } from './event-log.repository';
 import { parseEventMessage } from './event-message.parser';
-import { EventLogMetrics } from './event-log-metrics';
+import { EventLogMetrics } from './event-log-metrics.service';
 import { ensureEventWriterConsumer, EVENT_WRITER_HEARTBEAT_MS } from './event-writer.consumer';
 import type { LoggedEvent } from './logged-event';
 import { MessageBatcher } from './message-batcher';

@@ -3,7 +3,7 @@ import type { Config } from '@herald/config';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, ServiceMetrics } from '@herald/observability';
-import { HealthChecks } from './health-checks';
+import { HealthChecks } from './health-checks.service';
 import { CONFIG, LOGGER } from './tokens';
 
 /** What the operations port serves, and where. */

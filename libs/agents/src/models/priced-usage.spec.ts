@@ -1,5 +1,5 @@
 import { LocalEngine } from './local/local-engine';
-import { pricedUsage } from './pricing';
+import { pricedUsage } from './priced-usage';
 
 describe('pricedUsage', () => {
   it('prices prompt and completion tokens per million, only when a price is set', () => {

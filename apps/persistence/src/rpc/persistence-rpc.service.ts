@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { ConversationQueries } from '../conversations/conversation-queries.service';
 import { EventLogQueries } from '../event-log/event-log-queries.service';
 import { FeedbackService } from '../feedback/feedback.service';
-import { DatabaseMetrics } from '../infrastructure/database-metrics';
+import { DatabaseMetrics } from '../infrastructure/database-metrics.service';
 import { KnowledgeIngest } from '../knowledge/knowledge-ingest.service';
 import { RunAdmission } from '../runs/run-admission.service';
 import { RunQueries } from '../runs/run-queries.service';

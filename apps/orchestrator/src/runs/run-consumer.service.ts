@@ -3,9 +3,9 @@ import { type Config } from '@herald/config';
 import { runRequestSchema, type Subjects } from '@herald/contracts';
 import { CONFIG, decodeJson, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
-import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
 
-import { RunSupervisor } from './run-supervisor';
+import { RunSupervisor } from './run-supervisor.service';
 
 /** Runs one orchestrator instance holds at most at once (waiting in a lane included). */
 const MAX_RUNS_IN_FLIGHT = 512;

@@ -17,10 +17,10 @@ import { type Config } from '@herald/config';
 import { CANCEL_REASON, CONFIG, LOGGER, RpcClient, type RunScope } from '@herald/messaging';
 import { type Logger, SpanKind, startSpan, type TracedSpan } from '@herald/observability';
 
-import { AgentSteps, StepFailed, StepTimeout } from './agent-steps';
-import { ConversationLanes } from './conversation-lanes';
-import { RunAborted, RunCancellation } from './run-cancellation';
-import { RunEvents } from './run-events';
+import { AgentSteps, StepFailed, StepTimeout } from './agent-steps.service';
+import { ConversationLanes } from './conversation-lanes.service';
+import { RunAborted, RunCancellation } from './run-cancellation.service';
+import { RunEvents } from './run-events.service';
 
 const HISTORY_LIMIT = 10;
 const KEEPALIVE_MS = 10_000;

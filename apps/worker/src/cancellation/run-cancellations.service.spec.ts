@@ -1,6 +1,6 @@
 import { subjects } from '@herald/contracts';
 import type { Redis } from '@herald/messaging';
-import { RunCancellations, StepCancelled } from './run-cancellations';
+import { RunCancellations, StepCancelled } from './run-cancellations.service';
 import { strictMock } from '@herald/test-support/strict-mock';
 
 function setup(flags: string[] = []) {

@@ -1,6 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type RunCancelCommand, runCancelCommandSchema, type Subjects } from '@herald/contracts';
-import { broadcastRunCancel, decodeJson, encodeJson, flagRunCancelled, isRunCancelled, LOGGER, NATS, REDIS, type Redis, SUBJECTS, subscribeRunCancels } from '@herald/messaging';
+import { type RunCancelCommand, type Subjects } from '@herald/contracts';
+import {
+  broadcastRunCancel,
+  flagRunCancelled,
+  isRunCancelled,
+  LOGGER,
+  NATS,
+  REDIS,
+  type Redis,
+  SUBJECTS,
+  subscribeRunCancels,
+} from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import type { NatsConnection, Subscription } from 'nats';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EventData, Trace } from '@herald/contracts';
 import { EventPublisher, type RunScope } from '@herald/messaging';
-import { RunMetrics } from './run-metrics';
+import { RunMetrics } from './run-metrics.service';
 
 type TerminalType = 'orchestration_completed' | 'run_cancelled' | 'error';
 

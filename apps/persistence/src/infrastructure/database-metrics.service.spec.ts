@@ -1,5 +1,5 @@
 import { ServiceMetrics } from '@herald/observability';
-import { DatabaseMetrics } from './database-metrics';
+import { DatabaseMetrics } from './database-metrics.service';
 
 describe('DatabaseMetrics', () => {
   it('counts database errors by operation and kind: connection (unreachable, dropped) or query', async () => {
