@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Conversation, HistoryMessage, StoredMessage } from '@herald/contracts';
-import { ConversationEntity, type MessageRole } from '@herald/db';
+import type { MessageRole } from '@herald/db';
 import type { EntityManager } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 import type { ConversationCursor } from './conversation-cursor';
@@ -32,13 +32,18 @@ export class ConversationRepository {
     return count > 0;
   }
 
-  /** The user's conversation, row-locked until the transaction ends; null if missing or not theirs. */
-  findOwnedForUpdate(db: EntityManager, id: string, userId: string): Promise<ConversationEntity | null> {
-    return db.findOne(ConversationEntity, { where: { id, userId }, lock: { mode: 'pessimistic_write' } });
+  /** The user's conversation, row-locked until the transaction ends: whether it is theirs. */
+  async lockOwned(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    const { rows } = await sql(db, `SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
+    return rows.length > 0;
   }
 
-  isOwnedBy(db: EntityManager, id: string, userId: string): Promise<boolean> {
-    return db.exists(ConversationEntity, { where: { id, userId } });
+  async isOwnedBy(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    const { rows } = await sql<{ owned: boolean }>(db, `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2) AS owned`, [
+      id,
+      userId,
+    ]);
+    return rows[0]?.owned === true;
   }
 
   /** One page of the user's conversations, newest `updated_at` first, after `before`. */

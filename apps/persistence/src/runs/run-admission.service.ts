@@ -105,9 +105,8 @@ export class RunAdmission {
       });
       if (created) return id;
     }
-    const conversation = await this.conversations.findOwnedForUpdate(db, id, input.userId);
-    if (!conversation) throw conversationNotFound();
-    return conversation.id;
+    if (!(await this.conversations.lockOwned(db, id, input.userId))) throw conversationNotFound();
+    return id;
   }
 
   private async findEarlier(db: EntityManager, input: AdmitInput): Promise<RunEntity | null> {
