@@ -21,7 +21,7 @@ export interface NewRun {
   options: RunOptions;
   /** The parent of the run's user message (null: a first message), when `pinned`. */
   parentMessageId: string | null;
-  /** The branch is fixed at admission (an edit, a regenerate); otherwise when the run starts. */
+  /** The branch is fixed at admission (an edit, a regenerate, a new conversation's first message); otherwise when the run starts. */
   pinned: boolean;
 }
 
