@@ -33,7 +33,8 @@ export class RunAdmission {
 
   async admit(input: AdmitInput): Promise<AdmitRunReply> {
     try {
-      return await this.dataSource.transaction((db) => this.admitIn(db, input));
+      const first = this.isPlainFirstMessage(input) ? await this.admitFirstMessage(input) : null;
+      return first ?? (await this.dataSource.transaction((db) => this.admitIn(db, input)));
     } catch (err) {
       // The same request admitted concurrently (same clientMessageId or same runId) won the
       // race; its transaction has committed, so answer with its run.
@@ -43,6 +44,24 @@ export class RunAdmission {
       }
       throw err;
     }
+  }
+
+  /**
+   * A new conversation's first message with no idempotency key, no quota and no branch: only
+   * the two rows to write, in one statement (one round trip, no transaction around it).
+   */
+  private isPlainFirstMessage(input: AdmitInput): boolean {
+    return input.conversationId === 'new' && !input.clientMessageId && !input.duplicateOnly && !input.branch && !this.quota.enabled;
+  }
+
+  /** Null when the conversation exists already (a retried admit): the full admission answers it. */
+  private async admitFirstMessage(input: AdmitInput): Promise<AdmitRunReply | null> {
+    const run = await this.runs.insertWithNewConversation(
+      this.dataSource.manager,
+      newRun(input, input.newConversationId, firstMessage(input)),
+      deriveConversationTitle(input.content ?? ''),
+    );
+    return run && toReply(run, false);
   }
 
   private async admitIn(db: EntityManager, input: AdmitInput): Promise<AdmitRunReply> {

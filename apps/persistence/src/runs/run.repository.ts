@@ -55,6 +55,27 @@ export class RunRepository {
     return rows[0]?.active === true;
   }
 
+  /**
+   * Creates the conversation and inserts the run `queued` in it, in one statement (atomic
+   * without a transaction); null, with nothing written, if the conversation exists already.
+   */
+  async insertWithNewConversation(db: EntityManager, run: NewRun, title: string): Promise<RunEntity | null> {
+    const { rows } = await sql<{ created_at: Date; branch_pinned_at: Date | null }>(
+      db,
+      `WITH conversation AS (
+         INSERT INTO conversations (id, user_id, title) VALUES ($3, $2, $11) ON CONFLICT (id) DO NOTHING RETURNING id
+       )
+       INSERT INTO runs (id, user_id, conversation_id, message_id, user_message_id, client_message_id, content, options, status,
+                         parent_message_id, branch_pinned_at)
+       SELECT $1::uuid, $2::text, conversation.id, $4::uuid, $5::uuid, $6::text, $7::text, $8::jsonb, 'queued', $9::uuid,
+              CASE WHEN $10::boolean THEN now() END
+         FROM conversation
+       RETURNING created_at, branch_pinned_at`,
+      [...insertParams(run), title],
+    );
+    return rows[0] ? runEntityOf(db, run, rows[0]) : null;
+  }
+
   /** Inserts the run `queued` and returns its row, in one round trip. */
   async insert(db: EntityManager, run: NewRun): Promise<RunEntity> {
     const { rows } = await sql<{ created_at: Date; branch_pinned_at: Date | null }>(
@@ -63,37 +84,9 @@ export class RunRepository {
                          parent_message_id, branch_pinned_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'queued', $9, CASE WHEN $10::boolean THEN now() END)
        RETURNING created_at, branch_pinned_at`,
-      [
-        run.id,
-        run.userId,
-        run.conversationId,
-        run.messageId,
-        run.userMessageId,
-        run.clientMessageId,
-        run.content,
-        JSON.stringify(run.options),
-        run.parentMessageId,
-        run.pinned,
-      ],
+      insertParams(run),
     );
-    return db.create(RunEntity, {
-      id: run.id,
-      userId: run.userId,
-      conversationId: run.conversationId,
-      messageId: run.messageId,
-      userMessageId: run.userMessageId,
-      clientMessageId: run.clientMessageId,
-      content: run.content,
-      options: run.options,
-      parentMessageId: run.parentMessageId,
-      branchPinnedAt: rows[0].branch_pinned_at,
-      status: 'queued',
-      progress: 0,
-      lastEventId: null,
-      createdAt: rows[0].created_at,
-      startedAt: null,
-      endedAt: null,
-    });
+    return runEntityOf(db, run, rows[0]);
   }
 
   /** A run still `queued` becomes `failed`; resolves true if it did. */
@@ -148,5 +141,42 @@ function toEntity(db: EntityManager, r: RunRow): RunEntity {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+  });
+}
+
+function insertParams(run: NewRun): unknown[] {
+  return [
+    run.id,
+    run.userId,
+    run.conversationId,
+    run.messageId,
+    run.userMessageId,
+    run.clientMessageId,
+    run.content,
+    JSON.stringify(run.options),
+    run.parentMessageId,
+    run.pinned,
+  ];
+}
+
+/** The row just inserted, from what was inserted and what Postgres filled in. */
+function runEntityOf(db: EntityManager, run: NewRun, row: { created_at: Date; branch_pinned_at: Date | null }): RunEntity {
+  return db.create(RunEntity, {
+    id: run.id,
+    userId: run.userId,
+    conversationId: run.conversationId,
+    messageId: run.messageId,
+    userMessageId: run.userMessageId,
+    clientMessageId: run.clientMessageId,
+    content: run.content,
+    options: run.options,
+    parentMessageId: run.parentMessageId,
+    branchPinnedAt: row.branch_pinned_at,
+    status: 'queued',
+    progress: 0,
+    lastEventId: null,
+    createdAt: row.created_at,
+    startedAt: null,
+    endedAt: null,
   });
 }
