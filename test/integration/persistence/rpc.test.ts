@@ -110,6 +110,16 @@ describe('persistence rpc', () => {
         expect(replies[1].runId).toBe(req.runId);
         expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
       }
+      // Without a clientMessageId (a new conversation's first message, admitted in one statement): the same.
+      for (let round = 0; round < 5; round++) {
+        const req = h.admitRequest('frank');
+        const replies = await Promise.all([h.call(PERSISTENCE_RPC.admitRun, req), h.call(PERSISTENCE_RPC.admitRun, req)]);
+        expect(replies.map((r) => [r.runId, r.conversationId])).toEqual([
+          [req.runId, req.newConversationId],
+          [req.runId, req.newConversationId],
+        ]);
+        expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
+      }
       // Concurrent retries that each drew their own ids: still one run, and no orphan conversation.
       const concurrent = await Promise.all([1, 2, 3].map(() => h.admit('grace', { clientMessageId: 'burst' })));
       expect(new Set(concurrent.map((r) => r.runId)).size).toBe(1);
