@@ -111,6 +111,16 @@ describe('persistence rpc', () => {
         expect(replies[1].runId).toBe(req.runId);
         expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
       }
+      // Without a clientMessageId (a new conversation's first message, admitted in one statement): the same.
+      for (let round = 0; round < 5; round++) {
+        const req = h.admitRequest('frank');
+        const replies = await Promise.all([h.call(PERSISTENCE_RPC.admitRun, req), h.call(PERSISTENCE_RPC.admitRun, req)]);
+        expect(replies.map((r) => [r.runId, r.conversationId])).toEqual([
+          [req.runId, req.newConversationId],
+          [req.runId, req.newConversationId],
+        ]);
+        expect(replies.filter((r) => r.duplicate)).toHaveLength(1);
+      }
       // Concurrent retries that each drew their own ids: still one run, and no orphan conversation.
       const concurrent = await Promise.all([1, 2, 3].map(() => h.admit('grace', { clientMessageId: 'burst' })));
       expect(new Set(concurrent.map((r) => r.runId)).size).toBe(1);
@@ -339,13 +349,16 @@ describe('persistence rpc', () => {
         { role: 'assistant', content: 'first answer' },
       ]);
       expect(Date.now() - asked).toBeGreaterThanOrEqual(200);
-      // The earlier run itself (nothing before it) and a request without a run do not wait.
+      // The earlier run itself (nothing before it) does not wait; it started the conversation, so
+      // its branch was fixed at admission, at the root: the messages stored since are not its context.
+      const ownAsked = Date.now();
       const own = await h.call(PERSISTENCE_RPC.history, {
         conversationId: earlier.conversationId,
         runId: earlier.runId,
         limit: 1,
       });
-      expect(own.messages).toEqual([{ role: 'assistant', content: 'first answer' }]);
+      expect(own.messages).toEqual([]);
+      expect(Date.now() - ownAsked).toBeLessThan(2000); // HISTORY_SETTLE_MS is 3 s
     });
   });
 

@@ -88,17 +88,25 @@ export class ConversationQueries {
    */
   async history(req: RpcRequest<typeof PERSISTENCE_RPC.history>): Promise<{ messages: HistoryMessage[] }> {
     const db = this.dataSource.manager;
-    if (req.runId !== undefined) {
-      // The event writer may still be storing the run that ran just before this one.
-      const deadline = Date.now() + HISTORY_SETTLE_MS;
-      while ((await this.conversations.earlierRunActive(db, req.conversationId, req.runId)) && Date.now() < deadline) {
-        await sleep(HISTORY_POLL_MS);
-      }
+    const { conversationId, runId, limit } = req;
+    if (runId === undefined) {
+      const leaf = await this.conversations.pageStart(db, conversationId, {});
+      return { messages: await this.conversations.history(db, conversationId, leaf, limit, MESSAGES_PAGE_MAX_BYTES) };
     }
-    const leaf =
-      req.runId === undefined
-        ? await this.conversations.pageStart(db, req.conversationId, {})
-        : await this.conversations.pinRunBranch(db, req.conversationId, req.runId);
-    return { messages: await this.conversations.history(db, req.conversationId, leaf, req.limit, MESSAGES_PAGE_MAX_BYTES) };
+    // The event writer may still be storing the run that ran just before this one: wait for
+    // it, at most HISTORY_SETTLE_MS, then go on without it.
+    const deadline = Date.now() + HISTORY_SETTLE_MS;
+    for (;;) {
+      const messages = await this.conversations.runHistory(
+        db,
+        conversationId,
+        runId,
+        limit,
+        MESSAGES_PAGE_MAX_BYTES,
+        Date.now() >= deadline,
+      );
+      if (messages) return { messages };
+      await sleep(HISTORY_POLL_MS);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Conversation, HistoryMessage, StoredMessage } from '@herald/contracts';
-import { ConversationEntity, type MessageRole } from '@herald/db';
+import type { MessageRole } from '@herald/db';
 import type { EntityManager } from 'typeorm';
 import { sql } from '../infrastructure/sql';
 import type { ConversationCursor } from './conversation-cursor';
@@ -32,13 +32,19 @@ export class ConversationRepository {
     return count > 0;
   }
 
-  /** The user's conversation, row-locked until the transaction ends; null if missing or not theirs. */
-  findOwnedForUpdate(db: EntityManager, id: string, userId: string): Promise<ConversationEntity | null> {
-    return db.findOne(ConversationEntity, { where: { id, userId }, lock: { mode: 'pessimistic_write' } });
+  /** The user's conversation, row-locked until the transaction ends: whether it is theirs. */
+  async lockOwned(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    const { rows } = await sql(db, `SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`, [id, userId]);
+    return rows.length > 0;
   }
 
-  isOwnedBy(db: EntityManager, id: string, userId: string): Promise<boolean> {
-    return db.exists(ConversationEntity, { where: { id, userId } });
+  async isOwnedBy(db: EntityManager, id: string, userId: string): Promise<boolean> {
+    const { rows } = await sql<{ owned: boolean }>(
+      db,
+      `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2) AS owned`,
+      [id, userId],
+    );
+    return rows[0]?.owned === true;
   }
 
   /** One page of the user's conversations, newest `updated_at` first, after `before`. */
@@ -178,40 +184,58 @@ export class ConversationRepository {
     }));
   }
 
-  /** Whether a run of the conversation accepted before `runId` is still running or waiting (its messages are not stored yet). */
-  async earlierRunActive(db: EntityManager, conversationId: string, runId: string): Promise<boolean> {
-    const { rows } = await sql<{ active: boolean }>(
-      db,
-      `SELECT EXISTS (
-                SELECT 1 FROM runs r, runs me
-                 WHERE me.id = $2::uuid AND r.conversation_id = $1 AND r.id <> me.id
-                   AND r.created_at <= me.created_at AND r.status IN ('running', 'waiting')
-              ) AS active`,
-      [conversationId, runId],
-    );
-    return rows[0]?.active === true;
-  }
-
   /**
-   * Fixes where a run's user message goes, if admission did not (it continues the branch
-   * active now), and resolves with that parent: the end of the branch the model is given.
-   * Asked again (a redelivered run), the same answer. Null: a first message.
+   * A run's context, in one statement: unless `settled`, null while a run of the conversation
+   * accepted before it is still running or waiting (its messages are not stored yet: ask
+   * again). Otherwise fixes where the run's user message goes, if admission did not (it
+   * continues the branch active now), and resolves with the last `limit` messages of the
+   * branch ending at that parent, oldest first, cut at `maxBytes` (see history()). Asked
+   * again (a redelivered run), the same branch. One snapshot serves the check, the pin and
+   * the read: an earlier run seen ended has its messages stored (the same transaction).
    */
-  async pinRunBranch(db: EntityManager, conversationId: string, runId: string): Promise<string | null> {
-    const { rows } = await sql<{ parent_message_id: string | null }>(
+  async runHistory(
+    db: EntityManager,
+    conversationId: string,
+    runId: string,
+    limit: number,
+    maxBytes: number,
+    settled: boolean,
+  ): Promise<HistoryMessage[] | null> {
+    const { rows } = await sql<{ waiting: boolean; messages: HistoryMessage[] }>(
       db,
-      `WITH pinned AS (
+      `WITH RECURSIVE waiting AS (
+         SELECT NOT $5::boolean AND EXISTS (
+                  SELECT 1 FROM runs r, runs me
+                   WHERE me.id = $2::uuid AND r.conversation_id = $1 AND r.id <> me.id
+                     AND r.created_at <= me.created_at AND r.status IN ('running', 'waiting')
+                ) AS active
+       ),
+       pinned AS (
          UPDATE runs r SET parent_message_id = c.active_leaf_id, branch_pinned_at = now()
-           FROM conversations c
-          WHERE r.id = $2 AND r.conversation_id = $1 AND c.id = r.conversation_id AND r.branch_pinned_at IS NULL
+           FROM conversations c, waiting w
+          WHERE NOT w.active AND r.id = $2 AND r.conversation_id = $1 AND c.id = r.conversation_id AND r.branch_pinned_at IS NULL
           RETURNING r.parent_message_id
+       ),
+       leaf AS (
+         SELECT parent_message_id FROM pinned
+         UNION ALL
+         SELECT r.parent_message_id FROM runs r, waiting w
+          WHERE NOT w.active AND r.id = $2 AND r.conversation_id = $1 AND r.branch_pinned_at IS NOT NULL
+       ),
+       branch (id, parent_id, role, content, depth) AS (
+         SELECT m.id, m.parent_id, m.role, m.content, 1 FROM leaf JOIN messages m ON m.id = leaf.parent_message_id AND m.conversation_id = $1
+         UNION ALL
+         SELECT m.id, m.parent_id, m.role, m.content, b.depth + 1
+           FROM branch b JOIN messages m ON m.id = b.parent_id AND m.conversation_id = $1
+          WHERE b.depth < $3
        )
-       SELECT parent_message_id FROM pinned
-       UNION ALL
-       SELECT parent_message_id FROM runs WHERE id = $2 AND conversation_id = $1 AND branch_pinned_at IS NOT NULL`,
-      [conversationId, runId],
+       SELECT (SELECT active FROM waiting) AS waiting,
+              COALESCE((SELECT json_agg(json_build_object('role', role, 'content', content) ORDER BY depth DESC)
+                          FROM (SELECT role, content, depth, sum(octet_length(content)) OVER (ORDER BY depth) AS running_bytes FROM branch) latest
+                         WHERE depth = 1 OR running_bytes <= $4), '[]'::json) AS messages`,
+      [conversationId, runId, limit, maxBytes, settled],
     );
-    return rows[0]?.parent_message_id ?? null;
+    return rows[0]?.waiting ? null : (rows[0]?.messages ?? []);
   }
 
   /**

@@ -33,7 +33,8 @@ export class RunAdmission {
 
   async admit(input: AdmitInput): Promise<AdmitRunReply> {
     try {
-      return await this.dataSource.transaction((db) => this.admitIn(db, input));
+      const first = this.isPlainFirstMessage(input) ? await this.admitFirstMessage(input) : null;
+      return first ?? (await this.dataSource.transaction((db) => this.admitIn(db, input)));
     } catch (err) {
       // The same request admitted concurrently (same clientMessageId or same runId) won the
       // race; its transaction has committed, so answer with its run.
@@ -45,6 +46,24 @@ export class RunAdmission {
     }
   }
 
+  /**
+   * A new conversation's first message with no idempotency key, no quota and no branch: only
+   * the two rows to write, in one statement (one round trip, no transaction around it).
+   */
+  private isPlainFirstMessage(input: AdmitInput): boolean {
+    return input.conversationId === 'new' && !input.clientMessageId && !input.duplicateOnly && !input.branch && !this.quota.enabled;
+  }
+
+  /** Null when the conversation exists already (a retried admit): the full admission answers it. */
+  private async admitFirstMessage(input: AdmitInput): Promise<AdmitRunReply | null> {
+    const run = await this.runs.insertWithNewConversation(
+      this.dataSource.manager,
+      newRun(input, input.newConversationId, firstMessage(input)),
+      deriveConversationTitle(input.content ?? ''),
+    );
+    return run && toReply(run, false);
+  }
+
   private async admitIn(db: EntityManager, input: AdmitInput): Promise<AdmitRunReply> {
     if (input.clientMessageId) {
       const earlier = await this.runs.findByClientMessageId(db, input.userId, input.clientMessageId);
@@ -54,9 +73,11 @@ export class RunAdmission {
     if (input.duplicateOnly) throw new HeraldError(ErrorCode.NOT_FOUND, 'No earlier run with this clientMessageId.');
     // A repeat (above) still gets its first answer; only a new run counts against the quota.
     await this.quota.check(db, input.userId);
-    const conversationId = await this.resolveConversation(db, input);
-    const place = await this.placeInTree(db, conversationId, input);
-    if (input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
+    const { conversationId, created } = await this.resolveConversation(db, input);
+    // A conversation this transaction created has no messages and no runs: its first message
+    // is the root, fixed now (at the run's start it would be the same, at the cost of a write).
+    const place = created && !input.branch ? firstMessage(input) : await this.placeInTree(db, conversationId, input);
+    if (!created && input.options.onBusy === 'reject' && (await this.runs.hasActiveRun(db, conversationId))) {
       throw new HeraldError(ErrorCode.RUN_IN_PROGRESS, 'This conversation already has a run in progress.');
     }
     const run = await this.runs.insert(db, newRun(input, conversationId, place));
@@ -94,7 +115,7 @@ export class RunAdmission {
   }
 
   /** Creates the conversation for "new"; otherwise locks the user's own conversation. */
-  private async resolveConversation(db: EntityManager, input: AdmitInput): Promise<string> {
+  private async resolveConversation(db: EntityManager, input: AdmitInput): Promise<{ conversationId: string; created: boolean }> {
     const id = input.conversationId === 'new' ? input.newConversationId : input.conversationId;
     // A conversation this transaction just created is the user's and already locked by it.
     if (input.conversationId === 'new') {
@@ -103,11 +124,10 @@ export class RunAdmission {
         userId: input.userId,
         title: deriveConversationTitle(input.content ?? ''),
       });
-      if (created) return id;
+      if (created) return { conversationId: id, created };
     }
-    const conversation = await this.conversations.findOwnedForUpdate(db, id, input.userId);
-    if (!conversation) throw conversationNotFound();
-    return conversation.id;
+    if (!(await this.conversations.lockOwned(db, id, input.userId))) throw conversationNotFound();
+    return { conversationId: id, created: false };
   }
 
   private async findEarlier(db: EntityManager, input: AdmitInput): Promise<RunEntity | null> {
@@ -137,6 +157,10 @@ interface TreePlace {
   parentMessageId: string | null;
   /** Whether the parent is fixed now (an edit or a regenerate) or when the run starts. */
   pinned: boolean;
+}
+
+function firstMessage(input: AdmitInput): TreePlace {
+  return { userMessageId: input.userMessageId, content: input.content ?? '', parentMessageId: null, pinned: true };
 }
 
 function newRun(input: AdmitInput, conversationId: string, place: TreePlace): NewRun {

@@ -25,6 +25,11 @@ export class DailyQuotaCheck {
     this.quota = dailyQuotaOf(config);
   }
 
+  /** Whether a quota is configured (without one, check() reads nothing). */
+  get enabled(): boolean {
+    return this.quota !== null;
+  }
+
   /** Throws QUOTA_EXCEEDED, with the time left until the next UTC midnight, once today's usage has reached a limit. */
   async check(db: EntityManager, userId: string, now: Date = new Date()): Promise<void> {
     if (!this.quota) return;

@@ -35,7 +35,7 @@ export class RunEntity {
   @Column({ name: 'parent_message_id', type: 'uuid', nullable: true })
   parentMessageId: string | null;
 
-  /** When the run's branch was fixed: at admission for an edit or a regenerate, when it starts otherwise. */
+  /** When the run's branch was fixed: at admission for an edit, a regenerate or a new conversation's first message, when it starts otherwise. */
   @Column({ name: 'branch_pinned_at', type: 'timestamptz', nullable: true })
   branchPinnedAt: Date | null;
 
