@@ -1,4 +1,5 @@
 export * from './codec';
+export * from './event-batch';
 export * from './event-publisher';
 export * from './headers';
 export * from './jetstream-publisher';

@@ -1,5 +1,5 @@
 import type { Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
+import { decodeJson, LOGGER, type Logger, SUBJECTS, unpackEvents } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JetStreamManager } from 'nats';
 import { JETSTREAM_MANAGER } from '../core/core.tokens';
@@ -44,7 +44,7 @@ export class RunEtags {
         RUN_VERSION_TIMEOUT_MS,
         'run last event',
       );
-      return String(msg.seq);
+      return unpackEvents(msg.seq, decodeJson(msg.data))?.at(-1)?.id ?? null;
     } catch (err) {
       if (!isNoMessage(err)) this.logFailure(err);
       return null;

@@ -1,5 +1,5 @@
 import { type AgentEvent, HeraldError, HTTP_STATUS, type Subjects } from '@herald/contracts';
-import { LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
+import { lastEventIdUpTo, LOGGER, type Logger, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JetStreamManager } from 'nats';
@@ -69,7 +69,7 @@ export class RunEventFeed implements OnModuleDestroy {
       TIMEOUTS.jetstreamApiMs,
       'stream info',
     );
-    return String(state.last_seq);
+    return lastEventIdUpTo(state.last_seq);
   }
 
   /**

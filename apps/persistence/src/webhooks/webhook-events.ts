@@ -5,6 +5,7 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, typ
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { parseEventMessage } from '../event-log/event-message.parser';
+import type { LoggedEvent } from '../event-log/logged-event';
 import { closeWhenConsumerIsGone, ensureDurableConsumer } from '../infrastructure/durable-consumer';
 import { sql } from '../infrastructure/sql';
 import { webhookPayloadOf } from './webhook-message';
@@ -110,7 +111,7 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async handle(msg: JsMsg): Promise<void> {
     if (!isTerminalMessage(msg)) return msg.ack();
-    const parsed = parseEventMessage(msg);
+    const parsed = terminalEventOf(msg);
     if (!parsed.ok) {
       this.logger.warn({ seq: msg.seq, reason: parsed.reason }, 'terminal event not valid: no webhook');
       return msg.term();
@@ -139,12 +140,22 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** Whether a message of EVENTS is a run's terminal event, from its `type` alone (no validation of the rest). */
+/** Whether a message of EVENTS holds a run's terminal event, from the `type`s alone (no validation of the rest). */
 function isTerminalMessage(msg: JsMsg): boolean {
   try {
-    const type = (decodeJson(msg.data) as { type?: unknown } | null)?.type;
-    return typeof type === 'string' && EVENT_TYPE_SET.has(type) && isTerminal(type as EventType);
+    const body = decodeJson(msg.data);
+    return (Array.isArray(body) ? body : [body]).some((event: unknown) => {
+      const type = (event as { type?: unknown } | null)?.type;
+      return typeof type === 'string' && EVENT_TYPE_SET.has(type) && isTerminal(type as EventType);
+    });
   } catch {
     return false; // not JSON: the event writer terminates it
   }
+}
+
+/** The terminal event of a message isTerminalMessage accepted (the run's last: a message holds one run's events), validated. */
+function terminalEventOf(msg: JsMsg): { ok: true; event: LoggedEvent } | { ok: false; reason: string } {
+  const { events, refused } = parseEventMessage(msg);
+  const event = events.filter((e) => isTerminal(e.type)).at(-1);
+  return event ? { ok: true, event } : { ok: false, reason: refused[0] ?? 'no terminal event' };
 }
