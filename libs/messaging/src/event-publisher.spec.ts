@@ -67,6 +67,29 @@ describe('EventPublisher', () => {
     await expect(delta(publisher, 'e', 'r1:7:d5', true)).resolves.toBe(3000);
   });
 
+  it('queues per subject: events of two users under the same run id each go to their own user’s subject', async () => {
+    const subjectsSent: string[] = [];
+    const js: StreamPublisher = {
+      publish: async (subject) => {
+        subjectsSent.push(subject);
+        return { stream: 'EVENTS', seq: subjectsSent.length, duplicate: false };
+      },
+    };
+    const publisher = new EventPublisher(js, subjects('t'));
+    const s = subjects('t');
+    await Promise.all(
+      ['u1', 'u2', 'u1'].map((userId, i) =>
+        publisher.publish(
+          { ...scope, userId },
+          'status',
+          { step: 's', message: 'm' },
+          { progress: 0, msgId: `r1:1:e${i}`, groupable: true },
+        ),
+      ),
+    );
+    expect(subjectsSent.sort()).toEqual([s.events('u1', 'c1', 'r1'), s.events('u1', 'c1', 'r1'), s.events('u2', 'c1', 'r1')].sort());
+  });
+
   it('sends alone what is not groupable, and does not group keys of different prefixes, keeping the order', async () => {
     const { js, messages, attempts } = fakeJetStream({});
     const publisher = new EventPublisher(js, subjects('t'));

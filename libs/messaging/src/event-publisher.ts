@@ -55,6 +55,7 @@ export class EventTooLargeError extends HeraldError {
 }
 
 interface Queued {
+  scope: RunScope;
   type: EventType;
   data: Uint8Array;
   msgId: string;
@@ -63,9 +64,9 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
-/** One run's publishes: what waits, and whether a message of the run is in flight. */
+/** One run's publishes (its subject's): what waits, and whether a message of the run is in flight. */
 interface RunQueue {
-  scope: RunScope;
+  subject: string;
   waiting: Queued[];
   busy: boolean;
 }
@@ -111,13 +112,14 @@ export class EventPublisher {
     if (budget !== undefined && packedSize(1, encoded.byteLength) > budget) {
       return Promise.reject(new EventTooLargeError(type, encoded.byteLength, budget));
     }
+    const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
     return new Promise<number>((resolve, reject) => {
-      let run = this.runs.get(scope.runId);
+      let run = this.runs.get(subject);
       if (!run) {
-        run = { scope, waiting: [], busy: false };
-        this.runs.set(scope.runId, run);
+        run = { subject, waiting: [], busy: false };
+        this.runs.set(subject, run);
       }
-      run.waiting.push({ type, data: encoded, msgId: opts.msgId, groupable: opts.groupable === true, resolve, reject });
+      run.waiting.push({ scope, type, data: encoded, msgId: opts.msgId, groupable: opts.groupable === true, resolve, reject });
       if (!run.busy) this.next(run);
     });
   }
@@ -125,12 +127,12 @@ export class EventPublisher {
   /** Sends the run's next message: the first waiting event, with the groupable ones after it. */
   private next(run: RunQueue): void {
     if (run.waiting.length === 0) {
-      this.runs.delete(run.scope.runId);
+      this.runs.delete(run.subject);
       return;
     }
     const group = this.take(run.waiting);
     run.busy = true;
-    void this.send(run.scope, group).finally(() => {
+    void this.send(run.subject, group).finally(() => {
       run.busy = false;
       this.next(run);
     });
@@ -156,8 +158,9 @@ export class EventPublisher {
     return group;
   }
 
-  private async send(scope: RunScope, group: Queued[]): Promise<void> {
-    const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
+  /** A group's events share their step, so the first one's scope (its traceparent) is the message's. */
+  private async send(subject: string, group: Queued[]): Promise<void> {
+    const { scope } = group[0];
     const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
     const body = packEvents(group.map((q) => q.data));
     const msgId = batchMsgId(group.map((q) => q.msgId));
