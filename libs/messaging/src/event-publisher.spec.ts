@@ -90,6 +90,17 @@ describe('EventPublisher', () => {
     expect(subjectsSent.sort()).toEqual([s.events('u1', 'c1', 'r1'), s.events('u1', 'c1', 'r1'), s.events('u2', 'c1', 'r1')].sort());
   });
 
+  it('rejects the publishes of a message whose headers cannot be built, and goes on with the run', async () => {
+    const { js, stored } = fakeJetStream({});
+    const publisher = new EventPublisher(js, subjects('t'));
+    const lone = { ...scope, traceparent: '\uD800' }; // not encodable as a header value
+    const bad = publisher.publish(lone, 'message_delta', { messageId: 'm', delta: 'a' }, { progress: 0.5, msgId: 'r1:1:d1' });
+    const good = delta(publisher, 'b', 'r1:1:d2');
+    await expect(bad).rejects.toThrow(URIError);
+    await expect(good).resolves.toBe(1000);
+    expect(stored).toEqual(['b']);
+  });
+
   it('sends alone what is not groupable, and does not group keys of different prefixes, keeping the order', async () => {
     const { js, messages, attempts } = fakeJetStream({});
     const publisher = new EventPublisher(js, subjects('t'));

@@ -112,8 +112,8 @@ export class EventPublisher {
     if (budget !== undefined && packedSize(1, encoded.byteLength) > budget) {
       return Promise.reject(new EventTooLargeError(type, encoded.byteLength, budget));
     }
-    const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
     return new Promise<number>((resolve, reject) => {
+      const subject = this.subjects.events(scope.userId, scope.conversationId, scope.runId);
       let run = this.runs.get(subject);
       if (!run) {
         run = { subject, waiting: [], busy: false };
@@ -161,10 +161,11 @@ export class EventPublisher {
   /** A group's events share their step, so the first one's scope (its traceparent) is the message's. */
   private async send(subject: string, group: Queued[]): Promise<void> {
     const { scope } = group[0];
-    const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
-    const body = packEvents(group.map((q) => q.data));
-    const msgId = batchMsgId(group.map((q) => q.msgId));
+    // Never rejects: whatever fails (the headers too) rejects the group's publishes, and the run's next message goes on.
     try {
+      const headers = buildHeaders({ [HEADER.user]: scope.userId, [HEADER.run]: scope.runId, [HEADER.traceparent]: scope.traceparent });
+      const body = packEvents(group.map((q) => q.data));
+      const msgId = batchMsgId(group.map((q) => q.msgId));
       const ack = await retryTransient(
         () => this.js.publish(subject, body, { msgId, timeoutMs: PUBLISH_RETRY.attemptTimeoutMs, headers }),
         PUBLISH_RETRY,
