@@ -98,6 +98,7 @@ serveParent(
             .publish(run, 'message_delta', event.data as { messageId: string; delta: string }, {
               progress: event.progress,
               msgId: `${run.runId}:${tag}:${++sequence}`,
+              groupable: true, // as a job's first attempt: a user's events published while one is in flight share a message
             })
             .then(
               () => result.delivered++,

@@ -12,7 +12,7 @@ import {
   type Subjects,
 } from '@herald/contracts';
 import { loadConfig } from '@herald/config';
-import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, type Redis } from '@herald/messaging';
+import { createRedis, decodeJson, EventPublisher, JetStreamPublisher, msgIdKeys, type Redis, unpackEvents } from '@herald/messaging';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { connect, type ConsumerMessages, type NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -31,6 +31,7 @@ export interface Chunk {
 }
 
 /** An event as read back from the EVENTS stream, with its sequence (the event id) and msg id. */
+/** An event read from the stream: `seq` is its id (event-batch.ts), `msgId` its de-duplication key. */
 export type ReadEvent = StoredEvent & { seq: number; subject: string; msgId: string | undefined };
 
 function dbUrl(name: string): string {
@@ -164,7 +165,11 @@ export class WorkerHarness {
     const messages = this.messages;
     this.reader = (async () => {
       for await (const m of messages) {
-        this.events.push({ ...decodeJson<StoredEvent>(m.data), seq: m.seq, subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') });
+        // One message may carry several events (group commit): each with its own id and key.
+        const keys = msgIdKeys(m.headers?.get('Nats-Msg-Id') ?? '');
+        (unpackEvents(m.seq, decodeJson(m.data)) ?? []).forEach(({ id, event }, i) => {
+          this.events.push({ ...(event as StoredEvent), seq: Number(id), subject: m.subject, msgId: keys[i] });
+        });
       }
     })();
   }

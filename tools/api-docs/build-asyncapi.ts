@@ -153,16 +153,17 @@ export function buildAsyncApi(version: string): Doc {
     'events',
     address(s.eventsAll).replace('>', '{user}.{conversation}.{run}'),
     eventParams,
-    'storedEvent',
-    storedEventSchema,
-    'JetStream stream `{NAMESPACE}_EVENTS`: lifecycle events; the stream sequence is the event id.',
+    'storedEvents',
+    z.array(storedEventSchema).min(1).max(100), // MAX_BATCH_EVENTS (libs/messaging)
+    'JetStream stream `{NAMESPACE}_EVENTS`: lifecycle events, the events of one run published while its previous message was in flight as one message (group commit); an event id is the stream sequence × 1000 + the index in the message (a message stored before group commit holds one event, not an array, whose id is the sequence).',
   );
   channels.liveEvents = {
     address: address(s.liveAll).replace('>', '{user}.{conversation}.{run}'),
-    description: 'Core NATS: the EVENTS stream republished with the `Nats-Sequence` header (the event id), for the gateways.',
+    description:
+      'Core NATS: the EVENTS stream republished with the `Nats-Sequence` header (its events’ ids: sequence × 1000 + index), for the gateways.',
     servers: nats,
     parameters: eventParams,
-    messages: { storedEvent: ref('#/components/messages/storedEvent') },
+    messages: { storedEvents: ref('#/components/messages/storedEvents') },
   };
   natsChannel(
     'conversationReleased',

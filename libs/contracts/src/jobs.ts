@@ -34,6 +34,12 @@ export const agentJobSchema = z.object({
   progress: z.object({ from: z.number().min(0).max(1), to: z.number().min(0).max(1) }),
   /** W3C traceparent of this step's span, in the run's trace. */
   traceparent: z.string().optional(),
+  /**
+   * Queued by a supervisor driving a redelivered run request: an earlier job of this step
+   * (since removed) may have stored events, so the worker treats it as a retry (it reads what
+   * was stored and does not group its events; see JobEventSink).
+   */
+  redriven: z.boolean().optional(),
 });
 export type AgentJob = z.infer<typeof agentJobSchema>;
 

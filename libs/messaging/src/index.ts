@@ -1,6 +1,7 @@
 export * from './bullmq-queues';
 export * from './codec';
 export * from './durable-consumer';
+export * from './event-batch';
 export * from './event-publisher';
 export * from './headers';
 export * from './jetstream-publisher';

@@ -295,6 +295,29 @@ describe('persistence event writer', () => {
     ]);
   });
 
+  it('writes a group-committed message as one row per event, each with its own id; drops only the event of it the database refuses', async () => {
+    const { run } = await admitted('grace');
+    await h.rows(`ALTER TABLE events ADD CONSTRAINT no_poison CHECK (envelope->'data'->>'step' IS DISTINCT FROM 'poison') NOT VALID`);
+    let ids: number[];
+    try {
+      // Published at once, groupable (as a job's first attempt): the first goes alone, the rest wait for its ack and share a message.
+      const publish = (step: string, progress: number, n: number) =>
+        h.publisher.publish(run, 'status', { step, message: step }, { progress, msgId: `${run.runId}:1:e${n}`, groupable: true });
+      ids = await Promise.all([publish('first', 0.1, 1), publish('second', 0.2, 2), publish('poison', 0.3, 3), publish('last', 0.4, 4)]);
+      await waitFor(async () => (await snapshot(run)).progress >= 0.4, 'the good events');
+    } finally {
+      await h.rows(`ALTER TABLE events DROP CONSTRAINT no_poison`);
+    }
+    expect(ids[2]).toBe(ids[1] + 1); // one message: consecutive ids
+    expect(ids[3]).toBe(ids[1] + 2);
+    const rows = await eventRows(run);
+    expect(rows.map((r) => [r.id, (r.envelope as unknown as { data: { step: string } }).data.step])).toEqual([
+      [String(ids[0]), 'first'],
+      [String(ids[1]), 'second'],
+      [String(ids[3]), 'last'],
+    ]);
+  });
+
   it('recreates its consumer when it is deleted under it, and goes on writing', async () => {
     const jsm = await h.nc.jetstreamManager();
     await jsm.consumers.delete(h.subjects.streams.events, h.subjects.consumers.persistenceEvents);

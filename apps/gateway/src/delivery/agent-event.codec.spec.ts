@@ -1,5 +1,7 @@
 import { encodeJson } from '@herald/messaging';
-import { toAgentEvent } from './agent-event.codec';
+import { toAgentEvents } from './agent-event.codec';
+
+const toAgentEvent = (id: string | number | undefined, data: Uint8Array) => toAgentEvents(id, data).events[0] ?? null;
 
 const stored = {
   type: 'status',
@@ -10,8 +12,19 @@ const stored = {
   data: { step: 'routing', message: 'Classifying…' },
 };
 
-describe('toAgentEvent', () => {
-  it('puts the sequence first as a decimal string id', () => {
+describe('toAgentEvents', () => {
+  it('unpacks a group-committed message: ids sequence × 1000 + index, invalid entries skipped and counted', () => {
+    const second = { ...stored, progress: 0.2 };
+    const { events, invalid } = toAgentEvents('42', encodeJson([stored, { ...stored, type: 'made_up' }, second]));
+    expect(events).toEqual([
+      { id: '42000', ...stored },
+      { id: '42002', ...second },
+    ]);
+    expect(invalid).toBe(1);
+    expect(toAgentEvents(undefined, encodeJson([stored]))).toEqual({ events: [], invalid: 1 });
+  });
+
+  it('puts the sequence first as a decimal string id (a single event, as stored before group commit)', () => {
     const event = toAgentEvent('42', encodeJson(stored));
     expect(event).toEqual({ id: '42', ...stored });
     expect(Object.keys(event!)[0]).toBe('id');

@@ -1,5 +1,5 @@
 import { type AgentEvent, PERSISTENCE_RPC, type Subjects } from '@herald/contracts';
-import { LOGGER, RpcClient, SUBJECTS } from '@herald/messaging';
+import { firstEventIdAt, firstSequenceAfter, lastEventIdUpTo, LOGGER, RpcClient, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
@@ -7,7 +7,8 @@ import { JETSTREAM, JETSTREAM_MANAGER } from '../core/core.tokens';
 import { TIMEOUTS } from '../core/timeouts';
 import { orUnavailable } from '../core/or-unavailable';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
-import { parseAgentEvent, toAgentEvent } from './agent-event.codec';
+import { parseAgentEvent, toAgentEvents } from './agent-event.codec';
+import { isLaterEventId } from './event-id';
 
 export interface ReplayRequest {
   userId: string;
@@ -64,23 +65,24 @@ export class EventReplayService {
   async replay(req: ReplayRequest, emit: (event: AgentEvent) => void): Promise<ReplayResult> {
     const stream = this.subjects.streams.events;
     const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
-    if (BigInt(req.after) >= BigInt(state.last_seq)) return { more: false };
+    if (BigInt(req.after) >= BigInt(lastEventIdUpTo(state.last_seq))) return { more: false };
     const budget = new Budget(req.limit ?? Number.POSITIVE_INFINITY);
-    await this.replayFromStream(req, Number(req.after) + 1, budget, emit);
+    await this.replayFromStream(req, firstSequenceAfter(req.after), budget, emit);
     return { more: budget.more };
   }
 
   /**
    * Events older than the stream holds (past EVENT_RETENTION_HOURS, or purged) come from the
-   * Postgres event log, page by page, up to `before` (the stream's first sequence).
+   * Postgres event log, page by page, up to `before` (the smallest id a message at the
+   * stream's first sequence can give). Resolves with the last id it went past.
    */
-  private async replayFromLog(req: ReplayRequest, before: number, budget: Budget, emit: (event: AgentEvent) => void): Promise<void> {
+  private async replayFromLog(req: ReplayRequest, before: string, budget: Budget, emit: (event: AgentEvent) => void): Promise<string> {
     let after = req.after;
     for (;;) {
       const page = await this.rpc.call(PERSISTENCE_RPC.eventsAfter, {
         userId: req.userId,
         after,
-        before: String(before),
+        before,
         conversationId: req.conversationId,
         limit: LOG_PAGE,
       });
@@ -92,11 +94,11 @@ export class EventReplayService {
           continue;
         }
         if (req.runId !== undefined && event.runId !== req.runId) continue;
-        if (!budget.take()) return;
+        if (!budget.take()) return after;
         this.metrics.eventsReplayed.inc();
         emit(event);
       }
-      if (!page.more || page.events.length === 0) return;
+      if (!page.more || page.events.length === 0) return after;
     }
   }
 
@@ -123,7 +125,11 @@ export class EventReplayService {
       // Read after the consumer exists: whatever is below the stream's first sequence now is
       // gone from the stream and comes from the event log; the stream delivers the rest.
       const { state } = await orUnavailable(() => this.jsm.streams.info(stream), TIMEOUTS.jetstreamApiMs, 'stream info');
-      if (from < state.first_seq) await this.replayFromLog(req, state.first_seq, budget, emit);
+      // Messages hold several events (and `from` is where `after`'s message may be): what the
+      // stream delivers up to the last id emitted so far is skipped. Events stored before group
+      // commit (id = sequence) may come from both the log and the stream: the same rule skips them.
+      let emitted = req.after;
+      if (from < state.first_seq) emitted = await this.replayFromLog(req, firstEventIdAt(state.first_seq), budget, emit);
       if (budget.more) return;
       // num_pending counts the matching events stored when the consumer was created.
       let remaining = info.num_pending;
@@ -136,14 +142,16 @@ export class EventReplayService {
           received++;
           remaining = m.info.pending === 0 ? 0 : remaining - 1;
           if (m.seq < state.first_seq) continue; // replayed from the event log already
-          const event = toAgentEvent(m.seq, m.data);
-          if (!event) {
-            this.logger.warn({ seq: m.seq, subject: m.subject }, 'skipped a stored message that is not a valid event');
-            continue;
+          const { events, invalid } = toAgentEvents(m.seq, m.data);
+          if (invalid > 0) this.logger.warn({ seq: m.seq, subject: m.subject, invalid }, 'skipped stored events that are not valid');
+          for (const event of events) {
+            if (!isLaterEventId(event.id, emitted)) continue;
+            if (!budget.take()) break;
+            this.metrics.eventsReplayed.inc();
+            emitted = event.id;
+            emit(event);
           }
-          if (!budget.take()) break;
-          this.metrics.eventsReplayed.inc();
-          emit(event);
+          if (budget.more) break;
         }
         if (received === 0) break;
       }

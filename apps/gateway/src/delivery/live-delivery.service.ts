@@ -7,7 +7,7 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { HeraldServer, HeraldSocket } from '../common/herald-socket.types';
 import { TIMEOUTS } from '../core/timeouts';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service';
-import { toAgentEvent } from './agent-event.codec';
+import { toAgentEvents } from './agent-event.codec';
 
 /** Live events held back for one paused receiver before it is told to reconnect instead. */
 const MAX_HELD_EVENTS = 10_000;
@@ -63,7 +63,7 @@ interface UserDelivery {
 /**
  * Live delivery of events to the users connected to this instance. One core NATS
  * subscription per connected user (to the stream's republished `live` subjects, which carry
- * the event id in `Nats-Sequence`), shared by that user's sockets through one local room
+ * the stream sequence in `Nats-Sequence`: the ids of the message's events, event-batch.ts), shared by that user's sockets through one local room
  * and by their SSE streams, and dropped with the user's last receiver.
  *
  * A receiver can be paused while a replay runs: from the moment the replay is asked for,
@@ -231,11 +231,13 @@ export class LiveDeliveryService implements OnApplicationShutdown {
   }
 
   private relay(user: UserDelivery, msg: Msg): void {
-    const event = toAgentEvent(streamSequenceOf(msg), msg.data);
-    if (!event) {
-      this.logger.warn({ subject: msg.subject }, 'dropped a live message that is not a valid event');
-      return;
-    }
+    const { events, invalid } = toAgentEvents(streamSequenceOf(msg), msg.data);
+    if (invalid > 0)
+      this.logger.warn({ subject: msg.subject, invalid }, 'dropped a live message (or events of it) that is not a valid event');
+    for (const event of events) this.relayEvent(user, event);
+  }
+
+  private relayEvent(user: UserDelivery, event: AgentEvent): void {
     this.metrics.eventsRelayed.inc({ type: event.type });
     this.metrics.relayLatency.observe(Math.max(0, Date.now() - Date.parse(event.ts)) / 1000);
     if (BigInt(event.id) > this.relayedUpTo) this.relayedUpTo = BigInt(event.id);

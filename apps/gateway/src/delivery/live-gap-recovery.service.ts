@@ -1,5 +1,5 @@
 import { type Subjects } from '@herald/contracts';
-import { LOGGER, NATS, SUBJECTS } from '@herald/messaging';
+import { lastEventIdUpTo, LOGGER, NATS, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JetStreamManager, NatsConnection } from 'nats';
@@ -31,7 +31,7 @@ export class LiveGapRecovery implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      this.baseline = BigInt((await this.jsm.streams.info(this.subjects.streams.events)).state.last_seq);
+      this.baseline = BigInt(lastEventIdUpTo((await this.jsm.streams.info(this.subjects.streams.events)).state.last_seq));
     } catch (err) {
       this.logger.warn({ err: String(err) }, 'could not read the end of the EVENTS stream; a NATS reconnect replays more');
     }

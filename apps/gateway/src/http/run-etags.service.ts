@@ -1,5 +1,5 @@
 import type { Subjects } from '@herald/contracts';
-import { LOGGER, SUBJECTS, withTimeout } from '@herald/messaging';
+import { decodeJson, LOGGER, SUBJECTS, unpackEvents, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JetStreamManager } from 'nats';
@@ -44,7 +44,7 @@ export class RunEtags {
         RUN_VERSION_TIMEOUT_MS,
         'run last event',
       );
-      return String(msg.seq);
+      return unpackEvents(msg.seq, decodeJson(msg.data))?.at(-1)?.id ?? null;
     } catch (err) {
       if (!isNoMessage(err)) this.logFailure(err);
       return null;

@@ -1,5 +1,5 @@
 import { type AgentEvent, HeraldError, HTTP_STATUS, type Subjects } from '@herald/contracts';
-import { LOGGER, SUBJECTS } from '@herald/messaging';
+import { lastEventIdUpTo, LOGGER, SUBJECTS } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -70,7 +70,7 @@ export class RunEventFeed implements OnModuleDestroy {
       TIMEOUTS.jetstreamApiMs,
       'stream info',
     );
-    return String(state.last_seq);
+    return lastEventIdUpTo(state.last_seq);
   }
 
   /**

@@ -100,7 +100,7 @@ export class RunConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     // is redelivered to another instance within RUNS_ACK_WAIT_MS.
     const renew = setInterval(() => msg.working(), Math.max(250, Math.floor(this.config.RUNS_ACK_WAIT_MS / RENEWALS_PER_ACK_WAIT)));
     const done = this.supervisor
-      .execute(request, msg.seq, () => msg.working())
+      .execute(request, msg.seq, () => msg.working(), msg.info.redeliveryCount > 1)
       .then(() => msg.ack())
       .catch((err) => {
         this.logger.error({ err, runId: request.runId }, 'run will be redelivered');

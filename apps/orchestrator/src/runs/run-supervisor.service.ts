@@ -50,9 +50,10 @@ export class RunSupervisor {
 
   /**
    * Drives one run to its terminal event. `order` is the run's admission order (its RUNS
-   * stream sequence); `keepAlive` is called periodically while the run is held.
+   * stream sequence); `keepAlive` is called periodically while the run is held; `redelivered`:
+   * the request was delivered before (its steps' jobs are marked `redriven`).
    */
-  async execute(request: RunRequest, order: number, keepAlive: () => void): Promise<void> {
+  async execute(request: RunRequest, order: number, keepAlive: () => void, redelivered = false): Promise<void> {
     // The run's span, a child of the gateway's chat:send span; each step's span is its child.
     const span = startSpan('run', {
       parent: request.traceparent,
@@ -87,7 +88,7 @@ export class RunSupervisor {
       }
       await this.takeTurn(request, order, scope, signal);
       await this.events.started(scope, PROGRESS.started);
-      await this.runSteps(request, scope, signal, usage);
+      await this.runSteps(request, scope, signal, usage, redelivered);
       const latencyMs = Date.now() - startedAt;
       await this.events.terminal(
         scope,
@@ -130,7 +131,7 @@ export class RunSupervisor {
   }
 
   /** Runs triage and the steps it planned; each finished step's usage is added to `usage`. */
-  private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage): Promise<void> {
+  private async runSteps(request: RunRequest, scope: RunScope, signal: AbortSignal, usage: Usage, redelivered: boolean): Promise<void> {
     const history = await this.loadHistory(request.conversationId, request.runId, scope.traceparent);
     const findings = initialFindings(request.content);
     let stopped = false;
@@ -166,6 +167,7 @@ export class RunSupervisor {
         stream: request.options.stream,
         progress: { from, to },
         traceparent: stepSpan.traceparent,
+        ...(redelivered ? { redriven: true } : {}),
       };
       // A step that may wait for the user gets that wait on top of its own time limit.
       const timeoutMs = this.config.RUN_STEP_TIMEOUT_MS + (interactive ? this.config.HUMAN_RESPONSE_TIMEOUT_MS : 0);

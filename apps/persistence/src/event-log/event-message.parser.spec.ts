@@ -27,14 +27,24 @@ describe('parseEventMessage', () => {
   it('reads a valid event with its sequence as id and the user encoded in its subject (the one it was delivered to)', () => {
     const result = parseEventMessage(message(event, { subject: s.events('a.b *>', conversationId, runId), user: 'someone else' }));
     expect(result).toEqual({
-      ok: true,
-      event: { id: 42, userId: 'a.b *>', conversationId, runId, type: 'status', envelope: event, at: event.ts },
+      events: [{ id: 42, userId: 'a.b *>', conversationId, runId, type: 'status', envelope: event, at: event.ts }],
+      refused: [],
     });
+  });
+
+  it('reads a group-committed message: one event per entry, id = sequence × 1000 + index; an invalid entry alone is refused', () => {
+    const second = { ...event, progress: 0.3 };
+    const result = parseEventMessage(message([event, { ...event, type: 'nope' }, second]));
+    expect(result.events.map((e) => [e.id, e.envelope])).toEqual([
+      [42_000, event],
+      [42_002, second],
+    ]);
+    expect(result.refused).toHaveLength(1);
   });
 
   it('falls back to the Herald-User header when the subject is not an event subject', () => {
     const result = parseEventMessage(message(event, { subject: 'legacy.subject', user: 'bob@example.com' }));
-    expect(result.ok && result.event.userId).toBe('bob@example.com');
+    expect(result.events[0].userId).toBe('bob@example.com');
   });
 
   it.each([
@@ -43,17 +53,19 @@ describe('parseEventMessage', () => {
     ['data of the wrong shape', message({ ...event, data: { step: 1 } }, { user: 'u' })],
     ['a run id that is not a UUID', message({ ...event, runId: 'r1' }, { user: 'u' })],
     ['no user anywhere', message(event, { subject: 'weird.subject' })],
+    ['a body that is neither an event nor an array', message('text', { user: 'u' })],
   ])('refuses %s with a reason', (_label, msg) => {
     const result = parseEventMessage(msg);
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason.length).toBeGreaterThan(0);
+    expect(result.events).toEqual([]);
+    expect(result.refused).toHaveLength(1);
+    expect(result.refused[0].length).toBeGreaterThan(0);
   });
 
   it('drops NUL characters Postgres cannot store, and uses the read time for a bad ts', () => {
     const now = new Date('2026-11-22T08:00:00.000Z');
     const result = parseEventMessage(message({ ...event, ts: 'soon', data: { step: 'a\u0000b', message: 'm' } }, { user: 'u' }), now);
-    expect(result.ok && result.event.envelope.data).toEqual({ step: 'ab', message: 'm' });
-    expect(result.ok && result.event.at).toBe(now.toISOString());
+    expect(result.events[0].envelope.data).toEqual({ step: 'ab', message: 'm' });
+    expect(result.events[0].at).toBe(now.toISOString());
   });
 
   it('strips NUL deeply, in keys too', () => {

@@ -1,59 +1,72 @@
 import { isUuid, parseEventSubject, storedEventSchema, type StoredEvent } from '@herald/contracts';
-import { decodeJson, HEADER, readHeader } from '@herald/messaging';
+import { decodeJson, HEADER, readHeader, unpackEvents } from '@herald/messaging';
 import type { JsMsg } from 'nats';
 import type { LoggedEvent } from './logged-event';
 
 const NUL_ESCAPE = '\\u0000';
 
-export type ParsedEventMessage = { ok: true; event: LoggedEvent } | { ok: false; reason: string };
+/** The events of one message that can be stored, and why each of the others cannot. */
+export interface ParsedEventMessage {
+  events: LoggedEvent[];
+  refused: string[];
+}
 
 /** What the parser needs of a JetStream message. */
 export type EventMessage = Pick<JsMsg, 'seq' | 'subject' | 'data' | 'headers'>;
 
 /**
- * Reads one message of the EVENTS stream. Whatever cannot be stored as it is (not JSON, not
- * a valid event, ids that are not UUIDs, no user) is refused with a reason: the caller
- * terminates it rather than let it block the stream.
+ * Reads one message of the EVENTS stream: a group-committed array of events, or one event as
+ * stored before that, each with its own id (event-batch.ts). Whatever cannot be stored as it
+ * is (not JSON, not a valid event, ids that are not UUIDs, no user) is refused with a reason:
+ * the caller terminates a message none of whose events can be stored rather than let it
+ * block the stream.
  */
 export function parseEventMessage(msg: EventMessage, now: Date = new Date()): ParsedEventMessage {
   let body: unknown;
   try {
     body = decodeJson(msg.data);
   } catch {
-    return { ok: false, reason: 'body is not JSON' };
+    return { events: [], refused: ['body is not JSON'] };
   }
   return parseEventBody(msg, body, now);
 }
 
 /** parseEventMessage for a message whose body the caller has already decoded (`body`). */
 export function parseEventBody(msg: EventMessage, body: unknown, now: Date = new Date()): ParsedEventMessage {
+  const entries = unpackEvents(msg.seq, body);
+  if (!entries) return { events: [], refused: ['body is neither an event nor an array of events'] };
+  const userId = userOf(msg);
+  if (!userId) return { events: [], refused: ['no user: neither a Herald-User header nor an event subject'] };
+  if (userId.includes('\u0000')) return { events: [], refused: ['user id contains NUL'] };
   // JSON can only carry U+0000 escaped: without the escape in the raw bytes there is none to drop.
-  const parsed = storedEventSchema.safeParse(
-    Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).includes(NUL_ESCAPE) ? withoutNul(body) : body,
-  );
+  const nul = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength).includes(NUL_ESCAPE);
+  const parsed: ParsedEventMessage = { events: [], refused: [] };
+  for (const entry of entries) {
+    const event = parseEntry(Number(entry.id), nul ? withoutNul(entry.event) : entry.event, userId, now);
+    if (typeof event === 'string') parsed.refused.push(event);
+    else parsed.events.push(event);
+  }
+  return parsed;
+}
+
+/** One event of a message, or why it cannot be stored. */
+function parseEntry(id: number, body: unknown, userId: string, now: Date): LoggedEvent | string {
+  const parsed = storedEventSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `not a valid event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` };
+    return `not a valid event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`;
   }
   const envelope = parsed.data as StoredEvent;
-  if (!isUuid(envelope.conversationId) || !isUuid(envelope.runId)) {
-    return { ok: false, reason: 'conversationId and runId must be UUIDs' };
-  }
-  const userId = userOf(msg);
-  if (!userId) return { ok: false, reason: 'no user: neither a Herald-User header nor an event subject' };
-  if (userId.includes('\u0000')) return { ok: false, reason: 'user id contains NUL' };
+  if (!isUuid(envelope.conversationId) || !isUuid(envelope.runId)) return 'conversationId and runId must be UUIDs';
   const ts = Date.parse(envelope.ts);
   return {
-    ok: true,
-    event: {
-      id: msg.seq,
-      userId,
-      conversationId: envelope.conversationId.toLowerCase(),
-      runId: envelope.runId.toLowerCase(),
-      type: envelope.type,
-      envelope,
-      at: Number.isNaN(ts) ? now.toISOString() : new Date(ts).toISOString(),
-    },
+    id,
+    userId,
+    conversationId: envelope.conversationId.toLowerCase(),
+    runId: envelope.runId.toLowerCase(),
+    type: envelope.type,
+    envelope,
+    at: Number.isNaN(ts) ? now.toISOString() : new Date(ts).toISOString(),
   };
 }
 

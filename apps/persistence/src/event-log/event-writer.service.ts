@@ -22,9 +22,10 @@ const WRITES_IN_FLIGHT = 2;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
+/** A message and its events: it is acknowledged, handed back or terminated as one. */
 interface Pending {
   msg: JsMsg;
-  event: LoggedEvent;
+  events: LoggedEvent[];
 }
 
 /**
@@ -127,25 +128,27 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
   private async writeBatch(batch: JsMsg[]): Promise<number | undefined> {
     const pending: Pending[] = [];
     for (const msg of batch) {
-      const parsed = parseEventMessage(msg);
-      if (parsed.ok) pending.push({ msg, event: parsed.event });
-      else this.terminate(msg, parsed.reason);
+      const { events, refused } = parseEventMessage(msg);
+      for (const reason of refused) this.refuse(msg, reason);
+      if (events.length === 0) msg.term();
+      else pending.push({ msg, events });
     }
     if (pending.length === 0) return undefined;
+    const events = pending.reduce((n, p) => n + p.events.length, 0);
     const started = Date.now();
     try {
       await this.write(pending);
       this.failures = 0;
-      this.metrics.written.inc(pending.length);
-      this.metrics.batchSize.observe(pending.length);
+      this.metrics.written.inc(events);
+      this.metrics.batchSize.observe(events);
       this.metrics.writeSeconds.observe((Date.now() - started) / 1000);
-      this.logger.debug({ events: pending.length, ms: Date.now() - started }, 'events written');
+      this.logger.debug({ events, ms: Date.now() - started }, 'events written');
       return undefined;
     } catch (err) {
       this.failures += 1;
       this.databaseMetrics.failed('write_events', err);
       const retryInMs = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
-      this.logger.error({ err: describeDatabaseError(err), events: pending.length, retryInMs }, 'could not write events; will retry');
+      this.logger.error({ err: describeDatabaseError(err), events, retryInMs }, 'could not write events; will retry');
       for (const p of pending) p.msg.nak(retryInMs); // a no-op for those already acknowledged
       return retryInMs;
     }
@@ -153,25 +156,41 @@ export class EventWriter implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Writes the batch in one transaction and acknowledges it. If the rows themselves were
-   * refused, writes them one by one to find the culprit, which is terminated. Any other
-   * failure is thrown: the caller hands back whatever is not acknowledged yet.
+   * refused, writes them message by message, then event by event, to find the culprit, which
+   * is dropped (a message none of whose events could be written is terminated). Any other
+   * failure is thrown: the caller hands back whatever is not acknowledged yet (a message is
+   * acknowledged only once all its events are written; writing one again is harmless).
    */
   private async write(pending: Pending[]): Promise<void> {
     try {
-      await this.eventLog.writeBatch(pending.map((p) => p.event));
+      await this.eventLog.writeBatch(pending.flatMap((p) => p.events));
       for (const p of pending) p.msg.ack();
       return;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      if (pending.length === 1) return this.terminate(pending[0].msg, `refused by the database: ${describeDatabaseError(err).message}`);
     }
-    for (const p of pending) await this.write([p]);
+    if (pending.length > 1) {
+      for (const p of pending) await this.write([p]);
+      return;
+    }
+    const [{ msg, events }] = pending;
+    let written = 0;
+    for (const event of events) {
+      try {
+        await this.eventLog.writeBatch([event]);
+        written++;
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        this.refuse(msg, `refused by the database: ${describeDatabaseError(err).message}`);
+      }
+    }
+    if (written > 0) msg.ack();
+    else msg.term();
   }
 
-  private terminate(msg: JsMsg, reason: string): void {
+  private refuse(msg: JsMsg, reason: string): void {
     this.metrics.dropped.inc();
     this.logger.warn({ seq: msg.seq, subject: msg.subject, reason }, 'event dropped from the event log');
-    msg.term();
   }
 
   private pause(ms: number): Promise<void> {

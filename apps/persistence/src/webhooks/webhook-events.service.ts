@@ -94,18 +94,27 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
     for await (const msg of messages) await this.handle(msg);
   }
 
-  /** Decodes each event once: only a terminal one is validated in full. */
+  /**
+   * Decodes each message once (a group-committed array of one run's events, or one event as
+   * stored before that): only a message holding a terminal event is validated in full.
+   */
   private async handle(msg: JsMsg): Promise<void> {
     const body = decodeOrUndefined(msg.data);
-    const type = typeOf(body);
-    if (type === 'message') this.rememberAnswer(body);
-    if (!type || !isTerminal(type)) return msg.ack();
-    const parsed = parseEventBody(msg, body);
-    if (!parsed.ok) {
-      this.logger.warn({ seq: msg.seq, reason: parsed.reason }, 'terminal event not valid: no webhook');
+    const bodies: unknown[] = Array.isArray(body) ? body : [body];
+    let terminal = false;
+    for (const each of bodies) {
+      const type = typeOf(each);
+      if (type === 'message') this.rememberAnswer(each);
+      if (type && isTerminal(type)) terminal = true;
+    }
+    if (!terminal) return msg.ack();
+    const { events, refused } = parseEventBody(msg, body);
+    // A message holds one run's events, and its terminal event is the run's last.
+    const event = events.filter((e) => isTerminal(e.type)).at(-1);
+    if (!event) {
+      this.logger.warn({ seq: msg.seq, reason: refused[0] ?? 'no terminal event' }, 'terminal event not valid: no webhook');
       return msg.term();
     }
-    const { event } = parsed;
     try {
       const messageId =
         event.type === 'orchestration_completed' ? await withTimeout(this.answerIdOf(event.runId), STEP_TIMEOUT_MS, 'postgres') : undefined;

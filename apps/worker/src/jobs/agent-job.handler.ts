@@ -64,7 +64,7 @@ export class AgentJobHandler {
       }
       const done = this.metrics.start(agent.name);
       try {
-        const result = await this.runStep(agent, traced, step.signal, log, job.attemptsStarted > 1);
+        const result = await this.runStep(agent, traced, step.signal, log, job.attemptsStarted > 1 || traced.redriven === true);
         done('completed');
         span.endWith('completed');
         return result;
@@ -83,8 +83,9 @@ export class AgentJobHandler {
 
   /**
    * Runs the agent; its events go out through the job's sink, all of them before this
-   * settles. A retried step (an earlier attempt failed or its worker died) carries on after
-   * the deltas that attempt stored, so the streamed text still adds up to the answer.
+   * settles. A retried step (an earlier attempt failed or its worker died, or a redriven job)
+   * carries on after what that attempt stored: the streamed text still adds up to the answer,
+   * and no event is stored twice.
    */
   private async runStep(
     agent: AnyAgentDefinition,

@@ -4,7 +4,7 @@ import { createLogger } from '@herald/observability';
 import { DELTA_MAX_CHARS, DELTA_WINDOW_MS, JobEventSink } from './job-event-sink';
 
 type Publish = EventPublisher['publish'];
-type Call = { type: string; data: unknown; progress: number; msgId: string; trace?: unknown; scope: unknown };
+type Call = { type: string; data: unknown; progress: number; msgId: string; trace?: unknown; scope: unknown; groupable?: boolean };
 
 const job: AgentJob = {
   runId: 'run-1',
@@ -25,7 +25,7 @@ function setup(opts: { publishDelayMs?: number } = {}) {
   const calls: Call[] = [];
   const stored: string[] = [];
   const publish = (async (scope, type, data, o) => {
-    calls.push({ scope, type, data, progress: o.progress, msgId: o.msgId, trace: o.trace });
+    calls.push({ scope, type, data, progress: o.progress, msgId: o.msgId, trace: o.trace, groupable: o.groupable });
     if (opts.publishDelayMs) await new Promise((r) => setTimeout(r, opts.publishDelayMs));
     stored.push(o.msgId);
     return calls.length;
@@ -43,6 +43,20 @@ describe('JobEventSink', () => {
     expect(calls.map((c) => c.msgId)).toEqual(['run-1:2:e1', 'run-1:2:e2']);
     expect(calls[0].scope).toEqual({ userId: 'u', conversationId: 'c', runId: 'run-1' });
     expect(calls[1]).toMatchObject({ type: 'agent_thinking', trace: { latencyMs: 3 } });
+  });
+
+  it('a first attempt’s events are groupable; a retry sends, one message each, only what the earlier attempt did not store', async () => {
+    const first = setup();
+    await first.sink.emit('status', { step: 'generating', message: 'Writing…' });
+    expect(first.calls.map((c) => c.groupable)).toEqual([true]);
+    const retry = setup();
+    retry.sink.carryOn({ events: new Set([1, 3]), deltaChars: new Map(), lastDelta: 0 });
+    for (const thought of ['a', 'b', 'c', 'd']) await retry.sink.emit('agent_thinking', { agent: 'a', thought });
+    expect(retry.calls.map((c) => [c.msgId, (c.data as { thought: string }).thought, c.groupable])).toEqual([
+      ['run-1:2:e2', 'b', false],
+      ['run-1:2:e4', 'd', false],
+    ]);
+    expect(retry.sink.count).toBe(4);
   });
 
   it('maps the step progress into the job range and never goes back', async () => {
@@ -83,7 +97,7 @@ describe('JobEventSink', () => {
 
   it('a retry carries on after the deltas an earlier attempt stored, numbering its deltas after them', async () => {
     const { sink, calls } = setup();
-    sink.carryOn({ deltaChars: new Map([['m', 7]]), lastDelta: 3 });
+    sink.carryOn({ events: new Set(), deltaChars: new Map([['m', 7]]), lastDelta: 3 });
     await sink.emit('status', { step: 'generating', message: '…' });
     for (const t of ['Hel', 'lo', ', ', 'world']) await sink.emit('message_delta', { messageId: 'm', delta: t });
     await sink.emit('message', {

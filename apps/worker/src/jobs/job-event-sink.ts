@@ -20,19 +20,24 @@ const UNREPEATABLE: Partial<Record<AgentEventType, 'always' | 'model'>> = {
 
 /**
  * The sink of one job: publishes the step's events to the EVENTS stream.
- *  - msgId `<runId>:<step>:e<n>` (n counts the step's events other than deltas), so a
- *    retried job re-publishes the same ids and JetStream stores each event once. Deltas,
- *    whose boundaries depend on timing, are `<runId>:<step>:d<k>`: a retry skips the text an
- *    earlier attempt already stored (`carryOn`) and numbers its deltas after that attempt's. That is right only when a retry
+ *  - key (msgId) `<runId>:<step>:e<n>` (n counts the step's events other than deltas), so a
+ *    retried job gives the same events the same keys. Deltas, whose boundaries depend on
+ *    timing, are `<runId>:<step>:d<k>`. A retry learns which events an earlier attempt stored
+ *    (`carryOn`, EarlierAttempts): it does not send those again, skips the delta text already
+ *    stored and numbers its deltas after that attempt's. That is right only when a retry
  *    publishes the same events again: once a step has asked the user something, or has
  *    streamed text of a non-deterministic model, it is `unrepeatable` and the handler fails
  *    it for good instead of letting BullMQ retry it (a retry would re-ask, or mix two
  *    different answers under the same ids);
  *  - progress: the step's 0..1 mapped into the job's `progress.from..to`, never decreasing
  *    (it travels in the events; BullMQ's own job progress is not written: nobody reads it);
- *  - publishes are pipelined: an event is sent at once (one connection keeps them in
- *    order) and its ack awaited in `flush()`, which the step awaits before it succeeds, so
- *    an event JetStream did not store fails the step rather than vanishing;
+ *  - publishes are pipelined: an event is handed to the publisher at once and its ack
+ *    awaited in `flush()`, which the step awaits before it succeeds, so an event JetStream
+ *    did not store fails the step rather than vanishing. A first attempt's events are
+ *    groupable (the publisher sends those published while the run's previous message is in
+ *    flight as one message, whose Nats-Msg-Id lists their keys); a retry's go one message
+ *    each, under their own keys, so JetStream still drops one that an earlier attempt's
+ *    timed-out publish stored meanwhile as a single event;
  *  - `message_delta` events are coalesced (DELTA_WINDOW_MS) and flushed before any other
  *    event, so they still arrive in order and add up to the message;
  *  - once the step is aborted it publishes nothing more (but the `tool_completed { ok: false }`
@@ -52,6 +57,8 @@ export class JobEventSink implements EventSink {
   private failure?: unknown;
   private delta?: { messageId: string; text: string; timer: NodeJS.Timeout };
   private repeatable = true;
+  /** Set on a retry: the numbers of the events an earlier attempt stored. */
+  private stored?: Set<number>;
 
   constructor(
     private readonly publisher: Pick<EventPublisher, 'publish'>,
@@ -107,7 +114,8 @@ export class JobEventSink implements EventSink {
   }
 
   /** A retry: carry on after the deltas an earlier attempt of this step stored. */
-  carryOn(earlier: { deltaChars: Map<string, number>; lastDelta: number }): void {
+  carryOn(earlier: { events: Set<number>; deltaChars: Map<string, number>; lastDelta: number }): void {
+    this.stored = new Set(earlier.events);
     this.skip = new Map(earlier.deltaChars);
     this.deltas = Math.max(this.deltas, earlier.lastDelta);
   }
@@ -125,11 +133,19 @@ export class JobEventSink implements EventSink {
   }
 
   private publish<T extends AgentEventType>(type: T, data: EventData<T>, trace?: Trace): void {
-    const msgId =
-      type === 'message_delta'
-        ? `${this.job.runId}:${this.job.step}:d${++this.deltas}`
-        : `${this.job.runId}:${this.job.step}:e${++this.sent}`;
-    const published = this.publisher.publish(this.scope, type, data, { progress: this.runProgress(), trace, msgId });
+    let msgId: string;
+    if (type === 'message_delta') msgId = `${this.job.runId}:${this.job.step}:d${++this.deltas}`;
+    else {
+      const n = ++this.sent;
+      if (this.stored?.has(n)) return; // an earlier attempt stored it
+      msgId = `${this.job.runId}:${this.job.step}:e${n}`;
+    }
+    const published = this.publisher.publish(this.scope, type, data, {
+      progress: this.runProgress(),
+      trace,
+      msgId,
+      groupable: this.stored === undefined,
+    });
     // Not awaited here: settled() waits for it, and flush() reports its failure.
     void this.track(
       published.catch((err) => {
