@@ -1,5 +1,5 @@
 import { type Config } from '@herald/config';
-import { type Subjects, userToken } from '@herald/contracts';
+import { type Subjects } from '@herald/contracts';
 import { CONFIG, REDIS, type Redis, SUBJECTS } from '@herald/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';

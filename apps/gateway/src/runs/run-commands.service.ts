@@ -12,7 +12,20 @@ import {
   type RunSnapshot,
   type Subjects,
 } from '@herald/contracts';
-import { broadcastRunCancel, buildHeaders, CANCEL_REASON, encodeJson, flagRunCancelled, HEADER, LOGGER, NATS, REDIS, type Redis, RpcClient, SUBJECTS } from '@herald/messaging';
+import {
+  broadcastRunCancel,
+  buildHeaders,
+  CANCEL_REASON,
+  encodeJson,
+  flagRunCancelled,
+  HEADER,
+  LOGGER,
+  NATS,
+  REDIS,
+  type Redis,
+  RpcClient,
+  SUBJECTS,
+} from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
