@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { z } from 'zod';
-import { decodeJson } from './codec';
+import { decodeJsonOrUndefined } from './codec';
 import type { Logger } from '@herald/observability';
 
 /**
@@ -21,7 +21,7 @@ export function subscribeJson<S extends z.ZodType>(
         logger?.warn({ err, subject }, 'subscription error');
         return;
       }
-      const parsed = schema.safeParse(decodeOrUndefined(msg.data));
+      const parsed = schema.safeParse(decodeJsonOrUndefined(msg.data));
       if (!parsed.success) {
         logger?.warn({ subject }, 'ignored a malformed message');
         return;
@@ -33,12 +33,4 @@ export function subscribeJson<S extends z.ZodType>(
       }
     },
   });
-}
-
-function decodeOrUndefined(data: Uint8Array): unknown {
-  try {
-    return decodeJson(data);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,6 @@
 import { EVENT_ID_RE } from '@herald/contracts';
 
-/** Event ids are stream sequences as decimal strings; compare them as numbers of any size. */
+/** Event ids are decimal strings (stream sequence × 1000 + index, event-batch.ts); compare them as numbers of any size. */
 export function isLaterEventId(id: string, than: string): boolean {
   return BigInt(id) > BigInt(than);
 }

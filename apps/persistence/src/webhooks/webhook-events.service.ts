@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_TYPES, type EventType, isTerminal, isUuid, type Subjects } from '@herald/contracts';
-import { decodeJson, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
+import { decodeJsonOrUndefined, DurableConsumerLoop, ensureDurableConsumer, LOGGER, NATS, SUBJECTS, withTimeout } from '@herald/messaging';
 import { type Logger } from '@herald/observability';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, nanos, type NatsConnection } from 'nats';
 
@@ -99,7 +99,7 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
    * stored before that): only a message holding a terminal event is validated in full.
    */
   private async handle(msg: JsMsg): Promise<void> {
-    const body = decodeOrUndefined(msg.data);
+    const body = decodeJsonOrUndefined(msg.data); // not JSON: the event writer terminates it
     const bodies: unknown[] = Array.isArray(body) ? body : [body];
     let terminal = false;
     for (const each of bodies) {
@@ -146,14 +146,6 @@ export class WebhookEvents implements OnApplicationBootstrap, OnModuleDestroy {
     if (seen) return seen;
     const { rows } = await sql<{ message_id: string }>(this.dataSource.manager, `SELECT message_id FROM runs WHERE id = $1`, [runId]);
     return rows[0]?.message_id;
-  }
-}
-
-function decodeOrUndefined(data: Uint8Array): unknown {
-  try {
-    return decodeJson(data);
-  } catch {
-    return undefined; // not JSON: the event writer terminates it
   }
 }
 
